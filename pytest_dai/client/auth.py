@@ -1,0 +1,216 @@
+"""OAuth 2.0 client credentials for DAI (contract section 1).
+
+One :class:`TokenSource` per process, shared by every call and thread: a token is fetched once,
+reused, fetched again shortly before ``expires_in`` runs out, and once more after a 401 (then
+the failed call is sent once more, see :class:`BearerAuth`). Eight threads polling at once
+cause one token request, not eight.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+import requests
+
+from pytest_dai.client.errors import (
+    DAIAuthError,
+    DAIConnectionError,
+    DAIHTTPError,
+    DAILicenceError,
+    DAIProtocolError,
+    excerpt,
+    register_secret,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from pytest_dai.client.credentials import Credentials
+
+__all__ = ["BearerAuth", "TokenSource"]
+
+#: Refresh this long before expiry at most; for short-lived tokens, a tenth of their life.
+REFRESH_MARGIN_MAX = 30.0
+
+
+class TokenSource:
+    """Fetches, caches and refreshes the access token; thread-safe.
+
+    ``session`` is the client's :class:`requests.Session` (its retries apply to the token POST,
+    which is safe to repeat). ``timeout`` is the per-request timeout in seconds.
+    """
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        session: requests.Session,
+        *,
+        timeout: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._credentials = credentials
+        self._session = session
+        self._timeout = timeout
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._token: str | None = None
+        self._refresh_at = 0.0
+        self.requests_made = 0
+
+    def __repr__(self) -> str:
+        state = "cached" if self._token else "empty"
+        return f"TokenSource(client_id={self._credentials.client_id!r}, token={state})"
+
+    @property
+    def token_url(self) -> str:
+        """Where the credentials are posted."""
+        return self._credentials.token_url
+
+    def get(self) -> str:
+        """The current token, fetched or refreshed first when needed."""
+        with self._lock:
+            if self._token is None or self._clock() >= self._refresh_at:
+                self._fetch()
+            assert self._token is not None
+            return self._token
+
+    def invalidate(self, rejected: str) -> None:
+        """Forget ``rejected`` after a 401, unless another thread has already replaced it."""
+        with self._lock:
+            if self._token == rejected:
+                self._token = None
+
+    def _fetch(self) -> None:
+        """Post the credentials (lock held). Raises a :class:`DAIError` on any failure."""
+        where = f"token endpoint {self.token_url}"
+        data = {
+            "grant_type": "client_credentials",
+            "client_id": self._credentials.client_id,
+            "client_secret": self._credentials.client_secret,
+        }
+        self.requests_made += 1
+        try:
+            response = self._session.post(
+                self.token_url,
+                data=data,
+                timeout=self._timeout,
+                headers={"Accept": "application/json"},
+            )
+        except requests.exceptions.SSLError:
+            raise DAIConnectionError(
+                f"{where}: TLS verification failed (give the server's CA bundle with "
+                "--dai-ca-cert or DAI_CA_CERT)",
+                endpoint=where,
+            ) from None
+        except requests.exceptions.Timeout:
+            raise DAIConnectionError(
+                f"{where}: no answer within {self._timeout:g} s", endpoint=where
+            ) from None
+        except requests.exceptions.RequestException as exc:
+            raise DAIConnectionError(
+                f"{where}: cannot connect ({type(exc).__name__})", endpoint=where
+            ) from None
+        status = response.status_code
+        if status in (400, 401):
+            raise DAIAuthError(
+                f"{where}: {status} {_error_text(response)} "
+                f"(client id {self._credentials.client_id!r}; check the client secret)",
+                endpoint=where,
+            )
+        if status == 403:
+            raise DAILicenceError(
+                f"{where}: 403 {_error_text(response)} (no concurrent user licence is free)",
+                endpoint=where,
+            )
+        if status >= 300:
+            raise DAIHTTPError(
+                f"{where}: {status} {_error_text(response)}", endpoint=where, status=status
+            )
+        try:
+            body: Any = response.json()
+        except ValueError:
+            raise DAIProtocolError(
+                f"{where}: answer is not JSON: {excerpt(response.text)!r}", endpoint=where
+            ) from None
+        token = body.get("access_token") if isinstance(body, dict) else None
+        if not isinstance(token, str) or not token:
+            raise DAIProtocolError(f"{where}: answer has no access_token field", endpoint=where)
+        register_secret(token)
+        lifetime = body.get("expires_in", 300)
+        try:
+            lifetime = float(lifetime)
+        except (TypeError, ValueError):
+            lifetime = 300.0
+        margin = min(REFRESH_MARGIN_MAX, max(lifetime, 0.0) * 0.1)
+        self._token = token
+        self._refresh_at = self._clock() + max(lifetime - margin, 0.0)
+
+
+def _error_text(response: requests.Response) -> str:
+    """The useful part of an error body: Keycloak's or FastAPI's fields, else an excerpt."""
+    try:
+        body: Any = response.json()
+    except ValueError:
+        return excerpt(response.text) or response.reason or ""
+    if isinstance(body, dict):
+        for key in ("error_description", "message", "detail", "error"):
+            value = body.get(key)
+            if isinstance(value, str) and value:
+                return excerpt(value)
+            if value:
+                return excerpt(_detail_text(value))
+    return excerpt(response.text)
+
+
+def _detail_text(detail: object) -> str:
+    """FastAPI's ``detail`` list as ``loc: msg`` pairs."""
+    if isinstance(detail, list):
+        parts = []
+        for entry in detail:
+            if isinstance(entry, dict):
+                loc = ".".join(str(x) for x in entry.get("loc", []) if x != "body")
+                parts.append(f"{loc}: {entry.get('msg', '')}" if loc else str(entry.get("msg")))
+            else:
+                parts.append(str(entry))
+        return "; ".join(parts)
+    return str(detail)
+
+
+error_text = _error_text
+
+
+class BearerAuth(requests.auth.AuthBase):
+    """``Authorization: Bearer`` from a :class:`TokenSource`; after a 401, one fresh token and
+    one more try of the same request (the way requests' own digest auth re-sends)."""
+
+    def __init__(self, tokens: TokenSource, *, timeout: float = 30.0) -> None:
+        self.tokens = tokens
+        self.timeout = timeout
+
+    def __repr__(self) -> str:
+        return f"BearerAuth({self.tokens!r})"
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        token = self.tokens.get()
+        request.headers["Authorization"] = f"Bearer {token}"
+        request.register_hook("response", self._retry_on_401)  # type: ignore[no-untyped-call]
+        return request
+
+    def _retry_on_401(self, response: requests.Response, **kwargs: Any) -> requests.Response:
+        if response.status_code != 401 or getattr(response.request, "_dai_retried", False):
+            return response
+        sent = response.request.headers.get("Authorization", "")
+        self.tokens.invalidate(sent.removeprefix("Bearer "))
+        response.content  # noqa: B018 - read the body so the connection goes back to the pool
+        response.close()
+        retry = response.request.copy()
+        retry._dai_retried = True  # type: ignore[attr-defined]
+        retry.headers["Authorization"] = f"Bearer {self.tokens.get()}"
+        connection = response.connection
+        kwargs["timeout"] = kwargs.get("timeout") or self.timeout
+        second: requests.Response = connection.send(retry, **kwargs)
+        second.history.append(response)
+        second.request = retry
+        return second

@@ -1,0 +1,366 @@
+"""The DAI client: one configured session, and endpoints E1 to E6 as typed methods.
+
+Configure a :class:`DAIClient` once (URL, credentials, retries, timeouts, CA bundle) and use it
+from any thread. Every call has a timeout and retries through urllib3's ``Retry``
+(:mod:`pytest_dai.client.http`); every failure is a one-line :class:`DAIError` that names the
+endpoint.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import requests
+
+from pytest_dai.client.auth import BearerAuth, TokenSource, error_text
+from pytest_dai.client.errors import (
+    DAIAuthError,
+    DAIConnectionError,
+    DAIHTTPError,
+    DAINotFoundError,
+    DAIProtocolError,
+    excerpt,
+)
+from pytest_dai.client.http import build_session, describe_url
+from pytest_dai.client.records import (
+    EXECUTION_ID_FIELDS,
+    Agent,
+    LogEntry,
+    Model,
+    RunRecord,
+    execution_id_of,
+    list_items,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+    from pytest_dai.client.credentials import Credentials
+
+__all__ = ["E1", "E2", "E3", "E4", "E5", "E6", "DAIClient", "LogPage", "StartedExecution"]
+
+E1 = "E1 POST /execution_service/api/v1/executions"
+E2 = "E2 GET /ai/runs"
+E3 = "E3 DELETE /execution_service/api/v1/executions/{id}"
+E4 = "E4 GET /ai/agents"
+E5 = "E5 GET /ai/models"
+E6 = "E6 GET /ai/runlogs/{run_id}"
+
+EXECUTIONS_PATH = "/execution_service/api/v1/executions"
+
+
+@dataclass(frozen=True)
+class StartedExecution:
+    """What E1 answered: the execution id (always a string) and the raw body."""
+
+    id: str
+    raw: dict[str, Any] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class LogPage:
+    """One page of E6: entries and the server's total count (None if it gave none)."""
+
+    items: list[LogEntry]
+    total_count: int | None
+
+
+class DAIClient:
+    """An authenticated client of one DAI server; thread-safe, reuses its connections.
+
+    ``attempts`` is attempts per request (retries + 1), ``timeout`` the per-request timeout in
+    seconds, ``ca_cert`` a PEM bundle (TLS verification is always on).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        credentials: Credentials,
+        *,
+        timeout: float = 30.0,
+        attempts: int = 5,
+        backoff_factor: float = 0.5,
+        ca_cert: str | None = None,
+        abort_timeout: float = 5.0,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+        self.abort_timeout = abort_timeout
+        self._session = build_session(
+            attempts=attempts,
+            backoff_factor=backoff_factor,
+            ca_cert=ca_cert,
+            safe_post_prefixes=(credentials.token_url,),
+        )
+        # Aborts must end quickly (Ctrl-C is waiting on them): few attempts, short backoff.
+        self._abort_session = build_session(
+            attempts=min(attempts, 2), backoff_factor=0.1, ca_cert=ca_cert
+        )
+        self.tokens = TokenSource(credentials, self._session, timeout=timeout)
+        self._auth = BearerAuth(self.tokens, timeout=timeout)
+        self._client_id = credentials.client_id
+        self._agents_method = "GET"
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"DAIClient(url={self.url!r}, client_id={self._client_id!r})"
+
+    def __enter__(self) -> DAIClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        self._session.close()
+        self._abort_session.close()
+
+    # -- the one place that sends -------------------------------------------------------------
+
+    def _send(
+        self,
+        endpoint: str,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        timeout: float | None = None,
+        session: requests.Session | None = None,
+    ) -> requests.Response:
+        """Send one call (retries happen inside ``requests``); map every failure to a DAIError.
+
+        Returns the response for 2xx and 404 (callers decide what a 404 means) and for 405.
+        """
+        url = self.url + path
+        timeout = self.timeout if timeout is None else timeout
+        try:
+            response = (session or self._session).request(
+                method, url, params=params, json=json, timeout=timeout, auth=self._auth
+            )
+        except requests.exceptions.SSLError:
+            raise DAIConnectionError(
+                f"{endpoint}: TLS verification of {describe_url(url)} failed (give the "
+                "server's CA bundle with --dai-ca-cert or DAI_CA_CERT)",
+                endpoint=endpoint,
+            ) from None
+        except requests.exceptions.Timeout:
+            raise DAIConnectionError(
+                f"{endpoint}: {describe_url(url)} gave no answer within {timeout:g} s",
+                endpoint=endpoint,
+            ) from None
+        except requests.exceptions.RequestException as exc:
+            raise DAIConnectionError(
+                f"{endpoint}: cannot reach {describe_url(url)} ({_cause(exc)})",
+                endpoint=endpoint,
+            ) from None
+        status = response.status_code
+        if status < 300 or status in (404, 405):
+            return response
+        if status == 401:
+            raise DAIAuthError(
+                f"{endpoint}: 401 {error_text(response)} (a fresh token was refused too)",
+                endpoint=endpoint,
+            )
+        raise DAIHTTPError(
+            f"{endpoint}: {status} {error_text(response)}", endpoint=endpoint, status=status
+        )
+
+    @staticmethod
+    def _json(response: requests.Response, endpoint: str) -> Any:
+        if response.status_code == 204 or not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            kind = response.headers.get("Content-Type", "no content type").split(";")[0]
+            raise DAIProtocolError(
+                f"{endpoint}: answer is not JSON ({kind}): {excerpt(response.text)!r}",
+                endpoint=endpoint,
+            ) from None
+
+    @staticmethod
+    def _not_found(response: requests.Response, endpoint: str, what: str) -> DAINotFoundError:
+        return DAINotFoundError(
+            f"{endpoint}: 404 {what}: {error_text(response)}", endpoint=endpoint, status=404
+        )
+
+    # -- E1 to E6 ---------------------------------------------------------------------------------
+
+    def start_execution(
+        self,
+        model_id: str,
+        *,
+        agent_id: str | None = None,
+        is_hosted_agent: bool = False,
+        test_case_id: int | str | None = None,
+        sut_id: str | None = None,
+        sut_criteria: Sequence[str] = (),
+        rerun_id: int | str | None = None,
+        step_pause_time: float | None = None,
+    ) -> StartedExecution:
+        """E1: start a model run. Fields that are not set are left out of the body."""
+        body: dict[str, Any] = {"execution_type": "executing", "model_id": model_id}
+        if agent_id is not None:
+            body["agent"] = {"agent_id": agent_id, "is_hosted_agent": is_hosted_agent}
+        if test_case_id is not None:
+            body["test_case_id"] = test_case_id
+        if sut_id is not None or sut_criteria:
+            sut: dict[str, Any] = {}
+            if sut_id is not None:
+                sut["sut_id"] = sut_id
+            if sut_criteria:
+                sut["criteria"] = list(sut_criteria)
+            body["sut"] = sut
+        if rerun_id is not None:
+            body["rerun_id"] = rerun_id
+        if step_pause_time is not None:
+            body["step_pause_time"] = step_pause_time
+        response = self._send(E1, "POST", EXECUTIONS_PATH, json=body)
+        if response.status_code == 404:
+            raise self._not_found(response, E1, "unknown model or agent")
+        if response.status_code == 405:
+            raise DAIHTTPError(f"{E1}: 405 {error_text(response)}", endpoint=E1, status=405)
+        payload = self._json(response, E1)
+        if not isinstance(payload, dict):
+            raise DAIProtocolError(
+                f"{E1}: expected an object with the execution id, got {type(payload).__name__}",
+                endpoint=E1,
+            )
+        execution_id = execution_id_of(payload, EXECUTION_ID_FIELDS)
+        if execution_id is None:
+            raise DAIProtocolError(
+                f"{E1}: answer has no execution id (looked for {', '.join(EXECUTION_ID_FIELDS)})",
+                endpoint=E1,
+            )
+        return StartedExecution(id=execution_id, raw=payload)
+
+    def find_run(self, execution_id: str) -> RunRecord | None:
+        """E2: the run record of ``execution_id``, or None while there is none yet.
+
+        The server may ignore the filter and list other runs (tolerance rule 3): the record is
+        picked by its own ``execution_id``/``execution_status_id``. A 404 or an empty list
+        means no record yet.
+        """
+        response = self._send(E2, "GET", "/ai/runs", params={"execution_id": execution_id})
+        if response.status_code == 404:
+            return None
+        if response.status_code == 405:
+            raise DAIHTTPError(f"{E2}: 405 {error_text(response)}", endpoint=E2, status=405)
+        for raw in list_items(self._json(response, E2), E2):
+            ids = {
+                str(raw[key])
+                for key in ("execution_id", "execution_status_id")
+                if raw.get(key) is not None
+            }
+            if execution_id in ids:
+                return RunRecord.parse(raw, E2)
+        return None
+
+    def list_runs(self, *, limit: int | None = None, offset: int | None = None) -> list[RunRecord]:
+        """E2 without a filter: the run records the server lists."""
+        params = {k: v for k, v in (("limit", limit), ("offset", offset)) if v is not None}
+        response = self._send(E2, "GET", "/ai/runs", params=params or None)
+        if response.status_code in (404, 405):
+            if response.status_code == 404:
+                return []
+            raise DAIHTTPError(f"{E2}: 405 {error_text(response)}", endpoint=E2, status=405)
+        return [RunRecord.parse(raw, E2) for raw in list_items(self._json(response, E2), E2)]
+
+    def abort_execution(self, execution_id: str, *, timeout: float | None = None) -> bool:
+        """E3: ask the server to stop a run. True if it will; False if it was already over (404).
+
+        Quick by design (few attempts, short timeout): it runs while Ctrl-C waits.
+        """
+        endpoint = E3.replace("{id}", execution_id)
+        response = self._send(
+            endpoint,
+            "DELETE",
+            f"{EXECUTIONS_PATH}/{execution_id}",
+            timeout=self.abort_timeout if timeout is None else timeout,
+            session=self._abort_session,
+        )
+        if response.status_code == 404:
+            return False
+        if response.status_code == 405:
+            raise DAIHTTPError(f"{endpoint}: 405 {error_text(response)}", endpoint=endpoint)
+        return True
+
+    def list_agents(self) -> list[Agent]:
+        """E4: the agents. A server that answers 405 to GET is asked with POST (rule 5)."""
+        with self._lock:
+            method = self._agents_method
+        endpoint = E4 if method == "GET" else E4.replace("GET", "POST")
+        response = self._send(endpoint, method, "/ai/agents")
+        if response.status_code == 405 and method == "GET":
+            with self._lock:
+                self._agents_method = "POST"
+            return self.list_agents()
+        if response.status_code in (404, 405):
+            raise DAIHTTPError(
+                f"{endpoint}: {response.status_code} {error_text(response)}",
+                endpoint=endpoint,
+                status=response.status_code,
+            )
+        return [
+            Agent.parse(raw, endpoint)
+            for raw in list_items(self._json(response, endpoint), endpoint)
+        ]
+
+    def list_models(self) -> list[Model]:
+        """E5: the models."""
+        response = self._send(E5, "GET", "/ai/models")
+        if response.status_code in (404, 405):
+            raise DAIHTTPError(
+                f"{E5}: {response.status_code} {error_text(response)}",
+                endpoint=E5,
+                status=response.status_code,
+            )
+        return [Model.parse(raw, E5) for raw in list_items(self._json(response, E5), E5)]
+
+    def run_logs(self, run_id: str, *, limit: int = 500, offset: int = 0) -> LogPage:
+        """E6: one page of a run's log."""
+        endpoint = E6.replace("{run_id}", str(run_id))
+        response = self._send(
+            endpoint, "GET", f"/ai/runlogs/{run_id}", params={"limit": limit, "offset": offset}
+        )
+        if response.status_code == 404:
+            raise self._not_found(response, endpoint, "unknown run")
+        if response.status_code == 405:
+            raise DAIHTTPError(f"{endpoint}: 405 {error_text(response)}", endpoint=endpoint)
+        payload = self._json(response, endpoint)
+        total = payload.get("total_count") if isinstance(payload, dict) else None
+        items = [LogEntry.parse(raw) for raw in list_items(payload, endpoint)]
+        return LogPage(items, total if isinstance(total, int) else None)
+
+    def iter_run_logs(self, run_id: str, *, page_size: int = 500) -> Iterable[LogEntry]:
+        """Every entry of a run's log, page by page."""
+        offset = 0
+        while True:
+            page = self.run_logs(run_id, limit=page_size, offset=offset)
+            yield from page.items
+            offset += len(page.items)
+            if not page.items or len(page.items) < page_size:
+                return
+            if page.total_count is not None and offset >= page.total_count:
+                return
+
+
+def _cause(exc: BaseException) -> str:
+    """A short reason for a connection failure, without URLs or internals."""
+    text = str(exc)
+    for marker, reason in (
+        ("Connection refused", "connection refused"),
+        ("Name or service not known", "unknown host"),
+        ("nodename nor servname", "unknown host"),
+        ("RemoteDisconnected", "the server closed the connection"),
+        ("Connection aborted", "the connection was dropped"),
+        ("Connection reset", "the connection was reset"),
+        ("Max retries exceeded", "no answer after the retries"),
+    ):
+        if marker in text:
+            return reason
+    return type(exc).__name__

@@ -1,0 +1,129 @@
+"""Errors of the DAI wire client, and the redaction that keeps secrets out of them.
+
+Every message is one line, names the endpoint (or setting, or file) it is about, quotes at most
+200 characters of a response body, and never contains a client secret or an access token:
+secrets are registered with :func:`register_secret` when they are read or issued, and every
+:class:`DAIError` message passes through :func:`redact`.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+
+__all__ = [
+    "DAIAuthError",
+    "DAIConfigError",
+    "DAIConnectionError",
+    "DAIError",
+    "DAIHTTPError",
+    "DAILicenceError",
+    "DAINotFoundError",
+    "DAIProtocolError",
+    "excerpt",
+    "redact",
+    "register_secret",
+]
+
+BODY_EXCERPT_LIMIT = 200
+_MASK = "***"
+
+_secrets_lock = threading.Lock()
+_secrets: set[str] = set()
+
+# Whatever registration missed: bearer headers and token or secret fields in bodies and queries.
+_PATTERNS = (
+    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9\-._~+/]+=*"),
+    re.compile(
+        r"(?i)(\"?(?:access_token|refresh_token|id_token|client_secret)\"?\s*[:=]\s*\"?)"
+        r"[^\"&,\s}]+"
+    ),
+)
+
+
+def register_secret(value: str | None) -> None:
+    """Remember a secret (client secret, access token) so that :func:`redact` masks it."""
+    if value and len(value) >= 4:
+        with _secrets_lock:
+            _secrets.add(value)
+
+
+def redact(text: str) -> str:
+    """Return ``text`` with every registered secret and anything token-shaped masked."""
+    with _secrets_lock:
+        known = sorted(_secrets, key=len, reverse=True)
+    for secret in known:
+        if secret in text:
+            text = text.replace(secret, _MASK)
+    for pattern in _PATTERNS:
+        text = pattern.sub(lambda m: m.group(1) + _MASK, text)
+    return text
+
+
+_TAG = re.compile(r"<[^>]*>")
+_SPACE = re.compile(r"\s+")
+
+
+def excerpt(body: str | bytes | None, limit: int = BODY_EXCERPT_LIMIT) -> str:
+    """One line of at most ``limit`` characters from a response body, HTML tags removed."""
+    if body is None:
+        return ""
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", errors="replace")
+    if "<" in body and ">" in body:
+        body = _TAG.sub(" ", body)
+    text = redact(_SPACE.sub(" ", body).strip())
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
+
+
+def _one_line(text: str) -> str:
+    return redact(_SPACE.sub(" ", text).strip())
+
+
+class DAIError(Exception):
+    """Base of every pytest-dai error. ``str()`` is one line, with secrets masked."""
+
+    def __init__(self, message: str, *, endpoint: str | None = None) -> None:
+        self.message = _one_line(message)
+        self.endpoint = endpoint
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r})"
+
+
+class DAIConfigError(DAIError):
+    """A bad setting, marker argument, credentials file or CA bundle; names its source."""
+
+
+class DAIAuthError(DAIError):
+    """The token endpoint refused the credentials (400 or 401), or a call stayed 401."""
+
+
+class DAILicenceError(DAIAuthError):
+    """The token endpoint answered 403: no concurrent user licence is free."""
+
+
+class DAIConnectionError(DAIError):
+    """The server could not be reached, or did not answer in time, after the retries."""
+
+
+class DAIHTTPError(DAIError):
+    """An endpoint answered with an error status after the retries."""
+
+    def __init__(
+        self, message: str, *, endpoint: str | None = None, status: int | None = None
+    ) -> None:
+        super().__init__(message, endpoint=endpoint)
+        self.status = status
+
+
+class DAINotFoundError(DAIHTTPError):
+    """An endpoint answered 404: unknown model, agent, execution or run."""
+
+
+class DAIProtocolError(DAIError):
+    """A response the client cannot use: not JSON, a missing field, a wrong type."""

@@ -1,0 +1,219 @@
+"""Typed views of what DAI endpoints return, parsed tolerantly (contract section 3).
+
+Unknown extra fields are ignored. A field we need that is missing or of the wrong type is a
+:class:`DAIProtocolError` naming the endpoint and the field, never a ``KeyError``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from pytest_dai.client.errors import DAIProtocolError
+from pytest_dai.client.status import Status, normalise_status
+
+__all__ = [
+    "EXECUTION_ID_FIELDS",
+    "LIST_ENVELOPES",
+    "Agent",
+    "LogEntry",
+    "Model",
+    "RunRecord",
+    "list_items",
+    "parse_time",
+]
+
+#: Where a start response or a run record may carry the execution id (tolerance rule 1).
+EXECUTION_ID_FIELDS = ("id", "execution_id", "execution_status_id")
+
+#: Envelope keys a list may come in (tolerance rule 2).
+LIST_ENVELOPES = ("items", "results", "data")
+
+
+def list_items(payload: Any, endpoint: str) -> list[dict[str, Any]]:
+    """The records of a list answer: a bare array or an envelope ``{"items": [...]}``."""
+    items: Any = payload
+    if isinstance(payload, dict):
+        for key in LIST_ENVELOPES:
+            if isinstance(payload.get(key), list):
+                items = payload[key]
+                break
+        else:
+            raise DAIProtocolError(
+                f"{endpoint}: expected a list or an object with one of "
+                f"{', '.join(LIST_ENVELOPES)}, got an object with keys "
+                f"{', '.join(sorted(map(str, payload))[:8]) or 'none'}",
+                endpoint=endpoint,
+            )
+    if not isinstance(items, list):
+        raise DAIProtocolError(
+            f"{endpoint}: expected a list, got {type(items).__name__}", endpoint=endpoint
+        )
+    return [item for item in items if isinstance(item, dict)]
+
+
+def parse_time(value: Any) -> datetime | None:
+    """An ISO-8601 time (``Z`` or an offset; naive means UTC) or epoch seconds; else None."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = value / 1000.0 if value > 1e11 else float(value)
+        return datetime.fromtimestamp(seconds, tz=timezone.utc)
+    if isinstance(value, str):
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return None
+
+
+def _int_or_none(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def _text(value: Any) -> str | None:
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    return str(value)
+
+
+def execution_id_of(record: dict[str, Any], fields: tuple[str, ...]) -> str | None:
+    """The first of ``fields`` that holds an id (string or number), as a string."""
+    for key in fields:
+        value = record.get(key)
+        if isinstance(value, bool) or value is None or value == "":
+            continue
+        if isinstance(value, (str, int)):
+            return str(value)
+    return None
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """A run record from E2 (contract 2.3), normalised."""
+
+    run_id: str | None
+    execution_id: str | None
+    status: Status
+    model_name: str | None
+    agent_name: str | None
+    started_at: datetime | None
+    ended_at: datetime | None
+    steps_total: int | None
+    steps_done: int | None
+    steps_failed: int | None
+    raw: dict[str, Any] = field(repr=False, compare=False)
+
+    @classmethod
+    def parse(cls, raw: dict[str, Any], endpoint: str) -> RunRecord:
+        """Build from a raw record; ``status`` is the one field that must be there."""
+        if "status" not in raw or not isinstance(raw["status"], (str, int)):
+            raise DAIProtocolError(
+                f"{endpoint}: run record has no status field (fields: "
+                f"{', '.join(sorted(map(str, raw))[:12])})",
+                endpoint=endpoint,
+            )
+        ended_at = parse_time(raw.get("endtime", raw.get("end_time", raw.get("ended_at"))))
+        return cls(
+            run_id=_text(raw.get("id", raw.get("run_id"))),
+            execution_id=execution_id_of(raw, ("execution_id", "execution_status_id")),
+            status=normalise_status(raw["status"], ended=ended_at is not None),
+            model_name=_text(raw.get("modelname", raw.get("model_name"))),
+            agent_name=_text(raw.get("agentname", raw.get("agent_name"))),
+            started_at=parse_time(
+                raw.get("starttime", raw.get("start_time", raw.get("started_at")))
+            ),
+            ended_at=ended_at,
+            steps_total=_int_or_none(raw.get("steps_total")),
+            steps_done=_int_or_none(raw.get("steps_done")),
+            steps_failed=_int_or_none(raw.get("steps_failed")),
+            raw=raw,
+        )
+
+
+@dataclass(frozen=True)
+class Model:
+    """A model from E5."""
+
+    id: str
+    name: str
+
+    @classmethod
+    def parse(cls, raw: dict[str, Any], endpoint: str) -> Model:
+        """Build from a raw record; needs ``id``; ``name`` falls back to the id."""
+        model_id = _text(raw.get("id", raw.get("model_id")))
+        if not model_id:
+            raise DAIProtocolError(f"{endpoint}: model record has no id field", endpoint=endpoint)
+        return cls(id=model_id, name=_text(raw.get("name")) or model_id)
+
+
+@dataclass(frozen=True)
+class Agent:
+    """An agent from E4."""
+
+    id: str
+    name: str
+    status: str | None
+    hosted: bool
+
+    @property
+    def online(self) -> bool:
+        """False only when the server says the agent is offline or disconnected."""
+        word = (self.status or "").strip().casefold()
+        return word not in {"offline", "disconnected", "unavailable", "down"}
+
+    @classmethod
+    def parse(cls, raw: dict[str, Any], endpoint: str) -> Agent:
+        """Build from a raw record; needs ``id``; ``name`` falls back to the id."""
+        agent_id = _text(raw.get("id", raw.get("agent_id")))
+        if not agent_id:
+            raise DAIProtocolError(f"{endpoint}: agent record has no id field", endpoint=endpoint)
+        return cls(
+            id=agent_id,
+            name=_text(raw.get("name")) or agent_id,
+            status=_text(raw.get("status")),
+            hosted=bool(raw.get("hosted", raw.get("is_hosted_agent", False))),
+        )
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """A run log entry from E6 (contract 2.5)."""
+
+    timestamp: str | None
+    message: str
+    severity: str
+    step: int | None
+    status: str | None
+    raw: dict[str, Any] = field(repr=False, compare=False)
+
+    @classmethod
+    def parse(cls, raw: dict[str, Any]) -> LogEntry:
+        """Build from a raw entry; every field is optional."""
+        return cls(
+            timestamp=_text(raw.get("timestamp")),
+            message=_text(raw.get("message")) or "",
+            severity=(_text(raw.get("severity")) or "INFO").upper(),
+            step=_int_or_none(raw.get("step")),
+            status=_text(raw.get("status")),
+            raw=raw,
+        )
+
+    def format(self) -> str:
+        """One line: time, severity, step, message."""
+        step = f" step {self.step}" if self.step is not None else ""
+        stamp = f"{self.timestamp} " if self.timestamp else ""
+        return f"{stamp}{self.severity:<8}{step} {self.message}".rstrip()

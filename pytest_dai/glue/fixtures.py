@@ -1,0 +1,108 @@
+"""The fixtures of pytest-dai: ``dai_session``, ``dai_execution``, ``dai_simulator``.
+
+A test marked ``@pytest.mark.dai_model(...)`` gets its run through an autouse fixture that
+pulls in ``dai_session`` (the pytest-django way); the run itself starts in
+``pytest_runtest_call``, after all of the test's fixtures are set up.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, NoReturn
+
+import pytest
+
+from pytest_dai.client.errors import DAIError
+from pytest_dai.glue.options import parse_marker
+from pytest_dai.glue.runner import SPEC_KEY
+from pytest_dai.glue.state import STATE_KEY
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from pytest_dai.lifecycle.session import DAISession
+    from pytest_dai.simulator import DAISimulator
+
+__all__ = ["PendingExecution", "dai_execution", "dai_session", "dai_simulator"]
+
+MARKER = "dai_model"
+
+
+class PendingExecution:
+    """Stands for a marked test's run until it has finished.
+
+    The run starts after every fixture is set up, so a fixture that asks for ``dai_execution``
+    gets this placeholder; the test function itself gets the finished ``Execution``.
+    """
+
+    def __repr__(self) -> str:
+        return "<PendingExecution: the DAI run starts after the test's fixtures are set up>"
+
+    def __getattr__(self, name: str) -> NoReturn:
+        raise AttributeError(
+            f"dai_execution.{name}: the DAI run has not finished yet; use dai_execution in the "
+            "test function, not in a fixture"
+        )
+
+
+def _fail(exc: DAIError) -> NoReturn:
+    __tracebackhide__ = True
+    pytest.fail(f"{type(exc).__name__}: {exc}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def dai_session(request: pytest.FixtureRequest) -> DAISession:
+    """The authenticated DAI client of this test session (a ``DAISession``).
+
+    ``models()``, ``agents()``, ``runs()``, ``start(model, **options) -> Execution``,
+    ``execution(id) -> Execution``. Runs started through it that are still going when the
+    session ends (or is interrupted) are aborted.
+    """
+    state = request.config.stash[STATE_KEY]
+    try:
+        return state.session()
+    except DAIError as exc:
+        _fail(exc)
+
+
+@pytest.fixture
+def dai_execution(request: pytest.FixtureRequest) -> PendingExecution:
+    """In a test marked ``@pytest.mark.dai_model(...)``: the finished DAI run (an
+    ``Execution``: ``id``, ``status``, ``passed``, ``steps_total``, ``steps_failed``, ``url``,
+    ``run``, ``logs()``, ...). The test body runs only once the run passed."""
+    if request.node.get_closest_marker(MARKER) is None:
+        pytest.fail(
+            f"usage error: {request.node.nodeid}: the dai_execution fixture needs "
+            "@pytest.mark.dai_model(...) on the test; to start runs by hand, use the "
+            "dai_session fixture (dai_session.start(model))",
+            pytrace=False,
+        )
+    return PendingExecution()
+
+
+@pytest.fixture(autouse=True)
+def _dai_model_marker(request: pytest.FixtureRequest) -> None:
+    """Prepare a ``dai_model``-marked test: validate the marker and make the DAI session."""
+    marker = request.node.get_closest_marker(MARKER)
+    if marker is None:
+        return
+    state = request.config.stash[STATE_KEY]
+    try:
+        request.node.stash[SPEC_KEY] = parse_marker(marker, state.settings, request.node.nodeid)
+    except DAIError as exc:
+        _fail(exc)
+    request.getfixturevalue("dai_session")
+
+
+@pytest.fixture(scope="session")
+def dai_simulator(request: pytest.FixtureRequest) -> Iterator[DAISimulator]:
+    """A running DAI simulator (``url``, ``token_url``, ``client_id``, ``client_secret``,
+    ``request_log()``, ``set_faults()``...): the one ``--dai-simulator`` started in this
+    process, or else a new one with the packaged scenario for this session."""
+    state = request.config.stash[STATE_KEY]
+    if state.simulator is not None:
+        yield state.simulator
+        return
+    from pytest_dai.simulator import DAISimulator
+
+    with DAISimulator() as simulator:
+        yield simulator

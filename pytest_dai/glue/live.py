@@ -1,0 +1,94 @@
+"""The live line: what a DAI run is doing while its test waits.
+
+On a terminal it is rewritten in place, at most once a second, after whatever pytest has
+written on the line. Elsewhere (CI logs) it is a line at the start, one every 30 seconds and
+one at the end. Nothing on pytest-xdist workers, nothing with ``-q``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pytest
+
+    from pytest_dai.lifecycle.execution import Execution
+
+__all__ = ["LiveLine", "describe_progress"]
+
+TTY_INTERVAL = 1.0
+LOG_INTERVAL = 30.0
+
+
+def describe_progress(execution: Execution) -> str:
+    """``model on agent: state, steps 3/8, 12s``."""
+    parts = [f"{execution.model}" + (f" on {execution.agent}" if execution.agent else "")]
+    state = execution.status
+    steps = ""
+    if execution.steps_total:
+        steps = f", steps {execution.steps_done or 0}/{execution.steps_total}"
+        if execution.steps_failed:
+            steps += f" ({execution.steps_failed} failed)"
+    return f"{parts[0]}: {state}{steps}, {execution.elapsed:.0f}s"
+
+
+class LiveLine:
+    """Shows one run's progress on the terminal; call :meth:`update` after every poll."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self._reporter = config.pluginmanager.get_plugin("terminalreporter")
+        self.enabled = (
+            self._reporter is not None
+            and not hasattr(config, "workerinput")
+            and config.get_verbosity() >= 0
+        )
+        self.tty = bool(self.enabled and getattr(self._reporter, "isatty", False))
+        self._shown = ""
+        self._last = 0.0
+
+    def start(self, execution: Execution) -> None:
+        """The run was started."""
+        self._last = 0.0
+        if self.enabled and not self.tty:
+            self._line(f"DAI run started: {describe_progress(execution)} {execution.url}")
+            self._last = time.monotonic()
+        self.update(execution)
+
+    def update(self, execution: Execution) -> None:
+        """Show the latest state if it is time to."""
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if self.tty:
+            if now - self._last >= TTY_INTERVAL:
+                self._rewrite(f" [DAI {describe_progress(execution)}]")
+                self._last = now
+        elif now - self._last >= LOG_INTERVAL:
+            self._line(f"DAI run going: {describe_progress(execution)}")
+            self._last = now
+
+    def end(self, execution: Execution) -> None:
+        """The run ended (or the wait was interrupted): clear the live text."""
+        if not self.enabled:
+            return
+        if self.tty:
+            self._rewrite("")
+        else:
+            self._line(f"DAI run ended: {describe_progress(execution)}")
+
+    def _rewrite(self, text: str) -> None:
+        assert self._reporter is not None
+        old = len(self._shown)
+        # Backspaces keep what pytest wrote before us on this line (the test's path).
+        out = "\b" * old + text
+        if len(text) < old:
+            pad = old - len(text)
+            out += " " * pad + "\b" * pad
+        self._reporter.write(out)
+        self._reporter.flush()
+        self._shown = text
+
+    def _line(self, text: str) -> None:
+        assert self._reporter is not None
+        self._reporter.write_line(text)

@@ -1,0 +1,79 @@
+"""The "DAI model runs" terminal summary, built from test reports' ``dai_*`` properties.
+
+Built from reports (not from this process's runs), so under pytest-xdist the controller sees
+every worker's runs and prints the summary once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pytest
+
+__all__ = ["RunSummary", "SummaryCollector"]
+
+
+@dataclass
+class RunSummary:
+    """One run as the summary shows it."""
+
+    nodeid: str
+    model: str
+    agent: str
+    status: str
+    duration: str
+    url: str
+    execution_id: str
+
+
+class SummaryCollector:
+    """Collects ``dai_*`` properties from reports; writes the terminal summary."""
+
+    def __init__(self) -> None:
+        self.runs: dict[str, RunSummary] = {}
+
+    def add(self, report: pytest.TestReport) -> None:
+        """Take the run's latest properties from a report (setup, call or teardown)."""
+        props = {str(k): str(v) for k, v in report.user_properties}
+        if "dai_execution_id" not in props:
+            return
+        self.runs[report.nodeid] = RunSummary(
+            nodeid=report.nodeid,
+            model=props.get("dai_model", ""),
+            agent=props.get("dai_agent", ""),
+            status=props.get("dai_status", ""),
+            duration=props.get("dai_duration", ""),
+            url=props.get("dai_url", ""),
+            execution_id=props["dai_execution_id"],
+        )
+
+    def lines(self) -> list[str]:
+        """The summary table, one line a run."""
+        rows = [
+            (
+                run.model,
+                run.agent or "-",
+                run.status,
+                f"{run.duration}s" if run.duration else "-",
+                run.url,
+                run.nodeid,
+            )
+            for run in self.runs.values()
+        ]
+        header = ("model", "agent", "status", "duration", "address", "test")
+        widths = [max(len(r[i]) for r in [header, *rows]) for i in range(5)]
+        out = []
+        for row in [header, *rows]:
+            cells = [row[i].ljust(widths[i]) for i in range(5)]
+            out.append("  ".join(cells) + "  " + row[5])
+        return out
+
+    def write(self, terminalreporter: pytest.TerminalReporter) -> None:
+        """Write the "DAI model runs" section (nothing when no run happened)."""
+        if not self.runs:
+            return
+        terminalreporter.write_sep("=", "DAI model runs")
+        for line in self.lines():
+            terminalreporter.write_line(line)

@@ -1,0 +1,157 @@
+"""A marked test's DAI run: start it after the fixtures, wait, report, decide the outcome.
+
+Called from ``pytest_runtest_call`` (see :mod:`pytest_dai.plugin`), so the run starts after every
+fixture of the test is set up and the test body runs only once the run passed.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from pytest_dai.client.errors import DAIError
+from pytest_dai.glue.live import LiveLine
+
+if TYPE_CHECKING:
+    from pytest_dai.client.records import LogEntry
+    from pytest_dai.glue.options import ModelSpec
+    from pytest_dai.glue.state import DAIState
+    from pytest_dai.lifecycle.execution import Execution
+
+__all__ = [
+    "EXECUTION_KEY",
+    "LOGS_KEY",
+    "LOG_SECTION",
+    "SPEC_KEY",
+    "apply_outcome",
+    "default_map_outcome",
+    "run_marked_test",
+]
+
+SPEC_KEY = pytest.StashKey["ModelSpec"]()
+EXECUTION_KEY = pytest.StashKey["Execution"]()
+LOGS_KEY = pytest.StashKey["list[LogEntry] | None"]()
+
+#: Report section key: pytest shows it as "Captured log from the DAI run call", and JUnit XML
+#: gets it in ``<system-out>`` with ``junit_logging = log`` (or ``all``).
+LOG_SECTION = "log from the DAI run"
+
+OUTCOME_WORDS = ("passed", "failed", "skipped", "xfailed")
+
+
+def set_property(item: pytest.Item, name: str, value: object) -> None:
+    """Set a JUnit property of the test (replacing an earlier value of the same name)."""
+    item.user_properties[:] = [(k, v) for k, v in item.user_properties if k != name]
+    item.user_properties.append((name, "" if value is None else str(value)))
+
+
+def record_properties(item: pytest.Item, execution: Execution) -> None:
+    """The ``dai_*`` JUnit properties of the product spec, from the run as it is now."""
+    set_property(item, "dai_execution_id", execution.id)
+    set_property(item, "dai_model", execution.model)
+    set_property(item, "dai_agent", execution.agent or "")
+    set_property(item, "dai_status", execution.status)
+    set_property(item, "dai_url", execution.url)
+    duration = execution.duration
+    set_property(item, "dai_duration", "" if duration is None else f"{duration:.1f}")
+    if execution.steps_total is not None:
+        set_property(item, "dai_steps_total", execution.steps_total)
+        set_property(item, "dai_steps_failed", execution.steps_failed or 0)
+    if execution.aborted:
+        set_property(item, "dai_aborted", "true")
+
+
+def _log_text(logs: list[LogEntry]) -> str:
+    return "\n".join(entry.format() for entry in logs)
+
+
+def run_marked_test(item: pytest.Item, state: DAIState, spec: ModelSpec) -> Execution:
+    """Start the run, wait for it (aborting on any interruption), report, apply the outcome.
+
+    Returns the finished :class:`Execution` when the test may go on to its body.
+    """
+    session = state.session()
+    execution = session.start(
+        spec.model,
+        agent=spec.agent,
+        test_case=spec.test_case,
+        sut=spec.sut,
+        sut_criteria=spec.sut_criteria,
+        rerun=spec.rerun,
+        step_pause_time=spec.step_pause_time,
+    )
+    item.stash[EXECUTION_KEY] = execution
+    record_properties(item, execution)
+    hook = item.config.hook
+    live = LiveLine(item.config)
+    try:
+        hook.pytest_dai_execution_started(item=item, execution=execution)
+        live.start(execution)
+
+        def on_poll(current: Execution) -> None:
+            record_properties(item, current)
+            live.update(current)
+
+        execution.wait(spec.timeout or None, on_poll=on_poll)
+    except BaseException:
+        execution.abort()
+        raise
+    finally:
+        live.end(execution)
+        record_properties(item, execution)
+    hook.pytest_dai_execution_finished(item=item, execution=execution)
+    logs: list[LogEntry] | None
+    try:
+        logs = execution.logs()
+    except DAIError as exc:
+        logs = None
+        item.add_report_section("call", LOG_SECTION, f"(the run log could not be read: {exc})")
+    else:
+        if logs:
+            item.add_report_section("call", LOG_SECTION, _log_text(logs))
+    item.stash[LOGS_KEY] = logs
+    result = hook.pytest_dai_map_outcome(item=item, execution=execution)
+    apply_outcome(item, execution, result)
+    return execution
+
+
+def default_map_outcome(item: pytest.Item, execution: Execution) -> str | BaseException:
+    """The default mapping: passed, or the DAIRun* exception for the run's final state."""
+    from pytest_dai.lifecycle.outcome import default_outcome
+
+    spec = item.stash.get(SPEC_KEY, None)
+    error = default_outcome(
+        execution,
+        item.stash.get(LOGS_KEY, None),
+        min_steps=spec.min_steps if spec is not None else None,
+    )
+    return "passed" if error is None else error
+
+
+def apply_outcome(item: pytest.Item, execution: Execution, result: object) -> None:
+    """Act on what ``pytest_dai_map_outcome`` returned."""
+    __tracebackhide__ = True
+    if isinstance(result, BaseException):
+        raise result
+    if result is None or result == "passed":
+        return
+    if result in ("failed", "skipped", "xfailed"):
+        default = default_map_outcome(item, execution)
+        reason = (
+            str(default).splitlines()[0]
+            if isinstance(default, BaseException)
+            else f"DAI run of model {execution.model!r} (execution {execution.id}) "
+            f"ended as {execution.status}"
+        )
+        if result == "skipped":
+            pytest.skip(reason)
+        if result == "xfailed":
+            pytest.xfail(reason)
+        if isinstance(default, BaseException):
+            raise default
+        pytest.fail(reason, pytrace=False)
+    raise DAIError(
+        f"pytest_dai_map_outcome returned {result!r}; expected one of "
+        f"{', '.join(OUTCOME_WORDS)}, an exception, or None"
+    )

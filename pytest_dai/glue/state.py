@@ -1,0 +1,146 @@
+"""The plugin's state for one pytest process: settings, the simulator, the DAI session.
+
+Everything heavy (``requests``, the client, the simulator) is imported here lazily, the first
+time a DAI test, fixture or option needs it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from pytest_dai.client.errors import DAIConfigError
+
+if TYPE_CHECKING:
+    from pytest_dai.glue.options import Settings
+    from pytest_dai.lifecycle.session import DAISession
+    from pytest_dai.simulator import DAISimulator
+
+__all__ = ["STATE_KEY", "DAIState"]
+
+log = logging.getLogger("pytest_dai")
+
+WORKERINPUT_SIMULATOR = "dai_simulator"
+
+
+class DAIState:
+    """Per-process plugin state, kept in ``config.stash[STATE_KEY]``."""
+
+    def __init__(self, config: pytest.Config, settings: Settings) -> None:
+        self.config = config
+        self.settings = settings
+        self.simulator: DAISimulator | None = None
+        self._session: DAISession | None = None
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"DAIState(url={self.settings.url!r}, session={self._session is not None})"
+
+    @property
+    def is_worker(self) -> bool:
+        """True in a pytest-xdist worker."""
+        return hasattr(self.config, "workerinput")
+
+    # -- the simulator ------------------------------------------------------------------------
+
+    def start_simulator(self) -> None:
+        """With ``--dai-simulator``: start it (controller) or use the controller's (worker)."""
+        if self.settings.simulator is None:
+            return
+        if self.is_worker:
+            info = self.config.workerinput.get(WORKERINPUT_SIMULATOR)  # type: ignore[attr-defined]
+            if info:
+                self.settings = self.settings.with_simulator(**info)
+                return
+        from pytest_dai.simulator import DAISimulator, ScenarioError
+
+        scenario = self.settings.simulator or None
+        try:
+            simulator = DAISimulator(scenario)
+            simulator.start()
+        except ScenarioError as exc:
+            raise pytest.UsageError(f"--dai-simulator: {exc}") from None
+        self.simulator = simulator
+        self.settings = self.settings.with_simulator(
+            url=simulator.url,
+            token_url=simulator.token_url,
+            client_id=simulator.client_id,
+            client_secret=simulator.client_secret,
+        )
+
+    def simulator_info(self) -> dict[str, Any] | None:
+        """What a pytest-xdist worker needs to talk to this process's simulator."""
+        if self.simulator is None:
+            return None
+        return {
+            "url": self.settings.url,
+            "token_url": self.settings.token_url,
+            "client_id": self.settings.client_id,
+            "client_secret": self.settings.client_secret,
+        }
+
+    # -- the DAI session ----------------------------------------------------------------------
+
+    def session(self) -> DAISession:
+        """The session's authenticated client, made on first use.
+
+        Raises :class:`DAIConfigError` (one line, naming the setting to give) when no server
+        or no secret is configured.
+        """
+        with self._lock:
+            if self._session is None:
+                self._session = self._make_session()
+            return self._session
+
+    def _make_session(self) -> DAISession:
+        from pytest_dai.client.credentials import Credentials
+        from pytest_dai.client.endpoints import DAIClient
+        from pytest_dai.lifecycle.session import DAISession
+
+        settings = self.settings
+        if settings.url is None:
+            raise DAIConfigError(settings.missing_server_message())
+        if not settings.client_secret:
+            raise DAIConfigError(
+                "no DAI client secret: set DAI_CLIENT_SECRET, or give the API Access CSV with "
+                "--dai-credentials or DAI_CREDENTIALS"
+            )
+        token_url = settings.token_url or (
+            f"{settings.url}/auth/realms/{settings.realm}/protocol/openid-connect/token"
+        )
+        client = DAIClient(
+            settings.url,
+            Credentials(settings.client_id, settings.client_secret, token_url),
+            timeout=settings.request_timeout,
+            attempts=settings.request_retries,
+            backoff_factor=settings.backoff_factor,
+            ca_cert=settings.ca_cert,
+        )
+        return DAISession(
+            client,
+            run_url=settings.run_url,
+            poll_interval=settings.poll_interval,
+        )
+
+    def close(self) -> None:
+        """Abort the runs still going, close the client, then stop the simulator."""
+        with self._lock:
+            session, self._session = self._session, None
+        try:
+            if session is not None:
+                aborted = session.abort_unfinished()
+                for execution in aborted:
+                    log.warning(
+                        "pytest-dai: aborted unfinished run %s at session end", execution.id
+                    )
+                session.client.close()
+        finally:
+            if self.simulator is not None:
+                self.simulator.stop()
+                self.simulator = None
+
+
+STATE_KEY = pytest.StashKey[DAIState]()

@@ -1,0 +1,250 @@
+"""One DAI model run: its state, and refresh, wait, abort and logs.
+
+An :class:`Execution` is made by :meth:`pytest_dai.lifecycle.session.DAISession.start` (or
+``.execution(id)`` for a run started elsewhere). :meth:`Execution.wait` aborts the run before any
+exception leaves it: the run deadline, Ctrl-C, SIGTERM, pytest-timeout, or a server fault.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from pytest_dai.client.errors import DAIError, DAIProtocolError
+from pytest_dai.client.status import RunState, Status, normalise_status
+from pytest_dai.lifecycle.outcome import DAIRunTimeout, describe_failure
+from pytest_dai.lifecycle.polling import PollSchedule
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from pytest_dai.client.endpoints import DAIClient
+    from pytest_dai.client.records import LogEntry, RunRecord
+
+__all__ = ["Execution"]
+
+log = logging.getLogger("pytest_dai")
+
+
+class Execution:
+    """A DAI model run. Attributes mirror the latest run record; :meth:`refresh` updates them.
+
+    ``id`` is the execution id (E1's answer, used by E2 and E3); ``run_id`` the run record's id
+    (used by E6 and in the run's address). ``url`` is the run's address in the DAI UI.
+    """
+
+    def __init__(
+        self,
+        client: DAIClient,
+        execution_id: str,
+        *,
+        model: str,
+        agent: str | None = None,
+        run_url: str = "{url}/runs/{run_id}",
+        poll_interval: float = 5.0,
+        record_grace: float = 120.0,
+        expected_duration: float | None = None,
+        initial_status: str = "Queued",
+    ) -> None:
+        self.id = execution_id
+        self.model = model
+        self.agent = agent
+        self.record: RunRecord | None = None
+        self.poll_interval = poll_interval
+        self.record_grace = record_grace
+        self.expected_duration = expected_duration
+        self.polls = 0
+        self.aborted = False
+        self.abort_requested_at: float | None = None
+        self.detected_at: float | None = None
+        self._client = client
+        self._run_url = run_url
+        self._initial_status = initial_status
+        self._created = time.monotonic()
+        self._created_wall = datetime.now(timezone.utc)
+        self._running_since: float | None = None
+        self._abort_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"<Execution {self.id} model={self.model!r} agent={self.agent!r} {self.status}>"
+
+    # -- state ------------------------------------------------------------------------------
+
+    @property
+    def status_info(self) -> Status:
+        """The normalised status (state and the server's word)."""
+        if self.record is None:
+            return normalise_status(self._initial_status)
+        return self.record.status
+
+    @property
+    def status(self) -> str:
+        """The server's status word ("Queued" before the server has a run record)."""
+        return self.status_info.word or str(self.status_info.state)
+
+    @property
+    def state(self) -> RunState:
+        """The normalised state."""
+        return self.status_info.state
+
+    @property
+    def finished(self) -> bool:
+        """True once the run has ended."""
+        return self.status_info.final
+
+    @property
+    def passed(self) -> bool:
+        """True when the run ended as passed."""
+        return self.state is RunState.PASSED
+
+    @property
+    def run(self) -> dict[str, Any]:
+        """The raw run record as the server sent it (empty before there is one)."""
+        return dict(self.record.raw) if self.record is not None else {}
+
+    @property
+    def run_id(self) -> str | None:
+        """The run record's id, once the server has a record."""
+        return self.record.run_id if self.record is not None else None
+
+    @property
+    def started_at(self) -> datetime | None:
+        """When the run started on the server (None while queued)."""
+        return self.record.started_at if self.record is not None else None
+
+    @property
+    def ended_at(self) -> datetime | None:
+        """When the run ended on the server."""
+        return self.record.ended_at if self.record is not None else None
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds from start to end by the server's clock; while going, the time so far."""
+        start, end = self.started_at, self.ended_at
+        if start is not None and end is not None:
+            return max((end - start).total_seconds(), 0.0)
+        if self._running_since is not None:
+            return time.monotonic() - self._running_since
+        return None
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds since the start request, by this process's clock."""
+        return time.monotonic() - self._created
+
+    @property
+    def steps_total(self) -> int | None:
+        """Steps the run will execute, where the server says."""
+        return self.record.steps_total if self.record is not None else None
+
+    @property
+    def steps_done(self) -> int | None:
+        """Steps executed so far, where the server says."""
+        return self.record.steps_done if self.record is not None else None
+
+    @property
+    def steps_failed(self) -> int | None:
+        """Steps that failed so far, where the server says."""
+        return self.record.steps_failed if self.record is not None else None
+
+    @property
+    def url(self) -> str:
+        """The run's address in the DAI UI (setting ``dai_run_url``)."""
+        return self._run_url.format(
+            url=self._client.url, run_id=self.run_id or self.id, execution_id=self.id
+        )
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def refresh(self) -> Execution:
+        """Ask the server (E2) for the run record once."""
+        record = self._client.find_run(self.id)
+        self.polls += 1
+        if record is None:
+            if self.record is None and self.elapsed > self.record_grace:
+                raise DAIProtocolError(
+                    f"E2 GET /ai/runs: no run record for execution {self.id} "
+                    f"{self.record_grace:g} s after it was started"
+                )
+            return self
+        self.record = record
+        if record.status.state is RunState.RUNNING and self._running_since is None:
+            self._running_since = time.monotonic()
+        if record.status.final and self.detected_at is None:
+            self.detected_at = time.time()
+        return self
+
+    def wait(
+        self,
+        timeout: float | None = None,
+        *,
+        on_poll: Callable[[Execution], None] | None = None,
+    ) -> Execution:
+        """Poll until the run ends; return self. ``timeout`` is the run deadline in seconds
+        (None or 0: none), counted from now.
+
+        On the deadline the run is aborted and :class:`DAIRunTimeout` raised. On any other
+        exception (Ctrl-C, SIGTERM, pytest-timeout, a server fault after the retries) the run
+        is aborted first and the exception goes on.
+        """
+        deadline = time.monotonic() + timeout if timeout else None
+        schedule = PollSchedule(
+            max_interval=self.poll_interval, expected_duration=self.expected_duration
+        )
+        try:
+            while True:
+                self.refresh()
+                if on_poll is not None:
+                    on_poll(self)
+                if self.finished:
+                    return self
+                now = time.monotonic()
+                if deadline is not None and now >= deadline:
+                    self.abort()
+                    raise DAIRunTimeout(
+                        f"DAI run of model {self.model!r} (execution {self.id}) passed its "
+                        f"deadline of {timeout:g} s and was aborted; last status {self.status}",
+                        execution=self,
+                        details=describe_failure(self, None),
+                    )
+                running_for = now - self._running_since if self._running_since is not None else None
+                delay = schedule.next_delay(running_for, self.steps_done, self.steps_total)
+                if deadline is not None:
+                    delay = min(delay, max(deadline - now, 0.0))
+                time.sleep(max(delay, 0.01))
+        except DAIRunTimeout:
+            raise
+        except BaseException:
+            self.abort()
+            raise
+
+    def abort(self, timeout: float | None = None) -> bool:
+        """Ask the server to stop the run (E3), once; never raises.
+
+        Returns True when an abort was sent and accepted by this call. Does nothing for a run
+        that has ended or was already aborted.
+        """
+        with self._abort_lock:
+            if self.aborted or self.finished:
+                return False
+            self.aborted = True
+            self.abort_requested_at = time.time()
+        try:
+            accepted = self._client.abort_execution(self.id, timeout=timeout)
+        except DAIError as exc:
+            log.warning("pytest-dai: could not abort execution %s: %s", self.id, exc)
+            return False
+        except Exception as exc:  # never let cleanup hide the exception that caused it
+            log.warning("pytest-dai: could not abort execution %s: %s", self.id, type(exc).__name__)
+            return False
+        log.debug("pytest-dai: aborted execution %s (accepted=%s)", self.id, accepted)
+        return accepted
+
+    def logs(self) -> list[LogEntry]:
+        """The run log (E6), every page; empty while the server has no run record."""
+        if self.run_id is None:
+            return []
+        return list(self._client.iter_run_logs(self.run_id))

@@ -1,0 +1,137 @@
+"""How a finished DAI run maps to a pytest outcome, and the exceptions that carry it.
+
+| DAI ends | exception |
+|---|---|
+| passed | none |
+| failed | :class:`DAIRunFailed` |
+| error (or a status word we do not know) | :class:`DAIRunError` |
+| cancelled on the server | :class:`DAIRunCancelled` |
+| run deadline passed | :class:`DAIRunTimeout` (raised after the run was aborted) |
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pytest_dai.client.errors import DAIError, redact
+from pytest_dai.client.status import RunState
+
+if TYPE_CHECKING:
+    from pytest_dai.client.records import LogEntry
+    from pytest_dai.lifecycle.execution import Execution
+
+__all__ = [
+    "DAIRunCancelled",
+    "DAIRunError",
+    "DAIRunFailed",
+    "DAIRunOutcome",
+    "DAIRunTimeout",
+    "default_outcome",
+    "describe_failure",
+]
+
+#: How many of the last error lines of the run log a failure message quotes.
+LAST_ERROR_LINES = 5
+
+
+class DAIRunOutcome(DAIError):
+    """A DAI run that did not pass. The first line says what happened; more lines follow with
+    the failed steps, the last error lines of the run log and the run's address."""
+
+    def __init__(self, summary: str, *, execution: Execution | None = None, details: str = ""):
+        super().__init__(summary)
+        self.execution = execution
+        self.details = redact(details.strip())
+
+    def __str__(self) -> str:
+        return f"{self.message}\n{self.details}" if self.details else self.message
+
+
+class DAIRunFailed(DAIRunOutcome):
+    """The DAI run ended as failed."""
+
+
+class DAIRunError(DAIRunOutcome):
+    """The DAI run ended in error (or with a status word pytest-dai does not know), or the
+    server could not be asked about it."""
+
+
+class DAIRunCancelled(DAIRunOutcome):
+    """The DAI run was cancelled on the server (by a person, or by the server itself)."""
+
+
+class DAIRunTimeout(DAIRunOutcome):
+    """The run deadline (``timeout=`` or ``--dai-timeout``) passed; the run was aborted."""
+
+
+def _step_lines(logs: list[LogEntry]) -> list[str]:
+    failed = []
+    for entry in logs:
+        if (
+            entry.step is not None
+            and entry.status
+            and entry.status.strip().lower()
+            in {
+                "failed",
+                "fail",
+                "failure",
+                "error",
+                "errored",
+            }
+        ):
+            failed.append(f"  step {entry.step}: {entry.status}: {entry.message}")
+    return failed
+
+
+def describe_failure(execution: Execution, logs: list[LogEntry] | None) -> str:
+    """The lines after the summary: failed steps, the last error lines and the run address."""
+    lines: list[str] = []
+    if execution.steps_total is not None:
+        lines.append(
+            f"steps: {execution.steps_done if execution.steps_done is not None else '?'} of "
+            f"{execution.steps_total} done, {execution.steps_failed or 0} failed"
+        )
+    if logs:
+        failed = _step_lines(logs)
+        if failed:
+            lines.append("failed steps:")
+            lines.extend(failed)
+        errors = [e for e in logs if e.severity in {"ERROR", "CRITICAL"}][-LAST_ERROR_LINES:]
+        if errors:
+            lines.append("last error lines of the run log:")
+            lines.extend(f"  {entry.format()}" for entry in errors)
+    lines.append(f"run: {execution.url}")
+    return "\n".join(lines)
+
+
+def default_outcome(
+    execution: Execution, logs: list[LogEntry] | None = None, *, min_steps: int | None = None
+) -> DAIRunOutcome | None:
+    """The exception a finished run maps to, or None when it passed."""
+    where = f"DAI run of model {execution.model!r} (execution {execution.id})"
+    status = execution.status_info
+    details = describe_failure(execution, logs)
+    if status.state is RunState.PASSED:
+        done = execution.steps_done
+        if min_steps is not None and (done or 0) < min_steps:
+            return DAIRunFailed(
+                f"{where} passed but ran {done or 0} steps, fewer than min_steps={min_steps}",
+                execution=execution,
+                details=details,
+            )
+        return None
+    if status.state is RunState.FAILED:
+        return DAIRunFailed(
+            f"{where} failed: status {status.word}", execution=execution, details=details
+        )
+    if status.state is RunState.CANCELLED:
+        return DAIRunCancelled(
+            f"{where} was cancelled on the server: status {status.word}",
+            execution=execution,
+            details=details,
+        )
+    return DAIRunError(
+        f"{where} ended in error: status {status.describe()}",
+        execution=execution,
+        details=details,
+    )

@@ -1,0 +1,202 @@
+"""The DAI session: an authenticated client, name lookups, and every run started through it.
+
+This is what the ``dai_session`` fixture gives. Runs started through it are tracked so that
+:meth:`DAISession.abort_unfinished` can abort what is still going when the session ends.
+"""
+
+from __future__ import annotations
+
+import difflib
+import threading
+from typing import TYPE_CHECKING
+
+from pytest_dai.client.endpoints import E4, E5
+from pytest_dai.client.errors import DAINotFoundError
+from pytest_dai.lifecycle.execution import Execution
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from pytest_dai.client.endpoints import DAIClient
+    from pytest_dai.client.records import Agent, Model, RunRecord
+
+__all__ = ["DAISession"]
+
+
+def _pick(ref: str, records: Sequence[Model | Agent], kind: str, endpoint: str) -> int:
+    """Index of the record whose id or name is ``ref`` (exact, then case-insensitive)."""
+    for i, record in enumerate(records):
+        if record.id == ref:
+            return i
+    for i, record in enumerate(records):
+        if record.name == ref:
+            return i
+    folded = [i for i, r in enumerate(records) if r.name.casefold() == ref.casefold()]
+    if len(folded) == 1:
+        return folded[0]
+    names = [r.name for r in records]
+    close = difflib.get_close_matches(ref, names, n=3, cutoff=0.5)
+    hint = (
+        "close matches: " + ", ".join(repr(n) for n in close)
+        if close
+        else f"known {kind}s: " + (", ".join(repr(n) for n in names[:10]) or "none")
+    )
+    raise DAINotFoundError(f"unknown {kind} {ref!r} ({endpoint}); {hint}", endpoint=endpoint)
+
+
+class DAISession:
+    """An authenticated DAI client for one test session: lists, name lookups, and runs.
+
+    ``start()`` returns an :class:`Execution`; every run started here is remembered, and
+    :meth:`abort_unfinished` aborts those still going (the plugin calls it at session end).
+    """
+
+    def __init__(
+        self,
+        client: DAIClient,
+        *,
+        run_url: str = "{url}/runs/{run_id}",
+        poll_interval: float = 5.0,
+        record_grace: float = 120.0,
+        on_start: Callable[[Execution], None] | None = None,
+    ) -> None:
+        self.client = client
+        self.run_url = run_url
+        self.poll_interval = poll_interval
+        self.record_grace = record_grace
+        self.on_start = on_start
+        self._lock = threading.Lock()
+        self._models: list[Model] | None = None
+        self._agents: list[Agent] | None = None
+        self._started: list[Execution] = []
+
+    def __repr__(self) -> str:
+        return f"DAISession(url={self.client.url!r}, runs_started={len(self._started)})"
+
+    @property
+    def url(self) -> str:
+        """The DAI server's base URL."""
+        return self.client.url
+
+    def models(self, *, refresh: bool = False) -> list[Model]:
+        """The server's models (E5), cached for the session unless ``refresh``."""
+        with self._lock:
+            cached = self._models
+        if cached is None or refresh:
+            cached = self.client.list_models()
+            with self._lock:
+                self._models = cached
+        return list(cached)
+
+    def agents(self, *, refresh: bool = False) -> list[Agent]:
+        """The server's agents (E4), cached for the session unless ``refresh``."""
+        with self._lock:
+            cached = self._agents
+        if cached is None or refresh:
+            cached = self.client.list_agents()
+            with self._lock:
+                self._agents = cached
+        return list(cached)
+
+    def runs(self) -> list[RunRecord]:
+        """The run records the server lists (E2, unfiltered)."""
+        return self.client.list_runs()
+
+    def resolve_model(self, ref: str) -> Model:
+        """The model whose id or name is ``ref``; unknown: DAINotFoundError with close matches."""
+        models = self.models()
+        try:
+            return models[_pick(ref, models, "model", E5)]
+        except DAINotFoundError:
+            models = self.models(refresh=True)
+            return models[_pick(ref, models, "model", E5)]
+
+    def resolve_agent(self, ref: str) -> Agent:
+        """The agent whose id or name is ``ref``; unknown: DAINotFoundError with close matches."""
+        agents = self.agents()
+        try:
+            return agents[_pick(ref, agents, "agent", E4)]
+        except DAINotFoundError:
+            agents = self.agents(refresh=True)
+            return agents[_pick(ref, agents, "agent", E4)]
+
+    def start(
+        self,
+        model: str,
+        *,
+        agent: str | None = None,
+        test_case: int | str | None = None,
+        sut: str | None = None,
+        sut_criteria: Sequence[str] = (),
+        rerun: int | str | None = None,
+        step_pause_time: float | None = None,
+        expected_duration: float | None = None,
+    ) -> Execution:
+        """Start a run of ``model`` (id or name) on ``agent`` (id or name; None: the server
+        picks) and return its :class:`Execution` without waiting."""
+        found_model = self.resolve_model(model)
+        found_agent = self.resolve_agent(agent) if agent is not None else None
+        started = self.client.start_execution(
+            found_model.id,
+            agent_id=found_agent.id if found_agent else None,
+            is_hosted_agent=found_agent.hosted if found_agent else False,
+            test_case_id=test_case,
+            sut_id=sut,
+            sut_criteria=sut_criteria,
+            rerun_id=rerun,
+            step_pause_time=step_pause_time,
+        )
+        status = started.raw.get("status")
+        execution = Execution(
+            self.client,
+            started.id,
+            model=found_model.name,
+            agent=found_agent.name if found_agent else None,
+            run_url=self.run_url,
+            poll_interval=self.poll_interval,
+            record_grace=self.record_grace,
+            expected_duration=expected_duration,
+            initial_status=status if isinstance(status, str) and status else "Queued",
+        )
+        with self._lock:
+            self._started.append(execution)
+        if self.on_start is not None:
+            self.on_start(execution)
+        return execution
+
+    def execution(self, execution_id: str) -> Execution:
+        """An :class:`Execution` for a run started elsewhere, refreshed once."""
+        execution = Execution(
+            self.client,
+            str(execution_id),
+            model="?",
+            run_url=self.run_url,
+            poll_interval=self.poll_interval,
+            record_grace=self.record_grace,
+        )
+        execution.refresh()
+        if execution.record is not None and execution.record.model_name:
+            execution.model = execution.record.model_name
+            execution.agent = execution.record.agent_name
+        return execution
+
+    @property
+    def started(self) -> list[Execution]:
+        """Every run started through this session."""
+        with self._lock:
+            return list(self._started)
+
+    def abort_unfinished(self) -> list[Execution]:
+        """Abort every run started here that has not ended; return those aborted."""
+        aborted = []
+        for execution in self.started:
+            if not execution.finished and not execution.aborted and execution.abort():
+                aborted.append(execution)
+        return aborted
+
+    def close(self) -> None:
+        """Abort what is still going, then close the client's connections."""
+        try:
+            self.abort_unfinished()
+        finally:
+            self.client.close()

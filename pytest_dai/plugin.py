@@ -1,0 +1,176 @@
+"""pytest entry point of pytest-dai (registered as ``dai`` in the ``pytest11`` group).
+
+This module stays cheap to import: it does not import ``requests``, the client or the simulator.
+Those are imported the first time a DAI test, fixture or option needs them.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from pytest_dai.client.errors import DAIError
+from pytest_dai.glue import hookspecs
+from pytest_dai.glue.fixtures import _dai_model_marker, dai_execution, dai_session, dai_simulator
+from pytest_dai.glue.options import SETTINGS_KEY, add_options, resolve_settings
+from pytest_dai.glue.reporting import SummaryCollector
+from pytest_dai.glue.runner import SPEC_KEY, default_map_outcome, run_marked_test
+from pytest_dai.glue.state import STATE_KEY, WORKERINPUT_SIMULATOR, DAIState
+
+if TYPE_CHECKING:
+    from collections.abc import Generator
+    from types import FrameType
+
+    from pytest_dai.lifecycle.execution import Execution
+
+__all__ = ["_dai_model_marker", "dai_execution", "dai_session", "dai_simulator"]
+
+MARKER_HELP = (
+    "dai_model(model, *, agent=None, test_case=None, sut=None, sut_criteria=None, rerun=None, "
+    "step_pause_time=None, timeout=None, min_steps=None): start an Eggplant DAI model run "
+    "after the test's fixtures, wait for it, and pass or fail with it"
+)
+
+SUMMARY_KEY = pytest.StashKey[SummaryCollector]()
+SIGTERM_KEY = pytest.StashKey[Any]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Register the ``dai`` option group and the ``dai_*`` ini keys."""
+    add_options(parser)
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    """Add pytest-dai's hookspecs (``pytest_dai_*``)."""
+    pluginmanager.add_hookspecs(hookspecs.DAIHookSpecs)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Resolve the settings once (a bad value is a ``pytest.UsageError`` naming its source),
+    register the marker, start ``--dai-simulator`` and the SIGTERM handler."""
+    config.addinivalue_line("markers", MARKER_HELP)
+    settings = resolve_settings(config)
+    state = DAIState(config, settings)
+    state.start_simulator()
+    config.stash[SETTINGS_KEY] = state.settings
+    config.stash[STATE_KEY] = state
+    config.stash[SUMMARY_KEY] = SummaryCollector()
+    if config.pluginmanager.hasplugin("xdist") and not hasattr(config, "workerinput"):
+        config.pluginmanager.register(XdistHooks(state), "dai-xdist")
+    if state.settings.handle_sigterm:
+        _install_sigterm(config)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Abort what is still going, stop the simulator, restore the SIGTERM handler."""
+    state = config.stash.get(STATE_KEY, None)
+    try:
+        if state is not None:
+            state.close()
+    finally:
+        previous = config.stash.get(SIGTERM_KEY, None)
+        if previous is not None and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, previous)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Abort runs started by hand through ``dai_session`` that are still going."""
+    state = session.config.stash.get(STATE_KEY, None)
+    if state is not None and state._session is not None:
+        state._session.abort_unfinished()
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """Show every effective DAI setting and where it came from, secrets masked."""
+    settings = config.stash.get(SETTINGS_KEY, None)
+    return settings.header_lines() if settings is not None else []
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    """For a ``dai_model`` test: start the run, wait for it, then run the test body."""
+    spec = item.stash.get(SPEC_KEY, None)
+    if spec is not None:
+        execution = run_marked_test(item, item.config.stash[STATE_KEY], spec)
+        if "dai_execution" in getattr(item, "funcargs", {}):
+            item.funcargs["dai_execution"] = execution  # type: ignore[attr-defined]
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A failure from pytest-dai reads as its message, not as a traceback of the plugin."""
+    report = yield
+    excinfo = call.excinfo
+    if report.failed and excinfo is not None and isinstance(excinfo.value, DAIError):
+        report.longrepr = f"{type(excinfo.value).__name__}: {excinfo.value}"
+    return report
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_dai_map_outcome(item: pytest.Item, execution: Execution) -> str | BaseException:
+    """The default outcome mapping (see the product's outcome table)."""
+    return default_map_outcome(item, execution)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Collect the ``dai_*`` properties for the summary (on the controller under xdist)."""
+    collector = _collector(report)
+    if collector is not None:
+        collector.add(report)
+
+
+_CONFIG: list[pytest.Config] = []
+
+
+def _collector(report: pytest.TestReport) -> SummaryCollector | None:
+    return _CONFIG[-1].stash.get(SUMMARY_KEY, None) if _CONFIG else None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Remember the config so report hooks can find the summary collector."""
+    _CONFIG.append(session.config)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The "DAI model runs" summary: every run with status, duration and address."""
+    if hasattr(terminalreporter.config, "workerinput"):
+        return
+    collector = terminalreporter.config.stash.get(SUMMARY_KEY, None)
+    if collector is not None:
+        collector.write(terminalreporter)
+    if _CONFIG and _CONFIG[-1] is terminalreporter.config:
+        _CONFIG.pop()
+
+
+class XdistHooks:
+    """pytest-xdist hooks, registered only when xdist is present (controller side)."""
+
+    def __init__(self, state: DAIState) -> None:
+        self.state = state
+
+    def pytest_configure_node(self, node: Any) -> None:
+        """Hand the controller's simulator to each worker."""
+        info = self.state.simulator_info()
+        if info is not None:
+            node.workerinput[WORKERINPUT_SIMULATOR] = info
+
+
+def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
+
+
+def _install_sigterm(config: pytest.Config) -> None:
+    """SIGTERM acts like Ctrl-C (runs are aborted, reports written), if nobody else handles it."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return
+    config.stash[SIGTERM_KEY] = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
