@@ -17,8 +17,9 @@ from pytest_dai.glue import hookspecs
 from pytest_dai.glue.fixtures import _dai_model_marker, dai_execution, dai_session, dai_simulator
 from pytest_dai.glue.options import SETTINGS_KEY, add_options, resolve_settings
 from pytest_dai.glue.reporting import SummaryCollector
-from pytest_dai.glue.runner import SPEC_KEY, default_map_outcome, run_marked_test
+from pytest_dai.glue.runner import SPEC_KEY, default_map_outcome, run_marked_test, skip
 from pytest_dai.glue.state import STATE_KEY, WORKERINPUT_SIMULATOR, DAIState
+from pytest_dai.lifecycle.outcome import DAIDryRun
 
 if TYPE_CHECKING:
     from collections.abc import Generator
@@ -93,12 +94,15 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     """For a ``dai_model`` test: start the run, wait for it, then run the test body."""
-    spec = item.stash.get(SPEC_KEY, None)
-    if spec is not None:
-        execution = run_marked_test(item, item.config.stash[STATE_KEY], spec)
-        if "dai_execution" in getattr(item, "funcargs", {}):
-            item.funcargs["dai_execution"] = execution  # type: ignore[attr-defined]
-    return (yield)
+    try:
+        spec = item.stash.get(SPEC_KEY, None)
+        if spec is not None:
+            execution = run_marked_test(item, item.config.stash[STATE_KEY], spec)
+            if "dai_execution" in getattr(item, "funcargs", {}):
+                item.funcargs["dai_execution"] = execution  # type: ignore[attr-defined]
+        return (yield)
+    except DAIDryRun as exc:
+        skip(str(exc))
 
 
 @pytest.hookimpl(wrapper=True)

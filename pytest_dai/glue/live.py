@@ -7,6 +7,7 @@ one at the end. Nothing on pytest-xdist workers, nothing with ``-q``.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import TYPE_CHECKING
 
@@ -38,6 +39,7 @@ class LiveLine:
 
     def __init__(self, config: pytest.Config) -> None:
         self._reporter = config.pluginmanager.get_plugin("terminalreporter")
+        self._capture = config.pluginmanager.get_plugin("capturemanager")
         self.enabled = (
             self._reporter is not None
             and not hasattr(config, "workerinput")
@@ -46,20 +48,19 @@ class LiveLine:
         self.tty = bool(self.enabled and getattr(self._reporter, "isatty", False))
         self._shown = ""
         self._last = 0.0
-
-    def start(self, execution: Execution) -> None:
-        """The run was started."""
-        self._last = 0.0
-        if self.enabled and not self.tty:
-            self._line(f"DAI run started: {describe_progress(execution)} {execution.url}")
-            self._last = time.monotonic()
-        self.update(execution)
+        self._started = False
 
     def update(self, execution: Execution) -> None:
-        """Show the latest state if it is time to."""
+        """Show the latest state if it is time to (call after every poll, the first included)."""
         if not self.enabled:
             return
         now = time.monotonic()
+        if not self._started:
+            self._started = True
+            if not self.tty:
+                self._line(f"DAI run started: {describe_progress(execution)} {execution.url}")
+                self._last = now
+                return
         if self.tty:
             if now - self._last >= TTY_INTERVAL:
                 self._rewrite(f" [DAI {describe_progress(execution)}]")
@@ -70,7 +71,7 @@ class LiveLine:
 
     def end(self, execution: Execution) -> None:
         """The run ended (or the wait was interrupted): clear the live text."""
-        if not self.enabled:
+        if not self.enabled or not self._started:
             return
         if self.tty:
             self._rewrite("")
@@ -85,10 +86,18 @@ class LiveLine:
         if len(text) < old:
             pad = old - len(text)
             out += " " * pad + "\b" * pad
-        self._reporter.write(out)
-        self._reporter.flush()
+        with self._uncaptured():
+            self._reporter.write(out)
+            self._reporter.flush()
         self._shown = text
 
     def _line(self, text: str) -> None:
         assert self._reporter is not None
-        self._reporter.write_line(text)
+        with self._uncaptured():
+            self._reporter.write_line(text)
+
+    def _uncaptured(self) -> contextlib.AbstractContextManager[None]:
+        """Write past pytest's output capture (as pytest's own live logging does)."""
+        if self._capture is None:
+            return contextlib.nullcontext()
+        return self._capture.global_and_fixture_disabled()  # type: ignore[no-any-return]

@@ -6,11 +6,11 @@ fixture of the test is set up and the test body runs only once the run passed.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import pytest
 
-from pytest_dai.client.errors import DAIError
+from pytest_dai.client.errors import DAIConfigError, DAIError
 from pytest_dai.glue.live import LiveLine
 
 if TYPE_CHECKING:
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from pytest_dai.glue.options import ModelSpec
     from pytest_dai.glue.state import DAIState
     from pytest_dai.lifecycle.execution import Execution
+    from pytest_dai.lifecycle.session import DAISession
 
 __all__ = [
     "EXECUTION_KEY",
@@ -72,6 +73,8 @@ def run_marked_test(item: pytest.Item, state: DAIState, spec: ModelSpec) -> Exec
     Returns the finished :class:`Execution` when the test may go on to its body.
     """
     session = state.session()
+    if state.settings.dry_run:
+        dry_run(session, spec)
     execution = session.start(
         spec.model,
         agent=spec.agent,
@@ -87,7 +90,6 @@ def run_marked_test(item: pytest.Item, state: DAIState, spec: ModelSpec) -> Exec
     live = LiveLine(item.config)
     try:
         hook.pytest_dai_execution_started(item=item, execution=execution)
-        live.start(execution)
 
         def on_poll(current: Execution) -> None:
             record_properties(item, current)
@@ -114,6 +116,33 @@ def run_marked_test(item: pytest.Item, state: DAIState, spec: ModelSpec) -> Exec
     result = hook.pytest_dai_map_outcome(item=item, execution=execution)
     apply_outcome(item, execution, result)
     return execution
+
+
+def dry_run(session: DAISession, spec: ModelSpec) -> NoReturn:
+    """``--dai-dry-run``: check what the run needs, start nothing, skip with what it would do.
+
+    Authenticates (listing models does), resolves the model and agent names and checks the
+    agent is online; any problem raises its one-line error and fails the test.
+    """
+    __tracebackhide__ = True
+    model = session.resolve_model(spec.model)
+    where = "an agent the server picks"
+    if spec.agent is not None:
+        agent = session.resolve_agent(spec.agent)
+        if not agent.online:
+            raise DAIConfigError(
+                f"dry run: agent {agent.name!r} is {agent.status or 'offline'}; a run of model "
+                f"{model.name!r} would wait for it"
+            )
+        where = f"agent {agent.name!r}"
+    extra = f", test case {spec.test_case}" if spec.test_case is not None else ""
+    skip(f"dry run: would start model {model.name!r}{extra} on {where}")
+
+
+def skip(reason: str) -> NoReturn:
+    """Skip the test, reported at the test's own location (not this module's)."""
+    __tracebackhide__ = True
+    raise pytest.skip.Exception(reason, _use_item_location=True)
 
 
 def default_map_outcome(item: pytest.Item, execution: Execution) -> str | BaseException:
@@ -145,7 +174,7 @@ def apply_outcome(item: pytest.Item, execution: Execution, result: object) -> No
             f"ended as {execution.status}"
         )
         if result == "skipped":
-            pytest.skip(reason)
+            skip(reason)
         if result == "xfailed":
             pytest.xfail(reason)
         if isinstance(default, BaseException):

@@ -123,6 +123,7 @@ class DAIState:
             client,
             run_url=settings.run_url,
             poll_interval=settings.poll_interval,
+            dry_run=settings.dry_run,
         )
 
     def close(self) -> None:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from pytest_dai.lifecycle.execution import Execution
 
 __all__ = [
+    "DAIDryRun",
     "DAIRunCancelled",
     "DAIRunError",
     "DAIRunFailed",
@@ -32,6 +33,11 @@ __all__ = [
 
 #: How many of the last error lines of the run log a failure message quotes.
 LAST_ERROR_LINES = 5
+
+
+class DAIDryRun(DAIError):
+    """Raised by ``DAISession.start`` in a dry run (``--dai-dry-run``) after the checks,
+    instead of starting anything; the plugin reports the test as skipped with this message."""
 
 
 class DAIRunOutcome(DAIError):

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from pytest_dai.client.endpoints import E4, E5
 from pytest_dai.client.errors import DAINotFoundError
 from pytest_dai.lifecycle.execution import Execution
+from pytest_dai.lifecycle.outcome import DAIDryRun
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -59,8 +60,10 @@ class DAISession:
         poll_interval: float = 5.0,
         record_grace: float = 120.0,
         on_start: Callable[[Execution], None] | None = None,
+        dry_run: bool = False,
     ) -> None:
         self.client = client
+        self.dry_run = dry_run
         self.run_url = run_url
         self.poll_interval = poll_interval
         self.record_grace = record_grace
@@ -136,6 +139,9 @@ class DAISession:
         picks) and return its :class:`Execution` without waiting."""
         found_model = self.resolve_model(model)
         found_agent = self.resolve_agent(agent) if agent is not None else None
+        if self.dry_run:
+            where = f"agent {found_agent.name!r}" if found_agent else "an agent the server picks"
+            raise DAIDryRun(f"dry run: would start model {found_model.name!r} on {where}")
         started = self.client.start_execution(
             found_model.id,
             agent_id=found_agent.id if found_agent else None,
