@@ -17,8 +17,15 @@ from pytest_dai.glue import hookspecs
 from pytest_dai.glue.fixtures import _dai_model_marker, dai_execution, dai_session, dai_simulator
 from pytest_dai.glue.options import SETTINGS_KEY, add_options, resolve_settings
 from pytest_dai.glue.reporting import SummaryCollector
-from pytest_dai.glue.runner import SPEC_KEY, default_map_outcome, run_marked_test, skip
-from pytest_dai.glue.state import STATE_KEY, WORKERINPUT_SIMULATOR, DAIState
+from pytest_dai.glue.runner import (
+    SPEC_KEY,
+    TIMEOUT_MARGIN,
+    default_map_outcome,
+    run_marked_test,
+    skip,
+    timeout_method,
+)
+from pytest_dai.glue.state import STATE_KEY, WORKERINPUT_JOURNAL, WORKERINPUT_SIMULATOR, DAIState
 from pytest_dai.lifecycle.outcome import DAIDryRun
 
 if TYPE_CHECKING:
@@ -86,9 +93,20 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    """Show every effective DAI setting and where it came from, secrets masked."""
+    """Show every effective DAI setting and where it came from, secrets masked; runs aborted
+    for killed sessions; a warning when pytest-timeout's thread method is in use."""
     settings = config.stash.get(SETTINGS_KEY, None)
-    return settings.header_lines() if settings is not None else []
+    state = config.stash.get(STATE_KEY, None)
+    lines = settings.header_lines() if settings is not None else []
+    if state is not None:
+        lines.extend(state.reap_lines)
+    if timeout_method(config) == "thread":
+        lines.append(
+            "dai: pytest-timeout's thread method ends the whole process on a timeout: each DAI "
+            f"run gets its own deadline {TIMEOUT_MARGIN:g} s before pytest-timeout's, and runs "
+            "left by a killed process are aborted by the next session"
+        )
+    return lines
 
 
 @pytest.hookimpl(wrapper=True)
@@ -139,8 +157,36 @@ def _collector(report: pytest.TestReport) -> SummaryCollector | None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """Remember the config so report hooks can find the summary collector."""
+    """Abort runs left going by earlier, killed sessions (``dai_reap_orphans``); with
+    ``--dai-reap-orphans-only``, do only that and exit."""
     _CONFIG.append(session.config)
+    state = session.config.stash.get(STATE_KEY, None)
+    if state is None or state.is_worker:
+        return
+    settings = state.settings
+    if not (settings.reap_orphans or settings.reap_orphans_only):
+        return
+    try:
+        reaped = state.reap_orphans()
+    except DAIError as exc:
+        state.reap_lines.append(f"dai: could not check for runs left by killed sessions: {exc}")
+        reaped = []
+    if settings.reap_orphans_only:
+        lines = state.reap_lines or [f"dai: no runs left by killed sessions ({len(reaped)})"]
+        pytest.exit("\n".join(lines), returncode=0)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, None, object]:
+    """Know which test is running, so runs started by hand are journalled under it."""
+    state = item.config.stash.get(STATE_KEY, None)
+    if state is not None:
+        state.current_nodeid = item.nodeid
+    try:
+        return (yield)
+    finally:
+        if state is not None:
+            state.current_nodeid = ""
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -161,10 +207,27 @@ class XdistHooks:
         self.state = state
 
     def pytest_configure_node(self, node: Any) -> None:
-        """Hand the controller's simulator to each worker."""
+        """Hand the controller's simulator and journal folder to each worker."""
         info = self.state.simulator_info()
         if info is not None:
             node.workerinput[WORKERINPUT_SIMULATOR] = info
+        node.workerinput[WORKERINPUT_JOURNAL] = str(self.state.journal.directory)
+
+    def pytest_testnodedown(self, node: Any, error: object | None) -> None:
+        """A worker went down: abort the runs it left going (if it crashed or was killed)."""
+        if error is None or not self.state.settings.reap_orphans:
+            return
+        try:
+            reaped = self.state.reap_orphans()
+        except DAIError as exc:
+            reaped = []
+            self.state.reap_lines.append(f"dai: could not abort runs of a crashed worker: {exc}")
+        reporter = self.state.config.pluginmanager.get_plugin("terminalreporter")
+        if reaped and reporter is not None:
+            reporter.write_line(
+                f"dai: worker {getattr(node, 'gateway', node)} went down; aborted "
+                + "; ".join(entry.describe() for entry in reaped)
+            )
 
 
 def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:

@@ -40,6 +40,50 @@ LOG_SECTION = "log from the DAI run"
 
 OUTCOME_WORDS = ("passed", "failed", "skipped", "xfailed")
 
+#: With pytest-timeout active, a run's own deadline ends this long before pytest-timeout's
+#: (at most a quarter of it), so pytest-dai aborts the run and fails the test first.
+TIMEOUT_MARGIN = 5.0
+
+
+def _pytest_timeout_settings(item: pytest.Item) -> tuple[float, str] | None:
+    """pytest-timeout's (timeout, method) for ``item``, or None when it is not active."""
+    plugin = item.config.pluginmanager.get_plugin("timeout")
+    getter = getattr(plugin, "_get_item_settings", None)
+    if getter is None:
+        return None
+    try:
+        settings = getter(item)
+        timeout = float(settings.timeout or 0)
+        method = str(settings.method)
+    except Exception:  # a private helper of another plugin: never fail a test over it
+        return None
+    return (timeout, method) if timeout > 0 else None
+
+
+def timeout_method(config: pytest.Config) -> str | None:
+    """pytest-timeout's method for the session when a timeout is set, else None."""
+    plugin = config.pluginmanager.get_plugin("timeout")
+    getter = getattr(plugin, "get_env_settings", None)
+    if getter is None:
+        return None
+    try:
+        settings = getter(config)
+    except Exception:
+        return None
+    return str(settings.method) if settings.timeout else None
+
+
+def run_deadline(item: pytest.Item, spec: ModelSpec) -> float | None:
+    """The run's deadline in seconds (None: none): the marker's or the setting's, cut to end
+    :data:`TIMEOUT_MARGIN` before pytest-timeout's timeout for this test."""
+    deadline = spec.timeout or None
+    outer = _pytest_timeout_settings(item)
+    if outer is not None:
+        timeout, _method = outer
+        own = timeout - min(TIMEOUT_MARGIN, timeout * 0.25)
+        deadline = own if deadline is None else min(deadline, own)
+    return deadline
+
 
 def set_property(item: pytest.Item, name: str, value: object) -> None:
     """Set a JUnit property of the test (replacing an earlier value of the same name)."""
@@ -95,7 +139,7 @@ def run_marked_test(item: pytest.Item, state: DAIState, spec: ModelSpec) -> Exec
             record_properties(item, current)
             live.update(current)
 
-        execution.wait(spec.timeout or None, on_poll=on_poll)
+        execution.wait(run_deadline(item, spec), on_poll=on_poll)
     except BaseException:
         execution.abort()
         raise

@@ -16,6 +16,8 @@ from pytest_dai.client.errors import DAIConfigError
 
 if TYPE_CHECKING:
     from pytest_dai.glue.options import Settings
+    from pytest_dai.lifecycle.execution import Execution
+    from pytest_dai.lifecycle.journal import Journal, JournalEntry
     from pytest_dai.lifecycle.session import DAISession
     from pytest_dai.simulator import DAISimulator
 
@@ -24,6 +26,7 @@ __all__ = ["STATE_KEY", "DAIState"]
 log = logging.getLogger("pytest_dai")
 
 WORKERINPUT_SIMULATOR = "dai_simulator"
+WORKERINPUT_JOURNAL = "dai_journal"
 
 
 class DAIState:
@@ -34,7 +37,12 @@ class DAIState:
         self.settings = settings
         self.simulator: DAISimulator | None = None
         self._session: DAISession | None = None
+        self._journal: Journal | None = None
         self._lock = threading.Lock()
+        #: The test running now (runs started by hand are journalled under it).
+        self.current_nodeid = ""
+        #: Header lines about runs left by earlier sessions (see :meth:`reap_orphans`).
+        self.reap_lines: list[str] = []
 
     def __repr__(self) -> str:
         return f"DAIState(url={self.settings.url!r}, session={self._session is not None})"
@@ -124,7 +132,71 @@ class DAIState:
             run_url=settings.run_url,
             poll_interval=settings.poll_interval,
             dry_run=settings.dry_run,
+            on_start=self._journal_started,
+            on_end=self._journal_ended,
         )
+
+    # -- the in-flight journal ----------------------------------------------------------------
+
+    @property
+    def journal(self) -> Journal:
+        """The journal: the controller's folder under xdist, else pytest's cache (or a temp
+        folder when the cache is off)."""
+        from pytest_dai.lifecycle.journal import Journal, default_journal_dir
+
+        if self._journal is None:
+            given = getattr(self.config, "workerinput", {}).get(WORKERINPUT_JOURNAL)
+            if given:
+                self._journal = Journal(given)
+            elif getattr(self.config, "cache", None) is not None:
+                self._journal = Journal(self.config.cache.mkdir("dai-journal"))
+            else:
+                self._journal = Journal(default_journal_dir())
+        return self._journal
+
+    def _journal_started(self, execution: Execution) -> None:
+        try:
+            self.journal.record(
+                self.settings.url or "",
+                execution.id,
+                model=execution.model,
+                nodeid=self.current_nodeid,
+            )
+        except OSError as exc:
+            log.warning("pytest-dai: could not write the run journal: %s", exc)
+
+    def _journal_ended(self, execution: Execution) -> None:
+        self.journal.remove(execution.id)
+
+    def reap_orphans(self) -> list[JournalEntry]:
+        """Abort runs that earlier sessions on this host started and left going when they were
+        killed (their process is gone). Sets :attr:`reap_lines` for the report header."""
+        from pytest_dai.client.errors import DAIError
+
+        if self.settings.url is None:
+            return []
+        orphans = self.journal.orphans(self.settings.url)
+        if not orphans:
+            return []
+        reaped: list[JournalEntry] = []
+        failed: list[str] = []
+        for entry in orphans:
+            try:
+                self.session().client.abort_execution(entry.execution_id)
+            except DAIError as exc:
+                failed.append(f"{entry.describe()}: {exc}")
+                continue
+            self.journal.remove(entry.execution_id, pid=entry.pid)
+            reaped.append(entry)
+        if reaped:
+            runs = "run" if len(reaped) == 1 else "runs"
+            self.reap_lines.append(
+                f"dai: aborted {len(reaped)} {runs} left by an earlier, killed session: "
+                + "; ".join(entry.describe() for entry in reaped)
+            )
+        for line in failed:
+            self.reap_lines.append(f"dai: could not abort a run left by a killed session: {line}")
+        return reaped
 
     def close(self) -> None:
         """Abort the runs still going, close the client, then stop the simulator."""

@@ -48,8 +48,10 @@ class Execution:
         record_grace: float = 120.0,
         expected_duration: float | None = None,
         initial_status: str = "Queued",
+        on_end: Callable[[Execution], None] | None = None,
     ) -> None:
         self.id = execution_id
+        self.on_end = on_end
         self.model = model
         self.agent = agent
         self.record: RunRecord | None = None
@@ -175,7 +177,14 @@ class Execution:
             self._running_since = time.monotonic()
         if record.status.final and self.detected_at is None:
             self.detected_at = time.time()
+            self._ended()
         return self
+
+    def _ended(self) -> None:
+        """Tell ``on_end`` (once) that the run is over or will be, by our abort."""
+        callback, self.on_end = self.on_end, None
+        if callback is not None:
+            callback(self)
 
     def wait(
         self,
@@ -241,6 +250,7 @@ class Execution:
             log.warning("pytest-dai: could not abort execution %s: %s", self.id, type(exc).__name__)
             return False
         log.debug("pytest-dai: aborted execution %s (accepted=%s)", self.id, accepted)
+        self._ended()
         return accepted
 
     def logs(self) -> list[LogEntry]:

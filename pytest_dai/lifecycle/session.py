@@ -60,6 +60,7 @@ class DAISession:
         poll_interval: float = 5.0,
         record_grace: float = 120.0,
         on_start: Callable[[Execution], None] | None = None,
+        on_end: Callable[[Execution], None] | None = None,
         dry_run: bool = False,
     ) -> None:
         self.client = client
@@ -68,6 +69,7 @@ class DAISession:
         self.poll_interval = poll_interval
         self.record_grace = record_grace
         self.on_start = on_start
+        self.on_end = on_end
         self._lock = threading.Lock()
         self._models: list[Model] | None = None
         self._agents: list[Agent] | None = None
@@ -163,6 +165,7 @@ class DAISession:
             record_grace=self.record_grace,
             expected_duration=expected_duration,
             initial_status=status if isinstance(status, str) and status else "Queued",
+            on_end=self.on_end,
         )
         with self._lock:
             self._started.append(execution)
