@@ -17,8 +17,11 @@ from pytest_dai.glue import hookspecs
 from pytest_dai.glue.fixtures import _dai_model_marker, dai_execution, dai_session, dai_simulator
 from pytest_dai.glue.options import SETTINGS_KEY, add_options, resolve_settings
 from pytest_dai.glue.reporting import SummaryCollector
+from pytest_dai.glue.rerun import select_reruns, update_failed_runs
 from pytest_dai.glue.runner import (
+    RERUN_OF_KEY,
     SPEC_KEY,
+    STEPS_KEY,
     TIMEOUT_MARGIN,
     default_map_outcome,
     run_marked_test,
@@ -86,10 +89,40 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """Abort runs started by hand through ``dai_session`` that are still going."""
-    state = session.config.stash.get(STATE_KEY, None)
-    if state is not None and state._session is not None:
+    """Abort runs started by hand through ``dai_session`` that are still going; on the
+    controller, write the steps JUnit file and remember the failed runs for a rerun."""
+    config = session.config
+    state = config.stash.get(STATE_KEY, None)
+    if state is None:
+        return
+    if state._session is not None:
         state._session.abort_unfinished()
+    collector = config.stash.get(SUMMARY_KEY, None)
+    if state.is_worker or collector is None:
+        return
+    update_failed_runs(config, collector)
+    if state.settings.junit_steps:
+        from pytest_dai.glue.junit_steps import write_steps_junit
+
+        runs = {**state.pending_steps, **collector.steps}
+        write_steps_junit(state.settings.junit_steps, list(runs.values()))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``--dai-rerun-failed``: keep only the tests whose DAI run failed last time, each to
+    re-run just the failed run (``rerun_id``)."""
+    state = config.stash.get(STATE_KEY, None)
+    if state is None or not state.settings.rerun_failed:
+        return
+    reruns, deselected = select_reruns(config, items)
+    if not reruns:
+        return
+    for item in items:
+        if item.nodeid in reruns:
+            item.stash[RERUN_OF_KEY] = reruns[item.nodeid]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if item.nodeid in reruns]
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -129,6 +162,12 @@ def pytest_runtest_makereport(
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """A failure from pytest-dai reads as its message, not as a traceback of the plugin."""
     report = yield
+    steps = item.stash.get(STEPS_KEY, None)
+    if steps is not None and call.when == "call":
+        report.dai_steps = steps.to_dict()  # type: ignore[attr-defined]
+        state = item.config.stash.get(STATE_KEY, None)
+        if state is not None:
+            state.pending_steps.pop(item.nodeid, None)
     excinfo = call.excinfo
     if report.failed and excinfo is not None and isinstance(excinfo.value, DAIError):
         report.longrepr = f"{type(excinfo.value).__name__}: {excinfo.value}"

@@ -138,8 +138,17 @@ class DAIClient:
         url = self.url + path
         timeout = self.timeout if timeout is None else timeout
         try:
-            response = (session or self._session).request(
-                method, url, params=params, json=json, timeout=timeout, auth=self._auth
+            sender = session or self._session
+            # verify passed per call: requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE override a
+            # session's verify (psf/requests#3829), which would drop the configured CA bundle.
+            response = sender.request(
+                method,
+                url,
+                params=params,
+                json=json,
+                timeout=timeout,
+                auth=self._auth,
+                verify=sender.verify,
             )
         except requests.exceptions.SSLError:
             raise DAIConnectionError(
@@ -207,7 +216,7 @@ class DAIClient:
         if agent_id is not None:
             body["agent"] = {"agent_id": agent_id, "is_hosted_agent": is_hosted_agent}
         if test_case_id is not None:
-            body["test_case_id"] = test_case_id
+            body["test_case_id"] = _numeric(test_case_id)
         if sut_id is not None or sut_criteria:
             sut: dict[str, Any] = {}
             if sut_id is not None:
@@ -216,7 +225,7 @@ class DAIClient:
                 sut["criteria"] = list(sut_criteria)
             body["sut"] = sut
         if rerun_id is not None:
-            body["rerun_id"] = rerun_id
+            body["rerun_id"] = _numeric(rerun_id)
         if step_pause_time is not None:
             body["step_pause_time"] = step_pause_time
         response = self._send(E1, "POST", EXECUTIONS_PATH, json=body)
@@ -347,6 +356,13 @@ class DAIClient:
                 return
             if page.total_count is not None and offset >= page.total_count:
                 return
+
+
+def _numeric(value: int | str) -> int | str:
+    """Ids the contract shows as numbers (test case, rerun) go out as numbers when they are."""
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return value
 
 
 def _cause(exc: BaseException) -> str:

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import pytest
 
+    from pytest_dai.lifecycle.steps import RunSteps
+
 __all__ = ["RunSummary", "SummaryCollector"]
 
 
@@ -26,6 +28,8 @@ class RunSummary:
     duration: str
     url: str
     execution_id: str
+    run_id: str = ""
+    failed: bool = False
 
 
 class SummaryCollector:
@@ -33,12 +37,20 @@ class SummaryCollector:
 
     def __init__(self) -> None:
         self.runs: dict[str, RunSummary] = {}
+        self.steps: dict[str, RunSteps] = {}
 
     def add(self, report: pytest.TestReport) -> None:
-        """Take the run's latest properties from a report (setup, call or teardown)."""
+        """Take the run's latest properties from a report (setup, call or teardown), and its
+        steps (they travel as the report attribute ``dai_steps``)."""
+        steps = getattr(report, "dai_steps", None)
+        if isinstance(steps, dict):
+            from pytest_dai.lifecycle.steps import RunSteps
+
+            self.steps[report.nodeid] = RunSteps.from_dict(steps)
         props = {str(k): str(v) for k, v in report.user_properties}
         if "dai_execution_id" not in props:
             return
+        failed = report.failed or (report.nodeid in self.runs and self.runs[report.nodeid].failed)
         self.runs[report.nodeid] = RunSummary(
             nodeid=report.nodeid,
             model=props.get("dai_model", ""),
@@ -47,6 +59,8 @@ class SummaryCollector:
             duration=props.get("dai_duration", ""),
             url=props.get("dai_url", ""),
             execution_id=props["dai_execution_id"],
+            run_id=props.get("dai_run_id", ""),
+            failed=failed,
         )
 
     def lines(self) -> list[str]:

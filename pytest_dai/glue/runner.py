@@ -12,6 +12,7 @@ import pytest
 
 from pytest_dai.client.errors import DAIConfigError, DAIError
 from pytest_dai.glue.live import LiveLine
+from pytest_dai.lifecycle.steps import RunSteps, run_steps
 
 if TYPE_CHECKING:
     from pytest_dai.client.records import LogEntry
@@ -33,6 +34,9 @@ __all__ = [
 SPEC_KEY = pytest.StashKey["ModelSpec"]()
 EXECUTION_KEY = pytest.StashKey["Execution"]()
 LOGS_KEY = pytest.StashKey["list[LogEntry] | None"]()
+STEPS_KEY = pytest.StashKey["RunSteps"]()
+#: With ``--dai-rerun-failed``: the run id of the failed run this test re-runs.
+RERUN_OF_KEY = pytest.StashKey[str]()
 
 #: Report section key: pytest shows it as "Captured log from the DAI run call", and JUnit XML
 #: gets it in ``<system-out>`` with ``junit_logging = log`` (or ``all``).
@@ -94,6 +98,8 @@ def set_property(item: pytest.Item, name: str, value: object) -> None:
 def record_properties(item: pytest.Item, execution: Execution) -> None:
     """The ``dai_*`` JUnit properties of the product spec, from the run as it is now."""
     set_property(item, "dai_execution_id", execution.id)
+    if execution.run_id is not None:
+        set_property(item, "dai_run_id", execution.run_id)
     set_property(item, "dai_model", execution.model)
     set_property(item, "dai_agent", execution.agent or "")
     set_property(item, "dai_status", execution.status)
@@ -116,22 +122,28 @@ def run_marked_test(item: pytest.Item, state: DAIState, spec: ModelSpec) -> Exec
 
     Returns the finished :class:`Execution` when the test may go on to its body.
     """
+    from pytest_dai.lifecycle.outcome import DAIRunTimeout
+
     session = state.session()
     if state.settings.dry_run:
         dry_run(session, spec)
+    rerun_of = item.stash.get(RERUN_OF_KEY, "")
     execution = session.start(
         spec.model,
         agent=spec.agent,
         test_case=spec.test_case,
         sut=spec.sut,
         sut_criteria=spec.sut_criteria,
-        rerun=spec.rerun,
+        rerun=rerun_of or spec.rerun,
         step_pause_time=spec.step_pause_time,
     )
     item.stash[EXECUTION_KEY] = execution
+    if rerun_of:
+        set_property(item, "dai_rerun_of", rerun_of)
     record_properties(item, execution)
     hook = item.config.hook
     live = LiveLine(item.config)
+    timed_out: DAIRunTimeout | None = None
     try:
         hook.pytest_dai_execution_started(item=item, execution=execution)
 
@@ -139,9 +151,15 @@ def run_marked_test(item: pytest.Item, state: DAIState, spec: ModelSpec) -> Exec
             record_properties(item, current)
             live.update(current)
 
-        execution.wait(run_deadline(item, spec), on_poll=on_poll)
-    except BaseException:
+        try:
+            execution.wait(run_deadline(item, spec), on_poll=on_poll)
+        except DAIRunTimeout as exc:
+            timed_out = exc
+    except BaseException as exc:
         execution.abort()
+        keep_steps(
+            item, state, run_steps(execution, None, nodeid=item.nodeid, interrupted=_why(exc))
+        )
         raise
     finally:
         live.end(execution)
@@ -157,9 +175,33 @@ def run_marked_test(item: pytest.Item, state: DAIState, spec: ModelSpec) -> Exec
         if logs:
             item.add_report_section("call", LOG_SECTION, _log_text(logs))
     item.stash[LOGS_KEY] = logs
+    interrupted = "the run deadline passed" if timed_out is not None else ""
+    keep_steps(item, state, run_steps(execution, logs, nodeid=item.nodeid, interrupted=interrupted))
+    if timed_out is not None:
+        raise timed_out
     result = hook.pytest_dai_map_outcome(item=item, execution=execution)
     apply_outcome(item, execution, result)
     return execution
+
+
+def _why(exc: BaseException) -> str:
+    """Why a wait stopped early, for the steps never reached."""
+    if isinstance(exc, KeyboardInterrupt):
+        return "the session was interrupted (Ctrl-C or SIGTERM)"
+    if isinstance(exc, DAIError):
+        return f"the server could not be asked: {exc}"
+    if isinstance(exc, pytest.fail.Exception) and "Timeout" in str(exc):
+        return "the test timed out (pytest-timeout)"
+    return f"the wait was interrupted ({type(exc).__name__})"
+
+
+def keep_steps(item: pytest.Item, state: DAIState, steps: RunSteps) -> None:
+    """Keep a run's steps for the steps JUnit file: on the item (they go out with the test's
+    report, also from an xdist worker) and in the state (for a session interrupted before the
+    test's report is made)."""
+    steps.rerun_of = item.stash.get(RERUN_OF_KEY, "")
+    item.stash[STEPS_KEY] = steps
+    state.pending_steps[item.nodeid] = steps
 
 
 def dry_run(session: DAISession, spec: ModelSpec) -> NoReturn:

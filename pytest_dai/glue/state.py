@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from pytest_dai.lifecycle.execution import Execution
     from pytest_dai.lifecycle.journal import Journal, JournalEntry
     from pytest_dai.lifecycle.session import DAISession
+    from pytest_dai.lifecycle.steps import RunSteps
     from pytest_dai.simulator import DAISimulator
 
 __all__ = ["STATE_KEY", "DAIState"]
@@ -43,6 +44,8 @@ class DAIState:
         self.current_nodeid = ""
         #: Header lines about runs left by earlier sessions (see :meth:`reap_orphans`).
         self.reap_lines: list[str] = []
+        #: Steps of runs this process waited for, by test id, until their report is made.
+        self.pending_steps: dict[str, RunSteps] = {}
 
     def __repr__(self) -> str:
         return f"DAIState(url={self.settings.url!r}, session={self._session is not None})"

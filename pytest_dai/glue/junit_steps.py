@@ -1,0 +1,115 @@
+"""``--dai-junit-steps PATH``: a second JUnit XML file with one testsuite per DAI run and one
+testcase per DAI step, for CI pages that show a 40-step model as 40 results.
+
+Written by the controller only (under pytest-xdist the steps arrive with the test reports),
+atomically (a temporary file, then ``os.replace``), at the end of the session: also when a run
+errored or the session was interrupted (steps not reached are ``<skipped>`` with the reason).
+The format follows the JUnit schema that pytest's own tests validate against (junit-10.xsd).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import tempfile
+import xml.etree.ElementTree as ET
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pytest_dai.lifecycle.steps import RunSteps
+
+__all__ = ["steps_xml", "write_steps_junit"]
+
+_ILLEGAL = {c for c in range(32) if c not in (9, 10, 13)}
+
+
+def _clean(text: str) -> str:
+    """Text XML 1.0 can carry (control characters dropped)."""
+    return "".join(ch for ch in text if ord(ch) not in _ILLEGAL)
+
+
+def _suite(run: RunSteps, hostname: str) -> ET.Element:
+    counts = {"failed": 0, "error": 0, "skipped": 0}
+    for step in run.steps:
+        if step.outcome in counts:
+            counts[step.outcome] += 1
+    suite = ET.Element(
+        "testsuite",
+        {
+            "name": _clean(f"{run.model} ({run.execution_id})"),
+            "tests": str(len(run.steps)),
+            "failures": str(counts["failed"]),
+            "errors": str(counts["error"]),
+            "skipped": str(counts["skipped"]),
+            "time": f"{run.duration:.3f}",
+            "timestamp": run.started_at or datetime.now(timezone.utc).isoformat(),
+            "hostname": hostname,
+        },
+    )
+    properties = ET.SubElement(suite, "properties")
+    for name, value in (
+        ("dai_execution_id", run.execution_id),
+        ("dai_url", run.url),
+        ("dai_model", run.model),
+        ("dai_agent", run.agent),
+        ("dai_status", run.status),
+        ("dai_test", run.nodeid),
+        ("dai_rerun_of", run.rerun_of),
+        ("dai_interrupted", run.interrupted),
+    ):
+        if value:
+            ET.SubElement(properties, "property", {"name": name, "value": _clean(value)})
+    for step in run.steps:
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            {
+                "classname": _clean(run.model),
+                "name": _clean(step.name),
+                "time": f"{step.duration:.3f}",
+            },
+        )
+        tag = {"failed": "failure", "error": "error", "skipped": "skipped"}.get(step.outcome)
+        if tag is not None:
+            message = _clean(step.message or step.outcome)
+            element = ET.SubElement(case, tag, {"message": message.splitlines()[0][:500]})
+            element.text = message
+    return suite
+
+
+def steps_xml(runs: list[RunSteps]) -> bytes:
+    """The document: ``<testsuites>`` with a ``<testsuite>`` per run."""
+    hostname = socket.gethostname()
+    suites = [_suite(run, hostname) for run in runs]
+    root = ET.Element(
+        "testsuites",
+        {
+            "name": "pytest-dai steps",
+            "tests": str(sum(int(s.get("tests", "0")) for s in suites)),
+            "failures": str(sum(int(s.get("failures", "0")) for s in suites)),
+            "errors": str(sum(int(s.get("errors", "0")) for s in suites)),
+            "time": f"{sum(run.duration for run in runs):.3f}",
+        },
+    )
+    root.extend(suites)
+    ET.indent(root)
+    document: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return document
+
+
+def write_steps_junit(path: str | os.PathLike[str], runs: list[RunSteps]) -> None:
+    """Write the file atomically (the folder is made if needed)."""
+    target = os.path.abspath(os.fspath(path))
+    folder = os.path.dirname(target)
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".dai-steps-", suffix=".xml.tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(steps_xml(runs))
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

@@ -1,0 +1,61 @@
+"""``--dai-rerun-failed``: re-run, for each test whose DAI run failed last time, only the failed
+test case run (DAI's ``rerun_id``), not the whole test.
+
+The failed runs are kept in pytest's cache (``dai/failed_runs``: test id -> run id, execution
+id, model). A test that passes on rerun is reported passed, with the property ``dai_rerun_of``.
+Unlike pytest-rerunfailures (which re-runs the whole test at once, in the same session), this
+works across sessions, like pytest's ``--lf``, and asks DAI to repeat only what failed.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pytest
+
+    from pytest_dai.glue.reporting import SummaryCollector
+
+__all__ = ["CACHE_KEY", "select_reruns", "update_failed_runs"]
+
+CACHE_KEY = "dai/failed_runs"
+
+
+def failed_runs(config: pytest.Config) -> dict[str, dict[str, Any]]:
+    """The failed runs the last sessions left in the cache (empty without a cache)."""
+    cache = getattr(config, "cache", None)
+    if cache is None:
+        return {}
+    value = cache.get(CACHE_KEY, {})
+    return value if isinstance(value, dict) else {}
+
+
+def update_failed_runs(config: pytest.Config, collector: SummaryCollector) -> None:
+    """Remember this session's failed runs; forget the ones that passed now."""
+    cache = getattr(config, "cache", None)
+    if cache is None or not collector.runs:
+        return
+    failed = failed_runs(config)
+    for nodeid, run in collector.runs.items():
+        if run.failed and run.run_id:
+            failed[nodeid] = {
+                "run_id": run.run_id,
+                "execution_id": run.execution_id,
+                "model": run.model,
+            }
+        elif not run.failed:
+            failed.pop(nodeid, None)
+    cache.set(CACHE_KEY, failed)
+
+
+def select_reruns(
+    config: pytest.Config, items: list[pytest.Item]
+) -> tuple[dict[str, str], list[pytest.Item]]:
+    """With failed runs on record: the run id to re-run per test id, and the items to deselect
+    (every other item). With none on record: nothing to re-run, nothing deselected."""
+    failed = failed_runs(config)
+    present = {item.nodeid for item in items} & set(failed)
+    if not present:
+        return {}, []
+    reruns = {nodeid: str(failed[nodeid]["run_id"]) for nodeid in present}
+    return reruns, [item for item in items if item.nodeid not in present]
