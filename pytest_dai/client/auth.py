@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 import requests
 
@@ -33,6 +34,21 @@ __all__ = ["BearerAuth", "TokenSource"]
 
 #: Refresh this long before expiry at most; for short-lived tokens, a tenth of their life.
 REFRESH_MARGIN_MAX = 30.0
+
+
+class FormBody(bytes):
+    """An encoded form whose ``repr`` hides it: it holds the client secret, and a traceback
+    shown with ``--showlocals`` must not print it from the frames of ``requests``."""
+
+    @classmethod
+    def of(cls, **fields: str) -> FormBody:
+        """``application/x-www-form-urlencoded`` bytes of ``fields``."""
+        return cls(urlencode(fields).encode("ascii"))
+
+    def __repr__(self) -> str:
+        return "FormBody(<client credentials form, masked>)"
+
+    __str__ = __repr__
 
 
 class TokenSource:
@@ -85,18 +101,21 @@ class TokenSource:
     def _fetch(self) -> None:
         """Post the credentials (lock held). Raises a :class:`DAIError` on any failure."""
         where = f"token endpoint {self.token_url}"
-        data = {
-            "grant_type": "client_credentials",
-            "client_id": self._credentials.client_id,
-            "client_secret": self._credentials.client_secret,
-        }
         self.requests_made += 1
         try:
             response = self._session.post(
                 self.token_url,
-                data=data,
+                data=FormBody.of(
+                    grant_type="client_credentials",
+                    client_id=self._credentials.client_id,
+                    client_secret=self._credentials.client_secret,
+                ),
                 timeout=self._timeout,
-                headers={"Accept": "application/json"},
+                headers={
+                    "Accept": "application/json",
+                    "Content-Type": "application/x-www-form-urlencoded",
+                },
+                verify=self._session.verify,  # not overridden by REQUESTS_CA_BUNDLE
             )
         except requests.exceptions.SSLError:
             raise DAIConnectionError(

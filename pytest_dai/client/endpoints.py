@@ -83,7 +83,7 @@ class DAIClient:
         attempts: int = 5,
         backoff_factor: float = 0.5,
         ca_cert: str | None = None,
-        abort_timeout: float = 5.0,
+        abort_timeout: float = 1.5,
     ) -> None:
         self.url = url.rstrip("/")
         self.timeout = timeout
@@ -94,9 +94,10 @@ class DAIClient:
             ca_cert=ca_cert,
             safe_post_prefixes=(credentials.token_url,),
         )
-        # Aborts must end quickly (Ctrl-C is waiting on them): few attempts, short backoff.
+        # Aborts must end quickly (Ctrl-C is waiting on them): 3 attempts of 1.5 s at most,
+        # with a short backoff, so an abort is over in about 5 s whatever the server does.
         self._abort_session = build_session(
-            attempts=min(attempts, 2), backoff_factor=0.1, ca_cert=ca_cert
+            attempts=min(attempts, 3), backoff_factor=0.1, ca_cert=ca_cert
         )
         self.tokens = TokenSource(credentials, self._session, timeout=timeout)
         self._auth = BearerAuth(self.tokens, timeout=timeout)
@@ -346,16 +347,24 @@ class DAIClient:
         return LogPage(items, total if isinstance(total, int) else None)
 
     def iter_run_logs(self, run_id: str, *, page_size: int = 500) -> Iterable[LogEntry]:
-        """Every entry of a run's log, page by page."""
+        """Every entry of a run's log, page by page.
+
+        A server that ignores ``limit`` (a page longer than asked for) or ``offset`` (the same
+        page again) ends the paging rather than looping forever.
+        """
         offset = 0
+        previous: list[LogEntry] | None = None
         while True:
             page = self.run_logs(run_id, limit=page_size, offset=offset)
+            if page.items and page.items == previous:
+                return
             yield from page.items
             offset += len(page.items)
-            if not page.items or len(page.items) < page_size:
+            if not page.items or len(page.items) != page_size:
                 return
             if page.total_count is not None and offset >= page.total_count:
                 return
+            previous = page.items
 
 
 def _numeric(value: int | str) -> int | str:

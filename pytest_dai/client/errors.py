@@ -35,8 +35,8 @@ _secrets: set[str] = set()
 _PATTERNS = (
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9\-._~+/]+=*"),
     re.compile(
-        r"(?i)(\"?(?:access_token|refresh_token|id_token|client_secret)\"?\s*[:=]\s*\"?)"
-        r"[^\"&,\s}]+"
+        r"(?i)([\"']?(?:access_token|refresh_token|id_token|client_secret)[\"']?\s*[:=]\s*[\"']?)"
+        r"[^\"'&,\s}]+"
     ),
 )
 

@@ -1,0 +1,160 @@
+"""The client against the bundled DAI simulator, in every dialect preset, and under faults.
+
+The packaged default scenario is used as is, except that its clock runs 10 times faster
+(``time_scale`` 3000 instead of 300: "Shop checkout" takes 0.17 s) and an abort takes effect
+after 0.02 s instead of 0.2 s (so it lands before that run ends), to keep the file quick.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from pytest_dai.client.credentials import Credentials
+from pytest_dai.client.endpoints import DAIClient, StartedExecution
+from pytest_dai.client.errors import DAIError
+from pytest_dai.client.records import RunRecord
+from pytest_dai.client.status import RunState
+
+# From the submodules: the package ``__init__`` re-exporting them is not there yet.
+from pytest_dai.simulator.faults import DIALECTS
+from pytest_dai.simulator.scenario import Scenario
+from pytest_dai.simulator.server import DAISimulator
+
+from .support import assert_no_secret
+
+EXECUTIONS_PATH = "/execution_service/api/v1/executions"
+POLL = 0.1
+DEADLINE = 20.0
+
+
+def fast_default_scenario() -> Scenario:
+    return dataclasses.replace(Scenario.default(), time_scale=3000.0, abort_delay=0.02)
+
+
+@pytest.fixture
+def sim() -> Iterator[DAISimulator]:
+    simulator = DAISimulator(fast_default_scenario()).start()
+    try:
+        yield simulator
+    finally:
+        simulator.stop()
+
+
+def client_of(sim: DAISimulator, **kwargs: float) -> DAIClient:
+    creds = Credentials(sim.client_id, sim.client_secret, sim.token_url)
+    return DAIClient(
+        sim.url,
+        creds,
+        attempts=int(kwargs.get("attempts", 5)),
+        backoff_factor=kwargs.get("backoff_factor", 0.05),
+        timeout=kwargs.get("timeout", 10.0),
+    )
+
+
+def wait_final(client: DAIClient, started: StartedExecution) -> RunRecord:
+    """Poll E2 until the run's status is final."""
+    deadline = time.monotonic() + DEADLINE
+    while True:
+        record = client.find_run(started.id)
+        if record is not None and record.status.final:
+            return record
+        if time.monotonic() > deadline:
+            raise AssertionError(f"run {started.id} not final after {DEADLINE} s: {record}")
+        time.sleep(POLL)
+
+
+def full_flow(sim: DAISimulator, client: DAIClient) -> None:
+    """List, start, poll to the end, read the logs; then abort a second run, twice."""
+    models = {m.name: m for m in client.list_models()}
+    assert "Shop checkout" in models
+    agents = {a.id: a for a in client.list_agents()}
+    assert "agent-1" in agents
+    assert agents["agent-1"].online
+    assert not agents["agent-offline"].online
+
+    started = client.start_execution(models["Shop checkout"].id, agent_id="agent-1")
+    assert started.id
+    record = wait_final(client, started)
+    assert record.status.state is RunState.PASSED, record.status.describe()
+    assert record.ended_at is not None
+    assert record.run_id is not None
+    assert record.model_name in (None, "Shop checkout")
+    entries = list(client.iter_run_logs(record.run_id))
+    assert entries
+    assert any(entry.message for entry in entries)
+
+    second = client.start_execution(models["Shop checkout"].id, agent_id="agent-1")
+    assert second.id != started.id
+    assert client.abort_execution(second.id) is True
+    cancelled = wait_final(client, second)
+    assert cancelled.status.state is RunState.CANCELLED, cancelled.status.describe()
+    assert client.abort_execution(second.id) is False
+
+    starts = [r for r in sim.request_log() if r.method == "POST" and r.path == EXECUTIONS_PATH]
+    assert len(sim.executions()) == 2
+    assert sum(1 for r in starts if r.status in (200, 201)) == 2
+    assert_no_secret(client, client.tokens)
+
+
+@pytest.mark.parametrize("dialect", sorted(DIALECTS))
+def test_every_dialect(sim: DAISimulator, dialect: str) -> None:
+    sim.dialect = dialect
+    with client_of(sim) as client:
+        full_flow(sim, client)
+    assert sim.token_requests() == 1
+
+
+def test_twenty_percent_5xx_surface_no_error(sim: DAISimulator) -> None:
+    # Every endpoint but E1 and E3, the token endpoint included, fails 20% of the time with
+    # 500, 502, 503, 504 or 429. E1 is left out because a start that got a 500, 502 or 504 may
+    # have started a run and is rightly not sent again (test_http_retries.py); starts under
+    # 503/429 are the next test. E3 is left out because an abort has 2 attempts by design.
+    sim.set_faults(error_rate=0.2, seed=1, exclude_paths=[EXECUTIONS_PATH])
+    with client_of(sim, attempts=10, backoff_factor=0.05) as client:
+        models = {m.name: m for m in client.list_models()}
+        agents = [a.id for a in client.list_agents()]
+        assert "agent-1" in agents
+        for _ in range(3):
+            started = client.start_execution(models["Shop checkout"].id, agent_id="agent-1")
+            record = wait_final(client, started)
+            assert record.status.state is RunState.PASSED
+            assert record.run_id is not None
+            assert list(client.iter_run_logs(record.run_id))
+    faulted = [r for r in sim.request_log() if r.status >= 500 or r.status == 429]
+    assert faulted, "no fault was injected: the test proves nothing"
+    assert len(sim.executions()) == 3
+
+
+def test_starts_under_503_are_never_doubled(sim: DAISimulator) -> None:
+    sim.set_faults(error_rate=0.3, seed=7, error_statuses=[503, 429], fault_paths=[EXECUTIONS_PATH])
+    with client_of(sim, attempts=10, backoff_factor=0.02) as client:
+        model = next(m for m in client.list_models() if m.name == "Shop checkout")
+        ids = [client.start_execution(model.id).id for _ in range(8)]
+        sim.clear_faults()
+        for execution_id in ids:
+            client.abort_execution(execution_id)
+    assert len(set(ids)) == 8
+    assert len(sim.executions()) == 8
+    rejected = [
+        r
+        for r in sim.request_log()
+        if r.method == "POST" and r.path == EXECUTIONS_PATH and r.status in (429, 503)
+    ]
+    assert rejected, "no fault was injected: the test proves nothing"
+
+
+def test_unknown_model_and_licence_errors_are_dai_errors(sim: DAISimulator) -> None:
+    with client_of(sim, attempts=2) as client:
+        with pytest.raises(DAIError) as info:
+            client.start_execution("no-such-model", agent_id="agent-1")
+        assert "E1 POST" in str(info.value)
+        assert_no_secret(info.value)
+    sim.set_faults(licence_exhausted=True)
+    with client_of(sim, attempts=2) as client, pytest.raises(DAIError) as info:
+        client.list_models()
+    assert "licence" in str(info.value)
+    assert sim.client_secret not in str(info.value)
