@@ -15,6 +15,7 @@ import pytest
 from pytest_dai.client.errors import DAIError
 from pytest_dai.glue import hookspecs
 from pytest_dai.glue.fixtures import _dai_model_marker, dai_execution, dai_session, dai_simulator
+from pytest_dai.glue.history import record_durations
 from pytest_dai.glue.options import SETTINGS_KEY, add_options, resolve_settings
 from pytest_dai.glue.reporting import SummaryCollector
 from pytest_dai.glue.rerun import select_reruns, update_failed_runs
@@ -101,6 +102,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if state.is_worker or collector is None:
         return
     update_failed_runs(config, collector)
+    record_durations(config, collector)
     if state.settings.junit_steps:
         from pytest_dai.glue.junit_steps import write_steps_junit
 
@@ -108,11 +110,17 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         write_steps_junit(state.settings.junit_steps, list(runs.values()))
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """``--dai-rerun-failed``: keep only the tests whose DAI run failed last time, each to
-    re-run just the failed run (``rerun_id``)."""
+    """``dai_xdist_group_by_agent``: tests on one agent go to one xdist group (for
+    ``--dist loadgroup``). ``--dai-rerun-failed``: keep only the tests whose DAI run failed
+    last time, each to re-run just the failed run (``rerun_id``)."""
     state = config.stash.get(STATE_KEY, None)
-    if state is None or not state.settings.rerun_failed:
+    if state is None:
+        return
+    if state.settings.xdist_group_by_agent:
+        group_by_agent(items)
+    if not state.settings.rerun_failed:
         return
     reruns, deselected = select_reruns(config, items)
     if not reruns:
@@ -237,6 +245,17 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         collector.write(terminalreporter)
     if _CONFIG and _CONFIG[-1] is terminalreporter.config:
         _CONFIG.pop()
+
+
+def group_by_agent(items: list[pytest.Item]) -> None:
+    """Mark each ``dai_model`` test that names an agent with ``xdist_group("dai-agent-A")``:
+    with ``--dist loadgroup`` one worker runs them one after another, instead of several
+    workers starting runs that only queue behind each other on the agent."""
+    for item in items:
+        marker = item.get_closest_marker("dai_model")
+        agent = marker.kwargs.get("agent") if marker is not None else None
+        if agent and item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(name=f"dai-agent-{agent}"))
 
 
 class XdistHooks:

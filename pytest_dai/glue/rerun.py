@@ -19,6 +19,12 @@ if TYPE_CHECKING:
 __all__ = ["CACHE_KEY", "select_reruns", "update_failed_runs"]
 
 CACHE_KEY = "dai/failed_runs"
+GROUP_SUFFIX = "@dai-agent-"
+
+
+def test_key(nodeid: str) -> str:
+    """A test id without the ``@group`` suffix xdist's loadgroup adds for agent groups."""
+    return nodeid.split(GROUP_SUFFIX, 1)[0]
 
 
 def failed_runs(config: pytest.Config) -> dict[str, dict[str, Any]]:
@@ -38,13 +44,13 @@ def update_failed_runs(config: pytest.Config, collector: SummaryCollector) -> No
     failed = failed_runs(config)
     for nodeid, run in collector.runs.items():
         if run.failed and run.run_id:
-            failed[nodeid] = {
+            failed[test_key(nodeid)] = {
                 "run_id": run.run_id,
                 "execution_id": run.execution_id,
                 "model": run.model,
             }
         elif not run.failed:
-            failed.pop(nodeid, None)
+            failed.pop(test_key(nodeid), None)
     cache.set(CACHE_KEY, failed)
 
 
@@ -54,8 +60,11 @@ def select_reruns(
     """With failed runs on record: the run id to re-run per test id, and the items to deselect
     (every other item). With none on record: nothing to re-run, nothing deselected."""
     failed = failed_runs(config)
-    present = {item.nodeid for item in items} & set(failed)
-    if not present:
+    reruns = {
+        item.nodeid: str(failed[test_key(item.nodeid)]["run_id"])
+        for item in items
+        if test_key(item.nodeid) in failed
+    }
+    if not reruns:
         return {}, []
-    reruns = {nodeid: str(failed[nodeid]["run_id"]) for nodeid in present}
-    return reruns, [item for item in items if item.nodeid not in present]
+    return reruns, [item for item in items if item.nodeid not in reruns]

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, NoReturn
 import pytest
 
 from pytest_dai.client.errors import DAIConfigError, DAIError
+from pytest_dai.glue.history import expected_duration
 from pytest_dai.glue.live import LiveLine
 from pytest_dai.lifecycle.steps import RunSteps, run_steps
 
@@ -138,6 +139,7 @@ def run_marked_test(item: pytest.Item, state: DAIState, spec: ModelSpec) -> Exec
         step_pause_time=spec.step_pause_time,
     )
     item.stash[EXECUTION_KEY] = execution
+    execution.expected_duration = expected_duration(item.config, execution.model)
     if rerun_of:
         set_property(item, "dai_rerun_of", rerun_of)
     record_properties(item, execution)

@@ -68,6 +68,7 @@ class Execution:
         self._created = time.monotonic()
         self._created_wall = datetime.now(timezone.utc)
         self._running_since: float | None = None
+        self._last_poll = self._created
         self._abort_lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -163,7 +164,10 @@ class Execution:
 
     def refresh(self) -> Execution:
         """Ask the server (E2) for the run record once."""
+        before = self._last_poll
         record = self._client.find_run(self.id)
+        now = time.monotonic()
+        self._last_poll = now
         self.polls += 1
         if record is None:
             if self.record is None and self.elapsed > self.record_grace:
@@ -173,12 +177,25 @@ class Execution:
                 )
             return self
         self.record = record
-        if record.status.state is RunState.RUNNING and self._running_since is None:
-            self._running_since = time.monotonic()
+        if self._running_since is None and (
+            record.status.state is RunState.RUNNING or record.started_at is not None
+        ):
+            self._running_since = self._estimate_start(record, before, now)
         if record.status.final and self.detected_at is None:
             self.detected_at = time.time()
             self._ended()
         return self
+
+    def _estimate_start(self, record: RunRecord, before: float, now: float) -> float:
+        """When the run started, on this process's monotonic clock.
+
+        It started after the previous poll (``before``) and before this one (``now``); the
+        server's ``starttime`` places it within that window when the clocks agree.
+        """
+        if record.started_at is not None:
+            age = time.time() - record.started_at.timestamp()
+            return min(max(now - age, before), now)
+        return before
 
     def _ended(self) -> None:
         """Tell ``on_end`` (once) that the run is over or will be, by our abort."""

@@ -1,9 +1,12 @@
-"""When to ask the server about a run next: soon after the start, then backing off, and densely
-only near the run's expected end.
+"""When to ask the server about a run next: soon after the start, and otherwise as late as the
+run's expected end allows, so a result is seen within a fraction of a second of the run's end
+while the server is asked only a few times per run.
 
-The expected end comes from the run's own progress (steps done in the time it has run) or from
-what the caller knows (the durations of this model's earlier runs). Without either, the delay
-grows geometrically up to the longest wait (``dai_poll_interval``).
+The expected end comes from what the caller knows (the durations of this model's earlier runs,
+kept in pytest's cache) or, failing that, from the run's own progress (steps done in the time it
+has run so far). Without either, the delay grows geometrically. No wait is ever longer than
+``max_interval`` (``dai_poll_interval``): that bounds how late an unexpectedly early end (a
+failed step) is seen.
 """
 
 from __future__ import annotations
@@ -34,14 +37,15 @@ class PollSchedule:
         running_for: float | None,
         steps_done: int | None,
         steps_total: int | None,
-    ) -> float | None:
-        """Seconds the run is expected to go on, or None when nothing tells."""
+    ) -> tuple[float, bool] | None:
+        """Seconds the run is expected to go on, and whether that comes from history (True)
+        or from progress so far (False); None when nothing tells."""
         if running_for is None:
             return None
-        if steps_total and steps_done and 0 < steps_done <= steps_total and running_for > 0:
-            return running_for / steps_done * (steps_total - steps_done)
         if self.expected_duration is not None:
-            return self.expected_duration - running_for
+            return self.expected_duration - running_for, True
+        if steps_total and steps_done and 0 < steps_done <= steps_total and running_for > 0:
+            return running_for / steps_done * (steps_total - steps_done), False
         return None
 
     def next_delay(
@@ -56,12 +60,18 @@ class PollSchedule:
         """
         self._polls += 1
         base = min(self.max_interval, self.first * self.growth ** (self._polls - 1))
-        remaining = self.remaining(running_for, steps_done, steps_total)
-        if remaining is None:
+        estimate = self.remaining(running_for, steps_done, steps_total)
+        if estimate is None:
             return base
-        if remaining <= 0:
-            # Later than expected: back off again from dense, so a wrong guess costs little.
-            self._overdue_polls += 1
-            return min(base, self.dense * self.growth ** (self._overdue_polls - 1))
+        remaining, from_history = estimate
+        if remaining <= self.dense:
+            # At or past the expected end: poll densely, backing off again if it is late, so a
+            # wrong guess costs a few polls, not a poll every 0.2 s for an hour.
+            self._overdue_polls += 1 if remaining <= 0 else 0
+            return min(self.max_interval, self.dense * self.growth**self._overdue_polls)
         self._overdue_polls = 0
+        if from_history:
+            # Earlier runs of this model say when it ends: wake just before that.
+            return min(self.max_interval, max(self.dense, remaining - self.dense))
+        # Progress so far says when it ends, roughly: close in by halves.
         return min(self.max_interval, max(self.dense, remaining * 0.5))
