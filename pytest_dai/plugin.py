@@ -70,7 +70,9 @@ def pytest_configure(config: pytest.Config) -> None:
     state.start_simulator()
     config.stash[SETTINGS_KEY] = state.settings
     config.stash[STATE_KEY] = state
-    config.stash[SUMMARY_KEY] = SummaryCollector()
+    collector = SummaryCollector()
+    config.stash[SUMMARY_KEY] = collector
+    config.pluginmanager.register(SummaryHooks(collector), "dai-summary")
     if config.pluginmanager.hasplugin("xdist") and not hasattr(config, "workerinput"):
         config.pluginmanager.register(XdistHooks(state), "dai-xdist")
     if state.settings.handle_sigterm:
@@ -188,63 +190,21 @@ def pytest_dai_map_outcome(item: pytest.Item, execution: Execution) -> str | Bas
     return default_map_outcome(item, execution)
 
 
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    """Collect the ``dai_*`` properties for the summary (on the controller under xdist)."""
-    collector = _collector(report)
-    if collector is not None:
-        collector.add(report)
+class SummaryHooks:
+    """Collects every test report's ``dai_*`` properties and steps (on the controller under
+    xdist, where the workers' reports arrive) and writes the "DAI model runs" summary."""
 
+    def __init__(self, collector: SummaryCollector) -> None:
+        self.collector = collector
 
-_CONFIG: list[pytest.Config] = []
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Take the run's properties and steps from the report."""
+        self.collector.add(report)
 
-
-def _collector(report: pytest.TestReport) -> SummaryCollector | None:
-    return _CONFIG[-1].stash.get(SUMMARY_KEY, None) if _CONFIG else None
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_sessionstart(session: pytest.Session) -> None:
-    """Abort runs left going by earlier, killed sessions (``dai_reap_orphans``); with
-    ``--dai-reap-orphans-only``, do only that and exit."""
-    _CONFIG.append(session.config)
-    state = session.config.stash.get(STATE_KEY, None)
-    if state is None or state.is_worker:
-        return
-    settings = state.settings
-    if not (settings.reap_orphans or settings.reap_orphans_only):
-        return
-    try:
-        reaped = state.reap_orphans()
-    except DAIError as exc:
-        state.reap_lines.append(f"dai: could not check for runs left by killed sessions: {exc}")
-        reaped = []
-    if settings.reap_orphans_only:
-        lines = state.reap_lines or [f"dai: no runs left by killed sessions ({len(reaped)})"]
-        pytest.exit("\n".join(lines), returncode=0)
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, None, object]:
-    """Know which test is running, so runs started by hand are journalled under it."""
-    state = item.config.stash.get(STATE_KEY, None)
-    if state is not None:
-        state.current_nodeid = item.nodeid
-    try:
-        return (yield)
-    finally:
-        if state is not None:
-            state.current_nodeid = ""
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """The "DAI model runs" summary: every run with status, duration and address."""
-    if hasattr(terminalreporter.config, "workerinput"):
-        return
-    collector = terminalreporter.config.stash.get(SUMMARY_KEY, None)
-    if collector is not None:
-        collector.write(terminalreporter)
-    if _CONFIG and _CONFIG[-1] is terminalreporter.config:
-        _CONFIG.pop()
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        """The "DAI model runs" summary: every run with status, duration and address."""
+        if not hasattr(terminalreporter.config, "workerinput"):
+            self.collector.write(terminalreporter)
 
 
 def group_by_agent(items: list[pytest.Item]) -> None:
