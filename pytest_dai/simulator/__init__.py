@@ -1,0 +1,27 @@
+"""A simulated Eggplant DAI server implementing the wire contract of ``spec/dai-api.md``.
+
+Standard library only, independent of the plugin's client::
+
+    from pytest_dai.simulator import DAISimulator
+
+    with DAISimulator() as sim:          # the packaged default scenario, a free port
+        print(sim.url, sim.token_url, sim.client_id, sim.client_secret)
+
+Run it on its own with ``python -m pytest_dai.simulator --port 8000 --scenario FILE``.
+"""
+
+from __future__ import annotations
+
+from pytest_dai.simulator.faults import DIALECTS, Dialect, Faults
+from pytest_dai.simulator.scenario import Scenario, ScenarioError
+from pytest_dai.simulator.server import DAISimulator, RequestRecord
+
+__all__ = [
+    "DIALECTS",
+    "DAISimulator",
+    "Dialect",
+    "Faults",
+    "RequestRecord",
+    "Scenario",
+    "ScenarioError",
+]

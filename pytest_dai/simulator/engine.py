@@ -1,0 +1,474 @@
+"""The simulated DAI state: agents, executions and tokens, all computed from timestamps.
+
+Nothing here runs on its own: :meth:`Engine.advance` brings the state up to a given wall-clock
+time, processing run ends and agent hand-offs in time order, so the state is exact at any
+instant without a background thread. Every method expects the caller to hold
+:attr:`Engine.lock` (the server and the Python-side API do).
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+import threading
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pytest_dai.simulator.faults import Faults
+    from pytest_dai.simulator.scenario import AgentSpec, ModelSpec, Scenario, TestCaseSpec
+
+FINAL_STATUSES = frozenset({"Passed", "Failed", "Error", "Cancelled"})
+_OUTCOME_STATUS = {
+    "passed": "Passed",
+    "failed": "Failed",
+    "error": "Error",
+    "cancelled": "Cancelled",
+}
+
+
+class NotFound(Exception):
+    """A start or an abort names something the server does not know (HTTP 404)."""
+
+    def __init__(self, detail: str) -> None:
+        self.detail = detail
+        super().__init__(detail)
+
+
+@dataclass
+class PlannedStep:
+    """A step of one execution; ``start`` and ``end`` are wall-clock times (inf: never)."""
+
+    number: int
+    name: str
+    duration: float
+    outcome: str
+    message: str | None
+    start: float = math.inf
+    end: float = math.inf
+
+
+@dataclass
+class LogEntry:
+    """One run log entry (E6), with a canonical status word."""
+
+    time: float
+    message: str
+    severity: str
+    stage: str
+    message_type: str
+    step: int | None = None
+    step_name: str | None = None
+    status: str | None = None
+    run_status: str | None = None
+
+
+@dataclass(eq=False)
+class Agent:
+    """An agent's live state: online or not, its current run and its FIFO queue."""
+
+    spec: AgentSpec
+    online: bool
+    free_at: float
+    current: Execution | None = None
+    queue: deque[Execution] = field(default_factory=deque)
+
+    @property
+    def status(self) -> str:
+        """``Offline``, ``Busy`` or ``Online``."""
+        if not self.online:
+            return "Offline"
+        return "Busy" if self.current is not None else "Online"
+
+
+@dataclass(eq=False)
+class Execution:
+    """One execution (model run) from its start request to its end."""
+
+    uuid: str
+    number: int
+    run_id: int
+    model: ModelSpec
+    test_case: TestCaseSpec | None
+    agent: Agent
+    rerun_id: int | None
+    attempt: int
+    steps: list[PlannedStep]
+    forced_status: str | None
+    continue_on_failure: bool
+    queued_at: float
+    hidden_until: float
+    cancel_after: float | None
+    started_at: float | None = None
+    end_at: float | None = None
+    end_status: str | None = None
+    end_reason: str = ""
+    abort_requested_at: float | None = None
+    ended_at: float | None = None
+    status: str = "Queued"
+
+    def horizon(self, now: float) -> float:
+        """The latest instant whose events are visible: ``now``, or the end of the run."""
+        return self.ended_at if self.ended_at is not None else now
+
+    def steps_done(self, now: float) -> list[PlannedStep]:
+        """The steps finished by ``now``."""
+        horizon = self.horizon(now)
+        return [step for step in self.steps if step.end <= horizon]
+
+    def counts(self, now: float) -> tuple[int, int, int]:
+        """``(steps_total, steps_done, steps_failed)`` at ``now``."""
+        done = self.steps_done(now)
+        failed = sum(1 for step in done if step.outcome != "passed")
+        return len(self.steps), len(done), failed
+
+
+class Engine:
+    """All the state of one simulated server. Hold :attr:`lock` around every call."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.scenario = scenario
+        self.lock = threading.Lock()
+        now = time.time()
+        self.agents = [
+            Agent(spec=spec, online=spec.online, free_at=now) for spec in scenario.agents
+        ]
+        self._agents_by_id = {agent.spec.id: agent for agent in self.agents}
+        self.executions: list[Execution] = []
+        self._by_key: dict[str, Execution] = {}
+        self._by_run: dict[int, Execution] = {}
+        self._active: list[Execution] = []
+        self._attempts: dict[tuple[str, int | None], int] = {}
+        self._next_run_id = scenario.first_run_id
+        self._next_number = scenario.first_execution_number
+        self.tokens: dict[str, float] = {}
+        self.issued: list[str] = []
+        self.token_requests = 0
+
+    # -- time ----------------------------------------------------------------------------------
+
+    def advance(self, now: float) -> None:
+        """Bring every execution and agent up to ``now``, events in time order."""
+        while True:
+            for agent in self.agents:
+                if agent.online and agent.current is None and agent.queue:
+                    execution = agent.queue.popleft()
+                    self._start(execution, max(execution.queued_at, agent.free_at))
+                    agent.current = execution
+            due = [ex for ex in self._active if ex.end_at is not None and ex.end_at <= now]
+            if not due:
+                return
+            first = min(due, key=lambda ex: (ex.end_at or 0.0, ex.number))
+            self._finish(first)
+
+    def _start(self, execution: Execution, t0: float) -> None:
+        scale = self.scenario.time_scale
+        execution.started_at = t0
+        execution.status = "Running"
+        clock = t0
+        natural = "Passed"
+        for step in execution.steps:
+            step.start = clock
+            clock += step.duration / scale
+            step.end = clock
+            if step.outcome == "error":
+                natural = "Error"
+                break
+            if step.outcome == "failed":
+                natural = "Failed"
+                if not execution.continue_on_failure:
+                    break
+        end, status, reason = clock, execution.forced_status or natural, "completed"
+        if execution.cancel_after is not None:
+            cancel_at = t0 + execution.cancel_after / scale
+            if cancel_at < end:
+                end, status, reason = cancel_at, "Cancelled", "server_cancelled"
+        execution.end_at, execution.end_status, execution.end_reason = end, status, reason
+        self._active.append(execution)
+
+    def _finish(self, execution: Execution) -> None:
+        self._active.remove(execution)
+        execution.ended_at = execution.end_at
+        execution.status = execution.end_status or "Error"
+        agent = execution.agent
+        if agent.current is execution:
+            agent.current = None
+            agent.free_at = execution.ended_at or time.time()
+
+    # -- agents and models ---------------------------------------------------------------------
+
+    def agent(self, agent_id: str) -> Agent | None:
+        """The agent with this id, or ``None``."""
+        return self._agents_by_id.get(agent_id)
+
+    def set_agent_online(self, agent_id: str, online: bool, now: float) -> None:
+        """Bring an agent online or take it offline (``KeyError`` if unknown)."""
+        agent = self._agents_by_id[agent_id]
+        self.advance(now)
+        if online and not agent.online:
+            agent.free_at = max(agent.free_at, now)
+        agent.online = online
+        self.advance(now)
+
+    def _pick_agent(self) -> Agent:
+        online = [agent for agent in self.agents if agent.online]
+        if not online:
+            return self.agents[0]
+        free = [agent for agent in online if agent.current is None and not agent.queue]
+        if free:
+            return free[0]
+        return min(online, key=lambda agent: len(agent.queue) + (agent.current is not None))
+
+    # -- executions ----------------------------------------------------------------------------
+
+    def find(self, key: str) -> Execution | None:
+        """The execution whose uuid or number (as text) is ``key``."""
+        return self._by_key.get(key)
+
+    def find_run(self, run_id: int) -> Execution | None:
+        """The execution whose run id is ``run_id``."""
+        return self._by_run.get(run_id)
+
+    def start(
+        self,
+        *,
+        model_id: str,
+        agent_id: str | None,
+        test_case_id: int | None,
+        rerun_id: int | None,
+        step_pause_time: float,
+        faults: Faults,
+        now: float,
+    ) -> Execution:
+        """Queue a new execution; it starts as soon as its agent is free and online."""
+        self.advance(now)
+        model = next((m for m in self.scenario.models if m.id == model_id), None)
+        if model is None:
+            raise NotFound(f"Model with id '{model_id}' not found")
+        if agent_id is not None:
+            found = self._agents_by_id.get(agent_id)
+            if found is None:
+                raise NotFound(f"Agent with id '{agent_id}' not found")
+            agent = found
+        else:
+            agent = self._pick_agent()
+        test_case = None
+        if test_case_id is not None:
+            test_case = model.test_case(test_case_id)
+            if test_case is None:
+                raise NotFound(f"Test case {test_case_id} not found in model '{model.name}'")
+        if rerun_id is not None:
+            earlier = self._by_run.get(rerun_id)
+            if earlier is None or earlier.model is not model:
+                raise NotFound(f"Run {rerun_id} not found for model '{model.name}'")
+            if test_case is None:
+                test_case = earlier.test_case
+        key = (model.id, test_case.id if test_case is not None else None)
+        attempt = self._attempts.get(key, 0) + 1
+        self._attempts[key] = attempt
+        spec: ModelSpec | TestCaseSpec = test_case if test_case is not None else model
+        steps = [
+            PlannedStep(
+                number=index + 1,
+                name=step.name,
+                duration=step.duration + step_pause_time,
+                outcome=step.outcome,
+                message=step.message,
+            )
+            for index, step in enumerate(spec.steps)
+        ]
+        forced = _OUTCOME_STATUS[spec.final_status] if spec.final_status else None
+        if spec.attempts:
+            outcome = spec.attempts[min(attempt, len(spec.attempts)) - 1]
+            forced = "Cancelled" if outcome == "cancelled" else None
+            for step in steps:
+                step.outcome = "passed"
+            if outcome in ("failed", "error"):
+                steps[-1].outcome = outcome
+        execution = Execution(
+            uuid=str(uuid.uuid4()),
+            number=self._next_number,
+            run_id=self._next_run_id,
+            model=model,
+            test_case=test_case,
+            agent=agent,
+            rerun_id=rerun_id,
+            attempt=attempt,
+            steps=steps,
+            forced_status=forced,
+            continue_on_failure=spec.continue_on_failure,
+            queued_at=now,
+            hidden_until=now + faults.no_record_grace,
+            cancel_after=faults.cancel_after,
+        )
+        self._next_number += 1
+        self._next_run_id += 1
+        self.executions.append(execution)
+        self._by_key[execution.uuid] = execution
+        self._by_key[str(execution.number)] = execution
+        self._by_run[execution.run_id] = execution
+        agent.queue.append(execution)
+        self.advance(now)
+        return execution
+
+    def abort(self, key: str, now: float) -> Execution:
+        """Ask for an execution to stop: it is Cancelled ``abort_delay`` seconds from now."""
+        self.advance(now)
+        execution = self._by_key.get(key)
+        if execution is None:
+            raise NotFound(f"Execution '{key}' not found")
+        if execution.ended_at is not None:
+            raise NotFound(f"Execution '{key}' has already finished ({execution.status})")
+        if execution.abort_requested_at is None:
+            execution.abort_requested_at = now
+            effective = now + self.scenario.abort_delay
+            if execution.started_at is None:
+                execution.agent.queue.remove(execution)
+                execution.end_at = effective
+                execution.end_status, execution.end_reason = "Cancelled", "aborted"
+                self._active.append(execution)
+            elif execution.end_at is None or effective < execution.end_at:
+                execution.end_at = effective
+                execution.end_status, execution.end_reason = "Cancelled", "aborted"
+            self.advance(now)
+        return execution
+
+    def running_count(self) -> int:
+        """Executions not yet final."""
+        return sum(1 for ex in self.executions if ex.ended_at is None)
+
+    # -- tokens --------------------------------------------------------------------------------
+
+    def issue_token(self, now: float, lifetime: float) -> str:
+        """A new access token valid for ``lifetime`` real seconds."""
+        token = secrets.token_urlsafe(32)
+        self.tokens[token] = now + lifetime
+        self.issued.append(token)
+        return token
+
+    def token_problem(self, token: str | None, now: float) -> str | None:
+        """Why ``token`` is not accepted at ``now``, or ``None`` when it is."""
+        if token is None:
+            return "Not authenticated"
+        expires = self.tokens.get(token)
+        if expires is None:
+            return "Invalid token"
+        if now >= expires:
+            return "Token has expired"
+        return None
+
+    # -- views ---------------------------------------------------------------------------------
+
+    def log_entries(self, execution: Execution, now: float) -> list[LogEntry]:
+        """The run log of ``execution`` as it stands at ``now``, oldest first."""
+        horizon = execution.horizon(now)
+        final = execution.ended_at is not None
+        subject = f"model '{execution.model.name}'"
+        if execution.test_case is not None:
+            subject += f", test case '{execution.test_case.name}'"
+        entries = [
+            LogEntry(
+                execution.queued_at,
+                f"Execution queued: {subject}",
+                "INFO",
+                "queue",
+                "execution_queued",
+            )
+        ]
+        if execution.started_at is not None and execution.started_at <= horizon:
+            entries.append(
+                LogEntry(
+                    execution.started_at,
+                    f"Run started on agent '{execution.agent.spec.name}'",
+                    "INFO",
+                    "execution",
+                    "run_started",
+                )
+            )
+        total = len(execution.steps)
+        for step in execution.steps:
+            started = step.start < horizon if final else step.start <= horizon
+            if not started:
+                break
+            entries.append(
+                LogEntry(
+                    step.start,
+                    f"Step {step.number}/{total} '{step.name}' started",
+                    "INFO",
+                    "execution",
+                    "step_started",
+                )
+            )
+            if step.end <= horizon:
+                status = _OUTCOME_STATUS[step.outcome]
+                if step.outcome == "passed":
+                    message, severity = f"Step {step.number}/{total} '{step.name}' passed", "INFO"
+                else:
+                    word = "failed" if step.outcome == "failed" else "errored"
+                    message = step.message or f"Step {step.number}/{total} '{step.name}' {word}"
+                    severity = "ERROR"
+                entries.append(
+                    LogEntry(
+                        step.end,
+                        message,
+                        severity,
+                        "execution",
+                        "step_finished",
+                        step=step.number,
+                        step_name=step.name,
+                        status=status,
+                    )
+                )
+        if execution.abort_requested_at is not None and execution.abort_requested_at <= horizon:
+            entries.append(
+                LogEntry(
+                    execution.abort_requested_at,
+                    "Abort requested through the API",
+                    "WARNING",
+                    "execution",
+                    "abort_requested",
+                )
+            )
+        if final and execution.ended_at is not None:
+            entries.append(self._final_entry(execution, execution.ended_at))
+        entries.sort(key=lambda entry: entry.time)
+        return entries
+
+    def _final_entry(self, execution: Execution, ended_at: float) -> LogEntry:
+        status = execution.status
+        if execution.end_reason == "aborted":
+            message = "Run cancelled: aborted through the API"
+        elif execution.end_reason == "server_cancelled":
+            message = f"Run cancelled by the server after {execution.cancel_after:g} s"
+        else:
+            message = f"Run finished: {status}"
+        severity = {"Passed": "INFO", "Cancelled": "WARNING"}.get(status, "ERROR")
+        return LogEntry(ended_at, message, severity, "execution", "run_finished", run_status=status)
+
+    def snapshot(self, execution: Execution, now: float) -> dict[str, object]:
+        """A plain dict describing ``execution`` at ``now`` (canonical status word)."""
+        total, done, failed = execution.counts(now)
+        return {
+            "execution_id": execution.uuid,
+            "execution_number": execution.number,
+            "run_id": execution.run_id,
+            "model_id": execution.model.id,
+            "model_name": execution.model.name,
+            "agent_id": execution.agent.spec.id,
+            "agent_name": execution.agent.spec.name,
+            "test_case_id": execution.test_case.id if execution.test_case else None,
+            "rerun_id": execution.rerun_id,
+            "attempt": execution.attempt,
+            "status": execution.status,
+            "queued_at": execution.queued_at,
+            "started_at": execution.started_at,
+            "ended_at": execution.ended_at,
+            "steps_total": total,
+            "steps_done": done,
+            "steps_failed": failed,
+            "aborted": execution.abort_requested_at is not None,
+            "end_reason": execution.end_reason if execution.ended_at is not None else None,
+        }

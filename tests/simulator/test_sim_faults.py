@@ -1,0 +1,169 @@
+"""Every fault, set at run time or in the scenario; never applied to the Python-side API."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import requests
+
+from pytest_dai.simulator import DAISimulator, Faults
+
+EXECUTIONS = "/execution_service/api/v1/executions"
+
+
+def test_latency(sim, api) -> None:
+    sim.set_faults(latency=0.2)
+    began = time.monotonic()
+    assert api.get("/ai/models").status_code == 200
+    assert time.monotonic() - began >= 0.2
+    sim.set_faults(latency_paths=["/ai/runs"])
+    began = time.monotonic()
+    api.get("/ai/models")
+    assert time.monotonic() - began < 0.15
+    began = time.monotonic()
+    api.get("/ai/runs")
+    assert time.monotonic() - began >= 0.2
+
+
+def test_error_rate(sim, api) -> None:
+    sim.set_faults(error_rate=1.0, error_statuses=[502], seed=1)
+    response = api.get("/ai/models")
+    assert response.status_code == 502
+    assert "Simulated fault" in response.json()["detail"]
+    sim.set_faults(error_rate=0.5, error_statuses=[500, 429])
+    statuses = [api.get("/ai/models").status_code for _ in range(60)]
+    assert set(statuses) == {200, 500, 429}
+
+
+def test_error_rate_is_reproducible_with_a_seed(sim, api) -> None:
+    def sample() -> list[int]:
+        sim.set_faults(error_rate=0.5, seed=42)
+        return [api.get("/ai/agents").status_code for _ in range(20)]
+
+    assert sample() == sample()
+
+
+def test_burst_and_retry_after(sim, api) -> None:
+    sim.set_faults(burst=2, retry_after=3)
+    first, second, third = (api.get("/ai/models") for _ in range(3))
+    assert (first.status_code, second.status_code, third.status_code) == (503, 503, 200)
+    assert first.headers["Retry-After"] == "3"
+    assert sim.faults.burst == 0
+    sim.set_faults(burst=1, burst_status=429, retry_after=0.5)
+    response = api.get("/ai/models")
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == "0.5"
+    sim.set_faults(burst=1, burst_status=500)
+    assert "Retry-After" not in api.get("/ai/models").headers
+
+
+def test_mutating_the_live_faults(sim, api) -> None:
+    sim.faults.burst = 1
+    assert api.get("/ai/models").status_code == 503
+    assert api.get("/ai/models").status_code == 200
+
+
+def test_drop_next(sim, api) -> None:
+    sim.set_faults(drop_next=1)
+    with pytest.raises(requests.ConnectionError):
+        api.get("/ai/models")
+    assert api.get("/ai/models").status_code == 200
+    statuses = [r.status for r in sim.request_log() if r.path == "/ai/models"]
+    assert statuses == [0, 200]
+
+
+def test_drop_rate(sim, api) -> None:
+    sim.set_faults(drop_rate=1.0)
+    with pytest.raises(requests.ConnectionError):
+        requests.get(sim.url + "/ai/agents", timeout=5)
+    sim.set_faults(drop_rate=0.0)
+    assert api.get("/ai/agents").status_code == 200
+
+
+def test_token_endpoint_is_in_scope_by_default(sim) -> None:
+    sim.set_faults(burst=1)
+    response = requests.post(sim.token_url, data={}, timeout=5)
+    assert response.status_code == 503
+    assert sim.token_requests() == 0  # it never reached the endpoint
+
+
+def test_fault_paths_and_exclude_paths(sim, api) -> None:
+    sim.set_faults(error_rate=1.0, fault_paths=["/ai/runs"])
+    assert api.get("/ai/models").status_code == 200
+    assert api.get("/ai/runs").status_code >= 429
+    api.refresh()  # the token endpoint is out of scope now
+    sim.set_faults(fault_paths=None, exclude_paths=["/auth/"])
+    api.refresh()
+    assert api.get("/ai/models").status_code >= 429
+
+
+def test_cancel_after(sim, api) -> None:
+    sim.set_faults(cancel_after=500)  # simulated seconds: 0.5 s real
+    execution_id = api.start("m-long", agent="a1")
+    record = api.wait_final(execution_id)
+    assert record["status"] == "Cancelled"
+    assert record["steps_done"] == 1
+    snap = sim.execution(execution_id)
+    assert snap["end_reason"] == "server_cancelled"
+    assert snap["ended_at"] - snap["started_at"] == pytest.approx(0.5, abs=1e-6)
+    assert snap["aborted"] is False
+
+
+def test_no_record_grace(sim, api) -> None:
+    sim.set_faults(no_record_grace=0.3)
+    execution_id = api.start("m-quick")
+    assert api.get("/ai/runs", params={"execution_id": execution_id}).json() == []
+    time.sleep(0.3)
+    assert api.run(execution_id)["execution_id"] == execution_id
+
+
+def test_faults_never_touch_the_python_api(sim, api) -> None:
+    api.start("m-quick")
+    sim.set_faults(error_rate=1.0, drop_rate=1.0, latency=1.0, burst=5)
+    began = time.monotonic()
+    assert len(sim.executions()) == 1
+    assert sim.running_count() in (0, 1)
+    sim.request_log()
+    sim.issued_tokens()
+    assert time.monotonic() - began < 0.5
+    assert sim.faults.burst == 5
+
+
+def test_clear_faults(sim, api) -> None:
+    sim.set_faults(error_rate=1.0, burst=3, licence_exhausted=True)
+    sim.clear_faults()
+    assert sim.faults == Faults()
+    assert api.get("/ai/models").status_code == 200
+
+
+def test_set_faults_validates(sim) -> None:
+    with pytest.raises(ValueError, match="error_rate: expected a number >= 0 and <= 1"):
+        sim.set_faults(error_rate=3)
+    with pytest.raises(ValueError, match="nonsense: unknown field"):
+        sim.set_faults(nonsense=1)
+    with pytest.raises(ValueError, match="error_statuses"):
+        sim.set_faults(error_statuses=[200])
+    assert sim.faults == Faults()
+
+
+def test_faults_from_the_scenario(scenario_data) -> None:
+    with DAISimulator(scenario_data(faults={"burst": 1, "burst_status": 502})) as sim:
+        assert requests.get(sim.url + "/ai/models", timeout=5).status_code == 502
+        assert requests.get(sim.url + "/ai/models", timeout=5).status_code == 401
+    # the scenario's faults object is copied, not consumed
+    assert sim.scenario.faults.burst == 1
+
+
+def test_faults_keyword(scenario_data) -> None:
+    with DAISimulator(scenario_data(), faults=Faults(licence_exhausted=True)) as sim:
+        response = requests.post(
+            sim.token_url,
+            data={
+                "grant_type": "client_credentials",
+                "client_id": sim.client_id,
+                "client_secret": sim.client_secret,
+            },
+            timeout=5,
+        )
+        assert response.status_code == 403
