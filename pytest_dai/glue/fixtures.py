@@ -46,7 +46,8 @@ class PendingExecution:
 
 def _fail(exc: DAIError) -> NoReturn:
     __tracebackhide__ = True
-    pytest.fail(f"{type(exc).__name__}: {exc}", pytrace=False)
+    # "from None": the report is this one line, not the DAIError again as the context.
+    raise pytest.fail.Exception(f"{type(exc).__name__}: {exc}", pytrace=False) from None
 
 
 @pytest.fixture(scope="session")

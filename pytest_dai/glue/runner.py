@@ -103,7 +103,10 @@ def record_properties(item: pytest.Item, execution: Execution) -> None:
         set_property(item, "dai_run_id", execution.run_id)
     set_property(item, "dai_model", execution.model)
     set_property(item, "dai_agent", execution.agent or "")
-    set_property(item, "dai_status", execution.status)
+    status = execution.status
+    if execution.aborted and not execution.finished:
+        status = f"Aborted (last seen {status})"
+    set_property(item, "dai_status", status)
     set_property(item, "dai_url", execution.url)
     duration = execution.duration
     set_property(item, "dai_duration", "" if duration is None else f"{duration:.1f}")

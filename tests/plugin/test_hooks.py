@@ -1,0 +1,103 @@
+"""The hooks of pytest-dai, implemented in a conftest of the inner session."""
+
+from __future__ import annotations
+
+import pytest
+
+from pytest_dai.simulator import DAISimulator
+
+from .conftest import junit, run
+
+MAP_OUTCOME_CONFTEST = """
+    def pytest_dai_map_outcome(item, execution):
+        if execution.state == "cancelled" and not execution.aborted:
+            return "skipped"
+        if execution.state == "failed":
+            return "passed"
+        return None
+    """
+
+RECORDING_CONFTEST = """
+    def _record(hook, item, execution):
+        with open("hooks.log", "a") as log:
+            log.write(f"{hook} {item.name} {execution.id}\\n")
+
+    def pytest_dai_execution_started(item, execution):
+        _record("started", item, execution)
+
+    def pytest_dai_execution_finished(item, execution):
+        assert execution.finished or execution.aborted
+        _record("finished", item, execution)
+    """
+
+THREE_RUNS = """
+    import pytest
+
+    @pytest.mark.dai_model("Pass", agent="agent-1")
+    def test_pass():
+        pass
+
+    @pytest.mark.dai_model("Fail", agent="agent-2")
+    def test_fail():
+        pass
+
+    @pytest.mark.dai_model("Slow", agent="agent-3", timeout=0.5)
+    def test_deadline():
+        pass
+    """
+
+
+def test_map_outcome_turns_a_server_cancellation_into_a_skip(
+    pytester: pytest.Pytester, dai_env: DAISimulator
+) -> None:
+    pytester.makeconftest(MAP_OUTCOME_CONFTEST)
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.dai_model("Cancel", agent="agent-1")
+        def test_cancelled():
+            pass
+        """
+    )
+    run(pytester).assert_outcomes(skipped=1)
+
+    case = junit(pytester)["test_cancelled"]
+    assert case.outcome == "skipped"
+    assert "cancelled on the server" in case.message
+
+
+def test_map_outcome_turns_a_failed_run_into_a_pass(
+    pytester: pytest.Pytester, dai_env: DAISimulator
+) -> None:
+    pytester.makeconftest(MAP_OUTCOME_CONFTEST)
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.dai_model("Fail", agent="agent-1")
+        def test_failed(dai_execution):
+            assert dai_execution.status == "Failed"
+        """
+    )
+    run(pytester).assert_outcomes(passed=1)
+
+    assert junit(pytester)["test_failed"].properties["dai_status"] == "Failed"
+
+
+def test_started_and_finished_are_called_once_per_run(
+    pytester: pytest.Pytester, dai_env: DAISimulator
+) -> None:
+    pytester.makeconftest(RECORDING_CONFTEST)
+    pytester.makepyfile(THREE_RUNS)
+    run(pytester).assert_outcomes(passed=1, failed=2)
+
+    calls = sorted((pytester.path / "hooks.log").read_text().splitlines())
+    ids = {ex["model_name"]: ex["execution_id"] for ex in dai_env.executions()}
+    assert len(ids) == 3
+    expected = sorted(
+        f"{hook} {name} {ids[model]}"
+        for hook in ("started", "finished")
+        for name, model in (("test_pass", "Pass"), ("test_fail", "Fail"), ("test_deadline", "Slow"))
+    )
+    assert calls == expected

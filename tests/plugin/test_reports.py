@@ -1,0 +1,95 @@
+"""What lands in reports: JUnit properties and the summary under pytest-xdist, and the run log
+in ``<system-out>``."""
+
+from __future__ import annotations
+
+import pytest
+
+from pytest_dai.simulator import DAISimulator
+
+from .conftest import junit, run, run_subprocess
+
+PROPERTIES = ("dai_execution_id", "dai_model", "dai_agent", "dai_status", "dai_url", "dai_duration")
+
+FOUR_RUNS = """
+    import pytest
+
+    @pytest.mark.dai_model("Pass", agent="agent-1")
+    def test_pass_1():
+        pass
+
+    @pytest.mark.dai_model("Pass", agent="agent-2")
+    def test_pass_2():
+        pass
+
+    @pytest.mark.dai_model("Fail", agent="agent-3")
+    def test_fail():
+        pass
+
+    @pytest.mark.dai_model("Error", agent="agent-4")
+    def test_error():
+        pass
+
+    def test_plain():
+        pass
+    """
+
+
+def test_xdist_every_marked_testcase_has_the_dai_properties(
+    pytester: pytest.Pytester, dai_env: DAISimulator
+) -> None:
+    pytester.makepyfile(FOUR_RUNS)
+    result = run_subprocess(pytester, "-n", "2")
+    result.assert_outcomes(passed=3, failed=2)
+
+    cases = junit(pytester)
+    runs = {ex["execution_id"]: ex for ex in dai_env.executions()}
+    assert len(runs) == 4
+    for name in ("test_pass_1", "test_pass_2", "test_fail", "test_error"):
+        props = cases[name].properties
+        assert all(props.get(key) for key in PROPERTIES), (name, props)
+        ex = runs[props["dai_execution_id"]]
+        assert props["dai_model"] == ex["model_name"]
+        assert props["dai_agent"] == ex["agent_name"]
+        assert props["dai_status"] == ex["status"]
+        assert props["dai_url"] == f"{dai_env.url}/runs/{ex['run_id']}"
+    assert not any(key.startswith("dai_") for key in cases["test_plain"].properties)
+
+
+def test_xdist_prints_the_summary_once(pytester: pytest.Pytester, dai_env: DAISimulator) -> None:
+    pytester.makepyfile(FOUR_RUNS)
+    result = run_subprocess(pytester, "-n", "2")
+
+    output = result.stdout.str()
+    assert output.count("DAI model runs") == 1, output
+    summary = output.split("DAI model runs", 1)[1]
+    for ex in dai_env.executions():
+        assert f"{dai_env.url}/runs/{ex['run_id']}" in summary
+
+
+def test_summary_lists_every_run_with_status_duration_and_address(
+    pytester: pytest.Pytester, dai_env: DAISimulator
+) -> None:
+    pytester.makepyfile(FOUR_RUNS)
+    result = run(pytester)
+
+    summary = result.stdout.str().split("DAI model runs", 1)[1].splitlines()
+    for ex in dai_env.executions():
+        address = f"{dai_env.url}/runs/{ex['run_id']}"
+        (line,) = [line for line in summary if address in line]
+        assert ex["model_name"] in line
+        assert ex["status"] in line
+        assert line.split()[3].endswith("s")  # duration
+
+
+def test_junit_logging_log_puts_the_run_log_into_system_out(
+    pytester: pytest.Pytester, dai_env: DAISimulator
+) -> None:
+    pytester.makeini("[pytest]\njunit_logging = log\n")
+    pytester.makepyfile(FOUR_RUNS)
+    run(pytester)
+
+    cases = junit(pytester)
+    assert "Step 3/3 'Pay' passed" in cases["test_pass_1"].system_out
+    assert "Card declined" in cases["test_fail"].system_out
+    assert "Run finished: Error" in cases["test_error"].system_out
