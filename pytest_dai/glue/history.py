@@ -11,6 +11,8 @@ from __future__ import annotations
 import statistics
 from typing import TYPE_CHECKING, Any
 
+from pytest_dai.client.status import RunState, normalise_status
+
 if TYPE_CHECKING:
     import pytest
 
@@ -20,6 +22,7 @@ __all__ = ["CACHE_KEY", "KEEP", "expected_duration", "record_durations"]
 
 CACHE_KEY = "dai/durations"
 KEEP = 5
+PASSED = RunState.PASSED
 
 
 def _load(config: pytest.Config) -> dict[str, list[float]]:
@@ -50,7 +53,8 @@ def record_durations(config: pytest.Config, collector: SummaryCollector) -> None
     history = _load(config)
     changed = False
     for run in collector.runs.values():
-        if run.failed or not run.duration or run.status.casefold() not in {"passed", "pass"}:
+        # The server's own word for passed ("Passed", "SUCCEEDED", "Completed", ...).
+        if run.failed or not run.duration or normalise_status(run.status).state is not PASSED:
             continue
         try:
             duration = float(run.duration)

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import socket
-import tempfile
 import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
@@ -22,11 +22,15 @@ if TYPE_CHECKING:
 
 __all__ = ["steps_xml", "write_steps_junit"]
 
-_ILLEGAL = {c for c in range(32) if c not in (9, 10, 13)}
+#: Code points XML 1.0 cannot carry: control characters, lone surrogates (JSON can bring them
+#: as ``\ud83d``), U+FFFE and U+FFFF.
+_ILLEGAL = (
+    {c for c in range(32) if c not in (9, 10, 13)} | set(range(0xD800, 0xE000)) | {0xFFFE, 0xFFFF}
+)
 
 
 def _clean(text: str) -> str:
-    """Text XML 1.0 can carry (control characters dropped)."""
+    """Text XML 1.0 can carry (illegal characters dropped)."""
     return "".join(ch for ch in text if ord(ch) not in _ILLEGAL)
 
 
@@ -73,8 +77,9 @@ def _suite(run: RunSteps, hostname: str) -> ET.Element:
         )
         tag = {"failed": "failure", "error": "error", "skipped": "skipped"}.get(step.outcome)
         if tag is not None:
-            message = _clean(step.message or step.outcome)
-            element = ET.SubElement(case, tag, {"message": message.splitlines()[0][:500]})
+            message = _clean(step.message) or step.outcome
+            first = next((line for line in message.splitlines() if line.strip()), step.outcome)
+            element = ET.SubElement(case, tag, {"message": first[:500]})
             element.text = message
     return suite
 
@@ -100,11 +105,14 @@ def steps_xml(runs: list[RunSteps]) -> bytes:
 
 
 def write_steps_junit(path: str | os.PathLike[str], runs: list[RunSteps]) -> None:
-    """Write the file atomically (the folder is made if needed)."""
+    """Write the file atomically (the folder is made if needed), readable as the umask allows
+    (like pytest's own JUnit file; ``tempfile.mkstemp`` would make it owner-only)."""
     target = os.path.abspath(os.fspath(path))
     folder = os.path.dirname(target)
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".dai-steps-", suffix=".xml.tmp")
+    tmp = os.path.join(folder, f".dai-steps-{os.getpid()}-{secrets.token_hex(4)}.xml.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    fd = os.open(tmp, flags, 0o666)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(steps_xml(runs))

@@ -1,0 +1,383 @@
+"""Helpers of the CI-report tests: the fast scenario, the inner test module, and readers for the
+JUnit files a CI tool would read (schema + junitparser)."""
+
+from __future__ import annotations
+
+import copy
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import junitparser
+import pytest
+import xmlschema
+
+from pytest_dai.simulator import DAISimulator
+
+EXECUTIONS = "/execution_service/api/v1/executions"
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "data" / "junit-10.xsd"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+#: The session reason the plugin gives for steps a Ctrl-C / SIGINT left unreached.
+INTERRUPTED = "not reached: the session was interrupted"
+
+# time_scale 1000: a step of 50 simulated seconds takes 0.05 s.
+SCENARIO: dict[str, Any] = {
+    "credentials": {"client_id": "client:dai:agent:reports", "client_secret": "reports-s3cret"},
+    "time_scale": 1000,
+    "abort_delay": 0.05,
+    "agents": [{"id": f"a{n}"} for n in range(1, 9)],
+    "models": [
+        {
+            "id": "m-pass",
+            "name": "Passing",
+            "steps": [
+                {"name": "Open shop", "duration": 50},
+                {"name": "Search", "duration": 50},
+                {"name": "Pay", "duration": 50},
+            ],
+        },
+        {
+            "id": "m-fail",
+            "name": "Failing",
+            "steps": [
+                {"name": "Open shop", "duration": 50},
+                {
+                    "name": "Pay by card",
+                    "duration": 50,
+                    "outcome": "failed",
+                    "message": "Card declined: expected 'Order confirmed' but saw 'Failed'",
+                },
+                {"name": "Confirm", "duration": 50},
+            ],
+        },
+        {
+            "id": "m-error",
+            "name": "Erroring",
+            "steps": [
+                {"name": "Open shop", "duration": 50},
+                {
+                    "name": "Connect",
+                    "duration": 50,
+                    "outcome": "error",
+                    "message": "Agent lost the SUT connection <&> \x1b[31mred\x1b[0m",
+                },
+                {"name": "Confirm", "duration": 50},
+            ],
+        },
+        {
+            # With the fault cancel_after (see CANCEL_AFTER), the server cancels it in step 3.
+            "id": "m-cancel",
+            "name": "Cancelled",
+            "steps": [
+                {"name": "Open shop", "duration": 100},
+                {"name": "Wait for stock", "duration": 100},
+                {"name": "Wait forever", "duration": 60000},
+                {"name": "Never", "duration": 50},
+            ],
+        },
+        {
+            "id": "m-long",
+            "name": "Long",
+            "steps": [
+                {"name": "Warm up", "duration": 100},
+                {"name": "Soak", "duration": 60000},
+                {"name": "Cool down", "duration": 60000},
+            ],
+        },
+        {
+            "id": "m-flaky",
+            "name": "Flaky",
+            "attempts": ["failed", "passed"],
+            "steps": [
+                {"name": "Open basket", "duration": 50},
+                {"name": "Check total", "duration": 50, "message": "Total did not update"},
+            ],
+        },
+    ],
+}
+
+#: The fault ``cancel_after`` (simulated seconds: 1000 a real second) that makes the server
+#: cancel the "Cancelled" model in its third step. Longer than the deadline of test_deadline
+#: (0.4 s), so that run is aborted by pytest-dai before the server would cancel it.
+CANCEL_AFTER = 1500
+
+#: The inner test module: one DAI test per outcome, each on its own agent.
+RUNS_MODULE = """
+import pytest
+
+@pytest.mark.dai_model("Passing", agent="a1")
+def test_passed():
+    pass
+
+@pytest.mark.dai_model("Failing", agent="a2")
+def test_failed():
+    pass
+
+@pytest.mark.dai_model("Erroring", agent="a3")
+def test_errored():
+    pass
+
+@pytest.mark.dai_model("Cancelled", agent="a4")
+def test_cancelled():
+    pass
+
+@pytest.mark.dai_model("Long", agent="a5", timeout=0.4)
+def test_deadline():
+    pass
+
+@pytest.mark.dai_model("Long", agent="a6")
+def test_interrupted():
+    pass
+"""
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What the steps file must say about the run of one test of :data:`RUNS_MODULE`.
+
+    ``steps``: per step, the outcome (passed, failure, error, skipped) and a text its result
+    must contain; ``name``: the step's name where the run reached it (None: not reached).
+    """
+
+    model: str
+    test_outcome: str
+    steps: tuple[tuple[str, str | None, str], ...]
+
+
+def _reached(*names: str) -> tuple[tuple[str, str | None, str], ...]:
+    return tuple(("passed", name, "") for name in names)
+
+
+EXPECTED: dict[str, Expected] = {
+    "test_passed": Expected("Passing", "passed", _reached("Open shop", "Search", "Pay")),
+    "test_failed": Expected(
+        "Failing",
+        "failed",
+        (
+            *_reached("Open shop"),
+            ("failure", "Pay by card", "Card declined: expected 'Order confirmed' but saw"),
+            ("skipped", None, "not reached: the run ended as Failed"),
+        ),
+    ),
+    "test_errored": Expected(
+        "Erroring",
+        "failed",
+        (
+            *_reached("Open shop"),
+            # The ESC characters of the ANSI colour codes are dropped (XML 1.0 cannot carry them).
+            ("error", "Connect", "Agent lost the SUT connection <&> [31mred[0m"),
+            ("skipped", None, "not reached: the run ended as Error"),
+        ),
+    ),
+    "test_cancelled": Expected(
+        "Cancelled",
+        "failed",
+        (
+            *_reached("Open shop", "Wait for stock"),
+            ("skipped", None, "not reached: the run ended as Cancelled"),
+            ("skipped", None, "not reached: the run ended as Cancelled"),
+        ),
+    ),
+    "test_deadline": Expected(
+        "Long",
+        "failed",
+        (
+            *_reached("Warm up"),
+            ("skipped", None, "not reached: the run deadline passed (aborted by pytest-dai)"),
+            ("skipped", None, "not reached: the run deadline passed (aborted by pytest-dai)"),
+        ),
+    ),
+}
+
+
+def check_suite(suite: Suite, expected: Expected, simulator: DAISimulator) -> None:
+    """The suite of one run: its steps in order with their outcomes and texts, the counts, and
+    the properties that lead back to the run (execution id, run address)."""
+    assert len(suite.steps) == len(expected.steps), suite.steps
+    for number, ((name, (outcome, text)), (want, step_name, want_text)) in enumerate(
+        zip(suite.steps.items(), expected.steps, strict=True), start=1
+    ):
+        assert name.startswith(f"{number:03d} "), name
+        if step_name is not None:
+            assert name == f"{number:03d} {step_name}"
+        assert outcome == want, f"{name}: {outcome} {text!r}"
+        ended = "the run ended as "
+        if ended in want_text:  # the reason quotes the server's own status word
+            head, word = want_text.split(ended)
+            want_text = head + ended + simulator.dialect.status_word(word)
+        assert want_text in text, f"{name}: {text!r}"
+    outcomes = suite.outcomes()
+    assert (suite.tests, suite.failures, suite.errors, suite.skipped) == (
+        len(outcomes),
+        outcomes.count("failure"),
+        outcomes.count("error"),
+        outcomes.count("skipped"),
+    )
+    run = simulator.execution(suite.properties["dai_execution_id"])
+    assert run is not None, suite.properties
+    assert run["model_name"] == expected.model
+    assert suite.properties["dai_url"] == f"{simulator.url}/runs/{run['run_id']}"
+    assert suite.properties["dai_model"] == expected.model
+    assert suite.properties["dai_execution_id"] in suite.name
+
+
+def scenario(**changes: Any) -> dict[str, Any]:
+    """A deep copy of :data:`SCENARIO` with top-level keys replaced."""
+    data = copy.deepcopy(SCENARIO)
+    data.update(changes)
+    return data
+
+
+#: Options every inner session gets: fast polling.
+FAST = ("--dai-poll-interval=0.1",)
+
+
+def starts(simulator: DAISimulator) -> list[dict[str, Any]]:
+    """The bodies of the E1 (start execution) requests the simulator received."""
+    return [
+        record.body or {}
+        for record in simulator.request_log()
+        if record.method == "POST" and record.path.rstrip("/") == EXECUTIONS
+    ]
+
+
+@dataclass
+class Suite:
+    """One ``<testsuite>`` of the steps file, as a CI tool sees it."""
+
+    name: str
+    tests: int
+    failures: int
+    errors: int
+    skipped: int
+    properties: dict[str, str]
+    #: step name -> (outcome, message): outcome is passed, failure, error or skipped.
+    steps: dict[str, tuple[str, str]]
+
+    def outcomes(self) -> list[str]:
+        return [outcome for outcome, _ in self.steps.values()]
+
+
+def read_steps(path: Path, schema: xmlschema.XMLSchema) -> dict[str, Suite]:
+    """Validate the steps file against the schema, parse it with junitparser (as a CI tool
+    would), and return its suites by ``dai_test`` (the test id that ran the run)."""
+    schema.validate(str(path))
+    document = junitparser.JUnitXml.fromfile(str(path))
+    suites: dict[str, Suite] = {}
+    for suite in document:
+        props = {p.name: p.value for p in suite.properties()}
+        steps: dict[str, tuple[str, str]] = {}
+        for case in suite:
+            results = list(case.result)
+            assert len(results) <= 1, f"{case.name}: more than one result: {results}"
+            if not results:
+                steps[case.name] = ("passed", "")
+            else:
+                result = results[0]
+                kind = type(result).__name__.lower()
+                assert result.message, f"{case.name}: {kind} without a message"
+                assert result.message in (result.text or ""), f"{case.name}: {result.message!r}"
+                steps[case.name] = (kind, result.text or "")
+        assert props.get("dai_test"), f"suite {suite.name} has no dai_test property"
+        suites[props["dai_test"]] = Suite(
+            name=suite.name,
+            tests=suite.tests,
+            failures=suite.failures,
+            errors=suite.errors,
+            skipped=suite.skipped,
+            properties=props,
+            steps=steps,
+        )
+    return suites
+
+
+def read_junit(path: Path) -> dict[str, junitparser.TestCase]:
+    """pytest's own JUnit file: its testcases by name."""
+    document = junitparser.JUnitXml.fromfile(str(path))
+    return {case.name: case for suite in document for case in suite}
+
+
+def properties(case: junitparser.TestCase) -> dict[str, str]:
+    """A testcase's properties."""
+    found = case.child(junitparser.Properties)
+    return {} if found is None else {prop.name: prop.value for prop in found}
+
+
+def leftovers(folder: Path, keep: set[str]) -> list[str]:
+    """Files in ``folder`` other than ``keep`` (a temporary file left behind shows here)."""
+    return sorted(p.name for p in folder.iterdir() if p.name not in keep)
+
+
+def _default_sigint() -> None:
+    # A shell starts background jobs with SIGINT ignored, and Python then never turns SIGINT
+    # into KeyboardInterrupt: give the inner pytest the default, whatever runs this suite.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def pytest_subprocess(pytester: pytest.Pytester, *args: str) -> Any:
+    """Start the inner pytest in its own process group (so a signal can go to the controller
+    and its xdist workers, as Ctrl-C in a terminal does); output to stdout.txt / stderr.txt."""
+    cmd = [sys.executable, "-m", "pytest", f"--basetemp={pytester.path / 'basetemp'}", *args]
+    with (
+        open(pytester.path / "stdout.txt", "wb") as out,
+        open(pytester.path / "stderr.txt", "wb") as err,
+    ):
+        return pytester.popen(
+            cmd, stdout=out, stderr=err, start_new_session=True, preexec_fn=_default_sigint
+        )
+
+
+def interrupt(
+    process: Any,
+    simulator: DAISimulator,
+    model: str,
+    *,
+    steps_done: int,
+    also: Callable[[], bool] = lambda: True,
+    timeout: float = 30.0,
+) -> int:
+    """Once a run of ``model`` is running with ``steps_done`` steps done and the inner pytest
+    has polled it since (and ``also()`` is true), send SIGINT to the inner pytest's process
+    group; return its exit code."""
+
+    def ready(s: DAISimulator) -> bool:
+        if process.poll() is not None:
+            return True
+        if not also():
+            return False
+        for ex in s.executions():
+            if ex["model_name"] == model and ex["status"] == "Running":
+                if ex["steps_done"] < steps_done:
+                    return False
+                polled = [
+                    r
+                    for r in s.request_log()
+                    if r.method == "GET" and r.time > (ex["started_at"] or 0) + 0.05
+                ]
+                return bool(polled)
+        return False
+
+    try:
+        assert simulator.wait_for(ready, timeout=timeout), f"no {model} run going"
+        assert process.poll() is None, "the inner pytest ended before the signal"
+        os.killpg(process.pid, signal.SIGINT)
+        code: int = process.wait(timeout=timeout)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    return code
+
+
+def wait_idle(simulator: DAISimulator, timeout: float = 5.0) -> None:
+    """Wait until no run is going on the simulator (aborts take ``abort_delay``)."""
+    start = time.monotonic()
+    assert simulator.wait_for(lambda s: s.running_count() == 0, timeout=timeout), (
+        f"runs still going after {time.monotonic() - start:.1f} s: {simulator.executions()}"
+    )

@@ -1,0 +1,96 @@
+"""What a session leaves in pytest's cache for the next one.
+
+``--dai-rerun-failed``: the next session re-runs only the tests whose DAI run failed, each as a
+DAI rerun of the failed run (E1 ``rerun_id``), and says so in the JUnit property
+``dai_rerun_of``. ``dai/durations``: how long passed runs took, whatever the server's word for
+passed."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import xmlschema
+
+from pytest_dai.simulator import DAISimulator
+
+from .support import FAST, properties, read_junit, read_steps, starts
+
+MODULE = """
+import pytest
+
+@pytest.mark.dai_model("Passing", agent="a1")
+def test_stable():
+    pass
+
+@pytest.mark.dai_model("Flaky", agent="a2")
+def test_flaky():
+    pass
+
+@pytest.mark.dai_model("Passing", agent="a3")
+def test_other():
+    pass
+"""
+
+
+def session(pytester: pytest.Pytester, name: str, *args: str) -> pytest.RunResult:
+    return pytester.runpytest(
+        f"--junitxml={name}.xml", f"--dai-junit-steps={name}-steps.xml", *FAST, *args
+    )
+
+
+def test_rerun_failed_reruns_only_the_failed_run(
+    pytester: pytest.Pytester, sim: DAISimulator, schema: xmlschema.XMLSchema
+) -> None:
+    pytester.makepyfile(test_shop=MODULE)
+
+    first = session(pytester, "first")
+    first.assert_outcomes(passed=2, failed=1)
+    failed = properties(read_junit(pytester.path / "first.xml")["test_flaky"])
+    assert failed["dai_status"] == "Failed"
+    failed_run_id = failed["dai_run_id"]
+    assert len(starts(sim)) == 3
+
+    second = session(pytester, "second", "--dai-rerun-failed")
+    second.assert_outcomes(passed=1, deselected=2)
+    cases = read_junit(pytester.path / "second.xml")
+    assert sorted(cases) == ["test_flaky"]
+    props = properties(cases["test_flaky"])
+    assert props["dai_rerun_of"] == failed_run_id
+    assert props["dai_status"] == "Passed"
+    assert props["dai_run_id"] != failed_run_id
+    (rerun_start,) = starts(sim)[3:]
+    assert rerun_start["rerun_id"] == int(failed_run_id)
+    assert rerun_start["model_id"] == "m-flaky"
+    rerun = sim.execution(props["dai_execution_id"])
+    assert rerun is not None
+    assert (rerun["rerun_id"], rerun["attempt"], rerun["status"]) == (
+        int(failed_run_id),
+        2,
+        "Passed",
+    )
+    (suite,) = read_steps(pytester.path / "second-steps.xml", schema).values()
+    assert suite.properties["dai_rerun_of"] == failed_run_id
+
+    # Nothing failed last time: --dai-rerun-failed runs every test, as plain runs.
+    third = session(pytester, "third", "--dai-rerun-failed")
+    third.assert_outcomes(passed=3)
+    assert all("rerun_id" not in body for body in starts(sim)[4:])
+    assert len(starts(sim)) == 7
+    for case in read_junit(pytester.path / "third.xml").values():
+        assert "dai_rerun_of" not in properties(case)
+
+
+@pytest.mark.parametrize("dialect", ["default", "alt_words"])
+def test_passed_runs_go_into_the_duration_history(
+    pytester: pytest.Pytester, sim: DAISimulator, dialect: str
+) -> None:
+    sim.dialect = dialect  # alt_words: the server says "Succeeded" for passed
+    pytester.makepyfile(test_shop=MODULE)
+    pytester.runpytest("-k", "stable or flaky", *FAST).assert_outcomes(
+        passed=1, failed=1, deselected=1
+    )
+    cache = pytester.path / ".pytest_cache" / "v" / "dai" / "durations"
+    history = json.loads(cache.read_text(encoding="utf-8")) if cache.exists() else {}
+    assert list(history) == ["Passing"], history
+    assert len(history["Passing"]) == 1
