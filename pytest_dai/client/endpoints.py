@@ -331,11 +331,19 @@ class DAIClient:
             )
         return [Model.parse(raw, E5) for raw in list_items(self._json(response, E5), E5)]
 
-    def run_logs(self, run_id: str, *, limit: int = 500, offset: int = 0) -> LogPage:
-        """E6: one page of a run's log."""
+    def run_logs(
+        self, run_id: str, *, limit: int = 500, offset: int = 0, quick: bool = False
+    ) -> LogPage:
+        """E6: one page of a run's log. ``quick``: with the abort's short timeout and few
+        attempts (for an interrupted session, where nobody wants to wait)."""
         endpoint = E6.replace("{run_id}", str(run_id))
         response = self._send(
-            endpoint, "GET", f"/ai/runlogs/{run_id}", params={"limit": limit, "offset": offset}
+            endpoint,
+            "GET",
+            f"/ai/runlogs/{run_id}",
+            params={"limit": limit, "offset": offset},
+            timeout=self.abort_timeout if quick else None,
+            session=self._abort_session if quick else None,
         )
         if response.status_code == 404:
             raise self._not_found(response, endpoint, "unknown run")
@@ -346,7 +354,9 @@ class DAIClient:
         items = [LogEntry.parse(raw) for raw in list_items(payload, endpoint)]
         return LogPage(items, total if isinstance(total, int) else None)
 
-    def iter_run_logs(self, run_id: str, *, page_size: int = 500) -> Iterable[LogEntry]:
+    def iter_run_logs(
+        self, run_id: str, *, page_size: int = 500, quick: bool = False
+    ) -> Iterable[LogEntry]:
         """Every entry of a run's log, page by page.
 
         A server that ignores ``limit`` (a page longer than asked for) or ``offset`` (the same
@@ -355,7 +365,7 @@ class DAIClient:
         offset = 0
         previous: list[LogEntry] | None = None
         while True:
-            page = self.run_logs(run_id, limit=page_size, offset=offset)
+            page = self.run_logs(run_id, limit=page_size, offset=offset, quick=quick)
             if page.items and page.items == previous:
                 return
             yield from page.items

@@ -63,6 +63,17 @@ class SummaryCollector:
             failed=failed,
         )
 
+    def add_pending_steps(self, pending: object) -> None:
+        """Steps an xdist worker was still waiting on when the session was interrupted (sent
+        with the worker's output); a report's steps win over these."""
+        if not isinstance(pending, list):
+            return
+        from pytest_dai.lifecycle.steps import RunSteps
+
+        for data in pending:
+            if isinstance(data, dict) and data.get("nodeid"):
+                self.steps.setdefault(str(data["nodeid"]), RunSteps.from_dict(data))
+
     def lines(self) -> list[str]:
         """The summary table, one line a run."""
         rows = [

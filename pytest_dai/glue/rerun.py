@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from pytest_dai.client.status import RunState, normalise_status
+
 if TYPE_CHECKING:
     import pytest
 
@@ -43,13 +45,15 @@ def update_failed_runs(config: pytest.Config, collector: SummaryCollector) -> No
         return
     failed = failed_runs(config)
     for nodeid, run in collector.runs.items():
-        if run.failed and run.run_id:
+        # A test whose run passed but whose body failed: DAI has nothing to re-run.
+        run_passed = normalise_status(run.status, ended=True).state is RunState.PASSED
+        if run.failed and run.run_id and not run_passed:
             failed[test_key(nodeid)] = {
                 "run_id": run.run_id,
                 "execution_id": run.execution_id,
                 "model": run.model,
             }
-        elif not run.failed:
+        elif not run.failed or run_passed:
             failed.pop(test_key(nodeid), None)
     cache.set(CACHE_KEY, failed)
 

@@ -163,7 +163,9 @@ def run_marked_test(item: pytest.Item, state: DAIState, spec: ModelSpec) -> Exec
     except BaseException as exc:
         execution.abort()
         keep_steps(
-            item, state, run_steps(execution, None, nodeid=item.nodeid, interrupted=_why(exc))
+            item,
+            state,
+            run_steps(execution, _quick_logs(execution), nodeid=item.nodeid, interrupted=_why(exc)),
         )
         raise
     finally:
@@ -187,6 +189,15 @@ def run_marked_test(item: pytest.Item, state: DAIState, spec: ModelSpec) -> Exec
     result = hook.pytest_dai_map_outcome(item=item, execution=execution)
     apply_outcome(item, execution, result)
     return execution
+
+
+def _quick_logs(execution: Execution) -> list[LogEntry] | None:
+    """The run log as far as it goes, asked quickly (the wait was interrupted); None if the
+    server does not answer at once."""
+    try:
+        return execution.logs(quick=True)
+    except DAIError:
+        return None
 
 
 def _why(exc: BaseException) -> str:

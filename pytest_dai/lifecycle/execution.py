@@ -270,8 +270,11 @@ class Execution:
         self._ended()
         return accepted
 
-    def logs(self) -> list[LogEntry]:
-        """The run log (E6), every page; empty while the server has no run record."""
+    def logs(self, *, quick: bool = False) -> list[LogEntry]:
+        """The run log (E6), every page; empty while the server has no run record.
+
+        ``quick``: short timeout, few attempts (used when the session is being interrupted).
+        """
         if self.run_id is None:
             return []
-        return list(self._client.iter_run_logs(self.run_id))
+        return list(self._client.iter_run_logs(self.run_id, quick=quick))

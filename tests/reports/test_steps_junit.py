@@ -219,13 +219,6 @@ def test_interrupted_session_still_writes_the_steps_file(
     check_written(pytester)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="bug in glue/runner.py: on an interruption the steps are built without the run log "
-    "(run_steps(execution, None, ...)), so steps the run had already passed are reported "
-    "'not reached'",
-)
 def test_interrupted_session_keeps_steps_already_passed(
     pytester: pytest.Pytester, sim: DAISimulator, schema: xmlschema.XMLSchema
 ) -> None:
@@ -243,13 +236,6 @@ def test_interrupted_xdist_session_still_writes_the_steps_file(
     check_written(pytester)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="bug in plugin.py/runner.py: under xdist, the steps of a run a worker was waiting "
-    "for when the session was interrupted stay in the worker (state.pending_steps) and never "
-    "reach the controller, so the steps file leaves that run out",
-)
 def test_interrupted_xdist_session_lists_the_interrupted_run(
     pytester: pytest.Pytester, sim: DAISimulator, schema: xmlschema.XMLSchema
 ) -> None:
