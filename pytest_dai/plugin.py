@@ -29,7 +29,13 @@ from pytest_dai.glue.runner import (
     skip,
     timeout_method,
 )
-from pytest_dai.glue.state import STATE_KEY, WORKERINPUT_JOURNAL, WORKERINPUT_SIMULATOR, DAIState
+from pytest_dai.glue.state import (
+    STATE_KEY,
+    WORKERINPUT_JOURNAL,
+    WORKERINPUT_SIMULATOR,
+    WORKERINPUT_STEPS,
+    DAIState,
+)
 from pytest_dai.lifecycle.outcome import DAIDryRun
 
 if TYPE_CHECKING:
@@ -91,18 +97,26 @@ def pytest_unconfigure(config: pytest.Config) -> None:
             signal.signal(signal.SIGTERM, previous)
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """Abort runs started by hand through ``dai_session`` that are still going; on the
-    controller, write the steps JUnit file and remember the failed runs for a rerun."""
+    controller, write the steps JUnit file and remember the failed runs for a rerun.
+
+    Last, so that under xdist the workers are down (and have left the steps of runs they
+    were waiting on when the session was interrupted) before the controller writes."""
     config = session.config
     state = config.stash.get(STATE_KEY, None)
     if state is None:
         return
     if state._session is not None:
         state._session.abort_unfinished()
-    collector = config.stash.get(SUMMARY_KEY, None)
-    if state.is_worker or collector is None:
+    if state.is_worker:
+        state.hand_over_pending_steps()
         return
+    collector = config.stash.get(SUMMARY_KEY, None)
+    if collector is None:
+        return
+    collector.add_pending_steps(state.collect_worker_steps())
     update_failed_runs(config, collector)
     record_durations(config, collector)
     if state.settings.junit_steps:
@@ -230,22 +244,44 @@ class XdistHooks:
         if info is not None:
             node.workerinput[WORKERINPUT_SIMULATOR] = info
         node.workerinput[WORKERINPUT_JOURNAL] = str(self.state.journal.directory)
+        node.workerinput[WORKERINPUT_STEPS] = str(self.state.worker_steps_dir())
 
     def pytest_testnodedown(self, node: Any, error: object | None) -> None:
-        """A worker went down: abort the runs it left going (if it crashed or was killed)."""
+        """A worker went down: abort the runs it left going (if it crashed or was killed).
+
+        The controller can hear of a killed worker before its process has finished exiting
+        (still alive to ``kill(pid, 0)``), so that worker's runs are aborted whether or not
+        its process still looks alive."""
         if error is None or not self.state.settings.reap_orphans:
             return
+        pid = self._worker_pid(node)
+        before = len(self.state.reap_lines)
         try:
-            reaped = self.state.reap_orphans()
+            reaped = self.state.reap_orphans(gone=() if pid is None else (pid,))
         except DAIError as exc:
             reaped = []
             self.state.reap_lines.append(f"dai: could not abort runs of a crashed worker: {exc}")
         reporter = self.state.config.pluginmanager.get_plugin("terminalreporter")
-        if reaped and reporter is not None:
+        if reporter is None:
+            return
+        if reaped:
+            worker = getattr(getattr(node, "gateway", None), "id", node)
             reporter.write_line(
-                f"dai: worker {getattr(node, 'gateway', node)} went down; aborted "
+                f"dai: worker {worker} went down; aborted "
                 + "; ".join(entry.describe() for entry in reaped)
             )
+        # The report header is written already: show failures to abort now.
+        for line in self.state.reap_lines[before:]:
+            if line.startswith("dai: could not"):
+                reporter.write_line(line)
+
+    @staticmethod
+    def _worker_pid(node: Any) -> int | None:
+        """The worker's process id, from execnet's remote info that xdist caches when the
+        worker starts; None when unknown."""
+        info = getattr(getattr(node, "gateway", None), "_cache_rinfo", None)
+        pid = getattr(info, "pid", None)
+        return pid if isinstance(pid, int) else None
 
 
 def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:

@@ -6,7 +6,11 @@ time a DAI test, fixture or option needs it.
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import shutil
+import tempfile
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +19,8 @@ import pytest
 from pytest_dai.client.errors import DAIConfigError
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
     from pytest_dai.glue.options import Settings
     from pytest_dai.lifecycle.execution import Execution
     from pytest_dai.lifecycle.journal import Journal, JournalEntry
@@ -28,6 +34,7 @@ log = logging.getLogger("pytest_dai")
 
 WORKERINPUT_SIMULATOR = "dai_simulator"
 WORKERINPUT_JOURNAL = "dai_journal"
+WORKERINPUT_STEPS = "dai_steps_dir"
 
 
 class DAIState:
@@ -46,6 +53,7 @@ class DAIState:
         self.reap_lines: list[str] = []
         #: Steps of runs this process waited for, by test id, until their report is made.
         self.pending_steps: dict[str, RunSteps] = {}
+        self._steps_dir: str | None = None
 
     def __repr__(self) -> str:
         return f"DAIState(url={self.settings.url!r}, session={self._session is not None})"
@@ -171,14 +179,22 @@ class DAIState:
     def _journal_ended(self, execution: Execution) -> None:
         self.journal.remove(execution.id)
 
-    def reap_orphans(self) -> list[JournalEntry]:
+    def reap_orphans(self, gone: Collection[int] = ()) -> list[JournalEntry]:
         """Abort runs that earlier sessions on this host started and left going when they were
-        killed (their process is gone). Sets :attr:`reap_lines` for the report header."""
+        killed (their process is gone). Sets :attr:`reap_lines` for the report header.
+
+        ``gone``: process ids known to be down even if they still look alive (a crashed xdist
+        worker may not have finished exiting when the controller hears of it)."""
         from pytest_dai.client.errors import DAIError
+        from pytest_dai.lifecycle.journal import pid_alive
 
         if self.settings.url is None:
             return []
-        orphans = self.journal.orphans(self.settings.url)
+
+        def alive(pid: int, start: str | None) -> bool:
+            return pid not in gone and pid_alive(pid, start)
+
+        orphans = self.journal.orphans(self.settings.url, alive=alive)
         if not orphans:
             return []
         reaped: list[JournalEntry] = []
@@ -200,6 +216,47 @@ class DAIState:
         for line in failed:
             self.reap_lines.append(f"dai: could not abort a run left by a killed session: {line}")
         return reaped
+
+    # -- steps of interrupted runs on xdist workers -------------------------------------------
+
+    def worker_steps_dir(self) -> str:
+        """(Controller) a folder where workers leave the steps of runs they were waiting on
+        when the session was interrupted: no test report carries those."""
+        if self._steps_dir is None:
+            self._steps_dir = tempfile.mkdtemp(prefix="pytest-dai-steps-")
+        return self._steps_dir
+
+    def hand_over_pending_steps(self) -> None:
+        """(Worker) leave this worker's pending steps in the controller's folder."""
+        folder = getattr(self.config, "workerinput", {}).get(WORKERINPUT_STEPS)
+        if not folder or not self.pending_steps:
+            return
+        data = [steps.to_dict() for steps in self.pending_steps.values()]
+        target = os.path.join(folder, f"{os.getpid()}.json")
+        try:
+            with open(target + ".tmp", "w", encoding="utf-8") as handle:
+                json.dump(data, handle)
+            os.replace(target + ".tmp", target)
+        except OSError as exc:
+            log.warning("pytest-dai: could not hand the run steps to the controller: %s", exc)
+
+    def collect_worker_steps(self) -> list[Any]:
+        """(Controller) the steps the workers left, and the folder removed."""
+        folder, self._steps_dir = self._steps_dir, None
+        if folder is None:
+            return []
+        found: list[Any] = []
+        for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else []:
+            if name.endswith(".json"):
+                try:
+                    with open(os.path.join(folder, name), encoding="utf-8") as handle:
+                        loaded = json.load(handle)
+                except (OSError, ValueError):
+                    continue
+                if isinstance(loaded, list):
+                    found.extend(loaded)
+        shutil.rmtree(folder, ignore_errors=True)
+        return found
 
     def close(self) -> None:
         """Abort the runs still going, close the client, then stop the simulator."""
