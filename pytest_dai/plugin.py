@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -15,20 +16,15 @@ import pytest
 from pytest_dai.client.errors import DAIError
 from pytest_dai.glue import hookspecs
 from pytest_dai.glue.fixtures import _dai_model_marker, dai_execution, dai_session, dai_simulator
-from pytest_dai.glue.history import record_durations
-from pytest_dai.glue.options import SETTINGS_KEY, add_options, resolve_settings
-from pytest_dai.glue.reporting import SummaryCollector
-from pytest_dai.glue.rerun import select_reruns, update_failed_runs
-from pytest_dai.glue.runner import (
+from pytest_dai.glue.keys import (
+    CALL_START_KEY,
+    PROTOCOL_START_KEY,
     RERUN_OF_KEY,
     SPEC_KEY,
     STEPS_KEY,
-    TIMEOUT_MARGIN,
-    default_map_outcome,
-    run_marked_test,
-    skip,
-    timeout_method,
 )
+from pytest_dai.glue.options import SETTINGS_KEY, add_options, resolve_settings
+from pytest_dai.glue.reporting import SummaryCollector
 from pytest_dai.glue.state import (
     STATE_KEY,
     WORKERINPUT_JOURNAL,
@@ -36,7 +32,6 @@ from pytest_dai.glue.state import (
     WORKERINPUT_STEPS,
     DAIState,
 )
-from pytest_dai.lifecycle.outcome import DAIDryRun
 
 if TYPE_CHECKING:
     from collections.abc import Generator
@@ -117,8 +112,12 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if collector is None:
         return
     collector.add_pending_steps(state.collect_worker_steps())
-    update_failed_runs(config, collector)
-    record_durations(config, collector)
+    if collector.runs:
+        from pytest_dai.glue.history import record_durations
+        from pytest_dai.glue.rerun import update_failed_runs
+
+        update_failed_runs(config, collector)
+        record_durations(config, collector)
     if state.settings.junit_steps:
         from pytest_dai.glue.junit_steps import write_steps_junit
 
@@ -138,6 +137,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         group_by_agent(items)
     if not state.settings.rerun_failed:
         return
+    from pytest_dai.glue.rerun import select_reruns
+
     reruns, deselected = select_reruns(config, items)
     if not reruns:
         return
@@ -157,27 +158,75 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     lines = settings.header_lines() if settings is not None else []
     if state is not None:
         lines.extend(state.reap_lines)
-    if timeout_method(config) == "thread":
-        lines.append(
-            "dai: pytest-timeout's thread method ends the whole process on a timeout: each DAI "
-            f"run gets its own deadline {TIMEOUT_MARGIN:g} s before pytest-timeout's, and runs "
-            "left by a killed process are aborted by the next session"
-        )
+    if state is not None and config.pluginmanager.hasplugin("timeout"):
+        from pytest_dai.glue.runner import TIMEOUT_MARGIN, timeout_method
+
+        if timeout_method(config) == "thread":
+            lines.append(
+                "dai: pytest-timeout's thread method ends the whole process on a timeout: each "
+                f"DAI run gets its own deadline {TIMEOUT_MARGIN:g} s (at most a quarter of the "
+                "timeout) before pytest-timeout's, and runs left by a killed process are "
+                "aborted by the next session"
+            )
     return lines
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Abort runs left going by earlier, killed sessions (``dai_reap_orphans``); with
+    ``--dai-reap-orphans-only``, do only that and exit."""
+    state = session.config.stash.get(STATE_KEY, None)
+    if state is None or state.is_worker:
+        return
+    settings = state.settings
+    if not (settings.reap_orphans or settings.reap_orphans_only):
+        return
+    try:
+        reaped = state.reap_orphans()
+    except DAIError as exc:
+        state.reap_lines.append(f"dai: could not check for runs left by killed sessions: {exc}")
+        reaped = []
+    if settings.reap_orphans_only:
+        lines = state.reap_lines or [f"dai: no runs left by killed sessions ({len(reaped)})"]
+        pytest.exit("\n".join(lines), returncode=0)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, None, object]:
+    """Know which test is running (runs started by hand are journalled under it) and when
+    its setup began (a run's deadline ends before pytest-timeout's)."""
+    item.stash[PROTOCOL_START_KEY] = time.monotonic()
+    state = item.config.stash.get(STATE_KEY, None)
+    if state is not None:
+        state.current_nodeid = item.nodeid
+    try:
+        return (yield)
+    finally:
+        if state is not None:
+            state.current_nodeid = ""
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     """For a ``dai_model`` test: start the run, wait for it, then run the test body."""
+    item.stash[CALL_START_KEY] = time.monotonic()
     try:
         spec = item.stash.get(SPEC_KEY, None)
         if spec is not None:
+            from pytest_dai.glue.runner import run_marked_test
+
             execution = run_marked_test(item, item.config.stash[STATE_KEY], spec)
             if "dai_execution" in getattr(item, "funcargs", {}):
                 item.funcargs["dai_execution"] = execution  # type: ignore[attr-defined]
         return (yield)
-    except DAIDryRun as exc:
-        skip(str(exc))
+    except DAIError as exc:
+        from pytest_dai.lifecycle.outcome import DAIDryRun
+
+        if isinstance(exc, DAIDryRun):  # from the marker or from a run started by hand
+            from pytest_dai.glue.runner import skip
+
+            skip(str(exc))
+        raise
 
 
 @pytest.hookimpl(wrapper=True)
@@ -201,6 +250,8 @@ def pytest_runtest_makereport(
 @pytest.hookimpl(trylast=True)
 def pytest_dai_map_outcome(item: pytest.Item, execution: Execution) -> str | BaseException:
     """The default outcome mapping (see the product's outcome table)."""
+    from pytest_dai.glue.runner import default_map_outcome
+
     return default_map_outcome(item, execution)
 
 

@@ -163,8 +163,11 @@ class DAIClient:
                 endpoint=endpoint,
             ) from None
         except requests.exceptions.RequestException as exc:
+            cause = _cause(exc)
+            # A request sent and then dropped reached the server; one refused never did.
+            reach = "lost the connection to" if cause in DROPPED else "cannot reach"
             raise DAIConnectionError(
-                f"{endpoint}: cannot reach {describe_url(url)} ({_cause(exc)})",
+                f"{endpoint}: {reach} {describe_url(url)} ({cause})",
                 endpoint=endpoint,
             ) from None
         status = response.status_code
@@ -231,7 +234,13 @@ class DAIClient:
             body["step_pause_time"] = step_pause_time
         response = self._send(E1, "POST", EXECUTIONS_PATH, json=body)
         if response.status_code == 404:
-            raise self._not_found(response, E1, "unknown model or agent")
+            named = ["model"]
+            named += ["agent"] if agent_id is not None else []
+            named += ["test case"] if test_case_id is not None else []
+            named += ["SUT"] if sut_id is not None else []
+            named += ["run to re-run"] if rerun_id is not None else []
+            what = " or ".join([", ".join(named[:-1]), named[-1]] if len(named) > 1 else named)
+            raise self._not_found(response, E1, f"unknown {what}")
         if response.status_code == 405:
             raise DAIHTTPError(f"{E1}: 405 {error_text(response)}", endpoint=E1, status=405)
         payload = self._json(response, E1)
@@ -382,6 +391,13 @@ def _numeric(value: int | str) -> int | str:
     if isinstance(value, str) and value.strip().isdigit():
         return int(value.strip())
     return value
+
+
+DROPPED = (
+    "the server closed the connection",
+    "the connection was dropped",
+    "the connection was reset",
+)
 
 
 def _cause(exc: BaseException) -> str:

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, NoReturn
 import pytest
 
 from pytest_dai.client.errors import DAIError
+from pytest_dai.glue.keys import SPEC_KEY
 from pytest_dai.glue.options import parse_marker
-from pytest_dai.glue.runner import SPEC_KEY
 from pytest_dai.glue.state import STATE_KEY
 
 if TYPE_CHECKING:

@@ -13,10 +13,10 @@ message ever contains the client secret. This module does not import ``requests`
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import math
 import os
 import string
+import warnings
 from collections.abc import Mapping  # noqa: TC003 (runtime: Settings field type hints)
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +25,6 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from pytest_dai.client.credentials import read_credentials_csv
 from pytest_dai.client.errors import DAIConfigError, register_secret
 
 if TYPE_CHECKING:
@@ -507,7 +506,11 @@ class _Resolver:
                     value, row.env, "the environment", f"environment ({row.env})", self.cwd
                 )
         if row.ini is not None:
-            value = self.config.getini(row.ini)
+            with warnings.catch_warnings():
+                # A list or table in pyproject.toml for a string key: pytest warns (and will
+                # refuse); pytest-dai names the key and its file in one line below instead.
+                warnings.simplefilter("ignore", DeprecationWarning)
+                value = self.config.getini(row.ini)
             if value is not None:
                 if isinstance(value, bool):
                     value = "true" if value else "false"
@@ -644,7 +647,10 @@ def _to_scenario(given: _Given) -> str:
     if given.value == "":
         return ""
     path = _to_path(given)
-    if not path.lower().endswith(".json") or not os.path.isfile(path):
+    if path.lower().endswith(".json") and not os.path.isfile(path):
+        reason = "is a folder" if os.path.isdir(path) else "does not exist"
+        raise pytest.UsageError(f"--dai-simulator: scenario file {_shown(given.value)} {reason}")
+    if not path.lower().endswith(".json"):
         raise pytest.UsageError(
             f"--dai-simulator: expected a scenario .json file, got {_shown(given.value)} "
             "(write --dai-simulator=FILE, or put --dai-simulator after the test paths)"
@@ -655,6 +661,8 @@ def _to_scenario(given: _Given) -> str:
 def _read_csv(given: _Given) -> CsvCredentials:
     path = _to_path(given)
     try:
+        from pytest_dai.client.credentials import read_credentials_csv
+
         return read_credentials_csv(path, source=given.described)
     except DAIConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
@@ -819,6 +827,8 @@ def parse_marker(mark: pytest.Mark, settings: Settings, nodeid: str) -> ModelSpe
     unknown = [key for key in kwargs if key not in (*MARKER_KEYWORDS, "model")]
     if unknown:
         key = unknown[0]
+        import difflib
+
         close = difflib.get_close_matches(key, MARKER_KEYWORDS, n=1)
         hint = f", did you mean {close[0]!r}?" if close else ""
         fail(f"unknown keyword {key!r}{hint} (known: {', '.join(MARKER_KEYWORDS)})")

@@ -66,7 +66,7 @@ class SummaryCollector:
     def add_pending_steps(self, pending: object) -> None:
         """Steps an xdist worker was still waiting on when the session was interrupted (sent
         with the worker's output); a report's steps win over these."""
-        if not isinstance(pending, list):
+        if not isinstance(pending, list) or not pending:
             return
         from pytest_dai.lifecycle.steps import RunSteps
 

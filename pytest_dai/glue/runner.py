@@ -6,12 +6,22 @@ fixture of the test is set up and the test body runs only once the run passed.
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, NoReturn
 
 import pytest
 
 from pytest_dai.client.errors import DAIConfigError, DAIError
 from pytest_dai.glue.history import expected_duration
+from pytest_dai.glue.keys import (
+    CALL_START_KEY,
+    EXECUTION_KEY,
+    LOGS_KEY,
+    PROTOCOL_START_KEY,
+    RERUN_OF_KEY,
+    SPEC_KEY,
+    STEPS_KEY,
+)
 from pytest_dai.glue.live import LiveLine
 from pytest_dai.lifecycle.steps import RunSteps, run_steps
 
@@ -32,13 +42,6 @@ __all__ = [
     "run_marked_test",
 ]
 
-SPEC_KEY = pytest.StashKey["ModelSpec"]()
-EXECUTION_KEY = pytest.StashKey["Execution"]()
-LOGS_KEY = pytest.StashKey["list[LogEntry] | None"]()
-STEPS_KEY = pytest.StashKey["RunSteps"]()
-#: With ``--dai-rerun-failed``: the run id of the failed run this test re-runs.
-RERUN_OF_KEY = pytest.StashKey[str]()
-
 #: Report section key: pytest shows it as "Captured log from the DAI run call", and JUnit XML
 #: gets it in ``<system-out>`` with ``junit_logging = log`` (or ``all``).
 LOG_SECTION = "log from the DAI run"
@@ -48,10 +51,12 @@ OUTCOME_WORDS = ("passed", "failed", "skipped", "xfailed")
 #: With pytest-timeout active, a run's own deadline ends this long before pytest-timeout's
 #: (at most a quarter of it), so pytest-dai aborts the run and fails the test first.
 TIMEOUT_MARGIN = 5.0
+MIN_DEADLINE = 0.1  # a run whose time is already up still gets one look at its status
 
 
-def _pytest_timeout_settings(item: pytest.Item) -> tuple[float, str] | None:
-    """pytest-timeout's (timeout, method) for ``item``, or None when it is not active."""
+def _pytest_timeout_settings(item: pytest.Item) -> tuple[float, str, bool] | None:
+    """pytest-timeout's (timeout, method, func_only) for ``item``, or None when it is not
+    active."""
     plugin = item.config.pluginmanager.get_plugin("timeout")
     getter = getattr(plugin, "_get_item_settings", None)
     if getter is None:
@@ -60,9 +65,10 @@ def _pytest_timeout_settings(item: pytest.Item) -> tuple[float, str] | None:
         settings = getter(item)
         timeout = float(settings.timeout or 0)
         method = str(settings.method)
+        func_only = bool(getattr(settings, "func_only", False))
     except Exception:  # a private helper of another plugin: never fail a test over it
         return None
-    return (timeout, method) if timeout > 0 else None
+    return (timeout, method, func_only) if timeout > 0 else None
 
 
 def timeout_method(config: pytest.Config) -> str | None:
@@ -79,13 +85,19 @@ def timeout_method(config: pytest.Config) -> str | None:
 
 
 def run_deadline(item: pytest.Item, spec: ModelSpec) -> float | None:
-    """The run's deadline in seconds (None: none): the marker's or the setting's, cut to end
-    :data:`TIMEOUT_MARGIN` before pytest-timeout's timeout for this test."""
+    """The run's deadline in seconds from now (None: none): the marker's or the setting's,
+    cut to end a margin (:data:`TIMEOUT_MARGIN`, at most a quarter of the timeout) before
+    pytest-timeout's timeout for this test ends.
+
+    pytest-timeout's clock starts with the test's setup (unless ``timeout_func_only``), so
+    the time the fixtures and the start took is taken off."""
     deadline = spec.timeout or None
     outer = _pytest_timeout_settings(item)
     if outer is not None:
-        timeout, _method = outer
-        own = timeout - min(TIMEOUT_MARGIN, timeout * 0.25)
+        timeout, _method, func_only = outer
+        started = item.stash.get(CALL_START_KEY if func_only else PROTOCOL_START_KEY, None)
+        elapsed = time.monotonic() - started if started is not None else 0.0
+        own = max(timeout - elapsed - min(TIMEOUT_MARGIN, timeout * 0.25), MIN_DEADLINE)
         deadline = own if deadline is None else min(deadline, own)
     return deadline
 

@@ -185,11 +185,10 @@ class DAIState:
 
         ``gone``: process ids known to be down even if they still look alive (a crashed xdist
         worker may not have finished exiting when the controller hears of it)."""
-        from pytest_dai.client.errors import DAIError
-        from pytest_dai.lifecycle.journal import pid_alive
-
         if self.settings.url is None:
             return []
+        from pytest_dai.client.errors import DAIError
+        from pytest_dai.lifecycle.journal import pid_alive
 
         def alive(pid: int, start: str | None) -> bool:
             return pid not in gone and pid_alive(pid, start)

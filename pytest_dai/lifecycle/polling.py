@@ -3,10 +3,11 @@ run's expected end allows, so a result is seen within a fraction of a second of 
 while the server is asked only a few times per run.
 
 The expected end comes from what the caller knows (the durations of this model's earlier runs,
-kept in pytest's cache) or, failing that, from the run's own progress (steps done in the time it
-has run so far). Without either, the delay grows geometrically. No wait is ever longer than
-``max_interval`` (``dai_poll_interval``): that bounds how late an unexpectedly early end (a
-failed step) is seen.
+kept in pytest's cache) or, failing that, from the run's own progress: the time the run took to
+reach its current step count (between the last poll that saw fewer steps and the first that saw
+this many), per step, times the steps in all. Without either, the delay grows geometrically. No
+wait is ever longer than ``max_interval`` (``dai_poll_interval``): that bounds how late an
+unexpectedly early end (a failed step) is seen.
 """
 
 from __future__ import annotations
@@ -31,6 +32,24 @@ class PollSchedule:
         self.first = min(self.first, self.max_interval)
         self._polls = 0
         self._overdue_polls = 0
+        # Progress: the step count last seen, when the run reached it (between the poll before
+        # it was first seen and the poll that first saw it), and the previous call's running_for.
+        self._steps_seen: int | None = None
+        self._reached: tuple[float, float] | None = None
+        self._last_running_for: float | None = None
+
+    def _observe(self, running_for: float | None, steps_done: int | None) -> None:
+        """Note when the run reached its current step count."""
+        if running_for is None:
+            return
+        if steps_done is not None and steps_done != self._steps_seen:
+            before = self._last_running_for
+            if before is None or self._steps_seen is None or steps_done < self._steps_seen:
+                # Nothing earlier to narrow it down: it got there by now at the latest.
+                before = running_for
+            self._reached = (min(before, running_for), running_for)
+            self._steps_seen = steps_done
+        self._last_running_for = running_for
 
     def remaining(
         self,
@@ -45,7 +64,16 @@ class PollSchedule:
         if self.expected_duration is not None:
             return self.expected_duration - running_for, True
         if steps_total and steps_done and 0 < steps_done <= steps_total and running_for > 0:
-            return running_for / steps_done * (steps_total - steps_done), False
+            per_step = running_for / steps_done
+            if self._reached is not None and steps_done == self._steps_seen:
+                # The run reached this count halfway between the last poll that saw fewer steps
+                # and the first that saw these (the time of the latest poll would overestimate a
+                # step's length more the longer the current step runs); and the step under way
+                # has not ended, so a step takes longer than running_for / (steps_done + 1).
+                per_step = sum(self._reached) / 2 / steps_done
+                if steps_done < steps_total:
+                    per_step = max(per_step, running_for / (steps_done + 1))
+            return per_step * steps_total - running_for, False
         return None
 
     def next_delay(
@@ -59,6 +87,7 @@ class PollSchedule:
         ``running_for`` is how long the run has been running (None while queued).
         """
         self._polls += 1
+        self._observe(running_for, steps_done)
         base = min(self.max_interval, self.first * self.growth ** (self._polls - 1))
         estimate = self.remaining(running_for, steps_done, steps_total)
         if estimate is None:

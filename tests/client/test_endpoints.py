@@ -100,7 +100,7 @@ def test_start_unknown_model_is_not_found(client: DAIClient, rsps: responses.Req
     with pytest.raises(DAINotFoundError) as info:
         client.start_execution("m-404")
     assert info.value.status == 404
-    assert_dai_message(info.value, E1, "404", "unknown model or agent", "Model m-404 not found")
+    assert_dai_message(info.value, E1, "404 unknown model: Model m-404 not found")
 
 
 @pytest.mark.parametrize("status", [400, 403, 422])

@@ -73,7 +73,8 @@ def test_summary_lists_every_run_with_status_duration_and_address(
     pytester.makepyfile(FOUR_RUNS)
     result = run(pytester)
 
-    summary = result.stdout.str().split("DAI model runs", 1)[1].splitlines()
+    section = result.stdout.str().split("DAI model runs", 1)[1]
+    summary = section.split("short test summary info", 1)[0].splitlines()
     for ex in dai_env.executions():
         address = f"{dai_env.url}/runs/{ex['run_id']}"
         (line,) = [line for line in summary if address in line]

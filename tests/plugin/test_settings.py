@@ -528,10 +528,7 @@ ERRORS = [
         ["--dai-simulator=nope.json"],
         "",
         {},
-        (
-            "--dai-simulator: expected a scenario .json file, got 'nope.json' (write "
-            "--dai-simulator=FILE, or put --dai-simulator after the test paths)"
-        ),
+        "--dai-simulator: scenario file 'nope.json' does not exist",
     ),
 ]
 
