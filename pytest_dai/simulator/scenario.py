@@ -361,20 +361,20 @@ class _Parser:
             name = self.string(raw.get("name", agent_id), f"{path}.name")
             hosted = self.boolean(raw.get("hosted", False), f"{path}.hosted")
             online = self.boolean(raw.get("online", True), f"{path}.online")
-            if agent_id in seen_ids:
-                self.fail(
-                    f"{path}.id",
-                    f"duplicate agent id {describe(agent_id)} (also agents[{seen_ids[agent_id]}])",
-                )
-            if name in seen_names:
-                self.fail(
-                    f"{path}.name",
-                    f"duplicate agent name {describe(name)} (also agents[{seen_names[name]}])",
-                )
-            seen_ids[agent_id] = index
-            seen_names[name] = index
+            self.unique(seen_ids, agent_id, index, "agents", "id")
+            self.unique(seen_names, name, index, "agents", "name")
             agents.append(AgentSpec(id=agent_id, name=name, hosted=hosted, online=online))
         return tuple(agents)
+
+    def unique(self, seen: dict[str, int], value: str, index: int, listing: str, key: str) -> None:
+        """Fail when another entry of ``listing`` has the same ``key``; else remember it."""
+        if value in seen:
+            what = listing[:-1]  # "agents" -> "agent"
+            self.fail(
+                f"{listing}[{index}].{key}",
+                f"duplicate {what} {key} {describe(value)} (also {listing}[{seen[value]}])",
+            )
+        seen[value] = index
 
     def steps(self, value: Any, path: str) -> tuple[StepSpec, ...]:
         items = self.array(value, path)
@@ -433,18 +433,8 @@ class _Parser:
                     self.fail(f"{path}.{required}", "missing")
             model_id = self.string(raw["id"], f"{path}.id")
             name = self.string(raw["name"], f"{path}.name")
-            if model_id in seen_ids:
-                self.fail(
-                    f"{path}.id",
-                    f"duplicate model id {describe(model_id)} (also models[{seen_ids[model_id]}])",
-                )
-            if name in seen_names:
-                self.fail(
-                    f"{path}.name",
-                    f"duplicate model name {describe(name)} (also models[{seen_names[name]}])",
-                )
-            seen_ids[model_id] = index
-            seen_names[name] = index
+            self.unique(seen_ids, model_id, index, "models", "id")
+            self.unique(seen_names, name, index, "models", "name")
             options = self.run_options(raw, path)
             cases = self.test_cases(raw.get("test_cases", []), f"{path}.test_cases")
             models.append(ModelSpec(id=model_id, name=name, test_cases=cases, **options))
