@@ -97,7 +97,19 @@ def inner_popen(pytester: pytest.Pytester, *args: str) -> subprocess.Popen[bytes
     reach just it and a failed test can kill all of it."""
     base = pytester.path / f"basetemp-{time.monotonic_ns()}"
     cmd = [sys.executable, "-m", "pytest", f"--basetemp={base}", *args]
-    return pytester.popen(cmd, stdin=subprocess.DEVNULL, start_new_session=True, cwd=pytester.path)
+    return pytester.popen(
+        cmd,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+        cwd=pytester.path,
+        # Python's own SIGINT handler, even where this process was started with SIGINT ignored
+        # (a job put in the background by a non-interactive shell).
+        preexec_fn=_default_sigint,
+    )
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def finish(process: subprocess.Popen[bytes], timeout: float = 60.0) -> tuple[str, int]:
