@@ -240,7 +240,7 @@ def pytest_runtest_makereport(
         report.dai_steps = steps.to_dict()  # type: ignore[attr-defined]
         state = item.config.stash.get(STATE_KEY, None)
         if state is not None:
-            state.pending_steps.pop(item.nodeid, None)
+            state.pending_steps.pop(steps.execution_id, None)
     excinfo = call.excinfo
     if report.failed and excinfo is not None and isinstance(excinfo.value, DAIError):
         report.longrepr = f"{type(excinfo.value).__name__}: {excinfo.value}"

@@ -36,31 +36,38 @@ class SummaryCollector:
     """Collects ``dai_*`` properties from reports; writes the terminal summary."""
 
     def __init__(self) -> None:
+        #: execution id -> the run, in the order the runs were reported
         self.runs: dict[str, RunSummary] = {}
+        #: execution id -> the run's steps
         self.steps: dict[str, RunSteps] = {}
 
     def add(self, report: pytest.TestReport) -> None:
         """Take the run's latest properties from a report (setup, call or teardown), and its
-        steps (they travel as the report attribute ``dai_steps``)."""
+        steps (they travel as the report attribute ``dai_steps``).
+
+        Runs are keyed by execution id, not by test: a test run again in the same session
+        (pytest-rerunfailures) shows each of its runs."""
         steps = getattr(report, "dai_steps", None)
         if isinstance(steps, dict):
             from pytest_dai.lifecycle.steps import RunSteps
 
-            self.steps[report.nodeid] = RunSteps.from_dict(steps)
+            run_steps = RunSteps.from_dict(steps)
+            self.steps[run_steps.execution_id or report.nodeid] = run_steps
         props = {str(k): str(v) for k, v in report.user_properties}
-        if "dai_execution_id" not in props:
+        execution_id = props.get("dai_execution_id")
+        if execution_id is None:
             return
-        failed = report.failed or (report.nodeid in self.runs and self.runs[report.nodeid].failed)
-        self.runs[report.nodeid] = RunSummary(
+        known = self.runs.get(execution_id)
+        self.runs[execution_id] = RunSummary(
             nodeid=report.nodeid,
             model=props.get("dai_model", ""),
             agent=props.get("dai_agent", ""),
             status=props.get("dai_status", ""),
             duration=props.get("dai_duration", ""),
             url=props.get("dai_url", ""),
-            execution_id=props["dai_execution_id"],
+            execution_id=execution_id,
             run_id=props.get("dai_run_id", ""),
-            failed=failed,
+            failed=report.failed or (known is not None and known.failed),
         )
 
     def add_pending_steps(self, pending: object) -> None:
@@ -71,8 +78,8 @@ class SummaryCollector:
         from pytest_dai.lifecycle.steps import RunSteps
 
         for data in pending:
-            if isinstance(data, dict) and data.get("nodeid"):
-                self.steps.setdefault(str(data["nodeid"]), RunSteps.from_dict(data))
+            if isinstance(data, dict) and data.get("execution_id"):
+                self.steps.setdefault(str(data["execution_id"]), RunSteps.from_dict(data))
 
     def lines(self) -> list[str]:
         """The summary table, one line a run."""

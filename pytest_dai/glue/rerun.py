@@ -44,7 +44,8 @@ def update_failed_runs(config: pytest.Config, collector: SummaryCollector) -> No
     if cache is None or not collector.runs:
         return
     failed = failed_runs(config)
-    for nodeid, run in collector.runs.items():
+    for run in collector.runs.values():  # in order: a test's last run decides
+        nodeid = run.nodeid
         # A test whose run passed but whose body failed: DAI has nothing to re-run.
         run_passed = normalise_status(run.status, ended=True).state is RunState.PASSED
         if run.failed and run.run_id and not run_passed:

@@ -229,7 +229,7 @@ def keep_steps(item: pytest.Item, state: DAIState, steps: RunSteps) -> None:
     test's report is made)."""
     steps.rerun_of = item.stash.get(RERUN_OF_KEY, "")
     item.stash[STEPS_KEY] = steps
-    state.pending_steps[item.nodeid] = steps
+    state.pending_steps[steps.execution_id] = steps
 
 
 def dry_run(session: DAISession, spec: ModelSpec) -> NoReturn:

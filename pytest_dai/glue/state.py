@@ -51,7 +51,7 @@ class DAIState:
         self.current_nodeid = ""
         #: Header lines about runs left by earlier sessions (see :meth:`reap_orphans`).
         self.reap_lines: list[str] = []
-        #: Steps of runs this process waited for, by test id, until their report is made.
+        #: Steps of runs this process waited for, by execution id, until their report is made.
         self.pending_steps: dict[str, RunSteps] = {}
         self._steps_dir: str | None = None
 

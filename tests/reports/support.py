@@ -267,9 +267,16 @@ class Suite:
 def read_steps(path: Path, schema: xmlschema.XMLSchema) -> dict[str, Suite]:
     """Validate the steps file against the schema, parse it with junitparser (as a CI tool
     would), and return its suites by ``dai_test`` (the test id that ran the run)."""
+    suites = {suite.properties["dai_test"]: suite for suite in read_step_suites(path, schema)}
+    assert len(suites) == len(read_step_suites(path, schema)), "two runs of one test"
+    return suites
+
+
+def read_step_suites(path: Path, schema: xmlschema.XMLSchema) -> list[Suite]:
+    """The steps file's suites (one a model run) in file order, validated and parsed."""
     schema.validate(str(path))
     document = junitparser.JUnitXml.fromfile(str(path))
-    suites: dict[str, Suite] = {}
+    suites: list[Suite] = []
     for suite in document:
         props = {p.name: p.value for p in suite.properties()}
         steps: dict[str, tuple[str, str]] = {}
@@ -285,14 +292,16 @@ def read_steps(path: Path, schema: xmlschema.XMLSchema) -> dict[str, Suite]:
                 assert result.message in (result.text or ""), f"{case.name}: {result.message!r}"
                 steps[case.name] = (kind, result.text or "")
         assert props.get("dai_test"), f"suite {suite.name} has no dai_test property"
-        suites[props["dai_test"]] = Suite(
-            name=suite.name,
-            tests=suite.tests,
-            failures=suite.failures,
-            errors=suite.errors,
-            skipped=suite.skipped,
-            properties=props,
-            steps=steps,
+        suites.append(
+            Suite(
+                name=suite.name,
+                tests=suite.tests,
+                failures=suite.failures,
+                errors=suite.errors,
+                skipped=suite.skipped,
+                properties=props,
+                steps=steps,
+            )
         )
     return suites
 

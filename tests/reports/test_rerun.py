@@ -14,7 +14,7 @@ import xmlschema
 
 from pytest_dai.simulator import DAISimulator
 
-from .support import FAST, properties, read_junit, read_steps, starts
+from .support import FAST, properties, read_junit, read_step_suites, read_steps, starts
 
 MODULE = """
 import pytest
@@ -94,3 +94,44 @@ def test_passed_runs_go_into_the_duration_history(
     history = json.loads(cache.read_text(encoding="utf-8")) if cache.exists() else {}
     assert list(history) == ["Passing"], history
     assert len(history["Passing"]) == 1
+
+
+FLAKY_MODULE = """
+import pytest
+
+@pytest.mark.flaky(reruns=1)
+@pytest.mark.dai_model("Flaky", agent="a2")
+def test_flaky():
+    pass
+"""
+
+
+def test_pytest_rerunfailures_repeat_shows_each_run_in_summary_and_steps(
+    pytester: pytest.Pytester, sim: DAISimulator, schema: xmlschema.XMLSchema
+) -> None:
+    """pytest-rerunfailures re-runs the whole test in the same session: a new model run each
+    time. The summary and the steps file show both runs; the failed run is not remembered for
+    --dai-rerun-failed, since the test passed in the end."""
+    pytester.makepyfile(test_flaky=FLAKY_MODULE)
+
+    result = session(pytester, "flaky")
+    assert result.parseoutcomes() == {"passed": 1, "rerun": 1}
+    assert len(starts(sim)) == 2
+    section = result.stdout.str().split("DAI model runs", 1)[1]
+    summary = section.split("short test summary info", 1)[0]
+    runs = sim.executions()
+    assert sorted(ex["status"] for ex in runs) == ["Failed", "Passed"]
+    for ex in runs:
+        (line,) = [line for line in summary.splitlines() if f"/runs/{ex['run_id']}" in line]
+        assert ex["status"] in line
+        assert "test_flaky.py::test_flaky" in line
+
+    suites = read_step_suites(pytester.path / "flaky-steps.xml", schema)
+    assert [suite.properties["dai_status"] for suite in suites] == ["Failed", "Passed"]
+    assert {suite.properties["dai_execution_id"] for suite in suites} == {
+        ex["execution_id"] for ex in runs
+    }
+
+    again = session(pytester, "again", "--dai-rerun-failed")
+    again.assert_outcomes(passed=1)
+    assert "rerun_id" not in starts(sim)[2]
