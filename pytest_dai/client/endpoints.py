@@ -95,9 +95,13 @@ class DAIClient:
             safe_post_prefixes=(credentials.token_url,),
         )
         # Aborts must end quickly (Ctrl-C is waiting on them): 3 attempts of 1.5 s at most,
-        # with a short backoff, so an abort is over in about 5 s whatever the server does.
+        # with a short backoff and a Retry-After honoured up to 1 s, so an abort is over in
+        # about 5 s whatever the server does.
         self._abort_session = build_session(
-            attempts=min(attempts, 3), backoff_factor=0.1, ca_cert=ca_cert
+            attempts=min(attempts, 3),
+            backoff_factor=0.1,
+            ca_cert=ca_cert,
+            retry_after_max=ABORT_RETRY_AFTER_MAX,
         )
         self.tokens = TokenSource(credentials, self._session, timeout=timeout)
         self._auth = BearerAuth(self.tokens, timeout=timeout)
@@ -392,6 +396,9 @@ def _numeric(value: int | str) -> int | str:
         return int(value.strip())
     return value
 
+
+#: The longest ``Retry-After`` an abort (or a quick log fetch) waits for.
+ABORT_RETRY_AFTER_MAX = 1.0
 
 DROPPED = (
     "the server closed the connection",

@@ -41,10 +41,15 @@ class CappedRetry(Retry):
     """urllib3 ``Retry`` that never sleeps longer than :data:`RETRY_AFTER_MAX` for a
     ``Retry-After`` (used on every adapter, the token endpoint's included)."""
 
+    #: A lower cap for one session (the abort's, which must end within seconds); None: the
+    #: module's :data:`RETRY_AFTER_MAX`.
+    retry_after_cap: float | None = None
+
     def get_retry_after(self, response: BaseHTTPResponse) -> float | None:
-        """Honour ``Retry-After``, but never sleep longer than :data:`RETRY_AFTER_MAX`."""
+        """Honour ``Retry-After``, but never sleep longer than the cap."""
         seconds = super().get_retry_after(response)
-        return None if seconds is None else min(seconds, RETRY_AFTER_MAX)
+        cap = RETRY_AFTER_MAX if self.retry_after_cap is None else self.retry_after_cap
+        return None if seconds is None else min(seconds, cap)
 
 
 class StartSafeRetry(CappedRetry):
@@ -65,10 +70,19 @@ class StartSafeRetry(CappedRetry):
         return super().is_retry(method, status_code, has_retry_after)
 
 
-def _retry(attempts: int, backoff_factor: float, *, post_is_safe: bool) -> Retry:
+def _retry(
+    attempts: int,
+    backoff_factor: float,
+    *,
+    post_is_safe: bool,
+    retry_after_max: float | None = None,
+) -> Retry:
     """A ``Retry`` for ``attempts`` attempts in all (so ``attempts - 1`` retries)."""
     methods = {"GET", "HEAD", "OPTIONS", "DELETE", "PUT"}
-    cls: type[Retry] = CappedRetry if post_is_safe else StartSafeRetry
+    cls: type[CappedRetry] = CappedRetry if post_is_safe else StartSafeRetry
+    if retry_after_max is not None:
+        # urllib3 copies a Retry with type(self)(...) after each attempt: a class keeps the cap.
+        cls = type(cls.__name__, (cls,), {"retry_after_cap": retry_after_max})
     if post_is_safe:
         methods.add("POST")
     return cls(
@@ -96,12 +110,14 @@ def build_session(
     safe_post_prefixes: tuple[str, ...] = (),
     pool_size: int = 16,
     user_agent: str = "pytest-dai",
+    retry_after_max: float | None = None,
 ) -> requests.Session:
     """A session with retries on every ``http``/``https`` URL.
 
     ``safe_post_prefixes`` are URL prefixes (the token endpoint) where a POST may be repeated
     freely; everywhere else POST follows :class:`StartSafeRetry`. ``ca_cert`` is a PEM bundle
-    path; TLS verification is always on.
+    path; TLS verification is always on. ``retry_after_max`` caps the wait a ``Retry-After``
+    asks for (default :data:`RETRY_AFTER_MAX`).
     """
     if attempts < 1:
         raise DAIConfigError(f"attempts per request: expected an integer >= 1, got {attempts}")
@@ -115,7 +131,9 @@ def build_session(
     else:
         session.verify = True
     default = HTTPAdapter(
-        max_retries=_retry(attempts, backoff_factor, post_is_safe=False),
+        max_retries=_retry(
+            attempts, backoff_factor, post_is_safe=False, retry_after_max=retry_after_max
+        ),
         pool_connections=4,
         pool_maxsize=pool_size,
     )
@@ -125,7 +143,9 @@ def build_session(
         session.mount(
             prefix,
             HTTPAdapter(
-                max_retries=_retry(attempts, backoff_factor, post_is_safe=True),
+                max_retries=_retry(
+                    attempts, backoff_factor, post_is_safe=True, retry_after_max=retry_after_max
+                ),
                 pool_connections=2,
                 pool_maxsize=pool_size,
             ),

@@ -17,6 +17,7 @@ from pytest_dai.client.errors import DAIError, DAIProtocolError
 from pytest_dai.client.status import RunState, Status, normalise_status
 from pytest_dai.lifecycle.outcome import DAIRunTimeout, describe_failure
 from pytest_dai.lifecycle.polling import PollSchedule
+from pytest_dai.lifecycle.shield import interrupts_held
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -248,7 +249,8 @@ class Execution:
             raise
 
     def abort(self, timeout: float | None = None) -> bool:
-        """Ask the server to stop the run (E3), once; never raises.
+        """Ask the server to stop the run (E3), once; never raises, except to deliver a Ctrl-C
+        or SIGTERM that came during the abort (held until it was done).
 
         Returns True when an abort was sent and accepted by this call. Does nothing for a run
         that has ended or was already aborted.
@@ -258,17 +260,22 @@ class Execution:
                 return False
             self.aborted = True
             self.abort_requested_at = time.time()
-        try:
-            accepted = self._client.abort_execution(self.id, timeout=timeout)
-        except DAIError as exc:
-            log.warning("pytest-dai: could not abort execution %s: %s", self.id, exc)
-            return False
-        except Exception as exc:  # never let cleanup hide the exception that caused it
-            log.warning("pytest-dai: could not abort execution %s: %s", self.id, type(exc).__name__)
-            return False
-        log.debug("pytest-dai: aborted execution %s (accepted=%s)", self.id, accepted)
-        self._ended()
-        return accepted
+        # A second Ctrl-C (or a CI's SIGTERM after its SIGINT) must not cut the abort off: it
+        # is held until the abort is done, then goes on as usual.
+        with interrupts_held():
+            try:
+                accepted = self._client.abort_execution(self.id, timeout=timeout)
+            except DAIError as exc:
+                log.warning("pytest-dai: could not abort execution %s: %s", self.id, exc)
+                return False
+            except Exception as exc:  # never let cleanup hide the exception that caused it
+                log.warning(
+                    "pytest-dai: could not abort execution %s: %s", self.id, type(exc).__name__
+                )
+                return False
+            log.debug("pytest-dai: aborted execution %s (accepted=%s)", self.id, accepted)
+            self._ended()
+            return accepted
 
     def logs(self, *, quick: bool = False) -> list[LogEntry]:
         """The run log (E6), every page; empty while the server has no run record.

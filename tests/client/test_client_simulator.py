@@ -158,3 +158,33 @@ def test_unknown_model_and_licence_errors_are_dai_errors(sim: DAISimulator) -> N
         client.list_models()
     assert "licence" in str(info.value)
     assert sim.client_secret not in str(info.value)
+
+
+def test_an_abort_answered_503_with_a_long_retry_after_still_ends_within_seconds() -> None:
+    """Ctrl-C waits on an abort: it honours Retry-After only up to a second."""
+    scenario = {
+        "credentials": {"client_id": "abort-client", "client_secret": "abort-s3cret"},
+        "time_scale": 1,
+        "models": [{"id": "m-long", "name": "Long", "steps": [{"name": "s", "duration": 600}]}],
+        "agents": [{"id": "a1"}],
+    }
+    with DAISimulator(scenario) as sim:
+        client = DAIClient(
+            sim.url,
+            Credentials(sim.client_id, sim.client_secret, sim.token_url),
+        )
+        try:
+            started = client.start_execution("m-long", agent_id="a1")
+            sim.set_faults(
+                burst=2,
+                burst_status=503,
+                retry_after=30,
+                fault_paths=["/execution_service/api/v1/executions/"],
+            )
+            began = time.monotonic()
+            assert client.abort_execution(started.id) is True
+            assert time.monotonic() - began < 10  # not 60 s: the abort's own cap, 1 s a wait
+            statuses = [r.status for r in sim.abort_requests(started.id)]
+            assert statuses == [503, 503, 204]
+        finally:
+            client.close()

@@ -229,9 +229,11 @@ def signal_mid_run(
     signum: int,
     *args: str,
     model: str = "Slow",
+    again_during_abort: bool = False,
 ) -> Interrupted:
     """Start the inner pytest in a process of its own, wait until its run of ``model`` is
-    running and has been polled, then send ``signum`` to that process."""
+    running and has been polled, then send ``signum`` to that process (``again_during_abort``:
+    and once more as soon as the simulator has seen the first abort request)."""
     cmd = [
         sys.executable,
         "-m",
@@ -256,6 +258,11 @@ def signal_mid_run(
         assert process.poll() is None, process.communicate()[0].decode(errors="replace")
         sent_at = time.time()
         process.send_signal(signum)
+        if again_during_abort:
+            assert simulator.wait_for(
+                lambda s: process.poll() is not None or bool(s.abort_requests()), timeout=10
+            ), "no abort request"
+            process.send_signal(signum)
         out, _ = process.communicate(timeout=30)
     finally:
         if process.poll() is None:

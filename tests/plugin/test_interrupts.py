@@ -40,6 +40,31 @@ def test_signal_aborts_the_running_run_exactly_once(
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_second_signal_during_the_abort_waits_for_it(
+    pytester: pytest.Pytester, dai_env: DAISimulator, signum: int
+) -> None:
+    # The abort is answered 503 twice (Retry-After: 1) before it is accepted: about 2 s, during
+    # which a second Ctrl-C (or a CI's SIGTERM after its SIGINT) arrives. It is held until the
+    # abort went through, then ends the session as usual.
+    dai_env.set_faults(
+        burst=2,
+        burst_status=503,
+        retry_after=1,
+        fault_paths=["/execution_service/api/v1/executions/"],
+    )
+    pytester.makepyfile(SLOW_AFTER_A_PLAIN_TEST)
+    interrupted = signal_mid_run(pytester, dai_env, signum, again_during_abort=True)
+
+    assert interrupted.exit_code == pytest.ExitCode.INTERRUPTED, interrupted.output
+    assert "KeyboardInterrupt" in interrupted.output
+    ex = the_execution(dai_env, "Slow")
+    statuses = [r.status for r in dai_env.abort_requests(ex["execution_id"])]
+    assert statuses == [503, 503, 204], interrupted.output
+    assert dai_env.wait_for(lambda s: the_execution(s, "Slow")["status"] == "Cancelled")
+    assert not list((pytester.path / ".pytest_cache").rglob("*.run.json")), "left journalled"
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_signal_still_writes_the_junit_file(
     pytester: pytest.Pytester, dai_env: DAISimulator, signum: int
 ) -> None:
