@@ -181,6 +181,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     settings = state.settings
     if not (settings.reap_orphans or settings.reap_orphans_only):
         return
+    if settings.reap_orphans_only and settings.url is None:
+        raise pytest.UsageError(
+            "--dai-reap-orphans-only: no DAI server given (--dai-url, DAI_URL or dai_url)"
+        )
     try:
         reaped = state.reap_orphans()
     except DAIError as exc:
@@ -188,7 +192,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         reaped = []
     if settings.reap_orphans_only:
         lines = state.reap_lines or [f"dai: no runs left by killed sessions ({len(reaped)})"]
-        pytest.exit("\n".join(lines), returncode=0)
+        # A CI "always" step must go red when runs may still be going.
+        failed = any(line.startswith("dai: could not") for line in state.reap_lines)
+        pytest.exit("\n".join(lines), returncode=1 if failed else 0)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -84,11 +84,12 @@ class TokenSource:
         """Where the credentials are posted."""
         return self._credentials.token_url
 
-    def get(self) -> str:
-        """The current token, fetched or refreshed first when needed."""
+    def get(self, *, session: requests.Session | None = None, timeout: float | None = None) -> str:
+        """The current token, fetched or refreshed first when needed (``session`` and
+        ``timeout``: for that fetch, e.g. the abort's quick ones)."""
         with self._lock:
             if self._token is None or self._clock() >= self._refresh_at:
-                self._fetch()
+                self._fetch(session or self._session, self._timeout if timeout is None else timeout)
             assert self._token is not None
             return self._token
 
@@ -98,24 +99,24 @@ class TokenSource:
             if self._token == rejected:
                 self._token = None
 
-    def _fetch(self) -> None:
+    def _fetch(self, session: requests.Session, timeout: float) -> None:
         """Post the credentials (lock held). Raises a :class:`DAIError` on any failure."""
         where = f"token endpoint {self.token_url}"
         self.requests_made += 1
         try:
-            response = self._session.post(
+            response = session.post(
                 self.token_url,
                 data=FormBody.of(
                     grant_type="client_credentials",
                     client_id=self._credentials.client_id,
                     client_secret=self._credentials.client_secret,
                 ),
-                timeout=self._timeout,
+                timeout=timeout,
                 headers={
                     "Accept": "application/json",
                     "Content-Type": "application/x-www-form-urlencoded",
                 },
-                verify=self._session.verify,  # not overridden by REQUESTS_CA_BUNDLE
+                verify=session.verify,  # not overridden by REQUESTS_CA_BUNDLE
             )
         except requests.exceptions.SSLError:
             raise DAIConnectionError(
@@ -125,7 +126,7 @@ class TokenSource:
             ) from None
         except requests.exceptions.Timeout:
             raise DAIConnectionError(
-                f"{where}: no answer within {self._timeout:g} s", endpoint=where
+                f"{where}: no answer within {timeout:g} s", endpoint=where
             ) from None
         except requests.exceptions.RequestException as exc:
             raise DAIConnectionError(
@@ -204,18 +205,32 @@ class BearerAuth(requests.auth.AuthBase):
     """``Authorization: Bearer`` from a :class:`TokenSource`; after a 401, one fresh token and
     one more try of the same request (the way requests' own digest auth re-sends)."""
 
-    def __init__(self, tokens: TokenSource, *, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        tokens: TokenSource,
+        *,
+        timeout: float = 30.0,
+        session: requests.Session | None = None,
+    ) -> None:
         self.tokens = tokens
         self.timeout = timeout
+        #: Fetch a token through this session and ``timeout`` (the abort's quick ones), or
+        #: None for the token source's own.
+        self.session = session
 
     def __repr__(self) -> str:
         return f"BearerAuth({self.tokens!r})"
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        token = self.tokens.get()
+        token = self._token()
         request.headers["Authorization"] = f"Bearer {token}"
         request.register_hook("response", self._retry_on_401)  # type: ignore[no-untyped-call]
         return request
+
+    def _token(self) -> str:
+        if self.session is None:
+            return self.tokens.get()
+        return self.tokens.get(session=self.session, timeout=self.timeout)
 
     def _retry_on_401(self, response: requests.Response, **kwargs: Any) -> requests.Response:
         if response.status_code != 401 or getattr(response.request, "_dai_retried", False):
@@ -226,7 +241,7 @@ class BearerAuth(requests.auth.AuthBase):
         response.close()
         retry = response.request.copy()
         retry._dai_retried = True  # type: ignore[attr-defined]
-        retry.headers["Authorization"] = f"Bearer {self.tokens.get()}"
+        retry.headers["Authorization"] = f"Bearer {self._token()}"
         connection = response.connection
         kwargs["timeout"] = kwargs.get("timeout") or self.timeout
         second: requests.Response = connection.send(retry, **kwargs)

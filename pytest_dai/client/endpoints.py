@@ -105,6 +105,10 @@ class DAIClient:
         )
         self.tokens = TokenSource(credentials, self._session, timeout=timeout)
         self._auth = BearerAuth(self.tokens, timeout=timeout)
+        # An abort that needs a fresh token fetches it as quickly as it aborts.
+        self._abort_auth = BearerAuth(
+            self.tokens, timeout=abort_timeout, session=self._abort_session
+        )
         self._client_id = credentials.client_id
         self._agents_method = "GET"
         self._lock = threading.Lock()
@@ -152,7 +156,7 @@ class DAIClient:
                 params=params,
                 json=json,
                 timeout=timeout,
-                auth=self._auth,
+                auth=self._abort_auth if sender is self._abort_session else self._auth,
                 verify=sender.verify,
             )
         except requests.exceptions.SSLError:

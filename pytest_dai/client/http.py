@@ -6,12 +6,14 @@ every call, so connections are kept alive. Every call passes a timeout.
 
 from __future__ import annotations
 
+import math
 import os
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import InvalidHeader
 from urllib3.util.retry import Retry
 
 from pytest_dai.client.errors import DAIConfigError
@@ -44,6 +46,19 @@ class CappedRetry(Retry):
     #: A lower cap for one session (the abort's, which must end within seconds); None: the
     #: module's :data:`RETRY_AFTER_MAX`.
     retry_after_cap: float | None = None
+
+    def parse_retry_after(self, retry_after: str) -> float:
+        """Seconds or an HTTP date, as urllib3 reads them; also a decimal number of seconds
+        (some servers send one). Anything else is ignored (0: the usual backoff applies)
+        rather than failing the request."""
+        try:
+            return float(super().parse_retry_after(retry_after))
+        except InvalidHeader:
+            try:
+                seconds = float(retry_after.strip())
+            except ValueError:
+                return 0.0
+            return seconds if math.isfinite(seconds) and seconds > 0 else 0.0
 
     def get_retry_after(self, response: BaseHTTPResponse) -> float | None:
         """Honour ``Retry-After``, but never sleep longer than the cap."""

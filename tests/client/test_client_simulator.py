@@ -188,3 +188,49 @@ def test_an_abort_answered_503_with_a_long_retry_after_still_ends_within_seconds
             assert statuses == [503, 503, 204]
         finally:
             client.close()
+
+
+def test_an_abort_that_needs_a_fresh_token_from_a_slow_token_endpoint_ends_within_seconds() -> None:
+    """The abort's token fetch is as quick as the abort: 1.5 s, not 30 s times 5 attempts."""
+    scenario = {
+        "credentials": {"client_id": "abort-client", "client_secret": "abort-s3cret"},
+        "time_scale": 1,
+        "models": [{"id": "m-long", "name": "Long", "steps": [{"name": "s", "duration": 600}]}],
+        "agents": [{"id": "a1"}],
+    }
+    with DAISimulator(scenario) as sim:
+        client = DAIClient(
+            sim.url,
+            Credentials(sim.client_id, sim.client_secret, sim.token_url),
+        )
+        try:
+            started = client.start_execution("m-long", agent_id="a1")
+            sim.expire_tokens()
+            sim.set_faults(latency=35, latency_paths=["/auth/"])
+            began = time.monotonic()
+            with pytest.raises(DAIError) as info:
+                client.abort_execution(started.id)
+            assert time.monotonic() - began < 10
+            assert "token endpoint" in str(info.value)
+        finally:
+            sim.set_faults()
+            client.close()
+
+
+def test_a_decimal_retry_after_is_honoured_not_an_error() -> None:
+    """Some servers send Retry-After: 0.2; urllib3 alone rejects it as an invalid header."""
+    with DAISimulator() as sim:
+        client = DAIClient(
+            sim.url,
+            Credentials(sim.client_id, sim.client_secret, sim.token_url),
+        )
+        try:
+            sim.set_faults(burst=2, burst_status=503, retry_after=0.2, fault_paths=["/ai/models"])
+            assert client.list_models()
+            assert [r.status for r in sim.request_log() if r.path == "/ai/models"] == [
+                503,
+                503,
+                200,
+            ]
+        finally:
+            client.close()

@@ -148,3 +148,14 @@ def test_dai_simulator_with_a_bad_scenario_is_a_one_line_usage_error(
     assert len(errors) == 1, errors
     assert errors[0].startswith("ERROR: --dai-simulator: ")
     assert "bad.json" in errors[0]
+
+
+def test_reap_orphans_only_without_a_server_is_a_usage_error(
+    pytester: pytest.Pytester, no_dai_env: None
+) -> None:
+    pytester.makepyfile("def test_plain():\n    pass\n")
+    result = pytester.runpytest("--dai-reap-orphans-only")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["ERROR: --dai-reap-orphans-only: no DAI server given (--dai-url, DAI_URL or dai_url)"]
+    )
