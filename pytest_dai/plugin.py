@@ -239,14 +239,19 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    """A failure from pytest-dai reads as its message, not as a traceback of the plugin."""
+    """A failure from pytest-dai reads as its message, not as a traceback of the plugin; the
+    report carries the run's steps and the runs the test started by hand."""
     report = yield
+    state = item.config.stash.get(STATE_KEY, None)
     steps = item.stash.get(STEPS_KEY, None)
     if steps is not None and call.when == "call":
         report.dai_steps = steps.to_dict()  # type: ignore[attr-defined]
-        state = item.config.stash.get(STATE_KEY, None)
         if state is not None:
             state.pending_steps.pop(steps.execution_id, None)
+    if state is not None and call.when == "call" and state.runs_by_hand.get(item.nodeid):
+        from pytest_dai.glue.runner import report_runs_by_hand
+
+        report.dai_runs = report_runs_by_hand(item, state)  # type: ignore[attr-defined]
     excinfo = call.excinfo
     if report.failed and excinfo is not None and isinstance(excinfo.value, DAIError):
         report.longrepr = f"{type(excinfo.value).__name__}: {excinfo.value}"

@@ -30,6 +30,8 @@ class RunSummary:
     execution_id: str
     run_id: str = ""
     failed: bool = False
+    #: Started through ``dai_session`` by the test, not by its marker.
+    by_hand: bool = False
 
 
 class SummaryCollector:
@@ -53,10 +55,16 @@ class SummaryCollector:
 
             run_steps = RunSteps.from_dict(steps)
             self.steps[run_steps.execution_id or report.nodeid] = run_steps
+        by_hand = getattr(report, "dai_runs", None)
+        for run in by_hand if isinstance(by_hand, list) else []:
+            if isinstance(run, dict) and run.get("dai_execution_id"):
+                self._add(report, {str(k): str(v) for k, v in run.items()}, by_hand=True)
         props = {str(k): str(v) for k, v in report.user_properties}
-        execution_id = props.get("dai_execution_id")
-        if execution_id is None:
-            return
+        if props.get("dai_execution_id"):
+            self._add(report, props)
+
+    def _add(self, report: pytest.TestReport, props: dict[str, str], by_hand: bool = False) -> None:
+        execution_id = props["dai_execution_id"]
         known = self.runs.get(execution_id)
         self.runs[execution_id] = RunSummary(
             nodeid=report.nodeid,
@@ -68,6 +76,7 @@ class SummaryCollector:
             execution_id=execution_id,
             run_id=props.get("dai_run_id", ""),
             failed=report.failed or (known is not None and known.failed),
+            by_hand=by_hand or (known is not None and known.by_hand),
         )
 
     def add_pending_steps(self, pending: object) -> None:

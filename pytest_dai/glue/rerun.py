@@ -45,6 +45,8 @@ def update_failed_runs(config: pytest.Config, collector: SummaryCollector) -> No
         return
     failed = failed_runs(config)
     for run in collector.runs.values():  # in order: a test's last run decides
+        if run.by_hand:
+            continue  # the marker's run is what --dai-rerun-failed re-runs
         nodeid = run.nodeid
         # A test whose run passed but whose body failed: DAI has nothing to re-run.
         run_passed = normalise_status(run.status, ended=True).state is RunState.PASSED

@@ -144,15 +144,19 @@ def run_marked_test(item: pytest.Item, state: DAIState, spec: ModelSpec) -> Exec
     if state.settings.dry_run:
         dry_run(session, spec)
     rerun_of = item.stash.get(RERUN_OF_KEY, "")
-    execution = session.start(
-        spec.model,
-        agent=spec.agent,
-        test_case=spec.test_case,
-        sut=spec.sut,
-        sut_criteria=spec.sut_criteria,
-        rerun=rerun_of or spec.rerun,
-        step_pause_time=spec.step_pause_time,
-    )
+    state.marker_starting = True
+    try:
+        execution = session.start(
+            spec.model,
+            agent=spec.agent,
+            test_case=spec.test_case,
+            sut=spec.sut,
+            sut_criteria=spec.sut_criteria,
+            rerun=rerun_of or spec.rerun,
+            step_pause_time=spec.step_pause_time,
+        )
+    finally:
+        state.marker_starting = False
     item.stash[EXECUTION_KEY] = execution
     execution.expected_duration = expected_duration(item.config, execution.model)
     if rerun_of:
@@ -221,6 +225,31 @@ def _why(exc: BaseException) -> str:
     if isinstance(exc, pytest.fail.Exception) and "Timeout" in str(exc):
         return "the test timed out (pytest-timeout)"
     return f"the wait was interrupted ({type(exc).__name__})"
+
+
+def report_runs_by_hand(item: pytest.Item, state: DAIState) -> list[dict[str, str]]:
+    """The runs the test started through ``dai_session``, for the summary (as the report
+    attribute ``dai_runs``). A test without a marker run also gets their ``dai_*`` JUnit
+    properties, one group a run in the order they started."""
+    runs = state.runs_by_hand.pop(item.nodeid, [])
+    found: list[dict[str, str]] = []
+    for execution in runs:
+        duration = execution.duration
+        found.append(
+            {
+                "dai_execution_id": execution.id,
+                "dai_run_id": "" if execution.run_id is None else str(execution.run_id),
+                "dai_model": execution.model,
+                "dai_agent": execution.agent or "",
+                "dai_status": execution.status,
+                "dai_url": execution.url,
+                "dai_duration": "" if duration is None else f"{duration:.1f}",
+            }
+        )
+    if found and EXECUTION_KEY not in item.stash:
+        for props in found:
+            item.user_properties.extend((name, value) for name, value in props.items() if value)
+    return found
 
 
 def keep_steps(item: pytest.Item, state: DAIState, steps: RunSteps) -> None:

@@ -3,11 +3,13 @@ in ``<system-out>``."""
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
+
 import pytest
 
 from pytest_dai.simulator import DAISimulator
 
-from .conftest import junit, run, run_subprocess
+from .conftest import JUNIT, junit, run, run_subprocess
 
 PROPERTIES = ("dai_execution_id", "dai_model", "dai_agent", "dai_status", "dai_url", "dai_duration")
 
@@ -94,3 +96,49 @@ def test_junit_logging_log_puts_the_run_log_into_system_out(
     assert "Step 3/3 'Pay' passed" in cases["test_pass_1"].system_out
     assert "Card declined" in cases["test_fail"].system_out
     assert "Run finished: Error" in cases["test_error"].system_out
+
+
+BY_HAND = """
+    import pytest
+
+    def test_two_by_hand(dai_session):
+        first = dai_session.start("Pass", agent="agent-1")
+        second = dai_session.start("Fail", agent="agent-2")
+        for execution in (first, second):
+            execution.wait(timeout=30)
+
+    @pytest.mark.dai_model("Pass", agent="agent-3")
+    def test_marker_and_by_hand(dai_session):
+        dai_session.start("Pass", agent="agent-4").wait(timeout=30)
+    """
+
+
+@pytest.mark.parametrize("xdist", [False, True], ids=["in-process", "xdist"])
+def test_runs_started_by_hand_are_in_the_summary_and_the_junit_properties(
+    pytester: pytest.Pytester, dai_env: DAISimulator, xdist: bool
+) -> None:
+    pytester.makepyfile(BY_HAND)
+    result = run_subprocess(pytester, "-n", "2") if xdist else run(pytester)
+    result.assert_outcomes(passed=2)
+
+    section = result.stdout.str().split("DAI model runs", 1)[1]
+    summary = section.split("short test summary info", 1)[0].splitlines()
+    executions = dai_env.executions()
+    assert len(executions) == 4
+    for ex in executions:
+        (line,) = [line for line in summary if f"/runs/{ex['run_id']}" in line]
+        assert ex["status"] in line
+
+    cases = {
+        case.get("name"): [(prop.get("name"), prop.get("value")) for prop in case.iter("property")]
+        for case in ET.parse(pytester.path / JUNIT).getroot().iter("testcase")
+    }
+    by_id = {ex["execution_id"]: ex for ex in executions}
+    # A test with no marker run: one group of dai_* properties per run, in the order started.
+    ids = [value for name, value in cases["test_two_by_hand"] if name == "dai_execution_id"]
+    assert [by_id[i]["model_name"] for i in ids] == ["Pass", "Fail"]
+    statuses = [value for name, value in cases["test_two_by_hand"] if name == "dai_status"]
+    assert statuses == ["Passed", "Failed"]
+    # A marked test keeps exactly its marker run's properties.
+    ids = [value for name, value in cases["test_marker_and_by_hand"] if name == "dai_execution_id"]
+    assert [by_id[i]["agent_name"] for i in ids] == ["agent-3"]
