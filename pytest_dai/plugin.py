@@ -66,6 +66,8 @@ def pytest_configure(config: pytest.Config) -> None:
     """Resolve the settings once (a bad value is a ``pytest.UsageError`` naming its source),
     register the marker, start ``--dai-simulator`` and the SIGTERM handler."""
     config.addinivalue_line("markers", MARKER_HELP)
+    if config.getoption("help", False) or config.getoption("version", False):
+        return  # --help must work even when a DAI_* variable is bad: that is how to fix it
     settings = resolve_settings(config)
     state = DAIState(config, settings)
     state.start_simulator()
@@ -122,7 +124,16 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         from pytest_dai.glue.junit_steps import write_steps_junit
 
         runs = {**state.pending_steps, **collector.steps}
-        write_steps_junit(state.settings.junit_steps, list(runs.values()))
+        try:
+            write_steps_junit(state.settings.junit_steps, list(runs.values()))
+        except OSError as exc:
+            reporter = config.pluginmanager.get_plugin("terminalreporter")
+            line = f"dai: could not write the steps file {state.settings.junit_steps}: {exc}"
+            if reporter is not None:
+                reporter.ensure_newline()
+                reporter.write_line(line, red=True)
+            if session.exitstatus == pytest.ExitCode.OK:
+                session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -574,6 +574,20 @@ def _to_path(given: _Given) -> str:
     return os.path.normpath(given.base / Path(text).expanduser())
 
 
+def _to_output_file(given: _Given) -> str:
+    """A file to write at the end of the session: checked now, not after hours of runs."""
+    path = _to_path(given)
+    if os.path.isdir(path):
+        given.fail(f"a file to write, but {path} is a folder")
+    folder = os.path.dirname(path) or "."
+    existing = folder
+    while existing and not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if existing and (not os.path.isdir(existing) or not os.access(existing, os.W_OK)):
+        given.fail(f"a file to write, but {existing} is not a folder this user can write to")
+    return path
+
+
 def _to_ca_cert(given: _Given) -> str:
     path = _to_path(given)
     if not os.path.exists(path):
@@ -726,7 +740,7 @@ def resolve_settings(config: pytest.Config, environ: Mapping[str, str] | None = 
     take("simulator", _to_scenario)
     take("run_url", _to_run_url)
     take("handle_sigterm", _to_bool)
-    take("junit_steps", _to_path)
+    take("junit_steps", _to_output_file)
     take("rerun_failed", lambda given: True)
     take("reap_orphans", _to_bool)
     take("reap_orphans_only", lambda given: True)

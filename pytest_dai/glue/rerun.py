@@ -38,6 +38,21 @@ def failed_runs(config: pytest.Config) -> dict[str, dict[str, Any]]:
     return value if isinstance(value, dict) else {}
 
 
+def _server(config: pytest.Config) -> str:
+    from pytest_dai.glue.options import SETTINGS_KEY
+
+    settings = config.stash.get(SETTINGS_KEY, None)
+    return (settings.url or "") if settings is not None else ""
+
+
+def forget_failed_run(config: pytest.Config, nodeid: str) -> None:
+    """Drop a test's failed run from the record (the server does not know it any more)."""
+    cache = getattr(config, "cache", None)
+    failed = failed_runs(config)
+    if cache is not None and failed.pop(test_key(nodeid), None) is not None:
+        cache.set(CACHE_KEY, failed)
+
+
 def update_failed_runs(config: pytest.Config, collector: SummaryCollector) -> None:
     """Remember this session's failed runs; forget the ones that passed now."""
     cache = getattr(config, "cache", None)
@@ -52,6 +67,7 @@ def update_failed_runs(config: pytest.Config, collector: SummaryCollector) -> No
         run_passed = normalise_status(run.status, ended=True).state is RunState.PASSED
         if run.failed and run.run_id and not run_passed:
             failed[test_key(nodeid)] = {
+                "server": _server(config),
                 "run_id": run.run_id,
                 "execution_id": run.execution_id,
                 "model": run.model,
@@ -66,7 +82,13 @@ def select_reruns(
 ) -> tuple[dict[str, str], list[pytest.Item]]:
     """With failed runs on record: the run id to re-run per test id, and the items to deselect
     (every other item). With none on record: nothing to re-run, nothing deselected."""
-    failed = failed_runs(config)
+    server = _server(config)
+    failed = {
+        key: entry
+        for key, entry in failed_runs(config).items()
+        # A run can be re-run only on the server it ran on.
+        if isinstance(entry, dict) and entry.get("server", server) == server
+    }
     reruns = {
         item.nodeid: str(failed[test_key(item.nodeid)]["run_id"])
         for item in items

@@ -146,15 +146,7 @@ def run_marked_test(item: pytest.Item, state: DAIState, spec: ModelSpec) -> Exec
     rerun_of = item.stash.get(RERUN_OF_KEY, "")
     state.marker_starting = True
     try:
-        execution = session.start(
-            spec.model,
-            agent=spec.agent,
-            test_case=spec.test_case,
-            sut=spec.sut,
-            sut_criteria=spec.sut_criteria,
-            rerun=rerun_of or spec.rerun,
-            step_pause_time=spec.step_pause_time,
-        )
+        execution = _start(item, session, spec, rerun_of)
     finally:
         state.marker_starting = False
     item.stash[EXECUTION_KEY] = execution
@@ -225,6 +217,36 @@ def _why(exc: BaseException) -> str:
     if isinstance(exc, pytest.fail.Exception) and "Timeout" in str(exc):
         return "the test timed out (pytest-timeout)"
     return f"the wait was interrupted ({type(exc).__name__})"
+
+
+def _start(item: pytest.Item, session: DAISession, spec: ModelSpec, rerun_of: str) -> Execution:
+    """Start the marker's run (a DAI rerun of ``rerun_of`` with ``--dai-rerun-failed``)."""
+    from pytest_dai.client.errors import DAINotFoundError
+
+    try:
+        return session.start(
+            spec.model,
+            agent=spec.agent,
+            test_case=spec.test_case,
+            sut=spec.sut,
+            sut_criteria=spec.sut_criteria,
+            rerun=rerun_of or spec.rerun,
+            step_pause_time=spec.step_pause_time,
+        )
+    except DAINotFoundError as exc:
+        if not rerun_of:
+            raise
+        # The server no longer knows the failed run: forget it, so the next
+        # --dai-rerun-failed runs this test in full instead of failing the same way.
+        from pytest_dai.glue.rerun import forget_failed_run
+
+        forget_failed_run(item.config, item.nodeid)
+        raise DAINotFoundError(
+            f"{exc} (re-running failed run {rerun_of}; it is forgotten now, so the next "
+            "--dai-rerun-failed runs this test in full)",
+            endpoint=exc.endpoint,
+            status=exc.status,
+        ) from None
 
 
 def report_runs_by_hand(item: pytest.Item, state: DAIState) -> list[dict[str, str]]:

@@ -22,13 +22,21 @@ if TYPE_CHECKING:
     from types import FrameType
 
 
+def port(text: str) -> int:
+    """A TCP port number, 0 to 65535 (argparse turns the ValueError into a usage error)."""
+    number = int(text)
+    if not 0 <= number <= 65535:
+        raise ValueError(text)
+    return number
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m pytest_dai.simulator",
         description="Run the pytest-dai DAI server simulator on its own.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8000, help="port (8000; 0 picks a free one)")
+    parser.add_argument("--port", type=port, default=8000, help="port (8000; 0 picks a free one)")
     parser.add_argument("--scenario", metavar="FILE", help="scenario JSON file (default: packaged)")
     parser.add_argument("--dialect", choices=sorted(DIALECTS), help="answer in this dialect preset")
     return parser

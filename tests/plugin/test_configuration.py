@@ -159,3 +159,28 @@ def test_reap_orphans_only_without_a_server_is_a_usage_error(
     result.stderr.fnmatch_lines(
         ["ERROR: --dai-reap-orphans-only: no DAI server given (--dai-url, DAI_URL or dai_url)"]
     )
+
+
+def test_steps_file_that_is_a_folder_is_refused_before_any_test_runs(
+    pytester: pytest.Pytester, no_dai_env: None
+) -> None:
+    pytester.mkdir("reports")
+    pytester.makepyfile("def test_plain():\n    pass\n")
+    result = pytester.runpytest("--dai-junit-steps=reports")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: --dai-junit-steps from the command line: expected a file to write, but "
+            "*reports is a folder, got 'reports'"
+        ]
+    )
+    result.stdout.no_fnmatch_line("*test_plain*")
+
+
+def test_help_works_even_with_a_bad_dai_setting_in_the_environment(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DAI_URL", "not-a-url")
+    result = pytester.runpytest("--help")
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["*Eggplant DAI model runs*"])

@@ -14,7 +14,15 @@ import xmlschema
 
 from pytest_dai.simulator import DAISimulator
 
-from .support import FAST, properties, read_junit, read_step_suites, read_steps, starts
+from .support import (
+    FAST,
+    properties,
+    read_junit,
+    read_step_suites,
+    read_steps,
+    scenario,
+    starts,
+)
 
 MODULE = """
 import pytest
@@ -135,3 +143,40 @@ def test_pytest_rerunfailures_repeat_shows_each_run_in_summary_and_steps(
     again = session(pytester, "again", "--dai-rerun-failed")
     again.assert_outcomes(passed=1)
     assert "rerun_id" not in starts(sim)[2]
+
+
+def test_rerun_failed_against_another_server_runs_every_test_in_full(
+    pytester: pytest.Pytester, sim: DAISimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failed run can only be re-run where it ran: on another server (a fresh
+    --dai-simulator has a new address each session) --dai-rerun-failed selects nothing."""
+    pytester.makepyfile(test_shop=MODULE)
+    session(pytester, "first").assert_outcomes(passed=2, failed=1)
+
+    with DAISimulator(scenario(), port=0) as other:
+        monkeypatch.setenv("DAI_URL", other.url)
+        second = session(pytester, "second", "--dai-rerun-failed")
+        second.assert_outcomes(passed=2, failed=1)  # the Flaky model's first attempt fails
+        assert len(starts(other)) == 3
+        assert all("rerun_id" not in body for body in starts(other))
+
+
+def test_a_failed_run_the_server_no_longer_knows_is_forgotten(
+    pytester: pytest.Pytester, sim: DAISimulator
+) -> None:
+    pytester.makepyfile(test_shop=MODULE)
+    session(pytester, "first").assert_outcomes(passed=2, failed=1)
+    cache = pytester.path / ".pytest_cache" / "v" / "dai" / "failed_runs"
+    record = json.loads(cache.read_text())
+    (key,) = record
+    record[key]["run_id"] = "999999"
+    cache.write_text(json.dumps(record))
+
+    second = session(pytester, "second", "--dai-rerun-failed")
+    second.assert_outcomes(failed=1, deselected=2)
+    second.stdout.fnmatch_lines(["*DAINotFoundError*999999*it is forgotten now*"])
+
+    third = session(pytester, "third", "--dai-rerun-failed")
+    third.assert_outcomes(passed=3)  # every test in full (the Flaky model's 2nd attempt passes)
+    assert len(starts(sim)) == 7
+    assert all("rerun_id" not in body for body in starts(sim)[4:])

@@ -102,3 +102,12 @@ def test_main_is_importable() -> None:
     from pytest_dai.simulator.__main__ import main
 
     assert callable(main)
+
+
+def test_cli_port_out_of_range_is_a_usage_error(capsys) -> None:
+    from pytest_dai.simulator.__main__ import main
+
+    with pytest.raises(SystemExit) as info:
+        main(["--port", "99999"])
+    assert info.value.code == 2
+    assert "argument --port: invalid port value: '99999'" in capsys.readouterr().err
