@@ -259,10 +259,12 @@ def pytest_runtest_makereport(
         report.dai_steps = steps.to_dict()  # type: ignore[attr-defined]
         if state is not None:
             state.pending_steps.pop(steps.execution_id, None)
-    if state is not None and call.when == "call" and state.runs_by_hand.get(item.nodeid):
+    if state is not None and call.when == "call" and item.nodeid in state.runs_started:
         from pytest_dai.glue.runner import report_runs_by_hand
 
-        report.dai_runs = report_runs_by_hand(item, state)  # type: ignore[attr-defined]
+        by_hand = report_runs_by_hand(item, state)
+        if by_hand:
+            report.dai_runs = by_hand  # type: ignore[attr-defined]
     excinfo = call.excinfo
     if report.failed and excinfo is not None and isinstance(excinfo.value, DAIError):
         report.longrepr = f"{type(excinfo.value).__name__}: {excinfo.value}"

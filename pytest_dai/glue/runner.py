@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import pytest
 
-from pytest_dai.client.errors import DAIConfigError, DAIError
+from pytest_dai.client.errors import DAIConfigError, DAIError, DAINotFoundError
 from pytest_dai.glue.history import expected_duration
 from pytest_dai.glue.keys import (
     CALL_START_KEY,
@@ -108,20 +108,28 @@ def set_property(item: pytest.Item, name: str, value: object) -> None:
     item.user_properties.append((name, "" if value is None else str(value)))
 
 
-def record_properties(item: pytest.Item, execution: Execution) -> None:
-    """The ``dai_*`` JUnit properties of the product spec, from the run as it is now."""
-    set_property(item, "dai_execution_id", execution.id)
-    if execution.run_id is not None:
-        set_property(item, "dai_run_id", execution.run_id)
-    set_property(item, "dai_model", execution.model)
-    set_property(item, "dai_agent", execution.agent or "")
+def run_properties(execution: Execution) -> dict[str, str]:
+    """The product spec's ``dai_*`` properties of a run as it is now ("" where not known)."""
     status = execution.status
     if execution.aborted and not execution.finished:
         status = f"Aborted (last seen {status})"
-    set_property(item, "dai_status", status)
-    set_property(item, "dai_url", execution.url)
     duration = execution.duration
-    set_property(item, "dai_duration", "" if duration is None else f"{duration:.1f}")
+    return {
+        "dai_execution_id": execution.id,
+        "dai_run_id": "" if execution.run_id is None else str(execution.run_id),
+        "dai_model": execution.model,
+        "dai_agent": execution.agent or "",
+        "dai_status": status,
+        "dai_url": execution.url,
+        "dai_duration": "" if duration is None else f"{duration:.1f}",
+    }
+
+
+def record_properties(item: pytest.Item, execution: Execution) -> None:
+    """The ``dai_*`` JUnit properties of the product spec, from the run as it is now."""
+    for name, value in run_properties(execution).items():
+        if value or name != "dai_run_id":
+            set_property(item, name, value)
     if execution.steps_total is not None:
         set_property(item, "dai_steps_total", execution.steps_total)
         set_property(item, "dai_steps_failed", execution.steps_failed or 0)
@@ -144,11 +152,7 @@ def run_marked_test(item: pytest.Item, state: DAIState, spec: ModelSpec) -> Exec
     if state.settings.dry_run:
         dry_run(session, spec)
     rerun_of = item.stash.get(RERUN_OF_KEY, "")
-    state.marker_starting = True
-    try:
-        execution = _start(item, session, spec, rerun_of)
-    finally:
-        state.marker_starting = False
+    execution = _start(item, session, spec, rerun_of)
     item.stash[EXECUTION_KEY] = execution
     execution.expected_duration = expected_duration(item.config, execution.model)
     if rerun_of:
@@ -221,8 +225,6 @@ def _why(exc: BaseException) -> str:
 
 def _start(item: pytest.Item, session: DAISession, spec: ModelSpec, rerun_of: str) -> Execution:
     """Start the marker's run (a DAI rerun of ``rerun_of`` with ``--dai-rerun-failed``)."""
-    from pytest_dai.client.errors import DAINotFoundError
-
     try:
         return session.start(
             spec.model,
@@ -250,25 +252,16 @@ def _start(item: pytest.Item, session: DAISession, spec: ModelSpec, rerun_of: st
 
 
 def report_runs_by_hand(item: pytest.Item, state: DAIState) -> list[dict[str, str]]:
-    """The runs the test started through ``dai_session``, for the summary (as the report
-    attribute ``dai_runs``). A test without a marker run also gets their ``dai_*`` JUnit
-    properties, one group a run in the order they started."""
-    runs = state.runs_by_hand.pop(item.nodeid, [])
-    found: list[dict[str, str]] = []
-    for execution in runs:
-        duration = execution.duration
-        found.append(
-            {
-                "dai_execution_id": execution.id,
-                "dai_run_id": "" if execution.run_id is None else str(execution.run_id),
-                "dai_model": execution.model,
-                "dai_agent": execution.agent or "",
-                "dai_status": execution.status,
-                "dai_url": execution.url,
-                "dai_duration": "" if duration is None else f"{duration:.1f}",
-            }
-        )
-    if found and EXECUTION_KEY not in item.stash:
+    """The runs the test started through ``dai_session`` (every run it started but its
+    marker's), for the summary (as the report attribute ``dai_runs``). A test without a marker
+    run also gets their ``dai_*`` JUnit properties, one group a run in the order they started."""
+    marker_run = item.stash.get(EXECUTION_KEY, None)
+    found = [
+        run_properties(execution)
+        for execution in state.runs_started.pop(item.nodeid, [])
+        if execution is not marker_run
+    ]
+    if found and marker_run is None:
         for props in found:
             item.user_properties.extend((name, value) for name, value in props.items() if value)
     return found

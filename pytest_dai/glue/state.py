@@ -49,13 +49,11 @@ class DAIState:
         self._lock = threading.Lock()
         #: The test running now (runs started by hand are journalled under it).
         self.current_nodeid = ""
-        #: True while the ``dai_model`` marker starts its run (that run is not "by hand").
-        self.marker_starting = False
         #: Header lines about runs left by earlier sessions (see :meth:`reap_orphans`).
         self.reap_lines: list[str] = []
-        #: Runs started through ``dai_session`` (not by the marker), by the test that started
-        #: them, until that test's report is made.
-        self.runs_by_hand: dict[str, list[Execution]] = {}
+        #: Runs started while a test ran (by its marker or through ``dai_session``), by test id,
+        #: until that test's report is made.
+        self.runs_started: dict[str, list[Execution]] = {}
         #: Steps of runs this process waited for, by execution id, until their report is made.
         self.pending_steps: dict[str, RunSteps] = {}
         self._steps_dir: str | None = None
@@ -171,8 +169,8 @@ class DAIState:
         return self._journal
 
     def _journal_started(self, execution: Execution) -> None:
-        if self.current_nodeid and not self.marker_starting:
-            self.runs_by_hand.setdefault(self.current_nodeid, []).append(execution)
+        if self.current_nodeid:
+            self.runs_started.setdefault(self.current_nodeid, []).append(execution)
         try:
             self.journal.record(
                 self.settings.url or "",

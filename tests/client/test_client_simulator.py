@@ -160,77 +160,66 @@ def test_unknown_model_and_licence_errors_are_dai_errors(sim: DAISimulator) -> N
     assert sim.client_secret not in str(info.value)
 
 
-def test_an_abort_answered_503_with_a_long_retry_after_still_ends_within_seconds() -> None:
+#: One model whose only step takes 10 real minutes: a run that is surely still going.
+LONG_RUN = {
+    "credentials": {"client_id": "abort-client", "client_secret": "abort-s3cret"},
+    "time_scale": 1,
+    "models": [{"id": "m-long", "name": "Long", "steps": [{"name": "s", "duration": 600}]}],
+    "agents": [{"id": "a1"}],
+}
+
+
+@pytest.fixture
+def long_run() -> Iterator[tuple[DAISimulator, DAIClient, str]]:
+    """A simulator, a client of it, and the execution id of a long run it has started."""
+    with DAISimulator(LONG_RUN) as simulator:
+        client = client_of(simulator)
+        try:
+            yield simulator, client, client.start_execution("m-long", agent_id="a1").id
+        finally:
+            client.close()
+
+
+def test_an_abort_answered_503_with_a_long_retry_after_still_ends_within_seconds(
+    long_run: tuple[DAISimulator, DAIClient, str],
+) -> None:
     """Ctrl-C waits on an abort: it honours Retry-After only up to a second."""
-    scenario = {
-        "credentials": {"client_id": "abort-client", "client_secret": "abort-s3cret"},
-        "time_scale": 1,
-        "models": [{"id": "m-long", "name": "Long", "steps": [{"name": "s", "duration": 600}]}],
-        "agents": [{"id": "a1"}],
-    }
-    with DAISimulator(scenario) as sim:
-        client = DAIClient(
-            sim.url,
-            Credentials(sim.client_id, sim.client_secret, sim.token_url),
-        )
-        try:
-            started = client.start_execution("m-long", agent_id="a1")
-            sim.set_faults(
-                burst=2,
-                burst_status=503,
-                retry_after=30,
-                fault_paths=["/execution_service/api/v1/executions/"],
-            )
-            began = time.monotonic()
-            assert client.abort_execution(started.id) is True
-            assert time.monotonic() - began < 10  # not 60 s: the abort's own cap, 1 s a wait
-            statuses = [r.status for r in sim.abort_requests(started.id)]
-            assert statuses == [503, 503, 204]
-        finally:
-            client.close()
+    sim, client, execution_id = long_run
+    sim.set_faults(
+        burst=2,
+        burst_status=503,
+        retry_after=30,
+        fault_paths=["/execution_service/api/v1/executions/"],
+    )
+    began = time.monotonic()
+    assert client.abort_execution(execution_id) is True
+    assert time.monotonic() - began < 10  # not 60 s: the abort's own cap, 1 s a wait
+    assert [r.status for r in sim.abort_requests(execution_id)] == [503, 503, 204]
 
 
-def test_an_abort_that_needs_a_fresh_token_from_a_slow_token_endpoint_ends_within_seconds() -> None:
-    """The abort's token fetch is as quick as the abort: 1.5 s, not 30 s times 5 attempts."""
-    scenario = {
-        "credentials": {"client_id": "abort-client", "client_secret": "abort-s3cret"},
-        "time_scale": 1,
-        "models": [{"id": "m-long", "name": "Long", "steps": [{"name": "s", "duration": 600}]}],
-        "agents": [{"id": "a1"}],
-    }
-    with DAISimulator(scenario) as sim:
-        client = DAIClient(
-            sim.url,
-            Credentials(sim.client_id, sim.client_secret, sim.token_url),
-        )
-        try:
-            started = client.start_execution("m-long", agent_id="a1")
-            sim.expire_tokens()
-            sim.set_faults(latency=35, latency_paths=["/auth/"])
-            began = time.monotonic()
-            with pytest.raises(DAIError) as info:
-                client.abort_execution(started.id)
-            assert time.monotonic() - began < 10
-            assert "token endpoint" in str(info.value)
-        finally:
-            sim.set_faults()
-            client.close()
+def test_an_abort_that_needs_a_fresh_token_from_a_slow_token_endpoint_ends_within_seconds(
+    long_run: tuple[DAISimulator, DAIClient, str],
+) -> None:
+    """The abort's token fetch is as quick as the abort: 1.5 s, not the client's timeout times
+    its attempts."""
+    sim, client, execution_id = long_run
+    sim.expire_tokens()
+    sim.set_faults(latency=35, latency_paths=["/auth/"])
+    began = time.monotonic()
+    with pytest.raises(DAIError) as info:
+        client.abort_execution(execution_id)
+    assert time.monotonic() - began < 10
+    assert "token endpoint" in str(info.value)
+    sim.set_faults()
 
 
-def test_a_decimal_retry_after_is_honoured_not_an_error() -> None:
+def test_a_decimal_retry_after_is_honoured_not_an_error(sim: DAISimulator) -> None:
     """Some servers send Retry-After: 0.2; urllib3 alone rejects it as an invalid header."""
-    with DAISimulator() as sim:
-        client = DAIClient(
-            sim.url,
-            Credentials(sim.client_id, sim.client_secret, sim.token_url),
-        )
-        try:
-            sim.set_faults(burst=2, burst_status=503, retry_after=0.2, fault_paths=["/ai/models"])
-            assert client.list_models()
-            assert [r.status for r in sim.request_log() if r.path == "/ai/models"] == [
-                503,
-                503,
-                200,
-            ]
-        finally:
-            client.close()
+    client = client_of(sim)
+    try:
+        sim.set_faults(burst=2, burst_status=503, retry_after=0.2, fault_paths=["/ai/models"])
+        assert client.list_models()
+        statuses = [r.status for r in sim.request_log() if r.path == "/ai/models"]
+        assert statuses == [503, 503, 200]
+    finally:
+        client.close()
