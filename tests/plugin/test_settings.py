@@ -188,6 +188,14 @@ ROWS: dict[
         (None, None, True),
         False,
     ),
+    "dist": (
+        "--dai-dist",
+        None,
+        "dai_dist",
+        ("agent", None, "AGENT"),
+        ("agent", None, "agent"),
+        "no",
+    ),
 }
 PATH_SETTINGS = {"ca_cert", "junit_steps"}
 LEVELS = ("command line", "environment", "ini file", "default")
