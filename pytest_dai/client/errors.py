@@ -20,6 +20,7 @@ __all__ = [
     "DAILicenceError",
     "DAINotFoundError",
     "DAIProtocolError",
+    "DAIRedirectError",
     "excerpt",
     "redact",
     "register_secret",
@@ -109,6 +110,11 @@ class DAILicenceError(DAIAuthError):
 
 class DAIConnectionError(DAIError):
     """The server could not be reached, or did not answer in time, after the retries."""
+
+
+class DAIRedirectError(DAIConnectionError):
+    """A redirect that was not followed (to another origin, or one that would re-send a body);
+    the message names both addresses."""
 
 
 class DAIHTTPError(DAIError):
