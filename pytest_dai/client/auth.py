@@ -149,6 +149,9 @@ class TokenSource:
                         self.token_url, response, endpoint=where, method="POST", resend_body=False
                     )
                 read_body(response, endpoint=where, limit=TOKEN_BODY_LIMIT)
+                if scope.finish():
+                    response.close()
+                    raise requests.exceptions.Timeout("total deadline")
             except requests.exceptions.SSLError:
                 raise DAIConnectionError(
                     f"{where}: TLS verification failed (give the server's CA bundle with "

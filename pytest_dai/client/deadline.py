@@ -59,7 +59,14 @@ class RequestScope:
                 raise ConnectTimeoutError(None, "the call's time budget is used up")
             end = min(end, self.deadline)
         self.attempt_deadline = end
+        self.expired = False
         return end
+
+    def finish(self) -> bool:
+        """Stop watching this call; True if the last attempt was cut off by its deadline (what
+        it received is then incomplete, whatever it looks like)."""
+        _WATCHDOG.disarm(self)
+        return self.expired
 
 
 class _Local(threading.local):

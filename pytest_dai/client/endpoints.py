@@ -8,6 +8,7 @@ endpoint.
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -58,6 +59,11 @@ if TYPE_CHECKING:
     from pytest_dai.client.deadline import RequestScope
 
 __all__ = ["E1", "E2", "E3", "E4", "E5", "E6", "DAIClient", "LogPage", "StartedExecution"]
+
+log = logging.getLogger("pytest_dai")
+
+#: The most log entries read for one run (each page is also capped in bytes).
+LOG_ENTRIES_LIMIT = 100_000
 
 E1 = "E1 POST /execution_service/api/v1/executions"
 E2 = "E2 GET /ai/runs"
@@ -226,6 +232,9 @@ class DAIClient:
                 )
                 if response.status_code not in REDIRECT_STATUSES:
                     read_body(response, endpoint=endpoint, limit=body_limit)
+                if scope.finish():
+                    response.close()
+                    raise requests.exceptions.Timeout("total deadline")
             except requests.exceptions.SSLError:
                 raise DAIConnectionError(
                     f"{endpoint}: TLS verification of {describe_url(url)} failed (give the "
@@ -445,6 +454,16 @@ class DAIClient:
         while True:
             page = self.run_logs(run_id, limit=page_size, offset=offset, quick=quick)
             if page.items and page.items == previous:
+                return
+            if offset + len(page.items) > LOG_ENTRIES_LIMIT:
+                yield from page.items[: LOG_ENTRIES_LIMIT - offset]
+                log.warning(
+                    "pytest-dai: %s: the log of run %s has more than %d entries; the rest is "
+                    "not read",
+                    E6,
+                    escape_control_chars(str(run_id))[:80],
+                    LOG_ENTRIES_LIMIT,
+                )
                 return
             yield from page.items
             offset += len(page.items)

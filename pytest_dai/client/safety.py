@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from pytest_dai.client.errors import DAIProtocolError
+from pytest_dai.client.text import CONTROL_CHARS, escape_control_chars
 
 if TYPE_CHECKING:
     import requests
@@ -83,28 +83,9 @@ def _id_problem(text: str) -> str:
     for bad in ("/", "\\", "..", "?", "#"):
         if bad in text:
             return f"holds {bad!r}"
-    if _CONTROL.search(text):
+    if CONTROL_CHARS.search(text):
         return "holds a control character"
     return ""
-
-
-# C0 and C1 controls, DEL, and the bidirectional and invisible formatting characters that can
-# make a terminal show something other than what was sent.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
-
-
-def escape_control_chars(text: str) -> str:
-    """``text`` with every control character (ANSI escapes, NUL, newlines, right-to-left
-    overrides...) shown as a visible escape (``\\x1b``, ``\\u202e``), safe for one terminal
-    line."""
-    if not _CONTROL.search(text):
-        return text
-    return _CONTROL.sub(_escape_one, text)
-
-
-def _escape_one(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
 
 
 def read_body(
