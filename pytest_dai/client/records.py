@@ -249,7 +249,7 @@ class LogEntry:
         """Build from a raw entry; every field is optional."""
         return cls(
             timestamp=_text(raw.get("timestamp")),
-            message=escape_control_chars(redact(_text(raw.get("message")) or "")),
+            message=redact(_text(raw.get("message")) or ""),
             severity=(_text(raw.get("severity")) or "INFO").upper(),
             step=_int_or_none(raw.get("step")),
             status=_name(raw.get("status")),
@@ -257,7 +257,8 @@ class LogEntry:
         )
 
     def format(self) -> str:
-        """One line: time, severity, step, message."""
+        """One line: time, severity, step, message (control characters escaped)."""
         step = f" step {self.step}" if self.step is not None else ""
         stamp = f"{self.timestamp} " if self.timestamp else ""
-        return f"{stamp}{self.severity:<8}{step} {self.message}".rstrip()
+        line = f"{stamp}{self.severity:<8}{step} {self.message}".rstrip()
+        return escape_control_chars(line)
