@@ -169,6 +169,7 @@ def run_marked_test(item: pytest.Item, state: DAIState, spec: ModelSpec) -> Exec
     hook = item.config.hook
     live = LiveLine(item.config)
     timed_out: DAIRunTimeout | None = None
+    interrupted = False
     try:
         hook.pytest_dai_execution_started(item=item, execution=execution)
 
@@ -182,6 +183,7 @@ def run_marked_test(item: pytest.Item, state: DAIState, spec: ModelSpec) -> Exec
         except DAIRunTimeout as exc:
             timed_out = exc
     except BaseException as exc:
+        interrupted = isinstance(exc, KeyboardInterrupt)
         execution.abort()
         keep_steps(
             item,
@@ -190,7 +192,7 @@ def run_marked_test(item: pytest.Item, state: DAIState, spec: ModelSpec) -> Exec
         )
         raise
     finally:
-        live.end(execution)
+        live.end(execution, quiet=interrupted)
         record_properties(item, execution)
     hook.pytest_dai_execution_finished(item=item, execution=execution)
     logs: list[LogEntry] | None
@@ -203,8 +205,8 @@ def run_marked_test(item: pytest.Item, state: DAIState, spec: ModelSpec) -> Exec
         if logs:
             item.add_report_section("call", LOG_SECTION, _log_text(logs))
     item.stash[LOGS_KEY] = logs
-    interrupted = "the run deadline passed" if timed_out is not None else ""
-    keep_steps(item, state, run_steps(execution, logs, nodeid=item.nodeid, interrupted=interrupted))
+    why = "the run deadline passed" if timed_out is not None else ""
+    keep_steps(item, state, run_steps(execution, logs, nodeid=item.nodeid, interrupted=why))
     if timed_out is not None:
         raise timed_out
     result = hook.pytest_dai_map_outcome(item=item, execution=execution)

@@ -48,6 +48,9 @@ class RunSteps:
     started_at: str = ""
     rerun_of: str = ""
     interrupted: str = ""
+    run_id: str = ""
+    #: Aborted by pytest-dai before it ended (status is then "Aborted").
+    aborted: bool = False
     steps: list[StepResult] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -125,15 +128,18 @@ def run_steps(
                 number, f"{number:03d} step {number}", "skipped", 0.0, reason
             )
     run_duration = execution.duration
+    aborted = execution.aborted and not execution.finished
     return RunSteps(
         execution_id=execution.id,
         model=execution.model,
         agent=execution.agent or "",
-        status=execution.status,
+        status="Aborted" if aborted else execution.status,
         url=execution.url,
         nodeid=nodeid,
         duration=round(run_duration or 0.0, 3),
         started_at=execution.started_at.isoformat() if execution.started_at else "",
         interrupted=interrupted,
+        run_id=execution.run_id or "",
+        aborted=aborted,
         steps=[steps[n] for n in sorted(steps)],
     )
