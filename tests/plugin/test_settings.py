@@ -196,6 +196,14 @@ ROWS: dict[
         ("agent", None, "agent"),
         "no",
     ),
+    "allow_insecure_token_url": (
+        "--dai-allow-insecure-token-url",
+        None,
+        "dai_allow_insecure_token_url",
+        (True, None, "yes"),
+        (True, None, True),
+        False,
+    ),
 }
 PATH_SETTINGS = {"ca_cert", "junit_steps"}
 LEVELS = ("command line", "environment", "ini file", "default")
