@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import requests
 
@@ -39,7 +40,19 @@ if TYPE_CHECKING:
 
     from pytest_dai.client.credentials import Credentials
 
-__all__ = ["E1", "E2", "E3", "E4", "E5", "E6", "DAIClient", "LogPage", "StartedExecution"]
+__all__ = [
+    "E1",
+    "E2",
+    "E3",
+    "E4",
+    "E5",
+    "E6",
+    "E12",
+    "SCREENSHOT_LIMIT",
+    "DAIClient",
+    "LogPage",
+    "StartedExecution",
+]
 
 E1 = "E1 POST /execution_service/api/v1/executions"
 E2 = "E2 GET /ai/runs"
@@ -47,6 +60,12 @@ E3 = "E3 DELETE /execution_service/api/v1/executions/{id}"
 E4 = "E4 GET /ai/agents"
 E5 = "E5 GET /ai/models"
 E6 = "E6 GET /ai/runlogs/{run_id}"
+E12 = "E12 GET /api/v2/screenshots/{image_id}"
+
+#: The largest screenshot read (contract rule 12): 20 MB.
+SCREENSHOT_LIMIT = 20 * 1024 * 1024
+#: The longest one attempt to fetch a screenshot may take, seconds (evidence is secondary).
+SCREENSHOT_TIMEOUT = 10.0
 
 EXECUTIONS_PATH = "/execution_service/api/v1/executions"
 
@@ -371,6 +390,35 @@ class DAIClient:
         items = [LogEntry.parse(raw) for raw in list_items(payload, endpoint)]
         return LogPage(items, total if isinstance(total, int) else None)
 
+    def screenshot(self, image_id: str, *, timeout: float | None = None) -> bytes:
+        """E12: a screenshot's bytes (DAI sends PNG), at most :data:`SCREENSHOT_LIMIT`.
+
+        Quick by design (the abort's few attempts and short backoff; ``timeout`` a try,
+        default the smaller of the request timeout and :data:`SCREENSHOT_TIMEOUT`): evidence
+        must not hold a failed test up for long. A 404 is :class:`DAINotFoundError`.
+        """
+        safe_id = _screenshot_path_id(image_id)
+        endpoint = E12.replace("{image_id}", safe_id[:80])
+        response = self._send(
+            endpoint,
+            "GET",
+            f"/api/v2/screenshots/{safe_id}",
+            timeout=min(self.timeout, SCREENSHOT_TIMEOUT) if timeout is None else timeout,
+            session=self._abort_session,
+        )
+        if response.status_code == 404:
+            raise self._not_found(response, endpoint, "unknown screenshot")
+        if response.status_code == 405:
+            raise DAIHTTPError(f"{endpoint}: 405 {error_text(response)}", endpoint=endpoint)
+        data = response.content
+        if len(data) > SCREENSHOT_LIMIT:
+            raise DAIProtocolError(
+                f"{endpoint}: screenshot larger than {SCREENSHOT_LIMIT // (1024 * 1024)} MB, "
+                "not kept",
+                endpoint=endpoint,
+            )
+        return data
+
     def iter_run_logs(
         self, run_id: str, *, page_size: int = 500, quick: bool = False
     ) -> Iterable[LogEntry]:
@@ -392,6 +440,18 @@ class DAIClient:
             if page.total_count is not None and offset >= page.total_count:
                 return
             previous = page.items
+
+
+def _screenshot_path_id(image_id: str) -> str:
+    """An image id from a run log, refused when it could change the path (rule 11), else
+    percent-encoded."""
+    if not image_id or len(image_id) > 200 or any(bad in image_id for bad in ("/", "..", "?", "#")):
+        raise DAIProtocolError(f"{E12}: field image_id: refused id {image_id[:60]!r}", endpoint=E12)
+    if any(ord(char) < 32 or ord(char) == 127 for char in image_id):
+        raise DAIProtocolError(
+            f"{E12}: field image_id: refused id (control characters)", endpoint=E12
+        )
+    return quote(image_id, safe="")
 
 
 def _numeric(value: int | str) -> int | str:
