@@ -140,6 +140,7 @@ class DAIState:
             attempts=settings.request_retries,
             backoff_factor=settings.backoff_factor,
             ca_cert=settings.ca_cert,
+            allow_insecure_token_url=settings.allow_insecure_token_url,
         )
         return DAISession(
             client,

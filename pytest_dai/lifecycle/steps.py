@@ -17,7 +17,10 @@ if TYPE_CHECKING:
     from pytest_dai.client.records import LogEntry
     from pytest_dai.lifecycle.execution import Execution
 
-__all__ = ["RunSteps", "StepResult", "run_steps"]
+__all__ = ["STEPS_LIMIT", "RunSteps", "StepResult", "run_steps"]
+
+#: The most steps listed for one run (the steps file, reports), whatever the server claims.
+STEPS_LIMIT = 10_000
 
 
 @dataclass
@@ -45,6 +48,9 @@ class RunSteps:
     started_at: str = ""
     rerun_of: str = ""
     interrupted: str = ""
+    run_id: str = ""
+    #: Aborted by pytest-dai before it ended (status is then "Aborted").
+    aborted: bool = False
     steps: list[StepResult] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -103,27 +109,37 @@ def run_steps(
             message="" if outcome == "passed" else entry.message,
         )
     total = execution.steps_total or (max(steps) if steps else 0)
+    note = ""
+    if total > STEPS_LIMIT:
+        # A record may claim 10^9 steps: list what is real, never one entry per claimed step.
+        note = f" (the server claims {total} steps; the first {STEPS_LIMIT} are listed)"
+        total = STEPS_LIMIT
+        steps = {n: step for n, step in steps.items() if n <= STEPS_LIMIT}
     if execution.finished:
         reason = f"not reached: the run ended as {execution.status}"
     else:
         reason = f"not reached: {interrupted or 'the run did not finish'}"
     if execution.aborted:
         reason += " (aborted by pytest-dai)"
+    reason += note
     for number in range(1, total + 1):
         if number not in steps:
             steps[number] = StepResult(
                 number, f"{number:03d} step {number}", "skipped", 0.0, reason
             )
     run_duration = execution.duration
+    aborted = execution.aborted and not execution.finished
     return RunSteps(
         execution_id=execution.id,
         model=execution.model,
         agent=execution.agent or "",
-        status=execution.status,
+        status="Aborted" if aborted else execution.status,
         url=execution.url,
         nodeid=nodeid,
         duration=round(run_duration or 0.0, 3),
         started_at=execution.started_at.isoformat() if execution.started_at else "",
         interrupted=interrupted,
+        run_id=execution.run_id or "",
+        aborted=aborted,
         steps=[steps[n] for n in sorted(steps)],
     )

@@ -48,6 +48,8 @@ from pytest_dai.simulator.screenshots import (
     screenshot_answer,
     with_images,
 )
+from pytest_dai.simulator.test_config_routes import route as test_config_route
+from pytest_dai.simulator.test_configs import TestConfigState
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -293,6 +295,7 @@ class DAISimulator:
         self.host = host
         self._port = port
         self._engine = Engine(self.scenario)
+        self._test_configs = TestConfigState(self.scenario.test_configs)
         self._lock = self._engine.lock
         self._faults = copy_faults(faults if faults is not None else self.scenario.faults)
         self._dialect = self._as_dialect(dialect if dialect is not None else self.scenario.dialect)
@@ -661,6 +664,11 @@ class DAISimulator:
             if method != "POST":
                 return _method_not_allowed("POST")
             return self._token(match.group(1), raw, handler.headers.get("Authorization"))
+        answered = test_config_route(
+            self, method, path, query, raw, handler.headers.get("Authorization")
+        )
+        if answered is not None:
+            return answered
 
         with self._lock:
             dialect = self._dialect
