@@ -36,8 +36,8 @@ def _cell(text: str) -> str:
 
 
 def _code(text: str) -> str:
-    """Inline code that survives any backtick in ``text``."""
-    cleaned = " ".join(str(text).split()).replace("`", "'")
+    """Inline code that survives any backtick in ``text``, and a pipe inside a table cell."""
+    cleaned = " ".join(str(text).split()).replace("`", "'").replace("|", "\\|")
     return f"`{cleaned}`" if cleaned else ""
 
 
