@@ -59,8 +59,10 @@ def test_failed_runs_keep_the_screenshot_the_failing_action_saw(
         run = sim.execution(props["dai_execution_id"])
         assert run is not None
         shot = Path(props["dai_screenshot"])
-        assert shot.is_absolute() and shot.parent == folder, shot
-        assert name in shot.name and f"run-{run['run_id']}" in shot.name, shot.name
+        assert shot.is_absolute(), shot
+        assert shot.parent == folder, shot
+        assert name in shot.name, shot.name
+        assert f"run-{run['run_id']}" in shot.name, shot.name
         wanted = sim.failing_screenshot(props["dai_execution_id"])
         assert wanted is not None
         image_id, png = wanted
@@ -138,11 +140,13 @@ def test_a_screenshot_that_cannot_be_had_is_one_warning_line(
     warnings = [line for line in result.stdout.lines if "no screenshot" in line]
     assert len(warnings) == 1, warnings
     reason = {"404": "404", "large": "larger than 20 MB", "slow": "no answer within"}[fault]
-    assert reason in warnings[0] and "E12" in warnings[0], warnings
+    assert reason in warnings[0], warnings
+    assert "E12" in warnings[0], warnings
     assert asked, "the screenshot was never asked for"
     cases = read_junit(pytester.path / "junit.xml")
     assert "dai_screenshot" not in properties(cases["test_failed"])
-    assert cases["test_failed"].is_failure and cases["test_passed"].is_passed
+    assert cases["test_failed"].is_failure
+    assert cases["test_passed"].is_passed
     pngs = list((pytester.path / "dai-artifacts").glob("*.png"))
     assert pngs == [], pngs
 

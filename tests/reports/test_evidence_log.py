@@ -81,7 +81,9 @@ def test_file_names_say_test_and_run_and_are_safe() -> None:
     stem = file_stem("tests/dai/test_shop.py::test_pay[card/visa]", "30832")
     assert stem == "tests_dai_test_shop.py-test_pay_card_visa-run-30832"
     long = file_stem("t.py::test_" + "x" * 300, "../../etc")
-    assert len(long) < 140 and "/" not in long and ".." not in long
+    assert len(long) < 140
+    assert "/" not in long
+    assert ".." not in long
 
 
 def test_collect_saves_the_image_and_the_last_lines(tmp_path: Path) -> None:
@@ -108,7 +110,8 @@ def test_collect_never_raises_and_says_why(tmp_path: Path) -> None:
     evidence = collect(
         REVISION_2, missing, folder=str(tmp_path), nodeid="t.py::t", run="7", failed=True
     )
-    assert evidence.screenshot == "" and evidence.warning.startswith("E12 GET")
+    assert evidence.screenshot == ""
+    assert evidence.warning.startswith("E12 GET")
     html = collect(
         REVISION_2,
         lambda _: b"<html>",
@@ -117,13 +120,15 @@ def test_collect_never_raises_and_says_why(tmp_path: Path) -> None:
         run="8",
         failed=True,
     )
-    assert html.screenshot == "" and "not a PNG or JPEG" in html.warning
+    assert html.screenshot == ""
+    assert "not a PNG or JPEG" in html.warning
     blocked = tmp_path / "file"
     blocked.write_text("a file where the folder should be")
     unwritable = collect(
         REVISION_2, lambda _: PNG, folder=str(blocked), nodeid="t.py::t", run="9", failed=True
     )
-    assert unwritable.screenshot == "" and "could not write" in unwritable.warning
+    assert unwritable.screenshot == ""
+    assert "could not write" in unwritable.warning
 
 
 @pytest.mark.parametrize("failed", [False, True])

@@ -52,7 +52,8 @@ def marker_line(name: str) -> int:
 
 def split_row(line: str) -> list[str]:
     """The cells of one Markdown table row (escaped pipes stay inside their cell)."""
-    assert line.startswith("|") and line.endswith("|"), line
+    assert line.startswith("|"), line
+    assert line.endswith("|"), line
     return [cell.strip() for cell in re.split(r"(?<!\\)\|", line[1:-1])]
 
 
@@ -124,7 +125,8 @@ def test_job_summary_and_annotations(
         assert line.startswith(f"::error file=test_gh.py,line={marker_line(name)},"), line
         message = line.split("::", 2)[2]
         assert message.startswith(f"{kind}: DAI run of model"), message
-        assert "%0A" not in message and "\n" not in message
+        assert "%0A" not in message
+        assert "\n" not in message
         assert re.search(r"\(screenshot: test_gh\.py-test_\w+-run-\d+\.png\)$", message)
 
 
@@ -168,7 +170,7 @@ def test_summary_cells_keep_the_table_intact(tmp_path: Path) -> None:
     )
     collector.failures["t.py::test_a[x|y]"] = {"message": "a | b", "warning": "404"}
     text = markdown_summary(collector)
-    header, rows = read_table(text)
+    _header, rows = read_table(text)
     assert rows == [
         [
             "`t.py::test_a[x\\|y]`",
