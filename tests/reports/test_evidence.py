@@ -175,3 +175,13 @@ def test_each_failed_test_has_its_own_file_under_xdist(
         assert len(lines) == 1, result.stdout.str()
     assert len(shots) == 4
     assert len(list((pytester.path / "dai-artifacts").glob("*.png"))) == 4
+
+
+def test_an_artifacts_path_that_is_a_file_is_one_clear_line(pytester: pytest.Pytester) -> None:
+    pytester.path.joinpath("taken").write_text("a file")
+    pytester.makepyfile(test_x="def test_x():\n    pass\n")
+    result = pytester.runpytest("--dai-artifacts=taken")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["ERROR: --dai-artifacts from the command line: expected a folder, but */taken is a file*"]
+    )
