@@ -49,6 +49,7 @@ __all__ = [
 DEFAULT_REALM = "eggplant"
 DEFAULT_CLIENT_ID = "client:dai:agent:integration"
 DEFAULT_RUN_URL = "{url}/runs/{run_id}"
+DEFAULT_ARTIFACTS = "dai-artifacts"
 TOKEN_PATH = "/auth/realms/{realm}/protocol/openid-connect/token"
 RUN_URL_PLACEHOLDERS = ("url", "run_id", "execution_id")
 
@@ -106,6 +107,7 @@ class Settings:
     reap_orphans: bool = True
     reap_orphans_only: bool = False
     xdist_group_by_agent: bool = False
+    artifacts: str = DEFAULT_ARTIFACTS
     allow_insecure_token_url: bool = False
     dist: str = "no"
     sources: Mapping[str, str] = field(default_factory=dict, hash=False)
@@ -369,6 +371,14 @@ def add_options(parser: pytest.Parser) -> None:
         help="Also write a JUnit XML file with one testcase per model step (ini dai_junit_steps).",
     )
     group.addoption(
+        "--dai-artifacts",
+        dest="dai_artifacts",
+        metavar="DIR",
+        default=None,
+        help="Folder for failure evidence: screenshots, last log lines (ini dai_artifacts; "
+        f"default {DEFAULT_ARTIFACTS}).",
+    )
+    group.addoption(
         "--dai-rerun-failed",
         dest="dai_rerun_failed",
         action="store_true",
@@ -428,6 +438,7 @@ def add_options(parser: pytest.Parser) -> None:
         "dai_junit_steps",
         "JUnit XML file with one testcase per model step, relative to the ini file.",
     )
+    ini("dai_artifacts", f"Folder for failure evidence (default {DEFAULT_ARTIFACTS}).")
     ini(
         "dai_reap_orphans", "Abort runs left behind by interrupted sessions (default true).", "bool"
     )
@@ -505,6 +516,7 @@ _ROWS = {
         _Row("reap_orphans", None, None, "dai_reap_orphans"),
         _Row("reap_orphans_only", "--dai-reap-orphans-only"),
         _Row("xdist_group_by_agent", None, None, "dai_xdist_group_by_agent"),
+        _Row("artifacts", "--dai-artifacts", None, "dai_artifacts"),
         _Row(
             "allow_insecure_token_url",
             "--dai-allow-insecure-token-url",
@@ -624,6 +636,19 @@ def _to_output_file(given: _Given) -> str:
         existing = os.path.dirname(existing)
     if existing and (not os.path.isdir(existing) or not os.access(existing, os.W_OK)):
         given.fail(f"a file to write, but {existing} is not a folder this user can write to")
+    return path
+
+
+def _to_folder(given: _Given) -> str:
+    """A folder to write into (made when first needed): checked now."""
+    path = _to_path(given)
+    existing = path
+    while existing and not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if os.path.exists(path) and not os.path.isdir(path):
+        given.fail(f"a folder, but {path} is a file")
+    if existing and not os.access(existing, os.W_OK):
+        given.fail(f"a folder this user can write to, but {existing} is not writable")
     return path
 
 
@@ -794,6 +819,7 @@ def resolve_settings(config: pytest.Config, environ: Mapping[str, str] | None = 
     if take("dist", _to_dist) is None and values.get("xdist_group_by_agent"):
         values["dist"] = "agent"  # the deprecated alias
         sources["dist"] = sources["xdist_group_by_agent"]
+    take("artifacts", _to_folder)
     take("allow_insecure_token_url", _to_bool)
     _check_token_url(values, sources, bool(values.get("allow_insecure_token_url")))
     return Settings(**values, sources=sources)

@@ -204,8 +204,16 @@ ROWS: dict[
         (True, None, True),
         False,
     ),
+    "artifacts": (
+        "--dai-artifacts",
+        None,
+        "dai_artifacts",
+        ("cli-evidence", None, "ini-evidence"),
+        ("cli-evidence", None, "ini-evidence"),
+        "dai-artifacts",
+    ),
 }
-PATH_SETTINGS = {"ca_cert", "junit_steps"}
+PATH_SETTINGS = {"ca_cert", "junit_steps", "artifacts"}
 LEVELS = ("command line", "environment", "ini file", "default")
 
 
