@@ -6,6 +6,7 @@ Those are imported the first time a DAI test, fixture or option needs them.
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 import time
@@ -19,6 +20,7 @@ from pytest_dai.glue.fixtures import _dai_model_marker, dai_execution, dai_sessi
 from pytest_dai.glue.interrupted import InterruptHooks
 from pytest_dai.glue.keys import (
     CALL_START_KEY,
+    EVIDENCE_KEY,
     PROTOCOL_START_KEY,
     RERUN_OF_KEY,
     SPEC_KEY,
@@ -76,7 +78,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[STATE_KEY] = state
     collector = SummaryCollector()
     config.stash[SUMMARY_KEY] = collector
-    config.pluginmanager.register(SummaryHooks(collector), "dai-summary")
+    config.pluginmanager.register(SummaryHooks(collector, config), "dai-summary")
     config.pluginmanager.register(InterruptHooks(state), "dai-interrupt")
     if config.pluginmanager.hasplugin("xdist") and not hasattr(config, "workerinput"):
         config.pluginmanager.register(XdistHooks(state), "dai-xdist")
@@ -284,6 +286,10 @@ def pytest_runtest_makereport(
     excinfo = call.excinfo
     if report.failed and excinfo is not None and isinstance(excinfo.value, DAIError):
         report.longrepr = f"{type(excinfo.value).__name__}: {excinfo.value}"
+    if call.when == "call" and (SPEC_KEY in item.stash or EVIDENCE_KEY in item.stash):
+        from pytest_dai.glue.evidence_hooks import annotate_report
+
+        annotate_report(item, report)
     return report
 
 
@@ -299,17 +305,30 @@ class SummaryHooks:
     """Collects every test report's ``dai_*`` properties and steps (on the controller under
     xdist, where the workers' reports arrive) and writes the "DAI model runs" summary."""
 
-    def __init__(self, collector: SummaryCollector) -> None:
+    def __init__(self, collector: SummaryCollector, config: pytest.Config) -> None:
         self.collector = collector
+        self.config = config
 
+    @pytest.hookimpl(trylast=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        """Take the run's properties and steps from the report."""
+        """Take the run's properties and steps from the report; a failed run's evidence goes
+        into the JUnit testcase (after pytest's own ``<failure>``)."""
         self.collector.add(report)
+        if getattr(report, "dai_evidence", None) and not hasattr(self.config, "workerinput"):
+            from pytest_dai.glue.evidence_hooks import attach_to_junit
+
+            attach_to_junit(self.config, report)
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
-        """The "DAI model runs" summary: every run with status, duration and address."""
-        if not hasattr(terminalreporter.config, "workerinput"):
-            self.collector.write(terminalreporter)
+        """The "DAI model runs" summary: every run with status, duration and address, the
+        screenshot of each failed run; in GitHub Actions, the job summary and annotations."""
+        if hasattr(terminalreporter.config, "workerinput"):
+            return
+        self.collector.write(terminalreporter)
+        if os.environ.get("GITHUB_STEP_SUMMARY") or os.environ.get("GITHUB_ACTIONS") == "true":
+            from pytest_dai.glue.github import write_github
+
+            write_github(self.collector, terminalreporter)
 
 
 def group_by_agent(items: list[pytest.Item]) -> None:

@@ -49,6 +49,7 @@ __all__ = [
 DEFAULT_REALM = "eggplant"
 DEFAULT_CLIENT_ID = "client:dai:agent:integration"
 DEFAULT_RUN_URL = "{url}/runs/{run_id}"
+DEFAULT_ARTIFACTS = "dai-artifacts"
 TOKEN_PATH = "/auth/realms/{realm}/protocol/openid-connect/token"
 RUN_URL_PLACEHOLDERS = ("url", "run_id", "execution_id")
 
@@ -105,6 +106,8 @@ class Settings:
     reap_orphans: bool = True
     reap_orphans_only: bool = False
     xdist_group_by_agent: bool = False
+    artifacts: str = DEFAULT_ARTIFACTS
+    allow_insecure_token_url: bool = False
     sources: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
@@ -182,6 +185,12 @@ class Settings:
         lines = _wrap("dai: ", given)
         if defaults:
             lines += _wrap("dai: defaults: ", defaults)
+        plain = (self.url or "").lower().startswith("http://")
+        if plain and self.source("url") != SOURCE_SIMULATOR:
+            lines.append(
+                "dai: warning: the DAI URL is plain http: the access token and run data "
+                "cross the network unencrypted"
+            )
         return lines
 
     def _header_value(self, name: str) -> str:
@@ -360,11 +369,27 @@ def add_options(parser: pytest.Parser) -> None:
         help="Also write a JUnit XML file with one testcase per model step (ini dai_junit_steps).",
     )
     group.addoption(
+        "--dai-artifacts",
+        dest="dai_artifacts",
+        metavar="DIR",
+        default=None,
+        help="Folder for failure evidence: screenshots, last log lines (ini dai_artifacts; "
+        f"default {DEFAULT_ARTIFACTS}).",
+    )
+    group.addoption(
         "--dai-rerun-failed",
         dest="dai_rerun_failed",
         action="store_true",
         default=None,
         help="Re-run the failed test cases of the previous session's model runs.",
+    )
+    group.addoption(
+        "--dai-allow-insecure-token-url",
+        dest="dai_allow_insecure_token_url",
+        action="store_true",
+        default=None,
+        help="Allow a plain-http token URL with an https DAI URL (the client secret then "
+        "crosses the network unencrypted; ini dai_allow_insecure_token_url).",
     )
     group.addoption(
         "--dai-reap-orphans-only",
@@ -402,8 +427,14 @@ def add_options(parser: pytest.Parser) -> None:
         "dai_junit_steps",
         "JUnit XML file with one testcase per model step, relative to the ini file.",
     )
+    ini("dai_artifacts", f"Folder for failure evidence (default {DEFAULT_ARTIFACTS}).")
     ini(
         "dai_reap_orphans", "Abort runs left behind by interrupted sessions (default true).", "bool"
+    )
+    ini(
+        "dai_allow_insecure_token_url",
+        "Allow a plain-http token URL with an https DAI URL (default false).",
+        "bool",
     )
     ini(
         "dai_xdist_group_by_agent",
@@ -473,6 +504,13 @@ _ROWS = {
         _Row("reap_orphans", None, None, "dai_reap_orphans"),
         _Row("reap_orphans_only", "--dai-reap-orphans-only"),
         _Row("xdist_group_by_agent", None, None, "dai_xdist_group_by_agent"),
+        _Row("artifacts", "--dai-artifacts", None, "dai_artifacts"),
+        _Row(
+            "allow_insecure_token_url",
+            "--dai-allow-insecure-token-url",
+            None,
+            "dai_allow_insecure_token_url",
+        ),
     )
 }
 
@@ -585,6 +623,19 @@ def _to_output_file(given: _Given) -> str:
         existing = os.path.dirname(existing)
     if existing and (not os.path.isdir(existing) or not os.access(existing, os.W_OK)):
         given.fail(f"a file to write, but {existing} is not a folder this user can write to")
+    return path
+
+
+def _to_folder(given: _Given) -> str:
+    """A folder to write into (made when first needed): checked now."""
+    path = _to_path(given)
+    existing = path
+    while existing and not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if os.path.exists(path) and not os.path.isdir(path):
+        given.fail(f"a folder, but {path} is a file")
+    if existing and not os.access(existing, os.W_OK):
+        given.fail(f"a folder this user can write to, but {existing} is not writable")
     return path
 
 
@@ -745,7 +796,24 @@ def resolve_settings(config: pytest.Config, environ: Mapping[str, str] | None = 
     take("reap_orphans", _to_bool)
     take("reap_orphans_only", lambda given: True)
     take("xdist_group_by_agent", _to_bool)
+    take("artifacts", _to_folder)
+    take("allow_insecure_token_url", _to_bool)
+    _check_token_url(values, sources, bool(values.get("allow_insecure_token_url")))
     return Settings(**values, sources=sources)
+
+
+def _check_token_url(values: dict[str, Any], sources: dict[str, str], allowed: bool) -> None:
+    """Refuse a plain-http token URL with an https DAI URL unless explicitly allowed."""
+    url, token_url = values.get("url") or "", values.get("token_url") or ""
+    if allowed or not url.lower().startswith("https://"):
+        return
+    if token_url.lower().startswith("http://"):
+        raise pytest.UsageError(
+            f"token_url {token_url!r} ({sources.get('token_url', SOURCE_DEFAULT)}) is plain http "
+            f"while the DAI URL is https: the client secret would be sent unencrypted; use an "
+            "https token URL, or set dai_allow_insecure_token_url = true "
+            "(--dai-allow-insecure-token-url) if you mean it"
+        )
 
 
 # --------------------------------------------------------------------------------------------

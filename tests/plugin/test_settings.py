@@ -188,8 +188,24 @@ ROWS: dict[
         (None, None, True),
         False,
     ),
+    "allow_insecure_token_url": (
+        "--dai-allow-insecure-token-url",
+        None,
+        "dai_allow_insecure_token_url",
+        (True, None, "yes"),
+        (True, None, True),
+        False,
+    ),
+    "artifacts": (
+        "--dai-artifacts",
+        None,
+        "dai_artifacts",
+        ("cli-evidence", None, "ini-evidence"),
+        ("cli-evidence", None, "ini-evidence"),
+        "dai-artifacts",
+    ),
 }
-PATH_SETTINGS = {"ca_cert", "junit_steps"}
+PATH_SETTINGS = {"ca_cert", "junit_steps", "artifacts"}
 LEVELS = ("command line", "environment", "ini file", "default")
 
 
