@@ -175,7 +175,11 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     for killed sessions; a warning when pytest-timeout's thread method is in use."""
     settings = config.stash.get(SETTINGS_KEY, None)
     state = config.stash.get(STATE_KEY, None)
-    lines = settings.header_lines() if settings is not None else []
+    lines: list[str] = []
+    if settings is not None:
+        from pytest_dai.glue.header import header_lines
+
+        lines = header_lines(config, settings)
     if state is not None:
         lines.extend(state.reap_lines)
     if state is not None and config.pluginmanager.hasplugin("timeout"):
