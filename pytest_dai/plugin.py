@@ -187,9 +187,13 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     for killed sessions; a warning when pytest-timeout's thread method is in use."""
     settings = config.stash.get(SETTINGS_KEY, None)
     state = config.stash.get(STATE_KEY, None)
-    lines = settings.header_lines() if settings is not None else []
-    if settings is not None and settings.dist == "agent":
-        lines.extend(dist_header_lines(config, settings))
+    lines: list[str] = []
+    if settings is not None:
+        from pytest_dai.glue.header import header_lines
+
+        lines = header_lines(config, settings)
+        if settings.dist == "agent":
+            lines.extend(dist_header_lines(config, settings))
     if state is not None:
         lines.extend(state.reap_lines)
     if state is not None and config.pluginmanager.hasplugin("timeout"):
@@ -252,6 +256,10 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     item.stash[CALL_START_KEY] = time.monotonic()
     try:
         spec = item.stash.get(SPEC_KEY, None)
+        if spec is not None or "dai_session" in getattr(item, "fixturenames", ()):
+            from pytest_dai.glue.failfast import check_server_once
+
+            check_server_once(item.config.stash[STATE_KEY])
         if spec is not None:
             from pytest_dai.glue.runner import run_marked_test
 
@@ -266,6 +274,11 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
             from pytest_dai.glue.runner import skip
 
             skip(str(exc))
+        state = item.config.stash.get(STATE_KEY, None)
+        from pytest_dai.glue.failfast import is_server_wide, note_fault
+
+        if state is not None and is_server_wide(exc):
+            raise note_fault(state, item.nodeid, exc) from None
         raise
 
 
