@@ -87,9 +87,19 @@ class JournalEntry:
     host: str
     started: float
     pid_start: str | None = None
+    #: "model" (``execution_id`` is an execution id) or "test_config" (a task instance id,
+    #: and ``config_id`` the test configuration it ran).
+    kind: str = "model"
+    config_id: str = ""
 
     def describe(self) -> str:
-        """``model 'M' (execution X, test T, pid P)``."""
+        """``model 'M' (execution X, test T, pid P)`` (or ``test configuration 'C' (task
+        instance X, ...)``)."""
+        if self.kind == "test_config":
+            return (
+                f"test configuration {self.model!r} (task instance {self.execution_id}, test "
+                f"{self.nodeid or '-'}, pid {self.pid})"
+            )
         return (
             f"model {self.model!r} (execution {self.execution_id}, test {self.nodeid or '-'}, "
             f"pid {self.pid})"
@@ -110,9 +120,17 @@ class Journal:
         return self.directory / f"{pid}-{safe}{SUFFIX}"
 
     def record(
-        self, server: str, execution_id: str, *, model: str = "", nodeid: str = ""
+        self,
+        server: str,
+        execution_id: str,
+        *,
+        model: str = "",
+        nodeid: str = "",
+        kind: str = "model",
+        config_id: str = "",
     ) -> JournalEntry:
-        """Write the entry for a run this process just started."""
+        """Write the entry for a run this process just started (``kind`` "test_config": a
+        task instance of the test configuration ``config_id``)."""
         pid = os.getpid()
         entry = JournalEntry(
             server=server,
@@ -123,6 +141,8 @@ class Journal:
             host=socket.gethostname(),
             started=time.time(),
             pid_start=process_start_time(pid),
+            kind=kind,
+            config_id=config_id,
         )
         self.directory.mkdir(parents=True, exist_ok=True)
         target = self._path(pid, execution_id)
@@ -160,6 +180,8 @@ class Journal:
                         host=str(raw.get("host", "")),
                         started=float(raw.get("started", 0.0)),
                         pid_start=raw.get("pid_start"),
+                        kind=str(raw.get("kind", "model")),
+                        config_id=str(raw.get("config_id", "")),
                     )
                 )
             except (OSError, ValueError, KeyError, TypeError):

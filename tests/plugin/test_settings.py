@@ -180,6 +180,22 @@ ROWS: dict[
         None,
     ),
     "reap_orphans": (None, None, "dai_reap_orphans", (None, None, "No"), (None, None, False), True),
+    "result_url": (
+        None,
+        None,
+        "dai_result_url",
+        (None, None, "https://ui.example/r/{id}?t={task_instance_id}"),
+        (None, None, "https://ui.example/r/{id}?t={task_instance_id}"),
+        "{url}/controller/results/runs/{id}",
+    ),
+    "artifacts": (
+        "--dai-artifacts",
+        None,
+        "dai_artifacts",
+        ("cli-evidence", None, "ini-evidence"),
+        ("cli-evidence", None, "ini-evidence"),
+        "dai-artifacts",
+    ),
     "xdist_group_by_agent": (
         None,
         None,
@@ -189,7 +205,7 @@ ROWS: dict[
         False,
     ),
 }
-PATH_SETTINGS = {"ca_cert", "junit_steps"}
+PATH_SETTINGS = {"ca_cert", "junit_steps", "artifacts"}
 LEVELS = ("command line", "environment", "ini file", "default")
 
 
@@ -205,7 +221,8 @@ def _cases() -> list[Any]:
 
 def test_every_setting_has_a_precedence_row() -> None:
     fields = {f for f in Settings.__dataclass_fields__ if f != "sources"}
-    assert fields - set(ROWS) == {"credentials"}  # the CSV has its own tests below
+    # The CSV has its own tests below, the parameters file in tests/plugin/test_test_configs.py.
+    assert fields - set(ROWS) == {"credentials", "parameters_file"}
 
 
 @pytest.mark.parametrize(("name", "level"), _cases())
