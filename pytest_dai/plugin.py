@@ -6,6 +6,7 @@ Those are imported the first time a DAI test, fixture or option needs them.
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 import time
@@ -26,6 +27,7 @@ from pytest_dai.glue.interrupted import InterruptHooks
 from pytest_dai.glue.keys import (
     CALL_START_KEY,
     CONFIG_SPEC_KEY,
+    EVIDENCE_KEY,
     PROTOCOL_START_KEY,
     RERUN_OF_KEY,
     SPEC_KEY,
@@ -96,7 +98,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[STATE_KEY] = state
     collector = SummaryCollector()
     config.stash[SUMMARY_KEY] = collector
-    config.pluginmanager.register(SummaryHooks(collector), "dai-summary")
+    config.pluginmanager.register(SummaryHooks(collector, config), "dai-summary")
     config.pluginmanager.register(InterruptHooks(state), "dai-interrupt")
     if config.pluginmanager.hasplugin("xdist") and not hasattr(config, "workerinput"):
         config.pluginmanager.register(XdistHooks(state), "dai-xdist")
@@ -193,7 +195,11 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     for killed sessions; a warning when pytest-timeout's thread method is in use."""
     settings = config.stash.get(SETTINGS_KEY, None)
     state = config.stash.get(STATE_KEY, None)
-    lines = settings.header_lines() if settings is not None else []
+    lines: list[str] = []
+    if settings is not None:
+        from pytest_dai.glue.header import header_lines
+
+        lines = header_lines(config, settings)
     if state is not None:
         lines.extend(state.reap_lines)
     if state is not None and config.pluginmanager.hasplugin("timeout"):
@@ -257,13 +263,18 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     item.stash[CALL_START_KEY] = time.monotonic()
     try:
         config_spec = item.stash.get(CONFIG_SPEC_KEY, None)
+        spec = item.stash.get(SPEC_KEY, None)
+        marked = spec is not None or config_spec is not None
+        if marked or "dai_session" in getattr(item, "fixturenames", ()):
+            from pytest_dai.glue.failfast import check_server_once
+
+            check_server_once(item.config.stash[STATE_KEY])
         if config_spec is not None:
             from pytest_dai.glue.test_config_runner import run_test_config_test
 
             result = run_test_config_test(item, item.config.stash[STATE_KEY], config_spec)
             if "dai_result" in getattr(item, "funcargs", {}):
                 item.funcargs["dai_result"] = result  # type: ignore[attr-defined]
-        spec = item.stash.get(SPEC_KEY, None)
         if spec is not None:
             from pytest_dai.glue.runner import run_marked_test
 
@@ -278,6 +289,11 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
             from pytest_dai.glue.runner import skip
 
             skip(str(exc))
+        state = item.config.stash.get(STATE_KEY, None)
+        from pytest_dai.glue.failfast import is_server_wide, note_fault
+
+        if state is not None and is_server_wide(exc):
+            raise note_fault(state, item.nodeid, exc) from None
         raise
 
 
@@ -303,6 +319,10 @@ def pytest_runtest_makereport(
     excinfo = call.excinfo
     if report.failed and excinfo is not None and isinstance(excinfo.value, DAIError):
         report.longrepr = f"{type(excinfo.value).__name__}: {excinfo.value}"
+    if call.when == "call" and (SPEC_KEY in item.stash or EVIDENCE_KEY in item.stash):
+        from pytest_dai.glue.evidence_hooks import annotate_report
+
+        annotate_report(item, report)
     return report
 
 
@@ -318,17 +338,30 @@ class SummaryHooks:
     """Collects every test report's ``dai_*`` properties and steps (on the controller under
     xdist, where the workers' reports arrive) and writes the "DAI model runs" summary."""
 
-    def __init__(self, collector: SummaryCollector) -> None:
+    def __init__(self, collector: SummaryCollector, config: pytest.Config) -> None:
         self.collector = collector
+        self.config = config
 
+    @pytest.hookimpl(trylast=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        """Take the run's properties and steps from the report."""
+        """Take the run's properties and steps from the report; a failed run's evidence goes
+        into the JUnit testcase (after pytest's own ``<failure>``)."""
         self.collector.add(report)
+        if getattr(report, "dai_evidence", None) and not hasattr(self.config, "workerinput"):
+            from pytest_dai.glue.evidence_hooks import attach_to_junit
+
+            attach_to_junit(self.config, report)
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
-        """The "DAI model runs" summary: every run with status, duration and address."""
-        if not hasattr(terminalreporter.config, "workerinput"):
-            self.collector.write(terminalreporter)
+        """The "DAI model runs" summary: every run with status, duration and address, the
+        screenshot of each failed run; in GitHub Actions, the job summary and annotations."""
+        if hasattr(terminalreporter.config, "workerinput"):
+            return
+        self.collector.write(terminalreporter)
+        if os.environ.get("GITHUB_STEP_SUMMARY") or os.environ.get("GITHUB_ACTIONS") == "true":
+            from pytest_dai.glue.github import write_github
+
+            write_github(self.collector, terminalreporter)
 
 
 def group_by_agent(items: list[pytest.Item]) -> None:

@@ -111,6 +111,7 @@ class Settings:
     parameters_file: str | None = None
     result_url: str = DEFAULT_RESULT_URL
     artifacts: str = DEFAULT_ARTIFACTS
+    allow_insecure_token_url: bool = False
     sources: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
@@ -188,6 +189,12 @@ class Settings:
         lines = _wrap("dai: ", given)
         if defaults:
             lines += _wrap("dai: defaults: ", defaults)
+        plain = (self.url or "").lower().startswith("http://")
+        if plain and self.source("url") != SOURCE_SIMULATOR:
+            lines.append(
+                "dai: warning: the DAI URL is plain http: the access token and run data "
+                "cross the network unencrypted"
+            )
         return lines
 
     def _header_value(self, name: str) -> str:
@@ -366,6 +373,14 @@ def add_options(parser: pytest.Parser) -> None:
         help="Also write a JUnit XML file with one testcase per model step (ini dai_junit_steps).",
     )
     group.addoption(
+        "--dai-artifacts",
+        dest="dai_artifacts",
+        metavar="DIR",
+        default=None,
+        help="Folder for failure evidence: screenshots, last log lines (ini dai_artifacts; "
+        f"default {DEFAULT_ARTIFACTS}).",
+    )
+    group.addoption(
         "--dai-rerun-failed",
         dest="dai_rerun_failed",
         action="store_true",
@@ -381,12 +396,12 @@ def add_options(parser: pytest.Parser) -> None:
         "(ini dai_parameters_file).",
     )
     group.addoption(
-        "--dai-artifacts",
-        dest="dai_artifacts",
-        metavar="DIR",
+        "--dai-allow-insecure-token-url",
+        dest="dai_allow_insecure_token_url",
+        action="store_true",
         default=None,
-        help=f"Folder for evidence: screenshots, DAI's JUnit (ini dai_artifacts; default "
-        f"{DEFAULT_ARTIFACTS}).",
+        help="Allow a plain-http token URL with an https DAI URL (the client secret then "
+        "crosses the network unencrypted; ini dai_allow_insecure_token_url).",
     )
     group.addoption(
         "--dai-reap-orphans-only",
@@ -424,6 +439,7 @@ def add_options(parser: pytest.Parser) -> None:
         "dai_junit_steps",
         "JUnit XML file with one testcase per model step, relative to the ini file.",
     )
+    ini("dai_artifacts", f"Folder for failure evidence (default {DEFAULT_ARTIFACTS}).")
     ini(
         "dai_reap_orphans", "Abort runs left behind by interrupted sessions (default true).", "bool"
     )
@@ -434,8 +450,9 @@ def add_options(parser: pytest.Parser) -> None:
         f"{{test_config_id}} (default {DEFAULT_RESULT_URL}).",
     )
     ini(
-        "dai_artifacts",
-        f"Folder for evidence, relative to the ini file (default {DEFAULT_ARTIFACTS}).",
+        "dai_allow_insecure_token_url",
+        "Allow a plain-http token URL with an https DAI URL (default false).",
+        "bool",
     )
     ini(
         "dai_xdist_group_by_agent",
@@ -508,6 +525,12 @@ _ROWS = {
         _Row("parameters_file", "--dai-parameters-file", None, "dai_parameters_file"),
         _Row("result_url", None, None, "dai_result_url"),
         _Row("artifacts", "--dai-artifacts", None, "dai_artifacts"),
+        _Row(
+            "allow_insecure_token_url",
+            "--dai-allow-insecure-token-url",
+            None,
+            "dai_allow_insecure_token_url",
+        ),
     )
 }
 
@@ -620,6 +643,19 @@ def _to_output_file(given: _Given) -> str:
         existing = os.path.dirname(existing)
     if existing and (not os.path.isdir(existing) or not os.access(existing, os.W_OK)):
         given.fail(f"a file to write, but {existing} is not a folder this user can write to")
+    return path
+
+
+def _to_folder(given: _Given) -> str:
+    """A folder to write into (made when first needed): checked now."""
+    path = _to_path(given)
+    existing = path
+    while existing and not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if os.path.exists(path) and not os.path.isdir(path):
+        given.fail(f"a folder, but {path} is a file")
+    if existing and not os.access(existing, os.W_OK):
+        given.fail(f"a folder this user can write to, but {existing} is not writable")
     return path
 
 
@@ -783,8 +819,24 @@ def resolve_settings(config: pytest.Config, environ: Mapping[str, str] | None = 
     take("xdist_group_by_agent", _to_bool)
     take("parameters_file", _to_parameters_file)
     take("result_url", lambda given: _to_run_url(given, RESULT_URL_PLACEHOLDERS))
-    take("artifacts", _to_path)
+    take("artifacts", _to_folder)
+    take("allow_insecure_token_url", _to_bool)
+    _check_token_url(values, sources, bool(values.get("allow_insecure_token_url")))
     return Settings(**values, sources=sources)
+
+
+def _check_token_url(values: dict[str, Any], sources: dict[str, str], allowed: bool) -> None:
+    """Refuse a plain-http token URL with an https DAI URL unless explicitly allowed."""
+    url, token_url = values.get("url") or "", values.get("token_url") or ""
+    if allowed or not url.lower().startswith("https://"):
+        return
+    if token_url.lower().startswith("http://"):
+        raise pytest.UsageError(
+            f"token_url {token_url!r} ({sources.get('token_url', SOURCE_DEFAULT)}) is plain http "
+            f"while the DAI URL is https: the client secret would be sent unencrypted; use an "
+            "https token URL, or set dai_allow_insecure_token_url = true "
+            "(--dai-allow-insecure-token-url) if you mean it"
+        )
 
 
 def _to_parameters_file(given: _Given) -> str:

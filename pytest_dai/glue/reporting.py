@@ -37,6 +37,9 @@ class RunSummary:
     #: "model", or "test_config" (``model`` is then the configuration's name,
     #: ``execution_id`` the task instance id and ``run_id`` the result id).
     kind: str = "model"
+    #: The screenshot the failing action saw (saved file), and why there is none.
+    screenshot: str = ""
+    warning: str = ""
 
 
 class SummaryCollector:
@@ -47,6 +50,8 @@ class SummaryCollector:
         self.runs: dict[str, RunSummary] = {}
         #: execution id -> the run's steps
         self.steps: dict[str, RunSteps] = {}
+        #: test id -> the failure evidence of a failed DAI test (``report.dai_evidence``)
+        self.failures: dict[str, dict[str, object]] = {}
 
     def add(self, report: pytest.TestReport) -> None:
         """Take the run's latest properties from a report (setup, call or teardown), and its
@@ -65,8 +70,14 @@ class SummaryCollector:
             if isinstance(run, dict) and _run_key(run):
                 self._add(report, {str(k): str(v) for k, v in run.items()}, by_hand=True)
         props = {str(k): str(v) for k, v in report.user_properties}
+        evidence = getattr(report, "dai_evidence", None)
+        if isinstance(evidence, dict) and report.failed:
+            self.failures[report.nodeid] = evidence
         if _run_key(props):
             self._add(report, props)
+            run = self.runs[_run_key(props)]
+            if isinstance(evidence, dict):
+                run.warning = str(evidence.get("warning") or "")
 
     def _add(self, report: pytest.TestReport, props: dict[str, str], by_hand: bool = False) -> None:
         execution_id = _run_key(props)
@@ -84,6 +95,8 @@ class SummaryCollector:
             run_id=props.get("dai_result_id" if config else "dai_run_id", ""),
             failed=report.failed or (known is not None and known.failed),
             by_hand=by_hand or (known is not None and known.by_hand),
+            screenshot="" if by_hand else props.get("dai_screenshot", ""),
+            warning=known.warning if known is not None else "",
         )
 
     def add_aborted(self, runs: list[RunSteps]) -> None:
@@ -117,9 +130,11 @@ class SummaryCollector:
                 self.steps.setdefault(str(data["execution_id"]), RunSteps.from_dict(data))
 
     def lines(self, kind: str = "model") -> list[str]:
-        """The summary table of the runs of ``kind``, one line a run."""
+        """The summary table of the runs of ``kind``, one line a run (and, for a failed model
+        run, its screenshot file or why there is none)."""
         if kind == "test_config":
             return self._config_lines()
+        runs = [run for run in self.runs.values() if run.kind == "model"]
         rows = [
             (
                 run.model,
@@ -129,15 +144,19 @@ class SummaryCollector:
                 run.url,
                 run.nodeid,
             )
-            for run in self.runs.values()
-            if run.kind == "model"
+            for run in runs
         ]
         header = ("model", "agent", "status", "duration", "address", "test")
         widths = [max(len(r[i]) for r in [header, *rows]) for i in range(5)]
         out = []
-        for row in [header, *rows]:
+        for index, row in enumerate([header, *rows]):
             cells = [row[i].ljust(widths[i]) for i in range(5)]
             out.append("  ".join(cells) + "  " + row[5])
+            run = runs[index - 1] if index else None
+            if run is not None and run.screenshot:
+                out.append(f"    screenshot: {run.screenshot}")
+            if run is not None and run.warning:
+                out.append(f"    no screenshot: {run.warning}")
         return out
 
     def write(self, terminalreporter: pytest.TerminalReporter) -> None:

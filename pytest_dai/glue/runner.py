@@ -93,15 +93,25 @@ def run_deadline(item: pytest.Item, spec: ModelSpec | TestConfigSpec) -> float |
 
     pytest-timeout's clock starts with the test's setup (unless ``timeout_func_only``), so
     the time the fixtures and the start took is taken off."""
+    return run_deadline_and_source(item, spec)[0]
+
+
+def run_deadline_and_source(
+    item: pytest.Item, spec: ModelSpec | TestConfigSpec
+) -> tuple[float | None, str]:
+    """:func:`run_deadline`, and what set it when pytest-timeout did ("" otherwise)."""
     deadline = spec.timeout or None
+    source = ""
     outer = _pytest_timeout_settings(item)
     if outer is not None:
         timeout, _method, func_only = outer
         started = item.stash.get(CALL_START_KEY if func_only else PROTOCOL_START_KEY, None)
         elapsed = time.monotonic() - started if started is not None else 0.0
         own = max(timeout - elapsed - min(TIMEOUT_MARGIN, timeout * 0.25), MIN_DEADLINE)
-        deadline = own if deadline is None else min(deadline, own)
-    return deadline
+        if deadline is None or own < deadline:
+            deadline = own
+            source = f"it ends before the test's pytest-timeout of {timeout:g} s"
+    return deadline, source
 
 
 def set_property(item: pytest.Item, name: str, value: object) -> None:
@@ -180,7 +190,8 @@ def run_marked_test(item: pytest.Item, state: DAIState, spec: ModelSpec) -> Exec
             live.update(current)
 
         try:
-            execution.wait(run_deadline(item, spec), on_poll=on_poll)
+            deadline, source = run_deadline_and_source(item, spec)
+            execution.wait(deadline, on_poll=on_poll, deadline_source=source)
         except DAIRunTimeout as exc:
             timed_out = exc
     except BaseException as exc:
@@ -206,6 +217,9 @@ def run_marked_test(item: pytest.Item, state: DAIState, spec: ModelSpec) -> Exec
         if logs:
             item.add_report_section("call", LOG_SECTION, _log_text(logs))
     item.stash[LOGS_KEY] = logs
+    from pytest_dai.glue.evidence_hooks import keep_run_evidence
+
+    keep_run_evidence(item, state, execution, logs)
     why = "the run deadline passed" if timed_out is not None else ""
     keep_steps(item, state, run_steps(execution, logs, nodeid=item.nodeid, interrupted=why))
     if timed_out is not None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from pytest_dai.client.errors import DAIError, redact
 from pytest_dai.client.status import RunState
+from pytest_dai.client.text import escape_control_chars
 
 if TYPE_CHECKING:
     from pytest_dai.client.records import LogEntry
@@ -92,7 +93,9 @@ def _step_lines(logs: list[LogEntry]) -> list[str]:
                 "errored",
             }
         ):
-            failed.append(f"  step {entry.step}: {entry.status}: {entry.message}")
+            failed.append(
+                escape_control_chars(f"  step {entry.step}: {entry.status}: {entry.message}")
+            )
     return failed
 
 

@@ -17,7 +17,10 @@ if TYPE_CHECKING:
     from pytest_dai.client.records import LogEntry
     from pytest_dai.lifecycle.execution import Execution
 
-__all__ = ["RunSteps", "StepResult", "run_steps"]
+__all__ = ["STEPS_LIMIT", "RunSteps", "StepResult", "run_steps"]
+
+#: The most steps listed for one run (the steps file, reports), whatever the server claims.
+STEPS_LIMIT = 10_000
 
 
 @dataclass
@@ -109,12 +112,19 @@ def run_steps(
             message="" if outcome == "passed" else entry.message,
         )
     total = execution.steps_total or (max(steps) if steps else 0)
+    note = ""
+    if total > STEPS_LIMIT:
+        # A record may claim 10^9 steps: list what is real, never one entry per claimed step.
+        note = f" (the server claims {total} steps; the first {STEPS_LIMIT} are listed)"
+        total = STEPS_LIMIT
+        steps = {n: step for n, step in steps.items() if n <= STEPS_LIMIT}
     if execution.finished:
         reason = f"not reached: the run ended as {execution.status}"
     else:
         reason = f"not reached: {interrupted or 'the run did not finish'}"
     if execution.aborted:
         reason += " (aborted by pytest-dai)"
+    reason += note
     for number in range(1, total + 1):
         if number not in steps:
             steps[number] = StepResult(

@@ -41,6 +41,13 @@ from pytest_dai.simulator.faults import (
     validate_faults,
 )
 from pytest_dai.simulator.scenario import Scenario
+from pytest_dai.simulator.screenshots import (
+    SCREENSHOT_RE,
+    failing_image_id,
+    run_of_image,
+    screenshot_answer,
+    with_images,
+)
 from pytest_dai.simulator.test_config_routes import route as test_config_route
 from pytest_dai.simulator.test_configs import TestConfigState
 
@@ -494,6 +501,18 @@ class DAISimulator:
             found = self._engine.find(str(execution_id))
             return None if found is None else self._engine.snapshot(found, now)
 
+    def failing_screenshot(self, execution_id: str | int) -> tuple[str, bytes] | None:
+        """``(image id, PNG)`` of the screenshot the failing action of a finished run saw (the
+        frame a client finds by walking back from the failing log entry), or ``None``."""
+        with self._lock:
+            now = time.time()
+            self._engine.advance(now)
+            found = self._engine.find(str(execution_id))
+            image = None if found is None else failing_image_id(found)
+            if found is None or image is None:
+                return None
+            return image, screenshot_answer(found, image, Faults(), now)[1]
+
     def running_count(self) -> int:
         """Executions not yet final (queued or running)."""
         with self._lock:
@@ -658,7 +677,9 @@ class DAISimulator:
             allowed = ("POST",)
         elif _EXECUTION_RE.match(path):
             allowed = ("DELETE",)
-        elif path in (RUNS_PATH, MODELS_PATH) or _RUNLOG_RE.match(path):
+        elif (
+            path in (RUNS_PATH, MODELS_PATH) or _RUNLOG_RE.match(path) or SCREENSHOT_RE.match(path)
+        ):
             allowed = ("GET",)
         elif path == AGENTS_PATH:
             allowed = ("POST",) if dialect.agents_get_405 else ("GET", "POST")
@@ -682,6 +703,9 @@ class DAISimulator:
             return self._agents(dialect)
         if path == MODELS_PATH:
             return self._models(dialect)
+        match = SCREENSHOT_RE.match(path)
+        if match:
+            return self._screenshot(match.group(1))
         match = _RUNLOG_RE.match(path)
         assert match is not None
         return self._runlogs(match.group(1), query, dialect)
@@ -865,12 +889,25 @@ class DAISimulator:
             execution = self._engine.find_run(run_id)
             if execution is None:
                 return _detail(404, f"Run {run_id} not found")
-            entries = self._engine.log_entries(execution, now)
+            entries = with_images(execution, self._engine.log_entries(execution, now), now)
         total = len(entries)
         page = entries[offset:] if limit is None else entries[offset : offset + limit]
         items = [_extra(_log_entry(entry, dialect), dialect) for entry in page]
         key = dialect.envelope or "items"
         return _json_response(200, _extra({key: items, "total_count": total}, dialect))
+
+    def _screenshot(self, raw_id: str) -> _Response:
+        """E12: a run's screenshot (PNG), with the ``screenshot_fault`` fault."""
+        with self._lock:
+            now = time.time()
+            self._engine.advance(now)
+            run_id = run_of_image(raw_id)
+            execution = None if run_id is None else self._engine.find_run(run_id)
+            faults = copy_faults(self._faults)
+            status, body, kind = screenshot_answer(execution, raw_id, faults, now)
+        if faults.screenshot_fault == "slow":
+            time.sleep(faults.screenshot_delay)
+        return _Response(status, body, kind)
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -954,6 +991,10 @@ def _log_entry(entry: LogEntry, dialect: Dialect) -> dict[str, Any]:
         item["status"] = dialect.status_word(entry.status)
     if entry.run_status is not None:
         item["run_status"] = dialect.status_word(entry.run_status)
+    image_id = getattr(entry, "image_id", None)
+    if image_id is not None:
+        item.update(step_id=entry.step, image_id=image_id)
+        item["image_name"] = getattr(entry, "image_name", None)
     return item
 
 

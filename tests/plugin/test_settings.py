@@ -188,14 +188,6 @@ ROWS: dict[
         (None, None, "https://ui.example/r/{id}?t={task_instance_id}"),
         "{url}/controller/results/runs/{id}",
     ),
-    "artifacts": (
-        "--dai-artifacts",
-        None,
-        "dai_artifacts",
-        ("cli-evidence", None, "ini-evidence"),
-        ("cli-evidence", None, "ini-evidence"),
-        "dai-artifacts",
-    ),
     "xdist_group_by_agent": (
         None,
         None,
@@ -203,6 +195,22 @@ ROWS: dict[
         (None, None, "yes"),
         (None, None, True),
         False,
+    ),
+    "allow_insecure_token_url": (
+        "--dai-allow-insecure-token-url",
+        None,
+        "dai_allow_insecure_token_url",
+        (True, None, "yes"),
+        (True, None, True),
+        False,
+    ),
+    "artifacts": (
+        "--dai-artifacts",
+        None,
+        "dai_artifacts",
+        ("cli-evidence", None, "ini-evidence"),
+        ("cli-evidence", None, "ini-evidence"),
+        "dai-artifacts",
     ),
 }
 PATH_SETTINGS = {"ca_cert", "junit_steps", "artifacts"}
@@ -643,10 +651,10 @@ def test_header_shows_values_sources_and_masks_the_secret(
     monkeypatch.setenv("DAI_CLIENT_SECRET", SECRET)
     pytester.makeini("[pytest]\ndai_timeout = 600\n")
     pytester.makepyfile("def test_ok(): pass")
-    result = pytester.runpytest("--dai-realm=acme")
+    result = pytester.runpytest("--dai-realm=acme", "-v")
     assert result.ret == 0
     header = [line for line in result.outlines if line.startswith("dai: ")]
-    assert 1 < len(header) <= 8
+    assert 1 < len(header) <= 9  # every setting, with -v (test configurations added two)
     text = "\n".join(header)
     assert "url=https://dai.example (env DAI_URL)" in text
     assert "realm=acme (--dai-realm)" in text
