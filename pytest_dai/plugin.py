@@ -238,6 +238,10 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     item.stash[CALL_START_KEY] = time.monotonic()
     try:
         spec = item.stash.get(SPEC_KEY, None)
+        if spec is not None or "dai_session" in getattr(item, "fixturenames", ()):
+            from pytest_dai.glue.failfast import check_server_once
+
+            check_server_once(item.config.stash[STATE_KEY])
         if spec is not None:
             from pytest_dai.glue.runner import run_marked_test
 
@@ -252,6 +256,11 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
             from pytest_dai.glue.runner import skip
 
             skip(str(exc))
+        state = item.config.stash.get(STATE_KEY, None)
+        from pytest_dai.glue.failfast import is_server_wide, note_fault
+
+        if state is not None and is_server_wide(exc):
+            raise note_fault(state, item.nodeid, exc) from None
         raise
 
 
