@@ -170,6 +170,10 @@ def test_each_failed_test_has_its_own_file_under_xdist(
         assert wanted is not None
         shot = Path(props["dai_screenshot"])
         assert shot.read_bytes() == wanted[1]
+        attached = ATTACHMENT.findall(
+            system_out(pytester.path / "junit.xml", f"test_failed_{agent}")
+        )
+        assert str(shot) in attached, attached
         shots.add(shot)
         lines = [line for line in result.stdout.lines if line.strip() == f"screenshot: {shot}"]
         assert len(lines) == 1, result.stdout.str()
