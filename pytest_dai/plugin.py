@@ -44,10 +44,13 @@ from pytest_dai.glue.state import (
 )
 from pytest_dai.glue.test_config_marker import MARKER_HELP as CONFIG_MARKER_HELP
 
+WORKERINPUT_TEST_MAP = "dai_test_map_dir"  # glue.agent_map's, without importing it
+
 if TYPE_CHECKING:
     from collections.abc import Generator
     from types import FrameType
 
+    from pytest_dai.glue.options import Settings
     from pytest_dai.lifecycle.execution import Execution
 
 __all__ = [
@@ -102,6 +105,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(InterruptHooks(state), "dai-interrupt")
     if config.pluginmanager.hasplugin("xdist") and not hasattr(config, "workerinput"):
         config.pluginmanager.register(XdistHooks(state), "dai-xdist")
+        if state.settings.dist == "agent":
+            from pytest_dai.glue.scheduler import AgentDistPlugin
+
+            config.pluginmanager.register(AgentDistPlugin(config), "dai-dist")
     if state.settings.handle_sigterm:
         _install_sigterm(config)
 
@@ -167,15 +174,10 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """``dai_xdist_group_by_agent``: tests on one agent go to one xdist group (for
-    ``--dist loadgroup``). ``--dai-rerun-failed``: keep only the tests whose DAI run failed
-    last time, each to re-run just the failed run (``rerun_id``)."""
+    """``--dai-rerun-failed``: keep only the tests whose DAI run failed last time, each to
+    re-run just the failed run (``rerun_id``)."""
     state = config.stash.get(STATE_KEY, None)
-    if state is None:
-        return
-    if state.settings.xdist_group_by_agent:
-        group_by_agent(items)
-    if not state.settings.rerun_failed:
+    if state is None or not state.settings.rerun_failed:
         return
     from pytest_dai.glue.rerun import select_reruns
 
@@ -190,6 +192,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = [item for item in items if item.nodeid in reruns]
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """(xdist worker, ``--dai-dist=agent``) publish each marked test's agent to the
+    controller, before xdist tells it the collection is finished."""
+    if WORKERINPUT_TEST_MAP in getattr(session.config, "workerinput", {}):
+        from pytest_dai.glue.agent_map import publish_test_map
+
+        publish_test_map(session.config, session.items)
+
+
 def pytest_report_header(config: pytest.Config) -> list[str]:
     """Show every effective DAI setting and where it came from, secrets masked; runs aborted
     for killed sessions; a warning when pytest-timeout's thread method is in use."""
@@ -200,6 +212,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         from pytest_dai.glue.header import header_lines
 
         lines = header_lines(config, settings)
+        if settings.dist == "agent":
+            lines.extend(dist_header_lines(config, settings))
     if state is not None:
         lines.extend(state.reap_lines)
     if state is not None and config.pluginmanager.hasplugin("timeout"):
@@ -319,7 +333,8 @@ def pytest_runtest_makereport(
     excinfo = call.excinfo
     if report.failed and excinfo is not None and isinstance(excinfo.value, DAIError):
         report.longrepr = f"{type(excinfo.value).__name__}: {excinfo.value}"
-    if call.when == "call" and (SPEC_KEY in item.stash or EVIDENCE_KEY in item.stash):
+    dai_test = SPEC_KEY in item.stash or EVIDENCE_KEY in item.stash or hasattr(report, "dai_runs")
+    if call.when == "call" and dai_test:
         from pytest_dai.glue.evidence_hooks import annotate_report
 
         annotate_report(item, report)
@@ -362,17 +377,6 @@ class SummaryHooks:
             from pytest_dai.glue.github import write_github
 
             write_github(self.collector, terminalreporter)
-
-
-def group_by_agent(items: list[pytest.Item]) -> None:
-    """Mark each ``dai_model`` test that names an agent with ``xdist_group("dai-agent-A")``:
-    with ``--dist loadgroup`` one worker runs them one after another, instead of several
-    workers starting runs that only queue behind each other on the agent."""
-    for item in items:
-        marker = item.get_closest_marker("dai_model")
-        agent = marker.kwargs.get("agent") if marker is not None else None
-        if agent and item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(name=f"dai-agent-{agent}"))
 
 
 class XdistHooks:
@@ -425,6 +429,22 @@ class XdistHooks:
         info = getattr(getattr(node, "gateway", None), "_cache_rinfo", None)
         pid = getattr(info, "pid", None)
         return pid if isinstance(pid, int) else None
+
+
+def dist_header_lines(config: pytest.Config, settings: Settings) -> list[str]:
+    """Header lines about ``--dai-dist=agent``: without xdist it does nothing; the old
+    ``dai_xdist_group_by_agent`` is an alias."""
+    lines = []
+    if not config.pluginmanager.hasplugin("xdist"):
+        lines.append("dai: dai_dist = agent needs pytest-xdist (pip install pytest-xdist); ignored")
+    if settings.xdist_group_by_agent and settings.source("dist") == settings.source(
+        "xdist_group_by_agent"
+    ):
+        lines.append(
+            "dai: dai_xdist_group_by_agent is deprecated: it now selects dai_dist = agent "
+            "(xdist's --dist loadgroup is not needed); write dai_dist = agent instead"
+        )
+    return lines
 
 
 def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:

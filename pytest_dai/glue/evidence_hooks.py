@@ -14,7 +14,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from pytest_dai.glue.evidence import Evidence, collect
-from pytest_dai.glue.keys import EVIDENCE_KEY, SPEC_KEY
+from pytest_dai.glue.keys import EVIDENCE_KEY
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -71,13 +71,19 @@ def keep_evidence(
 
 
 def keep_run_evidence(
-    item: pytest.Item, state: DAIState, execution: Execution, logs: list[LogEntry] | None
+    item: pytest.Item,
+    state: DAIState,
+    execution: Execution,
+    logs: list[LogEntry] | None,
+    *,
+    timed_out: bool = False,
 ) -> Evidence:
-    """:func:`keep_evidence` for a marked test's model run: only a failed or errored run gets
-    a screenshot and its last log lines saved."""
+    """:func:`keep_evidence` for a marked test's model run: only a failed or errored run, or
+    one aborted at its deadline (the screen it was stuck on), gets a screenshot and its last
+    log lines saved."""
     from pytest_dai.client.status import RunState
 
-    failed = execution.state in (RunState.FAILED, RunState.ERROR)
+    failed = timed_out or execution.state in (RunState.FAILED, RunState.ERROR)
 
     def fetch(image_id: str) -> bytes:
         return state.session().client.screenshot(image_id)
@@ -120,15 +126,16 @@ def marker_location(item: pytest.Item) -> tuple[str, int]:
 def annotate_report(item: pytest.Item, report: pytest.TestReport) -> None:
     """Put the evidence on a DAI test's call report (``report.dai_evidence``: the saved files,
     the warning, the marker's file and line and, for a failure, its first line), and add
-    pytest-html extras (the screenshot, the run's address, the last log lines)."""
+    pytest-html extras (the screenshot, the run's address, the last log lines).
+
+    A DAI test: one with a DAI marker, or one that started runs through ``dai_session``."""
     evidence = item.stash.get(EVIDENCE_KEY, None)
-    if evidence is None and SPEC_KEY not in item.stash:
-        return
     data: dict[str, object] = dict(evidence.to_dict()) if evidence is not None else {}
     data["file"], data["line"] = marker_location(item)
     if report.failed:
-        lines = report.longreprtext.strip().splitlines()
-        data["message"] = lines[0] if lines else "failed"
+        crash = getattr(report.longrepr, "reprcrash", None)
+        text = str(getattr(crash, "message", "") or report.longreprtext).strip()
+        data["message"] = text.splitlines()[0] if text else "failed"
     setattr(report, REPORT_ATTRIBUTE, data)
     if evidence is not None and report.failed and item.config.pluginmanager.hasplugin("html"):
         from pytest_dai.glue.html_report import add_extras

@@ -69,6 +69,7 @@ SOURCE_DEFAULT = "default"
 SOURCE_DERIVED = "derived from url and realm"
 SOURCE_SIMULATOR = "simulator"
 
+DIST_MODES = ("agent", "no")
 _TRUE = frozenset({"true", "yes", "1", "on"})
 _FALSE = frozenset({"false", "no", "0", "off"})
 
@@ -112,6 +113,7 @@ class Settings:
     result_url: str = DEFAULT_RESULT_URL
     artifacts: str = DEFAULT_ARTIFACTS
     allow_insecure_token_url: bool = False
+    dist: str = "no"
     sources: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
@@ -410,6 +412,15 @@ def add_options(parser: pytest.Parser) -> None:
         default=None,
         help="Only abort runs left behind by earlier interrupted sessions, then exit.",
     )
+    group.addoption(
+        "--dai-dist",
+        dest="dai_dist",
+        metavar="MODE",
+        default=None,
+        help="Under pytest-xdist: 'agent' schedules tests by their agent (one worker per agent, "
+        "longest runs first; replaces --dist); 'no' leaves xdist's own (ini dai_dist; "
+        "default no).",
+    )
 
     def ini(name: str, help: str, kind: str = "string") -> None:
         parser.addini(name, help, type=_ini_type(kind), default=None)
@@ -456,9 +467,10 @@ def add_options(parser: pytest.Parser) -> None:
     )
     ini(
         "dai_xdist_group_by_agent",
-        "Under pytest-xdist, send tests of the same agent to the same worker (default false).",
+        "Deprecated alias of dai_dist = agent (default false).",
         "bool",
     )
+    ini("dai_dist", "Under pytest-xdist: agent (schedule by agent) or no (default no).")
 
 
 # --------------------------------------------------------------------------------------------
@@ -531,6 +543,7 @@ _ROWS = {
             None,
             "dai_allow_insecure_token_url",
         ),
+        _Row("dist", "--dai-dist", None, "dai_dist"),
     )
 }
 
@@ -697,6 +710,13 @@ def _to_bool(given: _Given) -> bool:
     given.fail("true or false (or yes/no, on/off, 1/0)")
 
 
+def _to_dist(given: _Given) -> str:
+    text = given.value.strip().lower()
+    if text not in DIST_MODES:
+        given.fail(" or ".join(DIST_MODES))
+    return text
+
+
 def _template_fields(template: str) -> list[tuple[str, str]]:
     """``(field name, "{field...}")`` of every replacement field in ``template``."""
     result = []
@@ -819,6 +839,9 @@ def resolve_settings(config: pytest.Config, environ: Mapping[str, str] | None = 
     take("xdist_group_by_agent", _to_bool)
     take("parameters_file", _to_parameters_file)
     take("result_url", lambda given: _to_run_url(given, RESULT_URL_PLACEHOLDERS))
+    if take("dist", _to_dist) is None and values.get("xdist_group_by_agent"):
+        values["dist"] = "agent"  # the deprecated alias
+        sources["dist"] = sources["xdist_group_by_agent"]
     take("artifacts", _to_folder)
     take("allow_insecure_token_url", _to_bool)
     _check_token_url(values, sources, bool(values.get("allow_insecure_token_url")))

@@ -36,6 +36,7 @@ __all__ = [
     "image_entries",
     "png_image",
     "screenshot_answer",
+    "screenshot_records",
     "with_images",
 ]
 
@@ -113,6 +114,15 @@ def with_images(execution: Execution, entries: list[LogEntry], now: float) -> li
     """The run log ``entries`` with this module's entries merged in, oldest first."""
     added = image_entries(execution, execution.horizon(now))
     return sorted([*entries, *added], key=lambda entry: entry.time)
+
+
+def screenshot_records(execution: Execution, now: float) -> list[dict[str, object]]:
+    """E11: the screenshots a run took by ``now``, oldest first (``id`` is E12's image id)."""
+    return [
+        {"id": entry.image_id, "step_id": entry.step, "name": entry.image_name}
+        for entry in image_entries(execution, execution.horizon(now))
+        if isinstance(entry, ImageLogEntry)
+    ]
 
 
 def failing_image_id(execution: Execution) -> str | None:

@@ -196,6 +196,14 @@ ROWS: dict[
         (None, None, True),
         False,
     ),
+    "dist": (
+        "--dai-dist",
+        None,
+        "dai_dist",
+        ("agent", None, "AGENT"),
+        ("agent", None, "agent"),
+        "no",
+    ),
     "allow_insecure_token_url": (
         "--dai-allow-insecure-token-url",
         None,
