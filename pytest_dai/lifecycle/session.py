@@ -27,7 +27,7 @@ __all__ = ["DAISession"]
 def _pick(ref: str, records: Sequence[Model | Agent], kind: str, endpoint: str) -> int:
     """Index of the record whose id or name is ``ref`` (exact, then case-insensitive)."""
     for i, record in enumerate(records):
-        if record.id == ref:
+        if ref in (record.id, getattr(record, "uuid", None)):
             return i
     for i, record in enumerate(records):
         if record.name == ref:
@@ -145,7 +145,7 @@ class DAISession:
             where = f"agent {found_agent.name!r}" if found_agent else "an agent the server picks"
             raise DAIDryRun(f"dry run: would start model {found_model.name!r} on {where}")
         started = self.client.start_execution(
-            found_model.id,
+            found_model.start_id,
             agent_id=found_agent.id if found_agent else None,
             is_hosted_agent=found_agent.hosted if found_agent else False,
             test_case_id=test_case,
