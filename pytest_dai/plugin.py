@@ -16,6 +16,7 @@ import pytest
 from pytest_dai.client.errors import DAIError
 from pytest_dai.glue import hookspecs
 from pytest_dai.glue.fixtures import _dai_model_marker, dai_execution, dai_session, dai_simulator
+from pytest_dai.glue.interrupted import InterruptHooks
 from pytest_dai.glue.keys import (
     CALL_START_KEY,
     PROTOCOL_START_KEY,
@@ -76,6 +77,7 @@ def pytest_configure(config: pytest.Config) -> None:
     collector = SummaryCollector()
     config.stash[SUMMARY_KEY] = collector
     config.pluginmanager.register(SummaryHooks(collector), "dai-summary")
+    config.pluginmanager.register(InterruptHooks(state), "dai-interrupt")
     if config.pluginmanager.hasplugin("xdist") and not hasattr(config, "workerinput"):
         config.pluginmanager.register(XdistHooks(state), "dai-xdist")
     if state.settings.handle_sigterm:
@@ -114,6 +116,11 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if collector is None:
         return
     collector.add_pending_steps(state.collect_worker_steps())
+    from pytest_dai.glue.interrupted import report_aborted_runs
+
+    report_aborted_runs(
+        config, collector, [*state.pending_steps.values(), *collector.steps.values()]
+    )
     if collector.runs:
         from pytest_dai.glue.history import record_durations
         from pytest_dai.glue.rerun import update_failed_runs

@@ -8,6 +8,7 @@ cause one token request, not eight.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from typing import TYPE_CHECKING, Any
@@ -15,6 +16,7 @@ from urllib.parse import urlencode
 
 import requests
 
+from pytest_dai.client.deadline import request_scope
 from pytest_dai.client.errors import (
     DAIAuthError,
     DAIConnectionError,
@@ -24,6 +26,8 @@ from pytest_dai.client.errors import (
     excerpt,
     register_secret,
 )
+from pytest_dai.client.http import REDIRECT_STATUSES, check_redirect, same_origin
+from pytest_dai.client.safety import escape_control_chars, parse_json, read_body
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -34,6 +38,21 @@ __all__ = ["BearerAuth", "TokenSource"]
 
 #: Refresh this long before expiry at most; for short-lived tokens, a tenth of their life.
 REFRESH_MARGIN_MAX = 30.0
+
+#: The largest token endpoint answer read (a token is a few kB).
+TOKEN_BODY_LIMIT = 1024 * 1024
+#: The longest access token accepted.
+TOKEN_LENGTH_LIMIT = 64 * 1024
+
+
+class BearerValue(str):
+    """An ``Authorization`` header value whose ``repr`` hides the token: headers are locals of
+    the frames of ``requests``, urllib3 and http.client, and ``--showlocals`` prints them."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'Bearer ***'"
 
 
 class FormBody(bytes):
@@ -100,38 +119,57 @@ class TokenSource:
                 self._token = None
 
     def _fetch(self, session: requests.Session, timeout: float) -> None:
-        """Post the credentials (lock held). Raises a :class:`DAIError` on any failure."""
+        """Post the credentials (lock held). Raises a :class:`DAIError` on any failure.
+
+        The form goes to the token URL only: a redirect is never followed (not even to the
+        same origin: a 307/308 would post the secret again), and the answer is read within a
+        total deadline and a size cap."""
         where = f"token endpoint {self.token_url}"
         self.requests_made += 1
-        try:
-            response = session.post(
-                self.token_url,
-                data=FormBody.of(
-                    grant_type="client_credentials",
-                    client_id=self._credentials.client_id,
-                    client_secret=self._credentials.client_secret,
-                ),
-                timeout=timeout,
-                headers={
-                    "Accept": "application/json",
-                    "Content-Type": "application/x-www-form-urlencoded",
-                },
-                verify=session.verify,  # not overridden by REQUESTS_CA_BUNDLE
-            )
-        except requests.exceptions.SSLError:
-            raise DAIConnectionError(
-                f"{where}: TLS verification failed (give the server's CA bundle with "
-                "--dai-ca-cert or DAI_CA_CERT)",
-                endpoint=where,
-            ) from None
-        except requests.exceptions.Timeout:
-            raise DAIConnectionError(
-                f"{where}: no answer within {timeout:g} s", endpoint=where
-            ) from None
-        except requests.exceptions.RequestException as exc:
-            raise DAIConnectionError(
-                f"{where}: cannot connect ({type(exc).__name__})", endpoint=where
-            ) from None
+        with request_scope(timeout) as scope:
+            try:
+                response = session.post(
+                    self.token_url,
+                    data=FormBody.of(
+                        grant_type="client_credentials",
+                        client_id=self._credentials.client_id,
+                        client_secret=self._credentials.client_secret,
+                    ),
+                    timeout=timeout,
+                    headers={
+                        "Accept": "application/json",
+                        "Content-Type": "application/x-www-form-urlencoded",
+                    },
+                    verify=session.verify,  # not overridden by REQUESTS_CA_BUNDLE
+                    allow_redirects=False,
+                    stream=True,
+                )
+                if response.status_code in REDIRECT_STATUSES:
+                    check_redirect(
+                        self.token_url, response, endpoint=where, method="POST", resend_body=False
+                    )
+                read_body(response, endpoint=where, limit=TOKEN_BODY_LIMIT)
+                if scope.finish():
+                    response.close()
+                    raise requests.exceptions.Timeout("total deadline")
+            except requests.exceptions.SSLError:
+                raise DAIConnectionError(
+                    f"{where}: TLS verification failed (give the server's CA bundle with "
+                    "--dai-ca-cert or DAI_CA_CERT)",
+                    endpoint=where,
+                ) from None
+            except requests.exceptions.RequestException as exc:
+                if scope.expired or isinstance(exc, requests.exceptions.Timeout):
+                    raise DAIConnectionError(
+                        f"{where}: no answer within {timeout:g} s", endpoint=where
+                    ) from None
+                raise DAIConnectionError(
+                    f"{where}: cannot connect ({type(exc).__name__})", endpoint=where
+                ) from None
+        self._accept(response, where)
+
+    def _accept(self, response: requests.Response, where: str) -> None:
+        """Check the token endpoint's answer and keep the token."""
         status = response.status_code
         if status in (400, 401):
             raise DAIAuthError(
@@ -149,21 +187,30 @@ class TokenSource:
                 f"{where}: {status} {_error_text(response)}", endpoint=where, status=status
             )
         try:
-            body: Any = response.json()
-        except ValueError:
+            body: Any = parse_json(response.content or b"", endpoint=where)
+        except DAIProtocolError:
             raise DAIProtocolError(
                 f"{where}: answer is not JSON: {excerpt(response.text)!r}", endpoint=where
             ) from None
         token = body.get("access_token") if isinstance(body, dict) else None
         if not isinstance(token, str) or not token:
             raise DAIProtocolError(f"{where}: answer has no access_token field", endpoint=where)
+        if len(token) > TOKEN_LENGTH_LIMIT or any(ch in token for ch in "\r\n\x00"):
+            raise DAIProtocolError(
+                f"{where}: field access_token is not a usable token", endpoint=where
+            )
         register_secret(token)
         lifetime = body.get("expires_in", 300)
+        if isinstance(lifetime, bool) or not isinstance(lifetime, (int, float, str)):
+            lifetime = 300.0
         try:
             lifetime = float(lifetime)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             lifetime = 300.0
-        margin = min(REFRESH_MARGIN_MAX, max(lifetime, 0.0) * 0.1)
+        if not math.isfinite(lifetime):
+            lifetime = 300.0
+        lifetime = min(max(lifetime, 0.0), 86400.0)
+        margin = min(REFRESH_MARGIN_MAX, lifetime * 0.1)
         self._token = token
         self._refresh_at = self._clock() + max(lifetime - margin, 0.0)
 
@@ -171,9 +218,9 @@ class TokenSource:
 def _error_text(response: requests.Response) -> str:
     """The useful part of an error body: Keycloak's or FastAPI's fields, else an excerpt."""
     try:
-        body: Any = response.json()
-    except ValueError:
-        return excerpt(response.text) or response.reason or ""
+        body: Any = parse_json(response.content or b"", endpoint="error body")
+    except DAIProtocolError:
+        return excerpt(response.text) or escape_control_chars(response.reason or "")
     if isinstance(body, dict):
         for key in ("error_description", "message", "detail", "error"):
             value = body.get(key)
@@ -211,9 +258,12 @@ class BearerAuth(requests.auth.AuthBase):
         *,
         timeout: float = 30.0,
         session: requests.Session | None = None,
+        origin: str | None = None,
     ) -> None:
         self.tokens = tokens
         self.timeout = timeout
+        #: The only origin (scheme, host, port) a token is sent to; None: any (tests).
+        self.origin = origin
         #: Fetch a token through this session and ``timeout`` (the abort's quick ones), or
         #: None for the token source's own.
         self.session = session
@@ -221,9 +271,14 @@ class BearerAuth(requests.auth.AuthBase):
     def __repr__(self) -> str:
         return f"BearerAuth({self.tokens!r})"
 
+    def _allowed(self, url: str | None) -> bool:
+        return self.origin is None or (url is not None and same_origin(self.origin, url))
+
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        token = self._token()
-        request.headers["Authorization"] = f"Bearer {token}"
+        if not self._allowed(request.url):
+            request.headers.pop("Authorization", None)
+            return request
+        request.headers["Authorization"] = BearerValue(f"Bearer {self._token()}")
         request.register_hook("response", self._retry_on_401)  # type: ignore[no-untyped-call]
         return request
 
@@ -235,13 +290,15 @@ class BearerAuth(requests.auth.AuthBase):
     def _retry_on_401(self, response: requests.Response, **kwargs: Any) -> requests.Response:
         if response.status_code != 401 or getattr(response.request, "_dai_retried", False):
             return response
+        if not self._allowed(response.request.url):
+            return response
         sent = response.request.headers.get("Authorization", "")
         self.tokens.invalidate(sent.removeprefix("Bearer "))
-        response.content  # noqa: B018 - read the body so the connection goes back to the pool
+        # Not read (it could be endless): closing drops the connection instead.
         response.close()
         retry = response.request.copy()
         retry._dai_retried = True  # type: ignore[attr-defined]
-        retry.headers["Authorization"] = f"Bearer {self._token()}"
+        retry.headers["Authorization"] = BearerValue(f"Bearer {self._token()}")
         connection = response.connection
         kwargs["timeout"] = kwargs.get("timeout") or self.timeout
         second: requests.Response = connection.send(retry, **kwargs)

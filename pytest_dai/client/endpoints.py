@@ -8,6 +8,7 @@ endpoint.
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -15,15 +16,24 @@ from typing import TYPE_CHECKING, Any
 import requests
 
 from pytest_dai.client.auth import BearerAuth, TokenSource, error_text
+from pytest_dai.client.deadline import call_budget, request_scope
 from pytest_dai.client.errors import (
     DAIAuthError,
+    DAIConfigError,
     DAIConnectionError,
     DAIHTTPError,
     DAINotFoundError,
     DAIProtocolError,
+    DAIRedirectError,
     excerpt,
 )
-from pytest_dai.client.http import build_session, describe_url
+from pytest_dai.client.http import (
+    MAX_REDIRECTS,
+    REDIRECT_STATUSES,
+    build_session,
+    check_redirect,
+    describe_url,
+)
 from pytest_dai.client.records import (
     EXECUTION_ID_FIELDS,
     Agent,
@@ -33,13 +43,27 @@ from pytest_dai.client.records import (
     execution_id_of,
     list_items,
 )
+from pytest_dai.client.safety import (
+    JSON_BODY_LIMIT,
+    NotJSONError,
+    escape_control_chars,
+    parse_json,
+    path_id,
+    read_body,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
     from pytest_dai.client.credentials import Credentials
+    from pytest_dai.client.deadline import RequestScope
 
 __all__ = ["E1", "E2", "E3", "E4", "E5", "E6", "DAIClient", "LogPage", "StartedExecution"]
+
+log = logging.getLogger("pytest_dai")
+
+#: The most log entries read for one run (each page is also capped in bytes).
+LOG_ENTRIES_LIMIT = 100_000
 
 E1 = "E1 POST /execution_service/api/v1/executions"
 E2 = "E2 GET /ai/runs"
@@ -84,8 +108,10 @@ class DAIClient:
         backoff_factor: float = 0.5,
         ca_cert: str | None = None,
         abort_timeout: float = 1.5,
+        allow_insecure_token_url: bool = False,
     ) -> None:
         self.url = url.rstrip("/")
+        check_token_url(self.url, credentials.token_url, allow_insecure=allow_insecure_token_url)
         self.timeout = timeout
         self.abort_timeout = abort_timeout
         self._session = build_session(
@@ -104,10 +130,10 @@ class DAIClient:
             retry_after_max=ABORT_RETRY_AFTER_MAX,
         )
         self.tokens = TokenSource(credentials, self._session, timeout=timeout)
-        self._auth = BearerAuth(self.tokens, timeout=timeout)
+        self._auth = BearerAuth(self.tokens, timeout=timeout, origin=self.url)
         # An abort that needs a fresh token fetches it as quickly as it aborts.
         self._abort_auth = BearerAuth(
-            self.tokens, timeout=abort_timeout, session=self._abort_session
+            self.tokens, timeout=abort_timeout, session=self._abort_session, origin=self.url
         )
         self._client_id = credentials.client_id
         self._lock = threading.Lock()
@@ -138,45 +164,32 @@ class DAIClient:
         json: Any = None,
         timeout: float | None = None,
         session: requests.Session | None = None,
+        body_limit: int = JSON_BODY_LIMIT,
     ) -> requests.Response:
         """Send one call (retries happen inside ``requests``); map every failure to a DAIError.
 
+        Each attempt ends within ``timeout`` (connect and every read), the call within the
+        thread's :func:`~pytest_dai.client.deadline.call_budget`; the body is read whole, up
+        to ``body_limit`` bytes (:func:`~pytest_dai.client.safety.read_body`), before this
+        returns. A redirect is followed only to the same origin (:func:`check_redirect`).
         Returns the response for 2xx and 404 (callers decide what a 404 means) and for 405.
         """
         url = self.url + path
         timeout = self.timeout if timeout is None else timeout
-        try:
-            sender = session or self._session
-            # verify passed per call: requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE override a
-            # session's verify (psf/requests#3829), which would drop the configured CA bundle.
-            response = sender.request(
-                method,
-                url,
-                params=params,
-                json=json,
-                timeout=timeout,
-                auth=self._abort_auth if sender is self._abort_session else self._auth,
-                verify=sender.verify,
+        sender = session or self._session
+        for _hop in range(MAX_REDIRECTS + 1):
+            response = self._send_once(
+                endpoint, method, url, params, json, timeout, sender, body_limit
             )
-        except requests.exceptions.SSLError:
-            raise DAIConnectionError(
-                f"{endpoint}: TLS verification of {describe_url(url)} failed (give the "
-                "server's CA bundle with --dai-ca-cert or DAI_CA_CERT)",
+            if response.status_code not in REDIRECT_STATUSES:
+                break
+            url = check_redirect(url, response, endpoint=endpoint, method=method, resend_body=True)
+            params = None  # the Location carries its own query
+        else:
+            raise DAIRedirectError(
+                f"{endpoint}: more than {MAX_REDIRECTS} redirects from {describe_url(url)}",
                 endpoint=endpoint,
-            ) from None
-        except requests.exceptions.Timeout:
-            raise DAIConnectionError(
-                f"{endpoint}: {describe_url(url)} gave no answer within {timeout:g} s",
-                endpoint=endpoint,
-            ) from None
-        except requests.exceptions.RequestException as exc:
-            cause = _cause(exc)
-            # A request sent and then dropped reached the server; one refused never did.
-            reach = "lost the connection to" if cause in DROPPED else "cannot reach"
-            raise DAIConnectionError(
-                f"{endpoint}: {reach} {describe_url(url)} ({cause})",
-                endpoint=endpoint,
-            ) from None
+            )
         status = response.status_code
         if status < 300 or status in (404, 405):
             return response
@@ -189,13 +202,66 @@ class DAIClient:
             f"{endpoint}: {status} {error_text(response)}", endpoint=endpoint, status=status
         )
 
-    @staticmethod
-    def _json(response: requests.Response, endpoint: str) -> Any:
+    def _send_once(
+        self,
+        endpoint: str,
+        method: str,
+        url: str,
+        params: dict[str, Any] | None,
+        json: Any,
+        timeout: float,
+        sender: requests.Session,
+        body_limit: int,
+    ) -> requests.Response:
+        """One request (with urllib3's retries) under a total deadline, its body read."""
+        with request_scope(timeout) as scope:
+            try:
+                # verify passed per call: requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE
+                # override a session's verify (psf/requests#3829), which would drop the CA bundle.
+                response = sender.request(
+                    method,
+                    url,
+                    params=params,
+                    json=json,
+                    timeout=timeout,
+                    auth=self._abort_auth if sender is self._abort_session else self._auth,
+                    verify=sender.verify,
+                    allow_redirects=False,
+                    stream=True,
+                )
+                if response.status_code not in REDIRECT_STATUSES:
+                    read_body(response, endpoint=endpoint, limit=body_limit)
+                if scope.finish():
+                    response.close()
+                    raise requests.exceptions.Timeout("total deadline")
+            except requests.exceptions.SSLError:
+                raise DAIConnectionError(
+                    f"{endpoint}: TLS verification of {describe_url(url)} failed (give the "
+                    "server's CA bundle with --dai-ca-cert or DAI_CA_CERT)",
+                    endpoint=endpoint,
+                ) from None
+            except requests.exceptions.RequestException as exc:
+                if scope.expired or isinstance(exc, requests.exceptions.Timeout):
+                    raise DAIConnectionError(
+                        f"{endpoint}: {describe_url(url)} gave no answer within "
+                        f"{_seconds(scope, timeout)}",
+                        endpoint=endpoint,
+                    ) from None
+                cause = _cause(exc)
+                # A request sent and then dropped reached the server; one refused never did.
+                reach = "lost the connection to" if cause in DROPPED else "cannot reach"
+                raise DAIConnectionError(
+                    f"{endpoint}: {reach} {describe_url(url)} ({cause})",
+                    endpoint=endpoint,
+                ) from None
+        return response
+
+    def _json(self, response: requests.Response, endpoint: str) -> Any:
         if response.status_code == 204 or not response.content:
             return None
         try:
-            return response.json()
-        except ValueError:
+            return parse_json(response.content, endpoint=endpoint)
+        except NotJSONError:
             kind = response.headers.get("Content-Type", "no content type").split(";")[0]
             raise DAIProtocolError(
                 f"{endpoint}: answer is not JSON ({kind}): {excerpt(response.text)!r}",
@@ -299,16 +365,19 @@ class DAIClient:
     def abort_execution(self, execution_id: str, *, timeout: float | None = None) -> bool:
         """E3: ask the server to stop a run. True if it will; False if it was already over (404).
 
-        Quick by design (few attempts, short timeout): it runs while Ctrl-C waits.
+        Quick by design and bounded in total (:data:`ABORT_TOTAL`, token fetch, retries and
+        ``Retry-After`` included, whatever the server does): it runs while Ctrl-C waits.
         """
-        endpoint = E3.replace("{id}", execution_id)
-        response = self._send(
-            endpoint,
-            "DELETE",
-            f"{EXECUTIONS_PATH}/{execution_id}",
-            timeout=self.abort_timeout if timeout is None else timeout,
-            session=self._abort_session,
-        )
+        endpoint = E3.replace("{id}", escape_control_chars(str(execution_id))[:80])
+        safe_id = path_id(execution_id, endpoint=E3, field="execution id")
+        with call_budget(ABORT_TOTAL):
+            response = self._send(
+                endpoint,
+                "DELETE",
+                f"{EXECUTIONS_PATH}/{safe_id}",
+                timeout=self.abort_timeout if timeout is None else timeout,
+                session=self._abort_session,
+            )
         if response.status_code == 404:
             return False
         if response.status_code == 405:
@@ -346,11 +415,12 @@ class DAIClient:
     ) -> LogPage:
         """E6: one page of a run's log. ``quick``: with the abort's short timeout and few
         attempts (for an interrupted session, where nobody wants to wait)."""
-        endpoint = E6.replace("{run_id}", str(run_id))
+        endpoint = E6.replace("{run_id}", escape_control_chars(str(run_id))[:80])
+        safe_id = path_id(run_id, endpoint=E6, field="run id")
         response = self._send(
             endpoint,
             "GET",
-            f"/ai/runlogs/{run_id}",
+            f"/ai/runlogs/{safe_id}",
             params={"limit": limit, "offset": offset},
             timeout=self.abort_timeout if quick else None,
             session=self._abort_session if quick else None,
@@ -378,6 +448,16 @@ class DAIClient:
             page = self.run_logs(run_id, limit=page_size, offset=offset, quick=quick)
             if page.items and page.items == previous:
                 return
+            if offset + len(page.items) > LOG_ENTRIES_LIMIT:
+                yield from page.items[: LOG_ENTRIES_LIMIT - offset]
+                log.warning(
+                    "pytest-dai: %s: the log of run %s has more than %d entries; the rest is "
+                    "not read",
+                    E6,
+                    escape_control_chars(str(run_id))[:80],
+                    LOG_ENTRIES_LIMIT,
+                )
+                return
             yield from page.items
             offset += len(page.items)
             if not page.items or len(page.items) != page_size:
@@ -385,6 +465,21 @@ class DAIClient:
             if page.total_count is not None and offset >= page.total_count:
                 return
             previous = page.items
+
+
+def check_token_url(url: str, token_url: str, *, allow_insecure: bool = False) -> None:
+    """Refuse (a :class:`DAIConfigError`) a plain-http token URL for an https DAI server: the
+    client secret would cross the network in the clear. ``allow_insecure``: the user's
+    explicit ``dai_allow_insecure_token_url``."""
+    if allow_insecure:
+        return
+    if url.lower().startswith("https://") and token_url.lower().startswith("http://"):
+        raise DAIConfigError(
+            f"token URL {describe_url(token_url)} is plain http while the DAI server "
+            f"{describe_url(url)} is https: the client secret would be sent unencrypted; use an "
+            "https token URL, or set dai_allow_insecure_token_url = true "
+            "(--dai-allow-insecure-token-url) if you mean it"
+        )
 
 
 def _numeric(value: int | str) -> int | str:
@@ -397,11 +492,21 @@ def _numeric(value: int | str) -> int | str:
 #: The longest ``Retry-After`` an abort (or a quick log fetch) waits for.
 ABORT_RETRY_AFTER_MAX = 1.0
 
+#: The most one abort takes in all (its token fetch, attempts and waits included), seconds.
+ABORT_TOTAL = 5.0
+
 DROPPED = (
     "the server closed the connection",
     "the connection was dropped",
     "the connection was reset",
 )
+
+
+def _seconds(scope: RequestScope, timeout: float) -> str:
+    """How long the call was given: one attempt's time, or the budget that cut it shorter."""
+    if scope.deadline is not None and scope.attempt_deadline == scope.deadline:
+        return "the time it had left"
+    return f"{timeout:g} s"
 
 
 def _cause(exc: BaseException) -> str:

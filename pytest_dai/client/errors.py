@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 import threading
 
+from pytest_dai.client.text import escape_control_chars
+
 __all__ = [
     "DAIAuthError",
     "DAIConfigError",
@@ -20,6 +22,7 @@ __all__ = [
     "DAILicenceError",
     "DAINotFoundError",
     "DAIProtocolError",
+    "DAIRedirectError",
     "excerpt",
     "redact",
     "register_secret",
@@ -72,12 +75,12 @@ def excerpt(body: str | bytes | None, limit: int = BODY_EXCERPT_LIMIT) -> str:
         body = body.decode("utf-8", errors="replace")
     if "<" in body and ">" in body:
         body = _TAG.sub(" ", body)
-    text = redact(_SPACE.sub(" ", body).strip())
+    text = escape_control_chars(redact(_SPACE.sub(" ", body).strip()))
     return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
 
 
 def _one_line(text: str) -> str:
-    return redact(_SPACE.sub(" ", text).strip())
+    return escape_control_chars(redact(_SPACE.sub(" ", text).strip()))
 
 
 class DAIError(Exception):
@@ -109,6 +112,11 @@ class DAILicenceError(DAIAuthError):
 
 class DAIConnectionError(DAIError):
     """The server could not be reached, or did not answer in time, after the retries."""
+
+
+class DAIRedirectError(DAIConnectionError):
+    """A redirect that was not followed (to another origin, or one that would re-send a body);
+    the message names both addresses."""
 
 
 class DAIHTTPError(DAIError):

@@ -1,7 +1,12 @@
-"""The HTTP session of the DAI client: retries through urllib3's ``Retry``, TLS, timeouts.
+"""The HTTP session of the DAI client: retries through urllib3's ``Retry``, TLS, timeouts,
+total deadlines (:mod:`pytest_dai.client.deadline`) and redirects kept to their own origin.
 
 One :class:`requests.Session` per client, configured once (retries, CA bundle) and reused for
 every call, so connections are kept alive. Every call passes a timeout.
+
+The session never follows a redirect by itself (:class:`SafeSession`): the client follows one
+only to the same origin (scheme, host and port; see :func:`check_redirect`), so a credential or
+a token never goes anywhere but where it was configured to go.
 """
 
 from __future__ import annotations
@@ -9,14 +14,14 @@ from __future__ import annotations
 import math
 import os
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
 from urllib3.exceptions import InvalidHeader
 from urllib3.util.retry import Retry
 
-from pytest_dai.client.errors import DAIConfigError
+from pytest_dai.client.deadline import DeadlineAdapter, remaining_budget
+from pytest_dai.client.errors import DAIConfigError, DAIRedirectError
 
 if TYPE_CHECKING:
     from urllib3.response import BaseHTTPResponse
@@ -25,9 +30,18 @@ __all__ = [
     "RETRY_STATUSES",
     "START_RETRY_STATUSES",
     "CappedRetry",
+    "SafeSession",
     "StartSafeRetry",
     "build_session",
+    "check_redirect",
+    "describe_url",
+    "same_origin",
 ]
+
+#: Statuses that are redirects (with a ``Location``).
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+#: The most same-origin redirects one call follows.
+MAX_REDIRECTS = 3
 
 #: Statuses retried for calls that are safe to repeat (reads, aborts, the token endpoint).
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -61,10 +75,19 @@ class CappedRetry(Retry):
             return seconds if math.isfinite(seconds) and seconds > 0 else 0.0
 
     def get_retry_after(self, response: BaseHTTPResponse) -> float | None:
-        """Honour ``Retry-After``, but never sleep longer than the cap."""
+        """Honour ``Retry-After``, but never sleep longer than the cap, nor past the call's
+        deadline (what is left of a run deadline, an abort's budget)."""
         seconds = super().get_retry_after(response)
         cap = RETRY_AFTER_MAX if self.retry_after_cap is None else self.retry_after_cap
-        return None if seconds is None else min(seconds, cap)
+        return None if seconds is None else min(seconds, cap, remaining_budget())
+
+    def get_backoff_time(self) -> float:
+        """urllib3's backoff, never past the call's deadline."""
+        return float(min(super().get_backoff_time(), remaining_budget()))
+
+    def is_exhausted(self) -> bool:
+        """Out of retries, or out of time: a call past its deadline makes no new attempt."""
+        return bool(super().is_exhausted()) or remaining_budget() <= 0
 
 
 class StartSafeRetry(CappedRetry):
@@ -136,7 +159,7 @@ def build_session(
     """
     if attempts < 1:
         raise DAIConfigError(f"attempts per request: expected an integer >= 1, got {attempts}")
-    session = requests.Session()
+    session = SafeSession()
     session.headers["User-Agent"] = user_agent
     session.headers["Accept"] = "application/json"
     if ca_cert:
@@ -145,7 +168,7 @@ def build_session(
         session.verify = ca_cert
     else:
         session.verify = True
-    default = HTTPAdapter(
+    default = DeadlineAdapter(
         max_retries=_retry(
             attempts, backoff_factor, post_is_safe=False, retry_after_max=retry_after_max
         ),
@@ -157,7 +180,7 @@ def build_session(
     for prefix in safe_post_prefixes:
         session.mount(
             prefix,
-            HTTPAdapter(
+            DeadlineAdapter(
                 max_retries=_retry(
                     attempts, backoff_factor, post_is_safe=True, retry_after_max=retry_after_max
                 ),
@@ -172,3 +195,62 @@ def describe_url(url: str) -> str:
     """``scheme://host:port`` of a URL: enough to say where, never a query string."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
+
+
+class SafeSession(requests.Session):
+    """A ``requests.Session`` that never follows a redirect by itself (a 3xx comes back as it
+    is, its body unread), so no credential, token or form is ever sent on to where a server
+    points: the client decides with :func:`check_redirect`."""
+
+    def get_redirect_target(self, resp: requests.Response) -> str | None:
+        """None: nothing is followed (requests would also read the whole 3xx body)."""
+        return None
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    default = {"http": 80, "https": 443}.get(scheme)
+    return scheme, (parts.hostname or "").lower(), port if port is not None else default
+
+
+def same_origin(first: str, second: str) -> bool:
+    """Whether two URLs have the same scheme, host and port (default ports filled in)."""
+    return _origin(first) == _origin(second)
+
+
+def check_redirect(
+    url: str, response: requests.Response, *, endpoint: str, method: str, resend_body: bool
+) -> str:
+    """Where a 3xx ``response`` to ``url`` may be followed; raises :class:`DAIRedirectError`
+    (one line naming both addresses) when it must not be: another origin (scheme, host or
+    port, https to http included), no ``Location``, or a body that would have to be sent again
+    (``resend_body`` false, e.g. the token form) or turned into a GET (a POST's 301/302/303).
+    """
+    location = response.headers.get("Location", "")
+    status = response.status_code
+    response.close()
+    if not location:
+        raise DAIRedirectError(
+            f"{endpoint}: {describe_url(url)} answered {status} without a Location",
+            endpoint=endpoint,
+        )
+    target = urljoin(url, location.strip())
+    if not same_origin(url, target):
+        raise DAIRedirectError(
+            f"{endpoint}: {describe_url(url)} redirected to {describe_url(target)} ({status}); "
+            f"not followed: credentials and tokens go only to {describe_url(url)}",
+            endpoint=endpoint,
+        )
+    if method.upper() == "POST" and (not resend_body or status not in (307, 308)):
+        raise DAIRedirectError(
+            f"{endpoint}: {describe_url(url)} redirected a {method.upper()} to "
+            f"{describe_url(target)} "
+            f"({status}); not followed: the request is not sent again",
+            endpoint=endpoint,
+        )
+    return target

@@ -6,13 +6,15 @@ Unknown extra fields are ignored. A field we need that is missing or of the wron
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from pytest_dai.client.errors import DAIProtocolError
+from pytest_dai.client.errors import DAIProtocolError, redact
 from pytest_dai.client.status import Status, normalise_status
+from pytest_dai.client.text import escape_control_chars
 
 __all__ = [
     "EXECUTION_ID_FIELDS",
@@ -111,6 +113,10 @@ def _build_time(match: re.Match[str]) -> datetime:
     )
 
 
+#: The largest count (of steps...) taken from a server as it is; larger is refused by name.
+COUNT_LIMIT = 10**9
+
+
 def _int_or_none(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
@@ -118,15 +124,42 @@ def _int_or_none(value: Any) -> int | None:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 18:
         return int(value.strip())
     return None
+
+
+def _count(raw: dict[str, Any], key: str, endpoint: str) -> int | None:
+    """A count field (``steps_total``...): None when absent or not a number; a
+    :class:`DAIProtocolError` naming the field when it is NaN, infinite, negative or absurd."""
+    value = raw.get(key)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise DAIProtocolError(
+            f"{endpoint}: field {key}: {value!r} is not a usable count", endpoint=endpoint
+        )
+    number = _int_or_none(value)
+    if number is not None and not 0 <= number <= COUNT_LIMIT:
+        raise DAIProtocolError(
+            f"{endpoint}: field {key}: {number:.3g} is not a usable count (0 to {COUNT_LIMIT:g})",
+            endpoint=endpoint,
+        )
+    return number
 
 
 def _text(value: Any) -> str | None:
     if value is None or isinstance(value, (dict, list)):
         return None
     return str(value)
+
+
+def _name(value: Any) -> str | None:
+    """A name or word from the server, control characters escaped (it reaches terminals)."""
+    text = _text(value)
+    return None if text is None else escape_control_chars(text[:NAME_LENGTH_LIMIT])
+
+
+#: The longest name (model, agent) or status word kept from a server.
+NAME_LENGTH_LIMIT = 200
 
 
 def execution_id_of(record: dict[str, Any], fields: tuple[str, ...]) -> str | None:
@@ -138,6 +171,10 @@ def execution_id_of(record: dict[str, Any], fields: tuple[str, ...]) -> str | No
         if isinstance(value, (str, int)):
             return str(value)
     return None
+
+
+def _status_word(value: str | int) -> str | int:
+    return _name(value) or "" if isinstance(value, str) else value
 
 
 @dataclass(frozen=True)
@@ -171,16 +208,18 @@ class RunRecord:
             run_id=_text(raw.get("id", raw.get("run_id"))),
             execution_id=execution_id_of(raw, ("execution_id", "execution_status_id")),
             # An end time that cannot be parsed still says the run has ended (contract 2.3).
-            status=normalise_status(raw["status"], ended=end is not None and end != ""),
-            model_name=_text(raw.get("modelname", raw.get("model_name"))),
-            agent_name=_text(raw.get("agentname", raw.get("agent_name"))),
+            status=normalise_status(
+                _status_word(raw["status"]), ended=end is not None and end != ""
+            ),
+            model_name=_name(raw.get("modelname", raw.get("model_name"))),
+            agent_name=_name(raw.get("agentname", raw.get("agent_name"))),
             started_at=parse_time(
                 raw.get("starttime", raw.get("start_time", raw.get("started_at")))
             ),
             ended_at=ended_at,
-            steps_total=_int_or_none(raw.get("steps_total")),
-            steps_done=_int_or_none(raw.get("steps_done")),
-            steps_failed=_int_or_none(raw.get("steps_failed")),
+            steps_total=_count(raw, "steps_total", endpoint),
+            steps_done=_count(raw, "steps_done", endpoint),
+            steps_failed=_count(raw, "steps_failed", endpoint),
             raw=raw,
         )
 
@@ -206,7 +245,11 @@ class Model:
         model_id = _text(raw.get("id", raw.get("model_id"))) or uuid
         if not model_id:
             raise DAIProtocolError(f"{endpoint}: model record has no id field", endpoint=endpoint)
-        return cls(id=model_id, name=_text(raw.get("name")) or model_id, uuid=uuid)
+        return cls(
+            id=model_id,
+            name=_name(raw.get("name")) or escape_control_chars(model_id),
+            uuid=uuid,
+        )
 
 
 @dataclass(frozen=True)
@@ -232,8 +275,8 @@ class Agent:
             raise DAIProtocolError(f"{endpoint}: agent record has no id field", endpoint=endpoint)
         return cls(
             id=agent_id,
-            name=_text(raw.get("name")) or agent_id,
-            status=_text(raw.get("status")),
+            name=_name(raw.get("name")) or escape_control_chars(agent_id),
+            status=_name(raw.get("status")),
             hosted=bool(raw.get("hosted", raw.get("is_hosted_agent", False))),
         )
 
@@ -267,10 +310,10 @@ class LogEntry:
         step_ref = _text(step)
         return cls(
             timestamp=_text(when),
-            message=_text(raw.get("message")) or "",
+            message=redact(_text(raw.get("message")) or ""),
             severity=(_text(raw.get("severity")) or "INFO").upper(),
             step=_int_or_none(step),
-            status=_text(raw.get("status")),
+            status=_name(raw.get("status")),
             raw=raw,
             step_ref=step_ref.strip() or None if step_ref is not None else None,
             message_type=_text(raw.get("message_type")),
@@ -284,7 +327,8 @@ class LogEntry:
         return parse_time(self.timestamp)
 
     def format(self) -> str:
-        """One line: time, severity, step, message."""
+        """One line: time, severity, step, message (control characters escaped)."""
         step = f" step {self.step_ref}" if self.step_ref is not None else ""
         stamp = f"{self.timestamp} " if self.timestamp else ""
-        return f"{stamp}{self.severity:<8}{step} {self.message}".rstrip()
+        line = f"{stamp}{self.severity:<8}{step} {self.message}".rstrip()
+        return escape_control_chars(line)

@@ -69,14 +69,16 @@ class LiveLine:
             self._line(f"DAI run going: {describe_progress(execution)}")
             self._last = now
 
-    def end(self, execution: Execution) -> None:
-        """The run ended (or the wait was interrupted): clear the live text."""
+    def end(self, execution: Execution, *, quiet: bool = False) -> None:
+        """The run ended (or the wait was interrupted): clear the live text. ``quiet``: the
+        session was interrupted (the run's abort is told once, at the session's end)."""
         if not self.enabled or not self._started:
             return
         if self.tty:
             self._rewrite("")
-        else:
-            self._line(f"DAI run ended: {describe_progress(execution)}")
+        elif not quiet:
+            word = "aborted" if execution.aborted and not execution.finished else "ended"
+            self._line(f"DAI run {word}: {describe_progress(execution)}")
 
     def _rewrite(self, text: str) -> None:
         assert self._reporter is not None

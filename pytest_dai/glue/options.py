@@ -105,6 +105,7 @@ class Settings:
     reap_orphans: bool = True
     reap_orphans_only: bool = False
     xdist_group_by_agent: bool = False
+    allow_insecure_token_url: bool = False
     sources: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
@@ -182,6 +183,12 @@ class Settings:
         lines = _wrap("dai: ", given)
         if defaults:
             lines += _wrap("dai: defaults: ", defaults)
+        plain = (self.url or "").lower().startswith("http://")
+        if plain and self.source("url") != SOURCE_SIMULATOR:
+            lines.append(
+                "dai: warning: the DAI URL is plain http: the access token and run data "
+                "cross the network unencrypted"
+            )
         return lines
 
     def _header_value(self, name: str) -> str:
@@ -367,6 +374,14 @@ def add_options(parser: pytest.Parser) -> None:
         help="Re-run the failed test cases of the previous session's model runs.",
     )
     group.addoption(
+        "--dai-allow-insecure-token-url",
+        dest="dai_allow_insecure_token_url",
+        action="store_true",
+        default=None,
+        help="Allow a plain-http token URL with an https DAI URL (the client secret then "
+        "crosses the network unencrypted; ini dai_allow_insecure_token_url).",
+    )
+    group.addoption(
         "--dai-reap-orphans-only",
         dest="dai_reap_orphans_only",
         action="store_true",
@@ -404,6 +419,11 @@ def add_options(parser: pytest.Parser) -> None:
     )
     ini(
         "dai_reap_orphans", "Abort runs left behind by interrupted sessions (default true).", "bool"
+    )
+    ini(
+        "dai_allow_insecure_token_url",
+        "Allow a plain-http token URL with an https DAI URL (default false).",
+        "bool",
     )
     ini(
         "dai_xdist_group_by_agent",
@@ -473,6 +493,12 @@ _ROWS = {
         _Row("reap_orphans", None, None, "dai_reap_orphans"),
         _Row("reap_orphans_only", "--dai-reap-orphans-only"),
         _Row("xdist_group_by_agent", None, None, "dai_xdist_group_by_agent"),
+        _Row(
+            "allow_insecure_token_url",
+            "--dai-allow-insecure-token-url",
+            None,
+            "dai_allow_insecure_token_url",
+        ),
     )
 }
 
@@ -745,7 +771,23 @@ def resolve_settings(config: pytest.Config, environ: Mapping[str, str] | None = 
     take("reap_orphans", _to_bool)
     take("reap_orphans_only", lambda given: True)
     take("xdist_group_by_agent", _to_bool)
+    take("allow_insecure_token_url", _to_bool)
+    _check_token_url(values, sources, bool(values.get("allow_insecure_token_url")))
     return Settings(**values, sources=sources)
+
+
+def _check_token_url(values: dict[str, Any], sources: dict[str, str], allowed: bool) -> None:
+    """Refuse a plain-http token URL with an https DAI URL unless explicitly allowed."""
+    url, token_url = values.get("url") or "", values.get("token_url") or ""
+    if allowed or not url.lower().startswith("https://"):
+        return
+    if token_url.lower().startswith("http://"):
+        raise pytest.UsageError(
+            f"token_url {token_url!r} ({sources.get('token_url', SOURCE_DEFAULT)}) is plain http "
+            f"while the DAI URL is https: the client secret would be sent unencrypted; use an "
+            "https token URL, or set dai_allow_insecure_token_url = true "
+            "(--dai-allow-insecure-token-url) if you mean it"
+        )
 
 
 # --------------------------------------------------------------------------------------------

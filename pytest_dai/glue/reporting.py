@@ -79,6 +79,24 @@ class SummaryCollector:
             by_hand=by_hand or (known is not None and known.by_hand),
         )
 
+    def add_aborted(self, runs: list[RunSteps]) -> None:
+        """Runs aborted while their test waited (the session was interrupted, so the test
+        got no report): shown as ``Aborted``."""
+        for run in runs:
+            self.runs.setdefault(
+                run.execution_id,
+                RunSummary(
+                    nodeid=run.nodeid,
+                    model=run.model,
+                    agent=run.agent,
+                    status="Aborted",
+                    duration=f"{run.duration:.1f}" if run.duration else "",
+                    url=run.url,
+                    execution_id=run.execution_id,
+                    run_id=run.run_id,
+                ),
+            )
+
     def add_pending_steps(self, pending: object) -> None:
         """Steps an xdist worker was still waiting on when the session was interrupted (sent
         with the worker's output); a report's steps win over these."""

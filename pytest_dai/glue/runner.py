@@ -91,15 +91,23 @@ def run_deadline(item: pytest.Item, spec: ModelSpec) -> float | None:
 
     pytest-timeout's clock starts with the test's setup (unless ``timeout_func_only``), so
     the time the fixtures and the start took is taken off."""
+    return run_deadline_and_source(item, spec)[0]
+
+
+def run_deadline_and_source(item: pytest.Item, spec: ModelSpec) -> tuple[float | None, str]:
+    """:func:`run_deadline`, and what set it when pytest-timeout did ("" otherwise)."""
     deadline = spec.timeout or None
+    source = ""
     outer = _pytest_timeout_settings(item)
     if outer is not None:
         timeout, _method, func_only = outer
         started = item.stash.get(CALL_START_KEY if func_only else PROTOCOL_START_KEY, None)
         elapsed = time.monotonic() - started if started is not None else 0.0
         own = max(timeout - elapsed - min(TIMEOUT_MARGIN, timeout * 0.25), MIN_DEADLINE)
-        deadline = own if deadline is None else min(deadline, own)
-    return deadline
+        if deadline is None or own < deadline:
+            deadline = own
+            source = f"it ends before the test's pytest-timeout of {timeout:g} s"
+    return deadline, source
 
 
 def set_property(item: pytest.Item, name: str, value: object) -> None:
@@ -161,6 +169,7 @@ def run_marked_test(item: pytest.Item, state: DAIState, spec: ModelSpec) -> Exec
     hook = item.config.hook
     live = LiveLine(item.config)
     timed_out: DAIRunTimeout | None = None
+    interrupted = False
     try:
         hook.pytest_dai_execution_started(item=item, execution=execution)
 
@@ -169,10 +178,12 @@ def run_marked_test(item: pytest.Item, state: DAIState, spec: ModelSpec) -> Exec
             live.update(current)
 
         try:
-            execution.wait(run_deadline(item, spec), on_poll=on_poll)
+            deadline, source = run_deadline_and_source(item, spec)
+            execution.wait(deadline, on_poll=on_poll, deadline_source=source)
         except DAIRunTimeout as exc:
             timed_out = exc
     except BaseException as exc:
+        interrupted = isinstance(exc, KeyboardInterrupt)
         execution.abort()
         keep_steps(
             item,
@@ -181,7 +192,7 @@ def run_marked_test(item: pytest.Item, state: DAIState, spec: ModelSpec) -> Exec
         )
         raise
     finally:
-        live.end(execution)
+        live.end(execution, quiet=interrupted)
         record_properties(item, execution)
     hook.pytest_dai_execution_finished(item=item, execution=execution)
     logs: list[LogEntry] | None
@@ -194,8 +205,8 @@ def run_marked_test(item: pytest.Item, state: DAIState, spec: ModelSpec) -> Exec
         if logs:
             item.add_report_section("call", LOG_SECTION, _log_text(logs))
     item.stash[LOGS_KEY] = logs
-    interrupted = "the run deadline passed" if timed_out is not None else ""
-    keep_steps(item, state, run_steps(execution, logs, nodeid=item.nodeid, interrupted=interrupted))
+    why = "the run deadline passed" if timed_out is not None else ""
+    keep_steps(item, state, run_steps(execution, logs, nodeid=item.nodeid, interrupted=why))
     if timed_out is not None:
         raise timed_out
     result = hook.pytest_dai_map_outcome(item=item, execution=execution)

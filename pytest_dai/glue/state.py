@@ -19,7 +19,7 @@ import pytest
 from pytest_dai.client.errors import DAIConfigError
 
 if TYPE_CHECKING:
-    from collections.abc import Collection
+    from collections.abc import Callable, Collection
 
     from pytest_dai.glue.options import Settings
     from pytest_dai.lifecycle.execution import Execution
@@ -140,6 +140,7 @@ class DAIState:
             attempts=settings.request_retries,
             backoff_factor=settings.backoff_factor,
             ca_cert=settings.ca_cert,
+            allow_insecure_token_url=settings.allow_insecure_token_url,
         )
         return DAISession(
             client,
@@ -148,6 +149,8 @@ class DAIState:
             dry_run=settings.dry_run,
             on_start=self._journal_started,
             on_end=self._journal_ended,
+            journal=self.journal,
+            current_test=lambda: self.current_nodeid,
         )
 
     # -- the in-flight journal ----------------------------------------------------------------
@@ -161,9 +164,9 @@ class DAIState:
         if self._journal is None:
             given = getattr(self.config, "workerinput", {}).get(WORKERINPUT_JOURNAL)
             if given:
-                self._journal = Journal(given)
+                self._journal = Journal(given, tighten=True)  # the controller made it
             elif getattr(self.config, "cache", None) is not None:
-                self._journal = Journal(self.config.cache.mkdir("dai-journal"))
+                self._journal = Journal(self.config.cache.mkdir("dai-journal"), tighten=True)
             else:
                 self._journal = Journal(default_journal_dir())
         return self._journal
@@ -198,6 +201,14 @@ class DAIState:
         def alive(pid: int, start: str | None) -> bool:
             return pid not in gone and pid_alive(pid, start)
 
+        from pytest_dai.lifecycle.journal import JournalRefusedError
+
+        try:
+            self.journal.check()
+        except JournalRefusedError as exc:
+            self.reap_lines.append(f"dai: {exc}")
+            return []
+        self._reap_intents(alive)
         orphans = self.journal.orphans(self.settings.url, alive=alive)
         if not orphans:
             return []
@@ -220,6 +231,28 @@ class DAIState:
         for line in failed:
             self.reap_lines.append(f"dai: could not abort a run left by a killed session: {line}")
         return reaped
+
+    def _reap_intents(self, alive: Callable[[int, str | None], bool]) -> None:
+        """Starts that a killed session sent without getting an answer: find and abort the
+        runs they may have created (:mod:`pytest_dai.lifecycle.lost_starts`)."""
+        from pytest_dai.client.errors import DAIError
+        from pytest_dai.lifecycle.lost_starts import recover_lost_start
+
+        intents = self.journal.orphan_intents(self.settings.url or "", alive=alive)
+        if not intents:
+            return
+        try:
+            client = self.session().client
+        except DAIError as exc:
+            self.reap_lines.append(f"dai: could not look for runs of lost starts: {exc}")
+            return
+        known = {entry.execution_id for entry in self.journal.entries()}
+        for intent in intents:
+            searched, line = recover_lost_start(client, intent, known)
+            if searched:
+                self.journal.remove_intent(intent)
+            if line:
+                self.reap_lines.append(line)
 
     # -- steps of interrupted runs on xdist workers -------------------------------------------
 

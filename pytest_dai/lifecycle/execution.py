@@ -13,6 +13,7 @@ import time
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from pytest_dai.client.deadline import call_budget
 from pytest_dai.client.errors import DAIError, DAIProtocolError
 from pytest_dai.client.status import RunState, Status, normalise_status
 from pytest_dai.lifecycle.outcome import DAIRunTimeout, describe_failure
@@ -209,9 +210,11 @@ class Execution:
         timeout: float | None = None,
         *,
         on_poll: Callable[[Execution], None] | None = None,
+        deadline_source: str = "",
     ) -> Execution:
         """Poll until the run ends; return self. ``timeout`` is the run deadline in seconds
-        (None or 0: none), counted from now.
+        (None or 0: none), counted from now; ``deadline_source`` says where it came from when
+        that is not obvious (e.g. pytest-timeout), for the message.
 
         On the deadline the run is aborted and :class:`DAIRunTimeout` raised. On any other
         exception (Ctrl-C, SIGTERM, pytest-timeout, a server fault after the retries) the run
@@ -223,17 +226,19 @@ class Execution:
         )
         try:
             while True:
-                self.refresh()
-                if on_poll is not None:
+                past_deadline = self._poll_within(deadline)
+                if not past_deadline and on_poll is not None:
                     on_poll(self)
                 if self.finished:
                     return self
                 now = time.monotonic()
-                if deadline is not None and now >= deadline:
+                if deadline is not None and (past_deadline or now >= deadline):
                     self.abort()
                     raise DAIRunTimeout(
                         f"DAI run of model {self.model!r} (execution {self.id}) passed its "
-                        f"deadline of {timeout:g} s and was aborted; last status {self.status}",
+                        f"deadline of {timeout:g} s"
+                        + (f" ({deadline_source})" if deadline_source else "")
+                        + f" and was aborted; last status {self.status}",
                         execution=self,
                         details=describe_failure(self, None),
                     )
@@ -247,6 +252,21 @@ class Execution:
         except BaseException:
             self.abort()
             raise
+
+    def _poll_within(self, deadline: float | None) -> bool:
+        """One :meth:`refresh`, cut off at the run deadline (a server that is slow to answer
+        does not carry the wait past it); True if the deadline passed during the poll."""
+        if deadline is None:
+            self.refresh()
+            return False
+        try:
+            with call_budget(deadline - time.monotonic()):
+                self.refresh()
+        except DAIError:
+            if time.monotonic() >= deadline:
+                return True
+            raise
+        return False
 
     def abort(self, timeout: float | None = None) -> bool:
         """Ask the server to stop the run (E3), once; never raises, except to deliver a Ctrl-C

@@ -8,26 +8,58 @@ against the same server aborts the runs whose recording process is no longer ali
 never contend.
 
 The journal holds no secret: server URL, execution id, model, test id, pid, host, times.
+
+Before a start (E1) is sent, an *intent* is written (``*.intent.json``): if no execution id comes
+back (the connection dropped, a timeout, a 5xx, Ctrl-C mid-request), the run may exist anyway,
+and the intent says which model, agent and time to look for (see
+:mod:`pytest_dai.lifecycle.lost_starts`). It is replaced by the run's entry once the id is known.
+
+The journal is trusted only if it is ours: its folder is made private (0700) and refused when
+it is a symbolic link, owned by someone else, or writable by group or others; an entry file is
+read only if it is a regular file we own, and its execution id must be a plain id (tolerance
+rule 11). So an entry planted by another user never causes a request.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
+import math
 import os
 import socket
+import stat
 import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pytest_dai.client.safety import is_plain_id
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["Journal", "JournalEntry", "default_journal_dir", "pid_alive", "process_start_time"]
+__all__ = [
+    "Journal",
+    "JournalEntry",
+    "JournalRefusedError",
+    "StartIntent",
+    "default_journal_dir",
+    "pid_alive",
+    "process_start_time",
+]
 
 SUFFIX = ".run.json"
+INTENT_SUFFIX = ".intent.json"
+#: The largest entry file read (an entry is a few hundred bytes).
+ENTRY_SIZE_LIMIT = 64 * 1024
+_TEXT_LIMIT = 500
+_counter = itertools.count()
+
+
+class JournalRefusedError(OSError):
+    """The journal folder is not safe to trust (someone else's, or writable by others)."""
 
 
 def process_start_time(pid: int) -> str | None:
@@ -96,11 +128,38 @@ class JournalEntry:
         )
 
 
-class Journal:
-    """The journal in ``directory`` (made on first write)."""
+@dataclass(frozen=True)
+class StartIntent:
+    """A start about to be sent (E1): what to look for if its answer is lost."""
 
-    def __init__(self, directory: str | os.PathLike[str]) -> None:
+    server: str
+    key: str
+    model_id: str
+    model: str
+    agent_id: str
+    agent: str
+    nodeid: str
+    pid: int
+    host: str
+    started: float
+    pid_start: str | None = None
+
+    def describe(self) -> str:
+        """``model 'M' on agent 'A' (test T, pid P)``."""
+        on = f" on agent {self.agent!r}" if self.agent else ""
+        return f"model {self.model!r}{on} (test {self.nodeid or '-'}, pid {self.pid})"
+
+
+class Journal:
+    """The journal in ``directory`` (made on first write, private to the user).
+
+    ``tighten``: the folder is one pytest-dai made itself (in pytest's cache, whose folders
+    follow the umask): if it is ours but open to group or others, make it private (0700)
+    rather than refuse it. Entry files are checked one by one either way."""
+
+    def __init__(self, directory: str | os.PathLike[str], *, tighten: bool = False) -> None:
         self.directory = Path(directory)
+        self.tighten = tighten
 
     def __repr__(self) -> str:
         return f"Journal({str(self.directory)!r})"
@@ -108,6 +167,68 @@ class Journal:
     def _path(self, pid: int, execution_id: str) -> Path:
         safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in execution_id)
         return self.directory / f"{pid}-{safe}{SUFFIX}"
+
+    # -- the folder -----------------------------------------------------------------------
+
+    def check(self) -> None:
+        """Raise :class:`JournalRefusedError` (one line naming the folder) unless the folder
+        is safe to trust: a real folder (not a link), ours, not writable by group or others.
+        A missing folder is fine (nothing to read)."""
+        try:
+            info = os.lstat(self.directory)
+        except FileNotFoundError:
+            return
+        problem = ""
+        if not stat.S_ISDIR(info.st_mode):
+            problem = "is not a folder (a link or a file)"
+        elif hasattr(os, "getuid") and info.st_uid != os.getuid():
+            problem = f"is owned by another user (uid {info.st_uid})"
+        elif info.st_mode & 0o022 and self.tighten:
+            os.chmod(self.directory, 0o700)
+        elif info.st_mode & 0o022:
+            problem = f"is writable by group or others (mode {stat.S_IMODE(info.st_mode):o})"
+        if problem:
+            raise JournalRefusedError(
+                f"run journal folder {str(self.directory)!r} {problem}: not used (make it "
+                "private to you, or remove it)"
+            )
+
+    def _ensure(self) -> None:
+        """Make the folder (0700) if it is missing, then :meth:`check` it."""
+        if not self.directory.exists():
+            self.directory.parent.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(self.directory, 0o700)
+        self.check()
+
+    def _write(self, target: Path, data: dict[str, Any]) -> None:
+        self._ensure()
+        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(data, handle)
+            os.replace(tmp, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+
+    def _read_all(self, suffix: str) -> list[dict[str, Any]]:
+        """Every trusted entry file with ``suffix``, parsed; nothing if the folder is not ours."""
+        try:
+            self.check()
+        except JournalRefusedError:
+            return []
+        if not self.directory.is_dir():
+            return []
+        found = []
+        for path in sorted(self.directory.glob(f"*{suffix}")):
+            raw = _read_entry(path)
+            if raw is not None:
+                found.append(raw)
+        return found
+
+    # -- runs ---------------------------------------------------------------------------------
 
     def record(
         self, server: str, execution_id: str, *, model: str = "", nodeid: str = ""
@@ -124,17 +245,7 @@ class Journal:
             started=time.time(),
             pid_start=process_start_time(pid),
         )
-        self.directory.mkdir(parents=True, exist_ok=True)
-        target = self._path(pid, execution_id)
-        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(asdict(entry), handle)
-            os.replace(tmp, target)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        self._write(self._path(pid, execution_id), asdict(entry))
         return entry
 
     def remove(self, execution_id: str, pid: int | None = None) -> None:
@@ -143,27 +254,25 @@ class Journal:
             self._path(os.getpid() if pid is None else pid, execution_id).unlink()
 
     def entries(self) -> list[JournalEntry]:
-        """Every entry on disk; unreadable files are skipped (and left for a person to see)."""
-        if not self.directory.is_dir():
-            return []
+        """Every valid entry on disk; files that are not ours, unreadable or invalid (an
+        execution id that is not a plain id...) are skipped and left for a person to see."""
         found = []
-        for path in sorted(self.directory.glob(f"*{SUFFIX}")):
+        for raw in self._read_all(SUFFIX):
             try:
-                raw: Any = json.loads(path.read_text(encoding="utf-8"))
-                found.append(
-                    JournalEntry(
-                        server=str(raw["server"]),
-                        execution_id=str(raw["execution_id"]),
-                        model=str(raw.get("model", "")),
-                        nodeid=str(raw.get("nodeid", "")),
-                        pid=int(raw["pid"]),
-                        host=str(raw.get("host", "")),
-                        started=float(raw.get("started", 0.0)),
-                        pid_start=raw.get("pid_start"),
-                    )
+                entry = JournalEntry(
+                    server=_field(raw, "server"),
+                    execution_id=_field(raw, "execution_id"),
+                    model=_field(raw, "model", ""),
+                    nodeid=_field(raw, "nodeid", ""),
+                    pid=_pid(raw),
+                    host=_field(raw, "host", ""),
+                    started=_time(raw),
+                    pid_start=_pid_start(raw),
                 )
-            except (OSError, ValueError, KeyError, TypeError):
+            except (ValueError, TypeError):
                 continue
+            if is_plain_id(entry.execution_id):
+                found.append(entry)
         return found
 
     def orphans(
@@ -184,8 +293,141 @@ class Journal:
             and not alive(entry.pid, entry.pid_start)
         ]
 
+    # -- start intents ------------------------------------------------------------------------
+
+    def record_intent(
+        self,
+        server: str,
+        *,
+        model_id: str,
+        model: str,
+        agent_id: str = "",
+        agent: str = "",
+        nodeid: str = "",
+    ) -> StartIntent:
+        """Write an intent just before a start is sent (see the module docstring)."""
+        pid = os.getpid()
+        intent = StartIntent(
+            server=server,
+            key=f"{pid}-{time.monotonic_ns()}-{next(_counter)}",
+            model_id=model_id,
+            model=model,
+            agent_id=agent_id,
+            agent=agent,
+            nodeid=nodeid,
+            pid=pid,
+            host=socket.gethostname(),
+            started=time.time(),
+            pid_start=process_start_time(pid),
+        )
+        self._write(self.directory / f"{intent.key}{INTENT_SUFFIX}", asdict(intent))
+        return intent
+
+    def remove_intent(self, intent: StartIntent) -> None:
+        """Forget an intent (the start answered, or its run was found)."""
+        if is_plain_id(intent.key):
+            with contextlib.suppress(OSError):
+                (self.directory / f"{intent.key}{INTENT_SUFFIX}").unlink()
+
+    def intents(self) -> list[StartIntent]:
+        """Every valid intent on disk (same trust rules as :meth:`entries`)."""
+        found = []
+        for raw in self._read_all(INTENT_SUFFIX):
+            try:
+                intent = StartIntent(
+                    server=_field(raw, "server"),
+                    key=_field(raw, "key"),
+                    model_id=_field(raw, "model_id"),
+                    model=_field(raw, "model", ""),
+                    agent_id=_field(raw, "agent_id", ""),
+                    agent=_field(raw, "agent", ""),
+                    nodeid=_field(raw, "nodeid", ""),
+                    pid=_pid(raw),
+                    host=_field(raw, "host", ""),
+                    started=_time(raw),
+                    pid_start=_pid_start(raw),
+                )
+            except (ValueError, TypeError):
+                continue
+            if is_plain_id(intent.key):
+                found.append(intent)
+        return found
+
+    def orphan_intents(
+        self,
+        server: str,
+        *,
+        alive: Callable[[int, str | None], bool] = pid_alive,
+    ) -> list[StartIntent]:
+        """Intents for ``server`` left on this host by processes that are gone."""
+        host = socket.gethostname()
+        return [
+            intent
+            for intent in self.intents()
+            if intent.server == server
+            and intent.host == host
+            and intent.pid != os.getpid()
+            and not alive(intent.pid, intent.pid_start)
+        ]
+
+
+def _read_entry(path: Path) -> dict[str, Any] | None:
+    """A journal file's JSON object, if the file is a regular file of ours and small."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > ENTRY_SIZE_LIMIT:
+            return None
+        if hasattr(os, "getuid") and info.st_uid != os.getuid():
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            data = handle.read(ENTRY_SIZE_LIMIT + 1)
+        raw: Any = json.loads(data.decode("utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return None
+    finally:
+        os.close(fd)
+    return raw if isinstance(raw, dict) else None
+
+
+def _field(raw: dict[str, Any], key: str, default: str | None = None) -> str:
+    value = raw.get(key, default)
+    if not isinstance(value, str) or len(value) > _TEXT_LIMIT:
+        raise ValueError(key)
+    return value
+
+
+def _pid(raw: dict[str, Any]) -> int:
+    value = raw.get("pid")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**31:
+        raise ValueError("pid")
+    return value
+
+
+def _time(raw: dict[str, Any]) -> float:
+    value = raw.get("started", 0.0)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError("started")
+    number = float(value)
+    if not math.isfinite(number) or number < 0:
+        raise ValueError("started")
+    return number
+
+
+def _pid_start(raw: dict[str, Any]) -> str | None:
+    value = raw.get("pid_start")
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > 40:
+        raise ValueError("pid_start")
+    return value
+
 
 def default_journal_dir() -> Path:
-    """Where the journal lives when pytest's cache is off: a per-user temporary folder."""
+    """Where the journal lives when pytest's cache is off: a per-user temporary folder (made
+    0700, and refused if someone else made it first: see :meth:`Journal.check`)."""
     uid = os.getuid() if hasattr(os, "getuid") else 0
     return Path(tempfile.gettempdir()) / f"pytest-dai-journal-{uid}"

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from pytest_dai.client.errors import DAIError, redact
 from pytest_dai.client.status import RunState
+from pytest_dai.client.text import escape_control_chars
 
 if TYPE_CHECKING:
     from pytest_dai.client.records import LogEntry
@@ -85,7 +86,7 @@ def describe_failure(execution: Execution, logs: list[LogEntry] | None) -> str:
         failing = failing_entry(logs, execution.state)
         if failing is not None:
             where = f"step {failing.step_ref}" if failing.step_ref is not None else "the log"
-            lines.append(f"failed in {where}: {failing.message}")
+            lines.append(escape_control_chars(f"failed in {where}: {failing.message}"))
         errors = [e for e in logs if reads_as_error(e) and e is not failing][-LAST_ERROR_LINES:]
         if errors:
             lines.append("last error lines of the run log:")

@@ -7,21 +7,27 @@ This is what the ``dai_session`` fixture gives. Runs started through it are trac
 from __future__ import annotations
 
 import difflib
+import logging
 import threading
 from typing import TYPE_CHECKING
 
 from pytest_dai.client.endpoints import E4, E5
-from pytest_dai.client.errors import DAINotFoundError
+from pytest_dai.client.errors import DAIError, DAINotFoundError
 from pytest_dai.lifecycle.execution import Execution
+from pytest_dai.lifecycle.lost_starts import may_have_started, recover_lost_start
 from pytest_dai.lifecycle.outcome import DAIDryRun
+from pytest_dai.lifecycle.shield import interrupts_held
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
     from pytest_dai.client.endpoints import DAIClient
     from pytest_dai.client.records import Agent, Model, RunRecord
+    from pytest_dai.lifecycle.journal import Journal, StartIntent
 
 __all__ = ["DAISession"]
+
+log = logging.getLogger("pytest_dai")
 
 
 def _pick(ref: str, records: Sequence[Model | Agent], kind: str, endpoint: str) -> int:
@@ -62,6 +68,8 @@ class DAISession:
         on_start: Callable[[Execution], None] | None = None,
         on_end: Callable[[Execution], None] | None = None,
         dry_run: bool = False,
+        journal: Journal | None = None,
+        current_test: Callable[[], str] | None = None,
     ) -> None:
         self.client = client
         self.dry_run = dry_run
@@ -70,6 +78,9 @@ class DAISession:
         self.record_grace = record_grace
         self.on_start = on_start
         self.on_end = on_end
+        #: Where start intents are written (see :mod:`pytest_dai.lifecycle.lost_starts`).
+        self.journal = journal
+        self._current_test = current_test
         self._lock = threading.Lock()
         self._models: list[Model] | None = None
         self._agents: list[Agent] | None = None
@@ -144,16 +155,22 @@ class DAISession:
         if self.dry_run:
             where = f"agent {found_agent.name!r}" if found_agent else "an agent the server picks"
             raise DAIDryRun(f"dry run: would start model {found_model.name!r} on {where}")
-        started = self.client.start_execution(
-            found_model.start_id,
-            agent_id=found_agent.id if found_agent else None,
-            is_hosted_agent=found_agent.hosted if found_agent else False,
-            test_case_id=test_case,
-            sut_id=sut,
-            sut_criteria=sut_criteria,
-            rerun_id=rerun,
-            step_pause_time=step_pause_time,
-        )
+        intent = self._write_intent(found_model, found_agent)
+        try:
+            started = self.client.start_execution(
+                found_model.start_id,
+                agent_id=found_agent.id if found_agent else None,
+                is_hosted_agent=found_agent.hosted if found_agent else False,
+                test_case_id=test_case,
+                sut_id=sut,
+                sut_criteria=sut_criteria,
+                rerun_id=rerun,
+                step_pause_time=step_pause_time,
+            )
+        except BaseException as exc:
+            if intent is not None:
+                self._lost_start(intent, exc)
+            raise
         status = started.raw.get("status")
         execution = Execution(
             self.client,
@@ -169,9 +186,56 @@ class DAISession:
         )
         with self._lock:
             self._started.append(execution)
-        if self.on_start is not None:
-            self.on_start(execution)
+        try:
+            if self.on_start is not None:
+                self.on_start(execution)
+        finally:
+            if intent is not None and self.journal is not None:
+                self.journal.remove_intent(intent)
         return execution
+
+    def _write_intent(self, model: Model, agent: Agent | None) -> StartIntent | None:
+        """Journal the start about to be sent; None when there is no journal or it refuses."""
+        if self.journal is None:
+            return None
+        try:
+            return self.journal.record_intent(
+                self.client.url,
+                model_id=model.id,
+                model=model.name,
+                agent_id=agent.id if agent else "",
+                agent=agent.name if agent else "",
+                nodeid=self._current_test() if self._current_test else "",
+            )
+        except OSError as exc:
+            log.warning("pytest-dai: could not write the run journal: %s", exc)
+            return None
+
+    def _lost_start(self, intent: StartIntent, exc: BaseException) -> None:
+        """The start failed: if it may have started a run anyway, find that run and abort it
+        (bounded; Ctrl-C held meanwhile) and say so in the error, or in a warning."""
+        assert self.journal is not None
+        if not may_have_started(exc):
+            self.journal.remove_intent(intent)
+            return
+        with interrupts_held():
+            searched, line = recover_lost_start(self.client, intent, self._known_ids())
+        if searched:
+            self.journal.remove_intent(intent)
+        if not line:
+            return
+        if isinstance(exc, DAIError):
+            exc.message = f"{exc.message}; {line.removeprefix('dai: ')}"
+            exc.args = (exc.message,)
+        else:
+            log.warning("pytest-dai: %s", line.removeprefix("dai: "))
+
+    def _known_ids(self) -> set[str]:
+        """Execution ids of runs known to be someone's: ours, and those in the journal."""
+        known = {execution.id for execution in self.started}
+        if self.journal is not None:
+            known |= {entry.execution_id for entry in self.journal.entries()}
+        return known
 
     def execution(self, execution_id: str) -> Execution:
         """An :class:`Execution` for a run started elsewhere, refreshed once."""

@@ -18,7 +18,10 @@ if TYPE_CHECKING:
     from pytest_dai.client.records import LogEntry
     from pytest_dai.lifecycle.execution import Execution
 
-__all__ = ["RunSteps", "StepResult", "run_steps"]
+__all__ = ["STEPS_LIMIT", "RunSteps", "StepResult", "run_steps"]
+
+#: The most steps listed for one run (the steps file, reports), whatever the server claims.
+STEPS_LIMIT = 10_000
 
 
 @dataclass
@@ -47,6 +50,9 @@ class RunSteps:
     started_at: str = ""
     rerun_of: str = ""
     interrupted: str = ""
+    run_id: str = ""
+    #: Aborted by pytest-dai before it ended (status is then "Aborted").
+    aborted: bool = False
     steps: list[StepResult] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -118,6 +124,8 @@ def run_steps(
     for number, (group, outcome, end) in enumerate(
         zip(groups, verdicts, ends, strict=True), start=1
     ):
+        if number > STEPS_LIMIT:
+            break
         begin = group.entries[0].time
         duration = (end - begin).total_seconds() if begin and end else 0.0
         is_last = number == len(groups)
@@ -134,6 +142,11 @@ def run_steps(
             )
         )
     total = execution.steps_total or 0
+    note = ""
+    if total > STEPS_LIMIT:
+        # A record may claim 10^9 steps: list what is real, never one entry per claimed step.
+        note = f" (the server claims {total} steps; the first {STEPS_LIMIT} are listed)"
+        total = STEPS_LIMIT
     if not groups and total:
         # No step ids to go by (a log without them, or none could be read): the steps the
         # record counts as done cannot be told apart.
@@ -142,19 +155,22 @@ def run_steps(
         for number in range(1, done + 1):
             message = f"result unknown: the run log {why}"
             steps.append(StepResult(number, f"{number:03d} step {number}", "unknown", 0.0, message))
-    reason = _reason(execution, interrupted)
+    reason = _reason(execution, interrupted) + note
     for number in range(len(steps) + 1, total + 1):
         steps.append(StepResult(number, f"{number:03d} step {number}", "skipped", 0.0, reason))
     run_duration = execution.duration
+    aborted = execution.aborted and not execution.finished
     return RunSteps(
         execution_id=execution.id,
         model=execution.model,
         agent=execution.agent or "",
-        status=execution.status,
+        status="Aborted" if aborted else execution.status,
         url=execution.url,
         nodeid=nodeid,
         duration=round(run_duration or 0.0, 3),
         started_at=execution.started_at.isoformat() if execution.started_at else "",
         interrupted=interrupted,
+        run_id=execution.run_id or "",
+        aborted=aborted,
         steps=steps,
     )

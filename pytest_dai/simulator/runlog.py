@@ -22,8 +22,17 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pytest_dai.simulator.engine import Execution
+    from pytest_dai.simulator.faults import Dialect
 
-__all__ = ["LOG_SHAPES", "TIME_FORMATS", "LogEntry", "format_time", "log_entries", "render_entry"]
+__all__ = [
+    "LOG_SHAPES",
+    "TIME_FORMATS",
+    "LogEntry",
+    "format_time",
+    "log_entries",
+    "render_entry",
+    "render_log",
+]
 
 LOG_SHAPES: tuple[str, ...] = ("v2", "legacy")
 TIME_FORMATS: tuple[str, ...] = ("iso", "short_offset")
@@ -203,3 +212,26 @@ def render_entry(
         "image_name": entry.image_name,
         "image_id": entry.image_id,
     }
+
+
+def render_log(
+    entries: list[LogEntry],
+    *,
+    run_id: int,
+    dialect: Dialect,
+    offset: int = 0,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
+    """Entries ``offset`` to ``offset + limit`` of a log as JSON (``id`` is the position)."""
+    end = len(entries) if limit is None else min(offset + limit, len(entries))
+    return [
+        render_entry(
+            entries[index],
+            number=index + 1,
+            run_id=run_id,
+            shape=dialect.log_shape,
+            time_format=dialect.time_format,
+            status_word=dialect.status_word,
+        )
+        for index in range(offset, end)
+    ]

@@ -43,7 +43,8 @@ keys are an error everywhere (a typo never goes unnoticed). Schema::
          ]}
       ],
       "faults": {...},           // see Faults: latency, error_rate, burst, drop_rate, ...
-      "dialect": {...}           // see Dialect, or the name of a preset in DIALECTS, e.g. "upper"
+      "dialect": {...},          // see Dialect, or the name of a preset in DIALECTS, e.g. "upper"
+      "test_configs": [...]      // test configurations: see pytest_dai.simulator.test_configs
     }
 
 A step's real duration is ``duration / time_scale``. A run's status: Error if a step errors
@@ -76,6 +77,8 @@ from pytest_dai.simulator.faults import (
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
+    from pytest_dai.simulator.test_configs import TestConfigSpec
 
 STEP_OUTCOMES: tuple[str, ...] = ("passed", "failed", "error")
 RUN_OUTCOMES: tuple[str, ...] = ("passed", "failed", "error", "cancelled")
@@ -156,6 +159,7 @@ class Scenario:
     first_execution_number: int = 5001
     faults: Faults = field(default_factory=Faults)
     dialect: Dialect = field(default_factory=Dialect)
+    test_configs: tuple[TestConfigSpec, ...] = ()
     description: str = ""
     source: str = "<scenario>"
 
@@ -232,6 +236,7 @@ _TOP_KEYS = (
     "models",
     "faults",
     "dialect",
+    "test_configs",
 )
 _AGENT_KEYS = ("id", "name", "hosted", "online")
 _STEP_KEYS = ("name", "duration", "outcome", "message")
@@ -345,6 +350,12 @@ class _Parser:
             kwargs["faults"] = self.faults(top["faults"])
         if "dialect" in top:
             kwargs["dialect"] = self.dialect(top["dialect"])
+        if "test_configs" in top:
+            from pytest_dai.simulator.test_configs import parse_test_configs
+
+            kwargs["test_configs"] = parse_test_configs(
+                self, top["test_configs"], kwargs["models"], kwargs["agents"]
+            )
         return Scenario(**kwargs)
 
     def agents(self, value: Any) -> tuple[AgentSpec, ...]:

@@ -39,8 +39,10 @@ from pytest_dai.simulator.faults import (
     validate_dialect,
     validate_faults,
 )
-from pytest_dai.simulator.runlog import format_time, render_entry
+from pytest_dai.simulator.runlog import format_time, render_log
 from pytest_dai.simulator.scenario import Scenario
+from pytest_dai.simulator.test_config_routes import route as test_config_route
+from pytest_dai.simulator.test_configs import TestConfigState
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -283,6 +285,7 @@ class DAISimulator:
         self.host = host
         self._port = port
         self._engine = Engine(self.scenario)
+        self._test_configs = TestConfigState(self.scenario.test_configs)
         self._lock = self._engine.lock
         self._faults = copy_faults(faults if faults is not None else self.scenario.faults)
         self._dialect = self._as_dialect(dialect if dialect is not None else self.scenario.dialect)
@@ -644,6 +647,11 @@ class DAISimulator:
             if method != "POST":
                 return _method_not_allowed("POST")
             return self._token(match.group(1), raw, handler.headers.get("Authorization"))
+        answered = test_config_route(
+            self, method, path, query, raw, handler.headers.get("Authorization")
+        )
+        if answered is not None:
+            return answered
 
         with self._lock:
             dialect = self._dialect
@@ -878,20 +886,11 @@ class DAISimulator:
                 return _detail(404, f"Run {run_id} not found")
             entries = self._engine.log_entries(execution, now)
         total = len(entries)
-        end = total if limit is None else offset + limit
         items = [
-            _extra(
-                render_entry(
-                    entries[index],
-                    number=index + 1,
-                    run_id=run_id,
-                    shape=dialect.log_shape,
-                    time_format=dialect.time_format,
-                    status_word=dialect.status_word,
-                ),
-                dialect,
+            _extra(item, dialect)
+            for item in render_log(
+                entries, run_id=run_id, dialect=dialect, offset=offset, limit=limit
             )
-            for index in range(offset, min(end, total))
         ]
         envelope: dict[str, Any] = {dialect.envelope or "items": items, "total_count": total}
         if dialect.log_shape == "v2":

@@ -352,7 +352,9 @@ def test_tls_failure_on_an_endpoint_names_it(
     tls_server: ScriptedServer, server: ScriptedServer
 ) -> None:
     # token from the plain server, API on the TLS one: the E5 call itself fails verification
-    client = DAIClient(tls_server.url, server.credentials(), attempts=1)
+    client = DAIClient(
+        tls_server.url, server.credentials(), attempts=1, allow_insecure_token_url=True
+    )
     with pytest.raises(DAIConnectionError) as info:
         client.list_models()
     assert_dai_message(info.value, "E5 GET /ai/models", "TLS verification", tls_server.url)

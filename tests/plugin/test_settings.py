@@ -188,6 +188,14 @@ ROWS: dict[
         (None, None, True),
         False,
     ),
+    "allow_insecure_token_url": (
+        "--dai-allow-insecure-token-url",
+        None,
+        "dai_allow_insecure_token_url",
+        (True, None, "yes"),
+        (True, None, True),
+        False,
+    ),
 }
 PATH_SETTINGS = {"ca_cert", "junit_steps"}
 LEVELS = ("command line", "environment", "ini file", "default")

@@ -1,0 +1,89 @@
+"""An interrupted session (Ctrl-C, SIGTERM) tells the truth about the runs it aborted.
+
+The test that was waiting when the session was interrupted gets no pytest report, so its run
+reaches neither the "DAI model runs" summary nor the JUnit XML through the usual way. Its steps
+are kept (``DAIState.pending_steps``, and the xdist workers hand theirs to the controller);
+from them the controller prints one line per aborted run, lists them in the summary as
+``Aborted`` and, without xdist, adds a ``dai_aborted_run`` property to the JUnit XML.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    import pytest
+
+    from pytest_dai.glue.reporting import SummaryCollector
+    from pytest_dai.glue.state import DAIState
+    from pytest_dai.lifecycle.steps import RunSteps
+
+__all__ = [
+    "InterruptHooks",
+    "aborted_runs",
+    "describe_aborted",
+    "record_in_junit",
+    "report_aborted_runs",
+]
+
+JUNIT_PROPERTY = "dai_aborted_run"
+
+
+def aborted_runs(steps: Iterable[RunSteps]) -> list[RunSteps]:
+    """The runs pytest-dai aborted before they ended, in the order given."""
+    return [run for run in steps if run.aborted]
+
+
+def describe_aborted(run: RunSteps) -> str:
+    """``30834 (Long soak on agent-1)``: the run's id as the server shows it, model, agent."""
+    where = f"{run.model} on {run.agent}" if run.agent else run.model
+    return f"{run.run_id or run.execution_id} ({where})"
+
+
+def report_aborted_runs(
+    config: pytest.Config, collector: SummaryCollector, pending: Iterable[RunSteps]
+) -> None:
+    """One ``dai: aborted run ...`` line per aborted run whose test got no report (the
+    session was interrupted while it waited), and the run in the summary as ``Aborted``."""
+    runs = [run for run in aborted_runs(pending) if run.execution_id not in collector.runs]
+    if not runs:
+        return
+    collector.add_aborted(runs)
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None:
+        return
+    reporter.ensure_newline()
+    for run in runs:
+        reporter.write_line(f"dai: aborted run {describe_aborted(run)}", yellow=True)
+
+
+def record_in_junit(config: pytest.Config, pending: Iterable[RunSteps]) -> None:
+    """Add a ``dai_aborted_run`` property per aborted run to the JUnit XML file's test suite
+    (the interrupted test has no testcase of its own). Before pytest writes the file: called
+    from ``pytest_keyboard_interrupt``."""
+    try:
+        from _pytest.junitxml import xml_key
+    except ImportError:  # pragma: no cover - pytest moved it: the summary still says it
+        return
+    xml = config.stash.get(xml_key, None)
+    if xml is None:
+        return
+    for run in aborted_runs(pending):
+        xml.add_global_property(
+            JUNIT_PROPERTY, f"{describe_aborted(run)}: Aborted, {run.nodeid} {run.url}".strip()
+        )
+
+
+class InterruptHooks:
+    """Ctrl-C or SIGTERM: the runs it aborted go into the JUnit XML file (written after this
+    hook, in ``pytest_sessionfinish``)."""
+
+    def __init__(self, state: DAIState) -> None:
+        self.state = state
+
+    def pytest_keyboard_interrupt(self) -> None:
+        """Record the aborted runs of this process in the JUnit XML file's properties."""
+        if self.state.pending_steps:
+            record_in_junit(self.state.config, list(self.state.pending_steps.values()))
