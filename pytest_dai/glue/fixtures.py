@@ -62,7 +62,9 @@ def dai_session(request: pytest.FixtureRequest) -> DAISession:
     try:
         return state.session()
     except DAIError as exc:
-        _fail(exc)
+        from pytest_dai.glue.failfast import note_fault
+
+        _fail(note_fault(state, state.current_nodeid or request.node.nodeid, exc))
 
 
 @pytest.fixture
@@ -91,6 +93,10 @@ def _dai_model_marker(request: pytest.FixtureRequest) -> None:
         request.node.stash[SPEC_KEY] = parse_marker(marker, state.settings, request.node.nodeid)
     except DAIError as exc:
         _fail(exc)
+    if state.server_fault is not None:
+        from pytest_dai.glue.failfast import refuse_if_faulted
+
+        refuse_if_faulted(state, request.node.nodeid)
     request.getfixturevalue("dai_session")
 
 

@@ -9,12 +9,14 @@ import pytest
 
 if TYPE_CHECKING:
     from pytest_dai.client.records import LogEntry
+    from pytest_dai.glue.evidence import Evidence
     from pytest_dai.glue.options import ModelSpec
     from pytest_dai.lifecycle.execution import Execution
     from pytest_dai.lifecycle.steps import RunSteps
 
 __all__ = [
     "CALL_START_KEY",
+    "EVIDENCE_KEY",
     "EXECUTION_KEY",
     "LOGS_KEY",
     "PROTOCOL_START_KEY",
@@ -35,5 +37,7 @@ STEPS_KEY: pytest.StashKey[RunSteps] = pytest.StashKey()
 RERUN_OF_KEY: pytest.StashKey[str] = pytest.StashKey()
 #: ``time.monotonic()`` when the test's setup began (pytest-timeout's clock starts there).
 PROTOCOL_START_KEY: pytest.StashKey[float] = pytest.StashKey()
+#: The failure evidence of the test's run (screenshot, last log lines, suite commit).
+EVIDENCE_KEY: pytest.StashKey[Evidence] = pytest.StashKey()
 #: ``time.monotonic()`` when the test's call began (with ``timeout_func_only``).
 CALL_START_KEY: pytest.StashKey[float] = pytest.StashKey()

@@ -49,6 +49,7 @@ __all__ = [
 DEFAULT_REALM = "eggplant"
 DEFAULT_CLIENT_ID = "client:dai:agent:integration"
 DEFAULT_RUN_URL = "{url}/runs/{run_id}"
+DEFAULT_ARTIFACTS = "dai-artifacts"
 TOKEN_PATH = "/auth/realms/{realm}/protocol/openid-connect/token"
 RUN_URL_PLACEHOLDERS = ("url", "run_id", "execution_id")
 
@@ -66,6 +67,7 @@ SOURCE_DEFAULT = "default"
 SOURCE_DERIVED = "derived from url and realm"
 SOURCE_SIMULATOR = "simulator"
 
+DIST_MODES = ("agent", "no")
 _TRUE = frozenset({"true", "yes", "1", "on"})
 _FALSE = frozenset({"false", "no", "0", "off"})
 
@@ -105,7 +107,9 @@ class Settings:
     reap_orphans: bool = True
     reap_orphans_only: bool = False
     xdist_group_by_agent: bool = False
+    artifacts: str = DEFAULT_ARTIFACTS
     allow_insecure_token_url: bool = False
+    dist: str = "no"
     sources: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
@@ -367,6 +371,14 @@ def add_options(parser: pytest.Parser) -> None:
         help="Also write a JUnit XML file with one testcase per model step (ini dai_junit_steps).",
     )
     group.addoption(
+        "--dai-artifacts",
+        dest="dai_artifacts",
+        metavar="DIR",
+        default=None,
+        help="Folder for failure evidence: screenshots, last log lines (ini dai_artifacts; "
+        f"default {DEFAULT_ARTIFACTS}).",
+    )
+    group.addoption(
         "--dai-rerun-failed",
         dest="dai_rerun_failed",
         action="store_true",
@@ -387,6 +399,15 @@ def add_options(parser: pytest.Parser) -> None:
         action="store_true",
         default=None,
         help="Only abort runs left behind by earlier interrupted sessions, then exit.",
+    )
+    group.addoption(
+        "--dai-dist",
+        dest="dai_dist",
+        metavar="MODE",
+        default=None,
+        help="Under pytest-xdist: 'agent' schedules tests by their agent (one worker per agent, "
+        "longest runs first; replaces --dist); 'no' leaves xdist's own (ini dai_dist; "
+        "default no).",
     )
 
     def ini(name: str, help: str, kind: str = "string") -> None:
@@ -417,6 +438,7 @@ def add_options(parser: pytest.Parser) -> None:
         "dai_junit_steps",
         "JUnit XML file with one testcase per model step, relative to the ini file.",
     )
+    ini("dai_artifacts", f"Folder for failure evidence (default {DEFAULT_ARTIFACTS}).")
     ini(
         "dai_reap_orphans", "Abort runs left behind by interrupted sessions (default true).", "bool"
     )
@@ -427,9 +449,10 @@ def add_options(parser: pytest.Parser) -> None:
     )
     ini(
         "dai_xdist_group_by_agent",
-        "Under pytest-xdist, send tests of the same agent to the same worker (default false).",
+        "Deprecated alias of dai_dist = agent (default false).",
         "bool",
     )
+    ini("dai_dist", "Under pytest-xdist: agent (schedule by agent) or no (default no).")
 
 
 # --------------------------------------------------------------------------------------------
@@ -493,12 +516,14 @@ _ROWS = {
         _Row("reap_orphans", None, None, "dai_reap_orphans"),
         _Row("reap_orphans_only", "--dai-reap-orphans-only"),
         _Row("xdist_group_by_agent", None, None, "dai_xdist_group_by_agent"),
+        _Row("artifacts", "--dai-artifacts", None, "dai_artifacts"),
         _Row(
             "allow_insecure_token_url",
             "--dai-allow-insecure-token-url",
             None,
             "dai_allow_insecure_token_url",
         ),
+        _Row("dist", "--dai-dist", None, "dai_dist"),
     )
 }
 
@@ -614,6 +639,19 @@ def _to_output_file(given: _Given) -> str:
     return path
 
 
+def _to_folder(given: _Given) -> str:
+    """A folder to write into (made when first needed): checked now."""
+    path = _to_path(given)
+    existing = path
+    while existing and not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if os.path.exists(path) and not os.path.isdir(path):
+        given.fail(f"a folder, but {path} is a file")
+    if existing and not os.access(existing, os.W_OK):
+        given.fail(f"a folder this user can write to, but {existing} is not writable")
+    return path
+
+
 def _to_ca_cert(given: _Given) -> str:
     path = _to_path(given)
     if not os.path.exists(path):
@@ -650,6 +688,13 @@ def _to_bool(given: _Given) -> bool:
     if text in _FALSE:
         return False
     given.fail("true or false (or yes/no, on/off, 1/0)")
+
+
+def _to_dist(given: _Given) -> str:
+    text = given.value.strip().lower()
+    if text not in DIST_MODES:
+        given.fail(" or ".join(DIST_MODES))
+    return text
 
 
 def _template_fields(template: str) -> list[tuple[str, str]]:
@@ -771,6 +816,10 @@ def resolve_settings(config: pytest.Config, environ: Mapping[str, str] | None = 
     take("reap_orphans", _to_bool)
     take("reap_orphans_only", lambda given: True)
     take("xdist_group_by_agent", _to_bool)
+    if take("dist", _to_dist) is None and values.get("xdist_group_by_agent"):
+        values["dist"] = "agent"  # the deprecated alias
+        sources["dist"] = sources["xdist_group_by_agent"]
+    take("artifacts", _to_folder)
     take("allow_insecure_token_url", _to_bool)
     _check_token_url(values, sources, bool(values.get("allow_insecure_token_url")))
     return Settings(**values, sources=sources)

@@ -32,6 +32,9 @@ class RunSummary:
     failed: bool = False
     #: Started through ``dai_session`` by the test, not by its marker.
     by_hand: bool = False
+    #: The screenshot the failing action saw (saved file), and why there is none.
+    screenshot: str = ""
+    warning: str = ""
 
 
 class SummaryCollector:
@@ -42,6 +45,8 @@ class SummaryCollector:
         self.runs: dict[str, RunSummary] = {}
         #: execution id -> the run's steps
         self.steps: dict[str, RunSteps] = {}
+        #: test id -> the failure evidence of a failed DAI test (``report.dai_evidence``)
+        self.failures: dict[str, dict[str, object]] = {}
 
     def add(self, report: pytest.TestReport) -> None:
         """Take the run's latest properties from a report (setup, call or teardown), and its
@@ -60,8 +65,14 @@ class SummaryCollector:
             if isinstance(run, dict) and run.get("dai_execution_id"):
                 self._add(report, {str(k): str(v) for k, v in run.items()}, by_hand=True)
         props = {str(k): str(v) for k, v in report.user_properties}
+        evidence = getattr(report, "dai_evidence", None)
+        if isinstance(evidence, dict) and report.failed:
+            self.failures[report.nodeid] = evidence
         if props.get("dai_execution_id"):
             self._add(report, props)
+            run = self.runs[props["dai_execution_id"]]
+            if isinstance(evidence, dict):
+                run.warning = str(evidence.get("warning") or "")
 
     def _add(self, report: pytest.TestReport, props: dict[str, str], by_hand: bool = False) -> None:
         execution_id = props["dai_execution_id"]
@@ -77,6 +88,8 @@ class SummaryCollector:
             run_id=props.get("dai_run_id", ""),
             failed=report.failed or (known is not None and known.failed),
             by_hand=by_hand or (known is not None and known.by_hand),
+            screenshot="" if by_hand else props.get("dai_screenshot", ""),
+            warning=known.warning if known is not None else "",
         )
 
     def add_aborted(self, runs: list[RunSteps]) -> None:
@@ -109,7 +122,9 @@ class SummaryCollector:
                 self.steps.setdefault(str(data["execution_id"]), RunSteps.from_dict(data))
 
     def lines(self) -> list[str]:
-        """The summary table, one line a run."""
+        """The summary table, one line a run (and, for a failed run, its screenshot file or
+        why there is none)."""
+        runs = list(self.runs.values())
         rows = [
             (
                 run.model,
@@ -119,14 +134,19 @@ class SummaryCollector:
                 run.url,
                 run.nodeid,
             )
-            for run in self.runs.values()
+            for run in runs
         ]
         header = ("model", "agent", "status", "duration", "address", "test")
         widths = [max(len(r[i]) for r in [header, *rows]) for i in range(5)]
         out = []
-        for row in [header, *rows]:
+        for index, row in enumerate([header, *rows]):
             cells = [row[i].ljust(widths[i]) for i in range(5)]
             out.append("  ".join(cells) + "  " + row[5])
+            run = runs[index - 1] if index else None
+            if run is not None and run.screenshot:
+                out.append(f"    screenshot: {run.screenshot}")
+            if run is not None and run.warning:
+                out.append(f"    no screenshot: {run.warning}")
         return out
 
     def write(self, terminalreporter: pytest.TerminalReporter) -> None:

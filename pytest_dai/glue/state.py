@@ -21,6 +21,7 @@ from pytest_dai.client.errors import DAIConfigError
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection
 
+    from pytest_dai.glue.failfast import ServerFault
     from pytest_dai.glue.options import Settings
     from pytest_dai.lifecycle.execution import Execution
     from pytest_dai.lifecycle.journal import Journal, JournalEntry
@@ -57,6 +58,10 @@ class DAIState:
         #: Steps of runs this process waited for, by execution id, until their report is made.
         self.pending_steps: dict[str, RunSteps] = {}
         self._steps_dir: str | None = None
+        #: The first fault of the whole server met in this process (see glue/failfast.py).
+        self.server_fault: ServerFault | None = None
+        #: Whether the server had its one cheap look before the first call (glue/failfast.py).
+        self.server_checked = False
 
     def __repr__(self) -> str:
         return f"DAIState(url={self.settings.url!r}, session={self._session is not None})"
@@ -133,6 +138,9 @@ class DAIState:
         token_url = settings.token_url or (
             f"{settings.url}/auth/realms/{settings.realm}/protocol/openid-connect/token"
         )
+        from pytest_dai.glue.failfast import quiet_retry_warnings
+
+        quiet_retry_warnings()
         client = DAIClient(
             settings.url,
             Credentials(settings.client_id, settings.client_secret, token_url),

@@ -212,6 +212,8 @@ class Faults:
     - ``no_record_grace``: for this many real seconds after a start, ``GET /ai/runs`` shows no
       record of that execution (set at the time of the start).
     - ``seed``: seed of the random generator behind ``error_rate`` and ``drop_rate``.
+    - ``screenshot_fault``: E12 (screenshots) answers ``"404"``, ``"large"`` (a PNG larger than
+      a client's 20 MB cap) or ``"slow"`` (after ``screenshot_delay`` seconds); ``null``: none.
     """
 
     latency: float = 0.0
@@ -230,6 +232,8 @@ class Faults:
     cancel_after: float | None = None
     no_record_grace: float = 0.0
     seed: int | None = None
+    screenshot_fault: str | None = None
+    screenshot_delay: float = 5.0
 
     def in_scope(self, path: str) -> bool:
         """Whether faults apply to a request for ``path``."""
@@ -265,6 +269,8 @@ FAULT_VALIDATORS: dict[str, Callable[[Any], Any]] = {
     "cancel_after": optional_number(0),
     "no_record_grace": number(0),
     "seed": optional_integer,
+    "screenshot_fault": one_of(None, "404", "large", "slow"),
+    "screenshot_delay": number(0),
 }
 
 

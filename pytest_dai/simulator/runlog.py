@@ -199,6 +199,8 @@ def render_entry(
                 item["severity"] = "ERROR"
         if entry.run_status is not None:
             item["run_status"] = status_word(entry.run_status)
+        if entry.image_id is not None:
+            item.update(step_id=entry.step, image_id=entry.image_id, image_name=entry.image_name)
         return item
     return {
         "id": number,

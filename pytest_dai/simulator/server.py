@@ -41,6 +41,13 @@ from pytest_dai.simulator.faults import (
 )
 from pytest_dai.simulator.runlog import format_time, render_log
 from pytest_dai.simulator.scenario import Scenario
+from pytest_dai.simulator.screenshots import (
+    SCREENSHOT_RE,
+    failing_image_id,
+    run_of_image,
+    screenshot_answer,
+    with_images,
+)
 from pytest_dai.simulator.test_config_routes import route as test_config_route
 from pytest_dai.simulator.test_configs import TestConfigState
 
@@ -491,6 +498,18 @@ class DAISimulator:
             found = self._engine.find(str(execution_id))
             return None if found is None else self._engine.snapshot(found, now)
 
+    def failing_screenshot(self, execution_id: str | int) -> tuple[str, bytes] | None:
+        """``(image id, PNG)`` of the screenshot the failing action of a finished run saw (the
+        frame a client finds by walking back from the failing log entry), or ``None``."""
+        with self._lock:
+            now = time.time()
+            self._engine.advance(now)
+            found = self._engine.find(str(execution_id))
+            image = None if found is None else failing_image_id(found)
+            if found is None or image is None:
+                return None
+            return image, screenshot_answer(found, image, Faults(), now)[1]
+
     def running_count(self) -> int:
         """Executions not yet final (queued or running)."""
         with self._lock:
@@ -660,7 +679,9 @@ class DAISimulator:
             allowed = ("POST",)
         elif _EXECUTION_RE.match(path):
             allowed = ("DELETE",)
-        elif path in (RUNS_PATH, MODELS_PATH) or _RUNLOG_RE.match(path):
+        elif (
+            path in (RUNS_PATH, MODELS_PATH) or _RUNLOG_RE.match(path) or SCREENSHOT_RE.match(path)
+        ):
             allowed = ("GET",)
         elif path == AGENTS_PATH:
             # POST creates an agent, as on a real server (seen); GET lists them.
@@ -687,6 +708,9 @@ class DAISimulator:
             return self._agents(dialect)
         if path == MODELS_PATH:
             return self._models(dialect)
+        match = SCREENSHOT_RE.match(path)
+        if match:
+            return self._screenshot(match.group(1))
         match = _RUNLOG_RE.match(path)
         assert match is not None
         return self._runlogs(match.group(1), query, dialect)
@@ -884,7 +908,7 @@ class DAISimulator:
             execution = self._engine.find_run(run_id)
             if execution is None:
                 return _detail(404, f"Run {run_id} not found")
-            entries = self._engine.log_entries(execution, now)
+            entries = with_images(execution, self._engine.log_entries(execution, now), now)
         total = len(entries)
         items = [
             _extra(item, dialect)
@@ -896,6 +920,19 @@ class DAISimulator:
         if dialect.log_shape == "v2":
             envelope["date_as_of"] = format_time(now, dialect.time_format)
         return _json_response(200, _extra(envelope, dialect))
+
+    def _screenshot(self, raw_id: str) -> _Response:
+        """E12: a run's screenshot (PNG), with the ``screenshot_fault`` fault."""
+        with self._lock:
+            now = time.time()
+            self._engine.advance(now)
+            run_id = run_of_image(raw_id)
+            execution = None if run_id is None else self._engine.find_run(run_id)
+            faults = copy_faults(self._faults)
+            status, body, kind = screenshot_answer(execution, raw_id, faults, now)
+        if faults.screenshot_fault == "slow":
+            time.sleep(faults.screenshot_delay)
+        return _Response(status, body, kind)
 
 
 # -- helpers ------------------------------------------------------------------------------------

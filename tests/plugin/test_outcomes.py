@@ -127,7 +127,7 @@ def test_network_fault_fails_with_one_line(
     case = junit(pytester)["test_run"]
     assert case.outcome == "failure"
     assert case.message.startswith("DAIConnectionError: ")
-    assert "cannot connect" in case.message
+    assert "connection refused" in case.message
     assert "\n" not in case.text.strip()
-    result.stdout.fnmatch_lines(["DAIConnectionError: token endpoint *: cannot connect*"])
+    result.stdout.fnmatch_lines(["DAIConnectionError: DAI server *: connection refused (*"])
     assert "pytest_dai/" not in result.stdout.str(), "a traceback of the plugin was shown"

@@ -188,6 +188,14 @@ ROWS: dict[
         (None, None, True),
         False,
     ),
+    "dist": (
+        "--dai-dist",
+        None,
+        "dai_dist",
+        ("agent", None, "AGENT"),
+        ("agent", None, "agent"),
+        "no",
+    ),
     "allow_insecure_token_url": (
         "--dai-allow-insecure-token-url",
         None,
@@ -196,8 +204,16 @@ ROWS: dict[
         (True, None, True),
         False,
     ),
+    "artifacts": (
+        "--dai-artifacts",
+        None,
+        "dai_artifacts",
+        ("cli-evidence", None, "ini-evidence"),
+        ("cli-evidence", None, "ini-evidence"),
+        "dai-artifacts",
+    ),
 }
-PATH_SETTINGS = {"ca_cert", "junit_steps"}
+PATH_SETTINGS = {"ca_cert", "junit_steps", "artifacts"}
 LEVELS = ("command line", "environment", "ini file", "default")
 
 
@@ -634,7 +650,7 @@ def test_header_shows_values_sources_and_masks_the_secret(
     monkeypatch.setenv("DAI_CLIENT_SECRET", SECRET)
     pytester.makeini("[pytest]\ndai_timeout = 600\n")
     pytester.makepyfile("def test_ok(): pass")
-    result = pytester.runpytest("--dai-realm=acme")
+    result = pytester.runpytest("--dai-realm=acme", "-v")
     assert result.ret == 0
     header = [line for line in result.outlines if line.startswith("dai: ")]
     assert 1 < len(header) <= 8

@@ -212,7 +212,19 @@ def test_runlogs(sim, api) -> None:
         assert ISO.match(item["eventtime"])
         assert "status" not in item  # no entry carries a step status (contract 2.5)
     groups = [(i["step_id"], i["message"]) for i in items if i["step_id"] is not None]
-    assert groups == [(1, "ok"), (1, "'ok': done"), (2, "bad"), (2, "Boom: saw X")]
+    # each step: its name first, screen captures (with image ids) in between, its action last
+    assert [groups[0], groups[3], groups[4], groups[7]] == [
+        (1, "ok"),
+        (1, "'ok': done"),
+        (2, "bad"),
+        (2, "Boom: saw X"),
+    ]
+    assert [i["image_id"] is not None for i in items if i["step_id"] == 1] == [
+        False,
+        True,
+        True,
+        False,
+    ]
     failing = [i for i in items if i["step_id"] == 2][-1]
     # a real failure is often INFORMATIONAL (seen): severity is not a failure signal
     assert (failing["severity"], failing["message_type"]) == ("INFORMATIONAL", "imagefound")

@@ -1,0 +1,187 @@
+"""Failure evidence against the simulator: the screenshot the failing action saw, saved under
+``dai_artifacts``, named in JUnit (property and ``[[ATTACHMENT|...]]``) and in the summary;
+screenshot faults give one warning line and the same outcome; one file per failed test under
+pytest-xdist."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+import pytest_dai.glue.evidence
+import pytest_dai.glue.evidence_hooks  # noqa: F401  (imported before in-process inner runs)
+from pytest_dai.simulator import DAISimulator
+
+from .support import FAST, properties, read_junit, scenario
+
+MODULE = """
+import pytest
+
+@pytest.mark.dai_model("Passing", agent="a1")
+def test_passed():
+    pass
+
+@pytest.mark.dai_model("Failing", agent="a2")
+def test_failed():
+    pass
+
+@pytest.mark.dai_model("Erroring", agent="a3")
+def test_errored():
+    pass
+"""
+
+ATTACHMENT = re.compile(r"\[\[ATTACHMENT\|([^\]]+)\]\]")
+
+
+def system_out(junit: Path, name: str) -> str:
+    """Every ``<system-out>`` text of one testcase, joined."""
+    import xml.etree.ElementTree as ET
+
+    for case in ET.parse(junit).getroot().iter("testcase"):
+        if case.get("name") == name:
+            return "\n".join(node.text or "" for node in case.iter("system-out"))
+    raise AssertionError(f"no testcase {name}")
+
+
+def test_failed_runs_keep_the_screenshot_the_failing_action_saw(
+    pytester: pytest.Pytester, sim: DAISimulator
+) -> None:
+    pytester.makepyfile(test_evidence=MODULE)
+    result = pytester.runpytest("--junitxml=junit.xml", "--dai-artifacts=evidence", *FAST)
+    result.assert_outcomes(passed=1, failed=2)
+    cases = read_junit(pytester.path / "junit.xml")
+    folder = pytester.path / "evidence"
+    saved = []
+    for name in ("test_failed", "test_errored"):
+        props = properties(cases[name])
+        run = sim.execution(props["dai_execution_id"])
+        assert run is not None
+        shot = Path(props["dai_screenshot"])
+        assert shot.is_absolute(), shot
+        assert shot.parent == folder, shot
+        assert name in shot.name, shot.name
+        assert f"run-{run['run_id']}" in shot.name, shot.name
+        wanted = sim.failing_screenshot(props["dai_execution_id"])
+        assert wanted is not None
+        image_id, png = wanted
+        # The walk-back found the step's last capture before the failing entry, not the
+        # step's first capture or another step's.
+        assert image_id.endswith("-2-2"), image_id
+        assert shot.read_bytes() == png
+        attached = ATTACHMENT.findall(system_out(pytester.path / "junit.xml", name))
+        log = shot.with_name(shot.name.replace(".png", ".log.txt"))
+        assert attached == [str(shot), str(log)], attached
+        assert ("Card declined" if name == "test_failed" else "SUT connection") in (log.read_text())
+        assert re.fullmatch(r"[0-9a-f]{40}", props["dai_git_sha"]), props
+        result.stdout.fnmatch_lines([f"*screenshot: {shot}"])
+        saved.append(shot)
+    assert saved[0].read_bytes() != saved[1].read_bytes()
+    passed = properties(cases["test_passed"])
+    assert "dai_screenshot" not in passed
+    assert re.fullmatch(r"[0-9a-f]{40}", passed["dai_git_sha"]), passed
+    assert not ATTACHMENT.findall(system_out(pytester.path / "junit.xml", "test_passed"))
+    assert sorted(p.name for p in folder.iterdir() if "test_passed" in p.name) == []
+    assert "no screenshot" not in result.stdout.str()
+
+
+def test_a_passing_run_saves_nothing(pytester: pytest.Pytester, sim: DAISimulator) -> None:
+    pytester.makepyfile(
+        test_ok="""
+        import pytest
+
+        @pytest.mark.dai_model("Passing", agent="a1")
+        def test_passed():
+            pass
+        """
+    )
+    result = pytester.runpytest("--junitxml=junit.xml", *FAST)
+    result.assert_outcomes(passed=1)
+    assert not (pytester.path / "dai-artifacts").exists()
+    assert not any(r.path.startswith("/api/v2/screenshots") for r in sim.request_log())
+
+
+FAULT_MODULE = """
+import pytest
+
+@pytest.mark.dai_model("Passing", agent="a1")
+def test_passed():
+    pass
+
+@pytest.mark.dai_model("Failing", agent="a2")
+def test_failed():
+    pass
+"""
+
+
+@pytest.mark.parametrize("fault", ["404", "large", "slow"])
+def test_a_screenshot_that_cannot_be_had_is_one_warning_line(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, fault: str
+) -> None:
+    faults = {"screenshot_fault": fault, "screenshot_delay": 3}
+    with DAISimulator(scenario(faults=faults), port=0) as simulator:
+        monkeypatch.setenv("DAI_URL", simulator.url)
+        monkeypatch.setenv("DAI_CLIENT_ID", simulator.client_id)
+        monkeypatch.setenv("DAI_CLIENT_SECRET", simulator.client_secret)
+        pytester.makepyfile(test_fault=FAULT_MODULE)
+        result = pytester.runpytest(
+            "--junitxml=junit.xml", "--dai-request-timeout=0.5", *FAST, "-rf"
+        )
+        # Recorded once answered (the slow answer comes after the inner session ended).
+        asked = simulator.wait_for(
+            lambda s: any(r.path.startswith("/api/v2/screenshots") for r in s.request_log()),
+            timeout=10,
+        )
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        ["FAILED test_fault.py::test_failed - DAIRunFailed: DAI run of model 'Fail*"]
+    )
+    warnings = [line for line in result.stdout.lines if "no screenshot" in line]
+    assert len(warnings) == 1, warnings
+    reason = {"404": "404", "large": "larger than 20 MB", "slow": "no answer within"}[fault]
+    assert reason in warnings[0], warnings
+    assert "E12" in warnings[0], warnings
+    assert asked, "the screenshot was never asked for"
+    cases = read_junit(pytester.path / "junit.xml")
+    assert "dai_screenshot" not in properties(cases["test_failed"])
+    assert cases["test_failed"].is_failure
+    assert cases["test_passed"].is_passed
+    pngs = list((pytester.path / "dai-artifacts").glob("*.png"))
+    assert pngs == [], pngs
+
+
+def test_each_failed_test_has_its_own_file_under_xdist(
+    pytester: pytest.Pytester, sim: DAISimulator
+) -> None:
+    module = "import pytest\n" + "".join(
+        f'\n@pytest.mark.dai_model("Failing", agent="{agent}")\ndef test_failed_{agent}():\n'
+        "    pass\n"
+        for agent in ("a2", "a3", "a4", "a5")
+    )
+    pytester.makepyfile(test_many=module)
+    result = pytester.runpytest_subprocess("-n", "2", "--junitxml=junit.xml", *FAST)
+    result.assert_outcomes(failed=4)
+    cases = read_junit(pytester.path / "junit.xml")
+    shots = set()
+    for agent in ("a2", "a3", "a4", "a5"):
+        props = properties(cases[f"test_failed_{agent}"])
+        wanted = sim.failing_screenshot(props["dai_execution_id"])
+        assert wanted is not None
+        shot = Path(props["dai_screenshot"])
+        assert shot.read_bytes() == wanted[1]
+        shots.add(shot)
+        lines = [line for line in result.stdout.lines if line.strip() == f"screenshot: {shot}"]
+        assert len(lines) == 1, result.stdout.str()
+    assert len(shots) == 4
+    assert len(list((pytester.path / "dai-artifacts").glob("*.png"))) == 4
+
+
+def test_an_artifacts_path_that_is_a_file_is_one_clear_line(pytester: pytest.Pytester) -> None:
+    pytester.path.joinpath("taken").write_text("a file")
+    pytester.makepyfile(test_x="def test_x():\n    pass\n")
+    result = pytester.runpytest("--dai-artifacts=taken")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["ERROR: --dai-artifacts from the command line: expected a folder, but */taken is a file*"]
+    )
