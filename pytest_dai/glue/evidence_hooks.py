@@ -71,13 +71,19 @@ def keep_evidence(
 
 
 def keep_run_evidence(
-    item: pytest.Item, state: DAIState, execution: Execution, logs: list[LogEntry] | None
+    item: pytest.Item,
+    state: DAIState,
+    execution: Execution,
+    logs: list[LogEntry] | None,
+    *,
+    timed_out: bool = False,
 ) -> Evidence:
-    """:func:`keep_evidence` for a marked test's model run: only a failed or errored run gets
-    a screenshot and its last log lines saved."""
+    """:func:`keep_evidence` for a marked test's model run: only a failed or errored run, or
+    one aborted at its deadline (the screen it was stuck on), gets a screenshot and its last
+    log lines saved."""
     from pytest_dai.client.status import RunState
 
-    failed = execution.state in (RunState.FAILED, RunState.ERROR)
+    failed = timed_out or execution.state in (RunState.FAILED, RunState.ERROR)
 
     def fetch(image_id: str) -> bytes:
         return state.session().client.screenshot(image_id)

@@ -207,7 +207,7 @@ def run_marked_test(item: pytest.Item, state: DAIState, spec: ModelSpec) -> Exec
     item.stash[LOGS_KEY] = logs
     from pytest_dai.glue.evidence_hooks import keep_run_evidence
 
-    keep_run_evidence(item, state, execution, logs)
+    keep_run_evidence(item, state, execution, logs, timed_out=timed_out is not None)
     why = "the run deadline passed" if timed_out is not None else ""
     keep_steps(item, state, run_steps(execution, logs, nodeid=item.nodeid, interrupted=why))
     if timed_out is not None:

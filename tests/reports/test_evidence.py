@@ -170,6 +170,10 @@ def test_each_failed_test_has_its_own_file_under_xdist(
         assert wanted is not None
         shot = Path(props["dai_screenshot"])
         assert shot.read_bytes() == wanted[1]
+        attached = ATTACHMENT.findall(
+            system_out(pytester.path / "junit.xml", f"test_failed_{agent}")
+        )
+        assert str(shot) in attached, attached
         shots.add(shot)
         lines = [line for line in result.stdout.lines if line.strip() == f"screenshot: {shot}"]
         assert len(lines) == 1, result.stdout.str()
@@ -185,3 +189,24 @@ def test_an_artifacts_path_that_is_a_file_is_one_clear_line(pytester: pytest.Pyt
     result.stderr.fnmatch_lines(
         ["ERROR: --dai-artifacts from the command line: expected a folder, but */taken is a file*"]
     )
+
+
+def test_a_run_aborted_at_its_deadline_keeps_the_screen_it_was_stuck_on(
+    pytester: pytest.Pytester, sim: DAISimulator
+) -> None:
+    pytester.makepyfile(
+        test_stuck="""
+        import pytest
+
+        @pytest.mark.dai_model("Long", agent="a5", timeout=0.4)
+        def test_deadline():
+            pass
+        """
+    )
+    result = pytester.runpytest("--junitxml=junit.xml", *FAST)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*DAIRunTimeout*"])
+    props = properties(read_junit(pytester.path / "junit.xml")["test_deadline"])
+    shot = Path(props["dai_screenshot"])
+    assert shot.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert "test_deadline" in shot.name
