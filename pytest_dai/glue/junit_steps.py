@@ -3,7 +3,9 @@ testcase per DAI step, for CI pages that show a 40-step model as 40 results.
 
 Written by the controller only (under pytest-xdist the steps arrive with the test reports),
 atomically (a temporary file, then ``os.replace``), at the end of the session: also when a run
-errored or the session was interrupted (steps not reached are ``<skipped>`` with the reason).
+errored or the session was interrupted (steps not reached are ``<skipped>`` with the reason;
+a step whose result the run log cannot tell has ``status="unknown"`` and says why in its
+``<system-out>``).
 The format follows the JUnit schema that pytest's own tests validate against (junit-10.xsd).
 """
 
@@ -75,6 +77,12 @@ def _suite(run: RunSteps, hostname: str) -> ET.Element:
                 "time": f"{step.duration:.3f}",
             },
         )
+        if step.outcome == "unknown":
+            # JUnit has no "unknown" result: say it in the testcase's status and its output
+            # rather than invent a pass or a skip (contract 2.5).
+            case.set("status", "unknown")
+            ET.SubElement(case, "system-out").text = _clean(step.message) or "result unknown"
+            continue
         tag = {"failed": "failure", "error": "error", "skipped": "skipped"}.get(step.outcome)
         if tag is not None:
             message = _clean(step.message) or step.outcome

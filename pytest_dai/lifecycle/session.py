@@ -33,7 +33,7 @@ log = logging.getLogger("pytest_dai")
 def _pick(ref: str, records: Sequence[Model | Agent], kind: str, endpoint: str) -> int:
     """Index of the record whose id or name is ``ref`` (exact, then case-insensitive)."""
     for i, record in enumerate(records):
-        if record.id == ref:
+        if ref in (record.id, getattr(record, "uuid", None)):
             return i
     for i, record in enumerate(records):
         if record.name == ref:
@@ -158,7 +158,7 @@ class DAISession:
         intent = self._write_intent(found_model, found_agent)
         try:
             started = self.client.start_execution(
-                found_model.id,
+                found_model.start_id,
                 agent_id=found_agent.id if found_agent else None,
                 is_hosted_agent=found_agent.hosted if found_agent else False,
                 test_case_id=test_case,

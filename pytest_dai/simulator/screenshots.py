@@ -21,7 +21,7 @@ import zlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pytest_dai.simulator.engine import LogEntry
+from pytest_dai.simulator.runlog import LogEntry
 
 if TYPE_CHECKING:
     from pytest_dai.simulator.engine import Execution

@@ -47,7 +47,9 @@ def failed_run(api: Api) -> tuple[str, dict[str, object], list[dict[str, object]
 
 def test_the_log_names_images_before_the_failing_entry(api: Api, sim: DAISimulator) -> None:
     execution, _, items = failed_run(api)
-    failing = max(i for i, e in enumerate(items) if e.get("status") == "Failed")
+    # the failing entry: the last entry of the last step that ran (contract 2.5)
+    last_step = [e["step_id"] for e in items if e.get("step_id") is not None][-1]
+    failing = max(i for i, e in enumerate(items) if e.get("step_id") == last_step)
     before = [e["image_id"] for e in items[:failing] if e.get("image_id")]
     assert len(before) == 4  # two captures in each of the two steps run
     assert not items[failing].get("image_id")
