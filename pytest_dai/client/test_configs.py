@@ -252,8 +252,17 @@ class TestConfigAPI:
     def __repr__(self) -> str:
         return f"TestConfigAPI({self.client!r})"
 
-    def _get(self, endpoint: str, path: str, params: dict[str, Any] | None = None) -> Any:
-        response = self.client._send(endpoint, "GET", path, params=params)
+    def _get(
+        self, endpoint: str, path: str, params: dict[str, Any] | None = None, quick: bool = False
+    ) -> Any:
+        response = self.client._send(
+            endpoint,
+            "GET",
+            path,
+            params=params,
+            timeout=self.client.abort_timeout if quick else None,
+            session=self.client._abort_session if quick else None,
+        )
         self._no_404_405(response, endpoint)
         return self.client._json(response, endpoint)
 
@@ -322,9 +331,11 @@ class TestConfigAPI:
         payload = self._get(E8, "/api/v2/test_config_results", {"test_config_id": test_config_id})
         return [TestConfigResultRecord.parse(raw, E8) for raw in list_items(payload, E8)]
 
-    def test_results(self, result_id: str) -> list[TestResultRecord]:
-        """E9: one test result per test case run of a test-config result."""
-        payload = self._get(E9, "/api/v2/test_results", {"test_config_result_id": result_id})
+    def test_results(self, result_id: str, *, quick: bool = False) -> list[TestResultRecord]:
+        """E9: one test result per test case run of a test-config result. ``quick``: with
+        the abort's short timeout and few attempts (while an abort waits on it)."""
+        params = {"test_config_result_id": result_id}
+        payload = self._get(E9, "/api/v2/test_results", params, quick=quick)
         return [TestResultRecord.parse(raw, E9) for raw in list_items(payload, E9)]
 
     def test_result_logs(self, test_result_id: str, *, limit: int = 1000) -> list[LogEntry]:

@@ -55,10 +55,11 @@ def _suite(run: RunSteps, hostname: str) -> ET.Element:
         },
     )
     properties = ET.SubElement(suite, "properties")
+    config = run.kind == "test_config"
     for name, value in (
-        ("dai_execution_id", run.execution_id),
+        ("dai_task_instance_id" if config else "dai_execution_id", run.execution_id),
         ("dai_url", run.url),
-        ("dai_model", run.model),
+        ("dai_test_config" if config else "dai_model", run.model),
         ("dai_agent", run.agent),
         ("dai_status", run.status),
         ("dai_test", run.nodeid),
