@@ -128,7 +128,7 @@ def test_passing_config_properties_subtests_junit_and_summary(
         )
     )
     result = pytester.runpytest_subprocess(
-        *FAST, "--dai-artifacts=evidence", "-o", "verbosity_subtests=1"
+        *FAST, "--dai-artifacts=evidence", "-o", "verbosity_subtests=1", "--strict-markers"
     )
     assert result.ret == 0
     assert "1 passed, 2 subtests passed" in result.stdout.str()
@@ -499,3 +499,10 @@ def test_pytest_timeout_aborts_the_run_once(pytester: pytest.Pytester, tsim: DAI
     assert result.ret == 1
     assert len(task_deletes(tsim)) == 1
     assert "pytest-timeout" in result.stdout.str()
+
+
+def test_the_registered_marker_help_shows_the_signature_the_marker_is_checked_against() -> None:
+    from pytest_dai.glue.test_config_marker import SIGNATURE
+    from pytest_dai.plugin import CONFIG_MARKER_HELP
+
+    assert CONFIG_MARKER_HELP.startswith(SIGNATURE + ":")
