@@ -333,7 +333,12 @@ def pytest_runtest_makereport(
     excinfo = call.excinfo
     if report.failed and excinfo is not None and isinstance(excinfo.value, DAIError):
         report.longrepr = f"{type(excinfo.value).__name__}: {excinfo.value}"
-    dai_test = SPEC_KEY in item.stash or EVIDENCE_KEY in item.stash or hasattr(report, "dai_runs")
+    dai_test = (
+        SPEC_KEY in item.stash
+        or CONFIG_SPEC_KEY in item.stash
+        or EVIDENCE_KEY in item.stash
+        or hasattr(report, "dai_runs")
+    )
     if call.when == "call" and dai_test:
         from pytest_dai.glue.evidence_hooks import annotate_report
 

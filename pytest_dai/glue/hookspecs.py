@@ -1,6 +1,8 @@
 """Hooks that pytest-dai calls, for a ``conftest.py`` or another plugin to implement.
 
 Added with ``pytest_addhooks``, so pytest checks implementations against these signatures.
+They fire for both kinds of run: ``execution.kind`` is ``"model"`` for a ``dai_model`` run (an
+``Execution``) and ``"test_config"`` for a ``dai_test_config`` run (a ``TestConfigResult``).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from pytest_dai.lifecycle.execution import Execution
+    from pytest_dai.lifecycle.session import AnyRun as Execution
 
 
 class DAIHookSpecs:
@@ -18,7 +20,8 @@ class DAIHookSpecs:
 
     @pytest.hookspec
     def pytest_dai_execution_started(self, item: pytest.Item, execution: Execution) -> None:
-        """Called right after a marked test's DAI run was started (``execution.id`` is set)."""
+        """Called right after a marked test's DAI run was started (``execution.id`` is set;
+        for a test configuration, ``execution.task_instance_id``)."""
 
     @pytest.hookspec
     def pytest_dai_execution_finished(self, item: pytest.Item, execution: Execution) -> None:

@@ -22,7 +22,7 @@ from pytest_dai.glue.runner import (
     _why,
     apply_outcome,
     keep_steps,
-    run_deadline,
+    run_deadline_and_source,
     set_property,
 )
 from pytest_dai.glue.test_config_marker import read_parameters_file
@@ -132,10 +132,10 @@ def run_test_config_test(item: pytest.Item, state: DAIState, spec: TestConfigSpe
             live.update(current)  # type: ignore[arg-type]
 
         try:
-            result.wait(run_deadline(item, spec), on_poll=on_poll)
+            deadline, source = run_deadline_and_source(item, spec)
+            result.wait(deadline, on_poll=on_poll, deadline_source=source)
         except DAIRunTimeout as exc:
             timed_out = exc
-            exc.details += f"\nabort: {result.abort_report}" if result.abort_report else ""
     except BaseException as exc:
         result.abort()
         _quick_test_results(result)

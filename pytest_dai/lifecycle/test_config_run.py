@@ -14,6 +14,7 @@ import time
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
+from pytest_dai.client.deadline import call_budget
 from pytest_dai.client.errors import DAIError, DAIProtocolError
 from pytest_dai.client.status import RunState, Status, normalise_status
 from pytest_dai.lifecycle.outcome import DAIRunTimeout
@@ -216,30 +217,34 @@ class TestConfigResult:
         timeout: float | None = None,
         *,
         on_poll: Callable[[TestConfigResult], None] | None = None,
+        deadline_source: str = "",
     ) -> TestConfigResult:
         """Poll until the result is final, then fetch its test results; return self.
 
-        ``timeout``: the run deadline in seconds from now (None or 0: none); on it the run is
-        aborted and :class:`DAIRunTimeout` raised. On any other exception the run is aborted
-        first and the exception goes on."""
+        ``timeout``: the run deadline in seconds from now (None or 0: none; ``deadline_source``
+        says where it came from when not the marker or setting); on it the run is aborted and
+        :class:`DAIRunTimeout` raised, also when a slow poll would carry the wait past it. On
+        any other exception the run is aborted first and the exception goes on."""
         deadline = time.monotonic() + timeout if timeout else None
         schedule = PollSchedule(
             max_interval=self.poll_interval, expected_duration=self.expected_duration
         )
         try:
             while True:
-                self.refresh()
-                if on_poll is not None:
+                past_deadline = self._poll_within(deadline)
+                if not past_deadline and on_poll is not None:
                     on_poll(self)
                 if self.finished:
                     break
                 now = time.monotonic()
-                if deadline is not None and now >= deadline:
+                if deadline is not None and (past_deadline or now >= deadline):
                     self.abort()
+                    source = f" ({deadline_source})" if deadline_source else ""
                     raise DAIRunTimeout(
                         f"DAI test configuration {self.name!r} (task instance "
-                        f"{self.task_instance_id}) passed its deadline of {timeout:g} s and was "
-                        f"aborted; last status {self.status}",
+                        f"{self.task_instance_id}) passed its deadline of {timeout:g} s{source} "
+                        f"and was aborted; last status {self.status}",
+                        execution=self,
                         details=f"abort: {self.abort_report}\nresult: {self.url}",
                     )
                 running = now - self._running_since if self._running_since is not None else None
@@ -254,6 +259,21 @@ class TestConfigResult:
             raise
         self.load_test_results()
         return self
+
+    def _poll_within(self, deadline: float | None) -> bool:
+        """One :meth:`refresh`, cut off at the run deadline; True if the deadline passed
+        during the poll (as :meth:`Execution._poll_within`)."""
+        if deadline is None:
+            self.refresh()
+            return False
+        try:
+            with call_budget(deadline - time.monotonic()):
+                self.refresh()
+        except DAIError:
+            if time.monotonic() >= deadline:
+                return True
+            raise
+        return False
 
     def load_test_results(self) -> list[TestResult]:
         """The per-test-case results (E9), fetched now."""

@@ -453,3 +453,49 @@ def test_started_by_hand_through_the_session(pytester: pytest.Pytester, tsim: DA
     props = junit(pytester)["test_by_hand"].properties
     assert props["dai_test_config"] == "Passing"
     assert "DAI test configurations" in result.stdout.str()
+
+
+def test_github_annotation_and_job_summary_for_a_failed_config(
+    pytester: pytest.Pytester, tsim: DAISimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    summary = pytester.path / "summary.md"
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    pytester.makepyfile(test_gh=config_test("Failing"))
+    result = pytester.runpytest_subprocess(*FAST)
+    assert result.ret == 1
+    # the annotation points at the marker's line (line 3 of the module)
+    result.stdout.fnmatch_lines(["::error file=test_gh.py,line=3,*DAIRunFailed*Failing*"])
+    assert "Failing" in summary.read_text(encoding="utf-8")
+
+
+def test_faults_on_the_test_config_endpoints_are_ridden_out(
+    pytester: pytest.Pytester, tsim: DAISimulator
+) -> None:
+    # one transient 500 on the start (retried once, as seen on DAI 26.2.2), 503s on the polls
+    tsim.set_faults(burst=1, burst_status=500, fault_paths=[TASKS])
+    pytester.makepyfile(config_test("Passing"))
+    tsim.clear_log()
+    first = pytester.runpytest_subprocess(*FAST)
+    first.assert_outcomes(passed=1)
+    assert [r.status for r in starts(tsim)] == [500, 201]
+    tsim.set_faults(error_rate=0.3, error_statuses=[502, 503], fault_paths=[RESULTS], seed=7)
+    second = pytester.runpytest_subprocess(*FAST)
+    second.assert_outcomes(passed=1)
+    assert any(r.status in (502, 503) for r in tsim.request_log() if r.path == RESULTS)
+
+
+def test_dai_result_without_the_marker_is_a_usage_error(
+    pytester: pytest.Pytester, tsim: DAISimulator
+) -> None:
+    pytester.makepyfile("def test_x(dai_result):\n    pass\n")
+    result = pytester.runpytest_subprocess(*FAST)
+    result.stdout.fnmatch_lines(["*the dai_result fixture needs @pytest.mark.dai_test_config*"])
+
+
+def test_pytest_timeout_aborts_the_run_once(pytester: pytest.Pytester, tsim: DAISimulator) -> None:
+    pytester.makepyfile(config_test("Slow"))
+    result = pytester.runpytest_subprocess(*FAST, "--timeout=3", "--timeout-method=signal")
+    assert result.ret == 1
+    assert len(task_deletes(tsim)) == 1
+    assert "pytest-timeout" in result.stdout.str()
