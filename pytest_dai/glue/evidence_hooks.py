@@ -52,6 +52,10 @@ def keep_evidence(
     """Collect a run's evidence (any kind of run: a log and a way to fetch an image), keep it
     on the item and set the JUnit properties ``dai_screenshot`` and ``dai_git_sha``.
 
+    Called again for the same test (a test configuration with several failed test results),
+    the evidence adds up: each screenshot gets its own ``dai_screenshot`` property, the first
+    one stays the test's main screenshot.
+
     Never raises (but for Ctrl-C and the like): evidence must not change the outcome."""
     try:
         evidence = collect(
@@ -62,12 +66,15 @@ def keep_evidence(
         evidence = Evidence(warning=f"{type(exc).__name__}: {exc}".splitlines()[0])
         if not failed:
             evidence.warning = ""
-    item.stash[EVIDENCE_KEY] = evidence
-    if evidence.screenshot:
+    earlier = item.stash.get(EVIDENCE_KEY, None)
+    item.stash[EVIDENCE_KEY] = evidence if earlier is None else earlier.merged(evidence)
+    if evidence.screenshot and earlier is not None and earlier.screenshot:
+        item.user_properties.append(("dai_screenshot", evidence.screenshot))
+    elif evidence.screenshot:
         _set_property(item, "dai_screenshot", evidence.screenshot)
-    if evidence.git_sha:
+    if evidence.git_sha and (earlier is None or not earlier.git_sha):
         _set_property(item, "dai_git_sha", evidence.git_sha)
-    return evidence
+    return item.stash[EVIDENCE_KEY]
 
 
 def keep_run_evidence(
@@ -149,7 +156,9 @@ def attach_to_junit(config: pytest.Config, report: pytest.TestReport) -> None:
     data = getattr(report, REPORT_ATTRIBUTE, None)
     if not isinstance(data, dict) or report.when != "call":
         return
-    paths = [str(data[key]) for key in ("screenshot", "log_file") if data.get(key)]
+    from pytest_dai.glue.evidence import Evidence
+
+    paths = Evidence.from_dict(data).files()
     if not paths:
         return
     try:

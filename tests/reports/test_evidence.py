@@ -210,3 +210,45 @@ def test_a_run_aborted_at_its_deadline_keeps_the_screen_it_was_stuck_on(
     shot = Path(props["dai_screenshot"])
     assert shot.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     assert "test_deadline" in shot.name
+
+
+ANY_KIND_MODULE = """
+from pytest_dai.client.records import LogEntry
+from pytest_dai.glue.evidence_hooks import keep_evidence
+
+PNG = b"\\x89PNG\\r\\n\\x1a\\n"
+
+def log(image):
+    return [LogEntry.parse({"message": "Search", "step_id": 1, "image_id": image}),
+            LogEntry.parse({"message": "Button not found", "step_id": 1})]
+
+def test_config_with_two_failed_results(request):
+    for result, image in (("tr-1", "a"), ("tr-2", "b")):
+        keep_evidence(request.node, log(image), lambda image_id: PNG + image_id.encode(),
+                      folder="evidence", run=result, failed=True)
+    assert False, "two test results failed"
+"""
+
+
+def test_evidence_of_several_runs_of_one_test_adds_up(pytester: pytest.Pytester) -> None:
+    """The evidence API takes a log and a way to fetch an image, so it serves any kind of run:
+    here two failed test results of one test (as a test configuration has)."""
+    pytester.makepyfile(test_any=ANY_KIND_MODULE)
+    result = pytester.runpytest("--junitxml=junit.xml", "--html=report.html")
+    result.assert_outcomes(failed=1)
+    case = read_junit(pytester.path / "junit.xml")["test_config_with_two_failed_results"]
+    from junitparser import Properties
+
+    found = case.child(Properties)
+    shots = [Path(p.value) for p in found if p.name == "dai_screenshot"]
+    assert [shot.name for shot in shots] == [
+        "test_any.py-test_config_with_two_failed_results-run-tr-1.png",
+        "test_any.py-test_config_with_two_failed_results-run-tr-2.png",
+    ]
+    assert [shot.read_bytes()[-1:] for shot in shots] == [b"a", b"b"]
+    attached = ATTACHMENT.findall(
+        system_out(pytester.path / "junit.xml", "test_config_with_two_failed_results")
+    )
+    assert sorted(Path(p).suffix for p in attached) == [".png", ".png", ".txt", ".txt"]
+    report = (pytester.path / "report.html").read_text(encoding="utf-8")
+    assert report.count("DAI screenshot (test_any.py-test_config") == 2
