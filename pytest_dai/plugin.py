@@ -42,7 +42,6 @@ from pytest_dai.glue.state import (
     WORKERINPUT_STEPS,
     DAIState,
 )
-from pytest_dai.glue.test_config_marker import MARKER_HELP as CONFIG_MARKER_HELP
 
 WORKERINPUT_TEST_MAP = "dai_test_map_dir"  # glue.agent_map's, without importing it
 
@@ -61,6 +60,11 @@ __all__ = [
     "dai_simulator",
 ]
 
+CONFIG_MARKER_HELP = (
+    "dai_test_config(config, *, model=None, suite=None, parameters=None, filter_by=None, "
+    "timeout=None): start an Eggplant DAI test configuration after the test's fixtures, wait "
+    "for it, and pass only if its result passed"
+)
 MARKER_HELP = (
     "dai_test_config(config, *, model=None, suite=None, parameters=None, filter_by=None, "
     "timeout=None): start an Eggplant DAI test configuration after the test's fixtures, wait "

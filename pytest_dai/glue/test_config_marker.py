@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MARKER",
-    "MARKER_HELP",
+    "SIGNATURE",
     "TestConfigSpec",
     "dai_test_config_signature",
     "parse_test_config_marker",
@@ -33,10 +33,9 @@ __all__ = [
 ]
 
 MARKER = "dai_test_config"
-MARKER_HELP = (
+SIGNATURE = (
     "dai_test_config(config, *, model=None, suite=None, parameters=None, filter_by=None, "
-    "timeout=None): start an Eggplant DAI test configuration after the test's fixtures, wait "
-    "for it, and pass only if its result passed"
+    "timeout=None)"
 )
 _SCALARS = (str, int, float, bool)
 
@@ -84,7 +83,7 @@ def parse_test_config_marker(mark: pytest.Mark, settings: Settings, nodeid: str)
     try:
         bound = inspect.signature(dai_test_config_signature).bind(*mark.args, **mark.kwargs)
     except TypeError as exc:
-        fail(f"{exc} (expected {MARKER_HELP.split(':', 1)[0]})")
+        fail(f"{exc} (expected {SIGNATURE})")
     args = bound.arguments
     config = args["config"]
     if isinstance(config, bool) or not isinstance(config, (str, int)) or not str(config).strip():

@@ -15,6 +15,7 @@ import pytest
 
 from pytest_dai.client.errors import DAIError
 from pytest_dai.client.status import RunState
+from pytest_dai.glue.history import expected_duration, history_key
 from pytest_dai.glue.keys import EXECUTION_KEY, RERUN_OF_KEY
 from pytest_dai.glue.live import LiveLine
 from pytest_dai.glue.runner import (
@@ -111,6 +112,8 @@ def run_test_config_test(item: pytest.Item, state: DAIState, spec: TestConfigSpe
         filter_by=filters or None,
     )
     result.rerun_of = rerun_of
+    # Earlier passed runs of this configuration say when it ends: the wait polls near there.
+    result.expected_duration = expected_duration(item.config, history_key(result.name, result.kind))
     item.stash[EXECUTION_KEY] = result
     if rerun_of:
         set_property(item, "dai_rerun_of", rerun_of)

@@ -128,7 +128,7 @@ def test_passing_config_properties_subtests_junit_and_summary(
         )
     )
     result = pytester.runpytest_subprocess(
-        *FAST, "--dai-artifacts=evidence", "-o", "verbosity_subtests=1"
+        *FAST, "--dai-artifacts=evidence", "-o", "verbosity_subtests=1", "--strict-markers"
     )
     assert result.ret == 0
     assert "1 passed, 2 subtests passed" in result.stdout.str()
@@ -145,6 +145,9 @@ def test_passing_config_properties_subtests_junit_and_summary(
     assert out.count("DAI test configurations") == 1
     assert "DAI model runs" not in out
     assert len(starts(tsim)) == 1
+    # its duration is kept apart from a model's of the same name, for the next wait's schedule
+    durations = json.loads((pytester.path / ".pytest_cache/v/dai/durations").read_text())
+    assert list(durations) == ["test config: Passing"]
 
 
 def test_failing_config_names_the_failed_test_case(
@@ -264,6 +267,7 @@ def test_ctrl_c_and_sigterm_abort_the_run_within_10_s(
             process.kill()
             process.communicate()
     (delete,) = task_deletes(tsim)
+    print(f"{signal.Signals(signum).name}: abort sent {delete.time - sent:.2f} s after the signal")
     assert delete.time - sent < 10, out
     assert tsim.wait_for(lambda s: s.running_count() == 0, timeout=10)
     assert process.returncode != 0
@@ -499,3 +503,10 @@ def test_pytest_timeout_aborts_the_run_once(pytester: pytest.Pytester, tsim: DAI
     assert result.ret == 1
     assert len(task_deletes(tsim)) == 1
     assert "pytest-timeout" in result.stdout.str()
+
+
+def test_the_registered_marker_help_shows_the_signature_the_marker_is_checked_against() -> None:
+    from pytest_dai.glue.test_config_marker import SIGNATURE
+    from pytest_dai.plugin import CONFIG_MARKER_HELP
+
+    assert CONFIG_MARKER_HELP.startswith(SIGNATURE + ":")
