@@ -65,9 +65,11 @@ def _suite(run: RunSteps, hostname: str) -> ET.Element:
         ("dai_test", run.nodeid),
         ("dai_rerun_of", run.rerun_of),
         ("dai_interrupted", run.interrupted),
+        ("dai_screenshot", run.screenshot),
     ):
         if value:
             ET.SubElement(properties, "property", {"name": name, "value": _clean(value)})
+    failing = [s for s in run.steps if s.outcome in ("failed", "error")]
     for step in run.steps:
         case = ET.SubElement(
             suite,
@@ -90,6 +92,10 @@ def _suite(run: RunSteps, hostname: str) -> ET.Element:
             first = next((line for line in message.splitlines() if line.strip()), step.outcome)
             element = ET.SubElement(case, tag, {"message": first[:500]})
             element.text = message
+        if run.screenshot and failing and step is failing[-1]:
+            # The frame the failing action saw, for CI pages that show JUnit attachments.
+            attachment = f"[[ATTACHMENT|{_clean(run.screenshot)}]]"
+            ET.SubElement(case, "system-out").text = attachment
     return suite
 
 

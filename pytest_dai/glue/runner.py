@@ -219,9 +219,11 @@ def run_marked_test(item: pytest.Item, state: DAIState, spec: ModelSpec) -> Exec
     item.stash[LOGS_KEY] = logs
     from pytest_dai.glue.evidence_hooks import keep_run_evidence
 
-    keep_run_evidence(item, state, execution, logs, timed_out=timed_out is not None)
+    evidence = keep_run_evidence(item, state, execution, logs, timed_out=timed_out is not None)
     why = "the run deadline passed" if timed_out is not None else ""
-    keep_steps(item, state, run_steps(execution, logs, nodeid=item.nodeid, interrupted=why))
+    steps = run_steps(execution, logs, nodeid=item.nodeid, interrupted=why)
+    steps.screenshot = evidence.screenshot
+    keep_steps(item, state, steps)
     if timed_out is not None:
         raise timed_out
     result = hook.pytest_dai_map_outcome(item=item, execution=execution)

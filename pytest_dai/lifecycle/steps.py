@@ -57,6 +57,8 @@ class RunSteps:
     #: "model", or "test_config" (then ``execution_id`` is the task instance id, ``model``
     #: the configuration's name, and each step a test case run).
     kind: str = "model"
+    #: The screenshot the failing action saw (a saved file), "" when none.
+    screenshot: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able data (for a test report attribute)."""

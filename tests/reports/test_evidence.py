@@ -6,7 +6,9 @@ pytest-xdist."""
 from __future__ import annotations
 
 import re
+import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,8 +39,6 @@ ATTACHMENT = re.compile(r"\[\[ATTACHMENT\|([^\]]+)\]\]")
 
 def system_out(junit: Path, name: str) -> str:
     """Every ``<system-out>`` text of one testcase, joined."""
-    import xml.etree.ElementTree as ET
-
     for case in ET.parse(junit).getroot().iter("testcase"):
         if case.get("name") == name:
             return "\n".join(node.text or "" for node in case.iter("system-out"))
@@ -46,10 +46,12 @@ def system_out(junit: Path, name: str) -> str:
 
 
 def test_failed_runs_keep_the_screenshot_the_failing_action_saw(
-    pytester: pytest.Pytester, sim: DAISimulator
+    pytester: pytest.Pytester, sim: DAISimulator, schema: Any
 ) -> None:
     pytester.makepyfile(test_evidence=MODULE)
-    result = pytester.runpytest("--junitxml=junit.xml", "--dai-artifacts=evidence", *FAST)
+    result = pytester.runpytest(
+        "--junitxml=junit.xml", "--dai-artifacts=evidence", "--dai-junit-steps=steps.xml", *FAST
+    )
     result.assert_outcomes(passed=1, failed=2)
     cases = read_junit(pytester.path / "junit.xml")
     folder = pytester.path / "evidence"
@@ -78,6 +80,24 @@ def test_failed_runs_keep_the_screenshot_the_failing_action_saw(
         result.stdout.fnmatch_lines([f"*screenshot: {shot}"])
         saved.append(shot)
     assert saved[0].read_bytes() != saved[1].read_bytes()
+    # The steps file: the run's suite names the screenshot, the failing step attaches it.
+    schema.validate(str(pytester.path / "steps.xml"))
+    by_test: dict[str, tuple[dict[str, str | None], ET.Element]] = {}
+    for suite in ET.parse(pytester.path / "steps.xml").getroot().iter("testsuite"):
+        props = {p.get("name"): p.get("value") for p in suite.iter("property")}
+        by_test[str(props["dai_test"]).split("::")[-1]] = (props, suite)
+    for shot in saved:
+        name = "test_failed" if "test_failed" in shot.name else "test_errored"
+        props, suite = by_test[name]
+        assert props["dai_screenshot"] == str(shot)
+        attached = [
+            case.get("name")
+            for case in suite.iter("testcase")
+            if f"[[ATTACHMENT|{shot}]]" in "".join(o.text or "" for o in case.iter("system-out"))
+        ]
+        assert len(attached) == 1, attached
+        assert str(attached[0]).startswith("002 "), attached  # the step that failed
+    assert "dai_screenshot" not in by_test["test_passed"][0]
     passed = properties(cases["test_passed"])
     assert "dai_screenshot" not in passed
     assert re.fullmatch(r"[0-9a-f]{40}", passed["dai_git_sha"]), passed
