@@ -157,7 +157,6 @@ class DAIClient:
             self.tokens, timeout=abort_timeout, session=self._abort_session, origin=self.url
         )
         self._client_id = credentials.client_id
-        self._agents_method = "GET"
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -407,25 +406,19 @@ class DAIClient:
         return True
 
     def list_agents(self) -> list[Agent]:
-        """E4: the agents. A server that answers 405 to GET is asked with POST (rule 5)."""
-        with self._lock:
-            method = self._agents_method
-        endpoint = E4 if method == "GET" else E4.replace("GET", "POST")
-        response = self._send(endpoint, method, "/ai/agents")
-        if response.status_code == 405 and method == "GET":
-            with self._lock:
-                self._agents_method = "POST"
-            return self.list_agents()
-        if response.status_code in (404, 405):
+        """E4: the agents, with GET only: ``POST /ai/agents`` CREATES an agent on a real server
+        (seen), so a 405 is a clear error and never a reason to try POST (tolerance rule 5)."""
+        response = self._send(E4, "GET", "/ai/agents")
+        if response.status_code == 405:
             raise DAIHTTPError(
-                f"{endpoint}: {response.status_code} {error_text(response)}",
-                endpoint=endpoint,
-                status=response.status_code,
+                f"{E4}: 405 {error_text(response)}: this server does not list agents with GET "
+                "(pytest-dai never sends POST /ai/agents: on DAI that creates an agent)",
+                endpoint=E4,
+                status=405,
             )
-        return [
-            Agent.parse(raw, endpoint)
-            for raw in list_items(self._json(response, endpoint), endpoint)
-        ]
+        if response.status_code == 404:
+            raise DAIHTTPError(f"{E4}: 404 {error_text(response)}", endpoint=E4, status=404)
+        return [Agent.parse(raw, E4) for raw in list_items(self._json(response, E4), E4)]
 
     def list_models(self) -> list[Model]:
         """E5: the models."""

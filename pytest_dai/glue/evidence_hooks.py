@@ -14,7 +14,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from pytest_dai.glue.evidence import Evidence, collect
-from pytest_dai.glue.keys import EVIDENCE_KEY, SPEC_KEY
+from pytest_dai.glue.keys import EVIDENCE_KEY
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -52,6 +52,10 @@ def keep_evidence(
     """Collect a run's evidence (any kind of run: a log and a way to fetch an image), keep it
     on the item and set the JUnit properties ``dai_screenshot`` and ``dai_git_sha``.
 
+    Called again for the same test (a test configuration with several failed test results),
+    the evidence adds up: each screenshot gets its own ``dai_screenshot`` property, the first
+    one stays the test's main screenshot.
+
     Never raises (but for Ctrl-C and the like): evidence must not change the outcome."""
     try:
         evidence = collect(
@@ -62,22 +66,31 @@ def keep_evidence(
         evidence = Evidence(warning=f"{type(exc).__name__}: {exc}".splitlines()[0])
         if not failed:
             evidence.warning = ""
-    item.stash[EVIDENCE_KEY] = evidence
-    if evidence.screenshot:
+    earlier = item.stash.get(EVIDENCE_KEY, None)
+    item.stash[EVIDENCE_KEY] = evidence if earlier is None else earlier.merged(evidence)
+    if evidence.screenshot and earlier is not None and earlier.screenshot:
+        item.user_properties.append(("dai_screenshot", evidence.screenshot))
+    elif evidence.screenshot:
         _set_property(item, "dai_screenshot", evidence.screenshot)
-    if evidence.git_sha:
+    if evidence.git_sha and (earlier is None or not earlier.git_sha):
         _set_property(item, "dai_git_sha", evidence.git_sha)
-    return evidence
+    return item.stash[EVIDENCE_KEY]
 
 
 def keep_run_evidence(
-    item: pytest.Item, state: DAIState, execution: Execution, logs: list[LogEntry] | None
+    item: pytest.Item,
+    state: DAIState,
+    execution: Execution,
+    logs: list[LogEntry] | None,
+    *,
+    timed_out: bool = False,
 ) -> Evidence:
-    """:func:`keep_evidence` for a marked test's model run: only a failed or errored run gets
-    a screenshot and its last log lines saved."""
+    """:func:`keep_evidence` for a marked test's model run: only a failed or errored run, or
+    one aborted at its deadline (the screen it was stuck on), gets a screenshot and its last
+    log lines saved."""
     from pytest_dai.client.status import RunState
 
-    failed = execution.state in (RunState.FAILED, RunState.ERROR)
+    failed = timed_out or execution.state in (RunState.FAILED, RunState.ERROR)
 
     def fetch(image_id: str) -> bytes:
         return state.session().client.screenshot(image_id)
@@ -120,15 +133,16 @@ def marker_location(item: pytest.Item) -> tuple[str, int]:
 def annotate_report(item: pytest.Item, report: pytest.TestReport) -> None:
     """Put the evidence on a DAI test's call report (``report.dai_evidence``: the saved files,
     the warning, the marker's file and line and, for a failure, its first line), and add
-    pytest-html extras (the screenshot, the run's address, the last log lines)."""
+    pytest-html extras (the screenshot, the run's address, the last log lines).
+
+    A DAI test: one with a DAI marker, or one that started runs through ``dai_session``."""
     evidence = item.stash.get(EVIDENCE_KEY, None)
-    if evidence is None and SPEC_KEY not in item.stash:
-        return
     data: dict[str, object] = dict(evidence.to_dict()) if evidence is not None else {}
     data["file"], data["line"] = marker_location(item)
     if report.failed:
-        lines = report.longreprtext.strip().splitlines()
-        data["message"] = lines[0] if lines else "failed"
+        crash = getattr(report.longrepr, "reprcrash", None)
+        text = str(getattr(crash, "message", "") or report.longreprtext).strip()
+        data["message"] = text.splitlines()[0] if text else "failed"
     setattr(report, REPORT_ATTRIBUTE, data)
     if evidence is not None and report.failed and item.config.pluginmanager.hasplugin("html"):
         from pytest_dai.glue.html_report import add_extras
@@ -142,7 +156,9 @@ def attach_to_junit(config: pytest.Config, report: pytest.TestReport) -> None:
     data = getattr(report, REPORT_ATTRIBUTE, None)
     if not isinstance(data, dict) or report.when != "call":
         return
-    paths = [str(data[key]) for key in ("screenshot", "log_file") if data.get(key)]
+    from pytest_dai.glue.evidence import Evidence
+
+    paths = Evidence.from_dict(data).files()
     if not paths:
         return
     try:

@@ -36,7 +36,10 @@ class Execution:
 
     ``id`` is the execution id (E1's answer, used by E2 and E3); ``run_id`` the run record's id
     (used by E6 and in the run's address). ``url`` is the run's address in the DAI UI.
+    ``kind`` is ``"model"`` (a test configuration's run has ``"test_config"``).
     """
+
+    kind = "model"
 
     def __init__(
         self,
@@ -50,7 +53,7 @@ class Execution:
         record_grace: float = 120.0,
         expected_duration: float | None = None,
         initial_status: str = "Queued",
-        on_end: Callable[[Execution], None] | None = None,
+        on_end: Callable[[Any], None] | None = None,
     ) -> None:
         self.id = execution_id
         self.on_end = on_end

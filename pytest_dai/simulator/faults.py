@@ -290,12 +290,21 @@ class Dialect:
     - ``status_words``: map of canonical word (Queued, Running, Passed, Failed, Error, Cancelled)
       to the word the server uses, e.g. ``{"Passed": "Succeeded"}``; any word is allowed, so a
       word outside the contract's table can be tried too.
-    - ``agents_get_405``: ``GET /ai/agents`` answers 405; ``POST /ai/agents`` lists the agents
-      (it always does).
+    - ``agents_get_405``: ``GET /ai/agents`` answers 405 (a client must then stop with a clear
+      error: ``POST /ai/agents`` creates an agent, it never lists them).
     - ``runs_ignore_filter``: ``GET /ai/runs`` ignores ``execution_id`` and lists every run.
     - ``runs_404_when_empty``: ``GET /ai/runs`` answers 404 instead of an empty list.
     - ``extra_fields``: unknown extra fields in every JSON object answered.
     - ``html_errors``: error answers are an HTML page, as from a proxy in front of the server.
+    - ``log_shape``: ``"v2"`` (default: the log entries seen on real servers, contract 2.5) or
+      ``"legacy"`` (``timestamp``, and ``step``/``status`` on the entry closing a step).
+    - ``time_format``: ``"iso"`` (default, ``...T10:00:00.250Z``) or ``"short_offset"`` (the
+      legacy record's ``2018-05-31 17:00:01.366412+01``), in run records and run logs.
+    - ``runs_page_size``: ``GET /ai/runs`` without ``limit`` lists this many records (default
+      20, as seen on real servers); ``null``: all of them.
+    - ``models_modeluuid``: ``GET /ai/models`` gives a numeric ``id`` and the model's uuid as
+      ``modeluuid`` (default, seen); a start must name the model by that uuid. ``false``: the
+      uuid is the ``id``.
     """
 
     id_field: str = "id"
@@ -309,6 +318,10 @@ class Dialect:
     runs_404_when_empty: bool = False
     extra_fields: bool = False
     html_errors: bool = False
+    log_shape: str = "v2"
+    time_format: str = "iso"
+    runs_page_size: int | None = 20
+    models_modeluuid: bool = True
 
     def status_word(self, canonical: str) -> str:
         """The word this dialect uses for a canonical status word."""
@@ -323,6 +336,15 @@ class Dialect:
     def execution_id_key(self) -> str:
         """Key of the execution id in a run record."""
         return "execution_status_id" if self.id_field == "execution_status_id" else "execution_id"
+
+
+def _page_size(value: Any) -> int | None:
+    if value is None:
+        return None
+    try:
+        return integer(1)(value)
+    except ValueError:
+        raise ValueError(f"expected null or an integer >= 1, got {describe(value)}") from None
 
 
 def _status_words(value: Any) -> dict[str, str]:
@@ -355,6 +377,10 @@ DIALECT_VALIDATORS: dict[str, Callable[[Any], Any]] = {
     "runs_404_when_empty": boolean,
     "extra_fields": boolean,
     "html_errors": boolean,
+    "log_shape": one_of("v2", "legacy"),
+    "time_format": one_of("iso", "short_offset"),
+    "runs_page_size": _page_size,
+    "models_modeluuid": boolean,
 }
 
 
@@ -410,6 +436,11 @@ DIALECTS: dict[str, Dialect] = {
     "empty404": Dialect(runs_404_when_empty=True),
     "extra_fields": Dialect(extra_fields=True),
     "html_errors": Dialect(html_errors=True),
+    "short_offset": Dialect(time_format="short_offset"),
+    "legacy_logs": Dialect(log_shape="legacy"),
+    "unpaged": Dialect(runs_page_size=None),
+    "no_modeluuid": Dialect(models_modeluuid=False),
+    "first_draft": Dialect(log_shape="legacy", runs_page_size=None, models_modeluuid=False),
     "everything": Dialect(
         id_field="execution_status_id",
         id_as_number=True,
@@ -417,11 +448,12 @@ DIALECTS: dict[str, Dialect] = {
         envelope="results",
         status_case="upper",
         status_words=dict(ALT_WORDS),
-        agents_get_405=True,
         runs_ignore_filter=True,
         runs_404_when_empty=True,
         extra_fields=True,
         html_errors=True,
+        time_format="short_offset",
+        runs_page_size=5,
     ),
 }
 """Named dialect presets; tests parametrize over them. Copy one before changing it."""

@@ -36,6 +36,12 @@ def test_errored():
 
 def test_not_dai():
     assert False, "not a DAI test"
+
+
+def test_by_hand(dai_session):
+    execution = dai_session.start("Failing", agent="a4")
+    execution.wait(timeout=30)
+    assert execution.passed, execution.url
 """
 
 
@@ -90,20 +96,22 @@ def test_job_summary_and_annotations(
     pytester.makepyfile(test_gh=MODULE)
     args = ["-n", workers] if workers else []
     result = pytester.runpytest_subprocess(*args, *FAST)
-    result.assert_outcomes(passed=1, failed=3)
+    result.assert_outcomes(passed=1, failed=4)
 
     text = summary.read_text(encoding="utf-8")
     assert text.startswith("# Earlier step\n\n"), "the summary file was not appended to"
     assert text.count("## DAI model runs") == 1
     header, rows = read_table(text)
-    assert header == ["test", "model", "agent", "status", "duration", "run"]
+    assert header == ["test", "model or config", "agent", "status", "duration", "run"]
     by_test = {row[0].strip("`"): row for row in rows}
     assert sorted(by_test) == [
+        "test_gh.py::test_by_hand",
         "test_gh.py::test_errored",
         "test_gh.py::test_failed",
         "test_gh.py::test_passed",
     ]
     assert [by_test[t][1:4] for t in sorted(by_test)] == [
+        ["Failing", "a4", "Failed"],
         ["Erroring", "a3", "Error"],
         ["Failing", "a2", "Failed"],
         ["Passing", "a1", "Passed"],
@@ -119,7 +127,7 @@ def test_job_summary_and_annotations(
 
     annotations = [line for line in result.stdout.lines if line.startswith("::")]
     assert sorted(annotations) == sorted(set(annotations)), "an annotation printed twice"
-    assert len(annotations) == 2, annotations
+    assert len(annotations) == 3, annotations
     for name, kind in (("test_failed", "DAIRunFailed"), ("test_errored", "DAIRunError")):
         (line,) = [a for a in annotations if f"title=test_gh.py%3A%3A{name}::" in a]
         assert line.startswith(f"::error file=test_gh.py,line={marker_line(name)},"), line
@@ -128,6 +136,10 @@ def test_job_summary_and_annotations(
         assert "%0A" not in message
         assert "\n" not in message
         assert re.search(r"\(screenshot: test_gh\.py-test_\w+-run-\d+\.png\)$", message)
+    (by_hand,) = [a for a in annotations if "title=test_gh.py%3A%3Atest_by_hand::" in a]
+    definition = MODULE.splitlines().index("def test_by_hand(dai_session):") + 1
+    assert by_hand.startswith(f"::error file=test_gh.py,line={definition},"), by_hand
+    assert "AssertionError" in by_hand or "assert" in by_hand, by_hand
 
 
 def test_nothing_for_github_outside_github_actions(
@@ -137,7 +149,7 @@ def test_nothing_for_github_outside_github_actions(
     monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
     pytester.makepyfile(test_gh=MODULE)
     result = pytester.runpytest(*FAST)
-    result.assert_outcomes(passed=1, failed=3)
+    result.assert_outcomes(passed=1, failed=4)
     assert not [line for line in result.stdout.lines if line.startswith("::")]
 
 
