@@ -132,7 +132,7 @@ def run_test_config_test(item: pytest.Item, state: DAIState, spec: TestConfigSpe
 
         def on_poll(current: TestConfigResult) -> None:
             _record(item, current)
-            live.update(current)  # type: ignore[arg-type]
+            live.update(current)
 
         try:
             deadline, source = run_deadline_and_source(item, spec)
@@ -145,7 +145,7 @@ def run_test_config_test(item: pytest.Item, state: DAIState, spec: TestConfigSpe
         keep_steps(item, state, config_steps(result, item.nodeid, interrupted=_why(exc)))
         raise
     finally:
-        live.end(result)  # type: ignore[arg-type]
+        live.end(result)
         _record(item, result)
     hook.pytest_dai_execution_finished(item=item, execution=result)
     if timed_out is not None:

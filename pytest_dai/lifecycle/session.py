@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import logging
 import threading
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from pytest_dai.client.endpoints import E4, E5
@@ -251,8 +252,6 @@ class DAISession:
     ) -> TestConfigResult:
         """Start a test configuration (id or name) with global parameter overrides and step
         filters if given; return its :class:`TestConfigResult` without waiting."""
-        from datetime import datetime, timezone
-
         from pytest_dai.lifecycle.test_config_run import TestConfigResult
 
         found = self.resolve_test_config(config, model=model, suite=suite)
@@ -261,9 +260,13 @@ class DAISession:
             extra += f" filtered by {dict(filter_by)}" if filter_by else ""
             raise DAIDryRun(f"dry run: would start test configuration {found.name!r}{extra}")
         started_wall = datetime.now(timezone.utc)
-        task_instance_id = self.test_config_api.start(
-            found.id, parameters=parameters, filters=filter_by
-        )
+        try:
+            task_instance_id = self.test_config_api.start(
+                found.id, parameters=parameters, filters=filter_by
+            )
+        except BaseException as exc:
+            self._lost_config_start(found, started_wall, exc)
+            raise
         run = TestConfigResult(
             self.test_config_api,
             found,
@@ -280,6 +283,29 @@ class DAISession:
         if self.on_start is not None:
             self.on_start(run)
         return run
+
+    def _lost_config_start(
+        self, config: TestConfig, started_wall: datetime, exc: BaseException
+    ) -> None:
+        """E7 failed: if it may have started the configuration anyway, find that run and
+        abort it (bounded; Ctrl-C held meanwhile), and say so in the error or a warning."""
+        from pytest_dai.lifecycle.test_config_support import (
+            config_start_may_have_started,
+            recover_lost_config_start,
+        )
+
+        if not config_start_may_have_started(exc):
+            return
+        known = {run.task_instance_id for run in self.started_test_configs}
+        with interrupts_held():
+            line = recover_lost_config_start(self.test_config_api, config, started_wall, known)
+        if not line:
+            return
+        if isinstance(exc, DAIError):
+            exc.message = f"{exc.message}; {line}"
+            exc.args = (exc.message,)
+        else:
+            log.warning("pytest-dai: %s", line)
 
     @property
     def started_test_configs(self) -> list[TestConfigResult]:

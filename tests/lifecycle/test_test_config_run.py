@@ -162,3 +162,58 @@ def test_abort_that_cannot_reach_the_result_says_so(
     run = make(api)
     assert run.abort() is False
     assert "could not abort" in run.abort_report
+
+
+def test_a_start_whose_answer_was_lost_finds_its_run_and_aborts_it(
+    api: TestConfigAPI, rsps: responses.RequestsMock
+) -> None:
+    import requests
+
+    from pytest_dai.client.errors import DAIConnectionError
+    from pytest_dai.lifecycle.session import DAISession
+
+    configs = BASE + "/test_config_service/api/v1/test_configurations"
+    rsps.add(responses.GET, configs, json=[{"id": "tc-1", "name": "Nightly"}])
+    rsps.add(
+        responses.POST,
+        BASE + "/task_scheduler_service/api/v1/task_instances/tc-1",
+        body=requests.exceptions.ConnectionError("Connection aborted"),
+    )
+    rsps.add(
+        responses.GET,
+        RESULTS,
+        json=[
+            result(id=31, task_instance_id="ti-lost", start_time=when(0)),
+            result(id=30, task_instance_id="ti-old", start_time=when(-3600)),
+            result(id=29, task_instance_id="ti-done", status="PASSED", end_time=when(-1)),
+        ],
+    )
+    lost = BASE + "/task_scheduler_service/api/v1/task_instances/ti-lost"
+    rsps.add(responses.DELETE, lost, status=204)
+    session = DAISession(api.client)
+    with pytest.raises(DAIConnectionError) as info:
+        session.start_test_config("Nightly")
+    message = str(info.value)
+    assert "E7" in message
+    assert "result 31: aborted with DELETE task_instances/ti-lost" in message
+    deleted = [c.request.url for c in rsps.calls if c.request.method == "DELETE"]
+    assert deleted == [lost]
+
+
+def test_a_start_refused_with_a_4xx_is_not_looked_for(
+    api: TestConfigAPI, rsps: responses.RequestsMock
+) -> None:
+    from pytest_dai.client.errors import DAINotFoundError
+    from pytest_dai.lifecycle.session import DAISession
+
+    configs = BASE + "/test_config_service/api/v1/test_configurations"
+    rsps.add(responses.GET, configs, json=[{"id": "tc-1", "name": "Nightly"}])
+    rsps.add(
+        responses.POST,
+        BASE + "/task_scheduler_service/api/v1/task_instances/tc-1",
+        json={"detail": "no"},
+        status=404,
+    )
+    with pytest.raises(DAINotFoundError):
+        DAISession(api.client).start_test_config("Nightly")
+    assert not [c for c in rsps.calls if c.request.url.startswith(RESULTS)]
