@@ -221,7 +221,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     if state is not None:
         lines.extend(state.reap_lines)
     if state is not None and config.pluginmanager.hasplugin("timeout"):
-        from pytest_dai.glue.runner import TIMEOUT_MARGIN, timeout_method
+        from pytest_dai.glue.timeouts import TIMEOUT_MARGIN, timeout_method
 
         if timeout_method(config) == "thread":
             lines.append(

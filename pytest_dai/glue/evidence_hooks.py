@@ -13,13 +13,14 @@ import inspect
 import logging
 from typing import TYPE_CHECKING
 
+import pytest
+
+from pytest_dai.client.errors import DAIConnectionError
 from pytest_dai.glue.evidence import Evidence, collect
 from pytest_dai.glue.keys import EVIDENCE_KEY
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
-
-    import pytest
 
     from pytest_dai.client.records import LogEntry
     from pytest_dai.glue.state import DAIState
@@ -38,6 +39,11 @@ log = logging.getLogger("pytest_dai")
 
 #: Report attribute that carries the evidence (a dict) to the controller.
 REPORT_ATTRIBUTE = "dai_evidence"
+
+#: Set (to why) once a screenshot could not be fetched for want of an answer: a server that
+#: does not answer E12 is not asked again in this process, so that it costs one failed test
+#: its time (a few seconds at most), not every failed test.
+SCREENSHOTS_DOWN_KEY = pytest.StashKey[str]()
 
 
 def keep_evidence(
@@ -91,9 +97,17 @@ def keep_run_evidence(
     from pytest_dai.client.status import RunState
 
     failed = timed_out or execution.state in (RunState.FAILED, RunState.ERROR)
+    config = item.config
 
     def fetch(image_id: str) -> bytes:
-        return state.session().client.screenshot(image_id)
+        down = config.stash.get(SCREENSHOTS_DOWN_KEY, None)
+        if down is not None:
+            raise DAIConnectionError(f"E12: screenshots not asked for again after {down}")
+        try:
+            return state.session().client.screenshot(image_id)
+        except DAIConnectionError as exc:
+            config.stash[SCREENSHOTS_DOWN_KEY] = f"{item.nodeid}: {exc}".splitlines()[0]
+            raise
 
     return keep_evidence(
         item,

@@ -23,6 +23,7 @@ from pytest_dai.glue.keys import (
     STEPS_KEY,
 )
 from pytest_dai.glue.live import LiveLine
+from pytest_dai.glue.timeouts import TIMEOUT_MARGIN
 from pytest_dai.lifecycle.steps import RunSteps, run_steps
 
 if TYPE_CHECKING:
@@ -52,7 +53,6 @@ OUTCOME_WORDS = ("passed", "failed", "skipped", "xfailed")
 
 #: With pytest-timeout active, a run's own deadline ends this long before pytest-timeout's
 #: (at most a quarter of it), so pytest-dai aborts the run and fails the test first.
-TIMEOUT_MARGIN = 5.0
 MIN_DEADLINE = 0.1  # a run whose time is already up still gets one look at its status
 
 
@@ -71,19 +71,6 @@ def _pytest_timeout_settings(item: pytest.Item) -> tuple[float, str, bool] | Non
     except Exception:  # a private helper of another plugin: never fail a test over it
         return None
     return (timeout, method, func_only) if timeout > 0 else None
-
-
-def timeout_method(config: pytest.Config) -> str | None:
-    """pytest-timeout's method for the session when a timeout is set, else None."""
-    plugin = config.pluginmanager.get_plugin("timeout")
-    getter = getattr(plugin, "get_env_settings", None)
-    if getter is None:
-        return None
-    try:
-        settings = getter(config)
-    except Exception:
-        return None
-    return str(settings.method) if settings.timeout else None
 
 
 def run_deadline(item: pytest.Item, spec: ModelSpec | TestConfigSpec) -> float | None:

@@ -228,6 +228,12 @@ class Execution:
             max_interval=self.poll_interval, expected_duration=self.expected_duration
         )
         try:
+            # No poll right after the start: the run was only just queued. The first poll
+            # comes when the schedule says (with history: evenly towards the expected end).
+            first = schedule.next_delay(0.0 if self.expected_duration is not None else None)
+            if deadline is not None:
+                first = min(first, max(deadline - time.monotonic(), 0.0))
+            time.sleep(max(first - self.elapsed, 0.0))
             while True:
                 past_deadline = self._poll_within(deadline)
                 if not past_deadline and on_poll is not None:

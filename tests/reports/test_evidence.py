@@ -6,6 +6,7 @@ pytest-xdist."""
 from __future__ import annotations
 
 import re
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -272,3 +273,48 @@ def test_evidence_of_several_runs_of_one_test_adds_up(pytester: pytest.Pytester)
     assert sorted(Path(p).suffix for p in attached) == [".png", ".png", ".txt", ".txt"]
     report = (pytester.path / "report.html").read_text(encoding="utf-8")
     assert report.count("DAI screenshot (test_any.py-test_config") == 2
+
+
+def test_a_server_that_does_not_answer_screenshots_is_not_asked_again(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A slow E12 costs the first failed test its few seconds, not every failed test."""
+    faults = {"screenshot_fault": "slow", "screenshot_delay": 1}
+    with DAISimulator(scenario(faults=faults), port=0) as simulator:
+        monkeypatch.setenv("DAI_URL", simulator.url)
+        monkeypatch.setenv("DAI_CLIENT_ID", simulator.client_id)
+        monkeypatch.setenv("DAI_CLIENT_SECRET", simulator.client_secret)
+        pytester.makepyfile(
+            test_two="""
+            import pytest
+
+            @pytest.mark.dai_model("Failing", agent="a2")
+            def test_first():
+                pass
+
+            @pytest.mark.dai_model("Failing", agent="a3")
+            def test_second():
+                pass
+            """
+        )
+        result = pytester.runpytest("--dai-request-timeout=0.5", *FAST)
+        first_run = next(e for e in simulator.executions() if e["agent_id"] == "a2")["run_id"]
+        # A request is recorded once answered: wait for the slow answers to the first test.
+        simulator.wait_for(
+            lambda s: any(r.path.startswith("/api/v2/screenshots") for r in s.request_log()),
+            timeout=10,
+        )
+        time.sleep(1.5)
+        asked = {
+            r.path.split("/")[-1]
+            for r in simulator.request_log()
+            if r.path.startswith("/api/v2/screenshots")
+        }
+    result.assert_outcomes(failed=2)
+    warnings = [line.strip() for line in result.stdout.lines if "no screenshot" in line]
+    assert len(warnings) == 2, warnings
+    assert "gave no answer within" in warnings[0]
+    assert "not asked for again after test_two.py::test_first" in warnings[1], warnings
+    # Only the first test's image was asked for, never the second run's.
+    assert asked
+    assert all(image.startswith(f"scr-{first_run}-") for image in asked), asked
