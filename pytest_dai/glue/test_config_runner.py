@@ -166,15 +166,12 @@ def run_test_config_test(item: pytest.Item, state: DAIState, spec: TestConfigSpe
 
 def _quick_test_results(result: TestConfigResult) -> None:
     """The test results as far as the server tells at once (the wait was interrupted)."""
-    if result.id is None or result.test_results:
+    if result.test_results:
         return
-    from pytest_dai.lifecycle.test_config_support import TestResult
-
     try:
-        records = result._api.test_results(result.id, quick=True)
+        result.load_test_results(quick=True)
     except DAIError:
         return
-    result.test_results = [TestResult(result._api, record) for record in records]
 
 
 def _save_junit(item: pytest.Item, state: DAIState, result: TestConfigResult) -> None:
@@ -219,7 +216,7 @@ def _failure_lines(
         keep_evidence(
             item,
             logs,
-            result._api.client.screenshot,
+            result.api.client.screenshot,
             folder=state.settings.artifacts,
             run=tr.id,
             failed=True,
