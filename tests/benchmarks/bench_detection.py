@@ -133,7 +133,8 @@ class FixedPoller:
         ).json()["access_token"]
         self.headers = {"Authorization": f"Bearer {token}"}
         models = self.http.get(self.sim.url + "/ai/models", headers=self.headers, timeout=30)
-        self.model_ids = {m["name"]: m["id"] for m in models.json()}
+        # Revision 2: a listing carries the uuid to start with as "modeluuid" ("id" is a number).
+        self.model_ids = {m["name"]: str(m.get("modeluuid") or m["id"]) for m in models.json()}
 
     def start(self, model: str, agent: str, phase: float | None = None) -> str:
         """Start a run (E1) and a thread that polls it right away, then at ``phase`` + k *
