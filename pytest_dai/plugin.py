@@ -25,6 +25,7 @@ from pytest_dai.glue.keys import (
     STEPS_KEY,
 )
 from pytest_dai.glue.options import SETTINGS_KEY, add_options, resolve_settings
+from pytest_dai.glue.redaction import RedactionHooks, redact_report
 from pytest_dai.glue.reporting import SummaryCollector
 from pytest_dai.glue.state import (
     STATE_KEY,
@@ -78,6 +79,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[SUMMARY_KEY] = collector
     config.pluginmanager.register(SummaryHooks(collector), "dai-summary")
     config.pluginmanager.register(InterruptHooks(state), "dai-interrupt")
+    config.pluginmanager.register(RedactionHooks(config), "dai-redaction")
     if config.pluginmanager.hasplugin("xdist") and not hasattr(config, "workerinput"):
         config.pluginmanager.register(XdistHooks(state), "dai-xdist")
     if state.settings.handle_sigterm:
@@ -275,6 +277,8 @@ def pytest_runtest_makereport(
     excinfo = call.excinfo
     if report.failed and excinfo is not None and isinstance(excinfo.value, DAIError):
         report.longrepr = f"{type(excinfo.value).__name__}: {excinfo.value}"
+    if state is not None:
+        redact_report(report)
     return report
 
 
