@@ -577,3 +577,40 @@ def test_no_token_in_tracebacks_during_a_hung_request(
     for where, text in texts.items():
         for secret in [SECRET, *tokens]:
             assert secret not in text, f"{where} shows a credential"
+
+
+def test_headers_in_frames_hide_the_token() -> None:
+    """First line of defence: the header value a frame holds prints masked, yet is sent as it
+    is."""
+    import requests
+
+    from pytest_dai.client.auth import BearerValue, FormBody
+
+    value = BearerValue(f"Bearer {TOKEN}")
+    headers = requests.structures.CaseInsensitiveDict({"Authorization": value})
+    assert TOKEN not in repr(headers)
+    assert TOKEN not in repr(dict(headers))
+    assert TOKEN not in repr([value])
+    assert value == f"Bearer {TOKEN}"
+    assert SECRET not in repr(FormBody.of(client_secret=SECRET))
+
+
+def test_redaction_pass_masks_reports() -> None:
+    """Second line: whatever reaches a report is masked (here a token nobody masked)."""
+    from pytest_dai.client.errors import register_secret
+    from pytest_dai.glue.redaction import redact_report
+
+    register_secret(TOKEN)
+    report = pytest.TestReport(
+        nodeid="t.py::t",
+        location=("t.py", 0, "t"),
+        keywords={},
+        outcome="failed",
+        longrepr=f"headers = {{'Authorization': '{TOKEN}'}}",
+        when="call",
+        sections=[("Captured stdout call", f"token {TOKEN} and secret-shaped client_secret=abc")],
+    )
+    redact_report(report)
+    assert TOKEN not in str(report.longrepr)
+    assert TOKEN not in report.sections[0][1]
+    assert "client_secret=abc" not in report.sections[0][1]
