@@ -6,6 +6,7 @@ Those are imported the first time a DAI test, fixture or option needs them.
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 import time
@@ -15,10 +16,18 @@ import pytest
 
 from pytest_dai.client.errors import DAIError
 from pytest_dai.glue import hookspecs
-from pytest_dai.glue.fixtures import _dai_model_marker, dai_execution, dai_session, dai_simulator
+from pytest_dai.glue.fixtures import (
+    _dai_model_marker,
+    dai_execution,
+    dai_result,
+    dai_session,
+    dai_simulator,
+)
 from pytest_dai.glue.interrupted import InterruptHooks
 from pytest_dai.glue.keys import (
     CALL_START_KEY,
+    CONFIG_SPEC_KEY,
+    EVIDENCE_KEY,
     PROTOCOL_START_KEY,
     RERUN_OF_KEY,
     SPEC_KEY,
@@ -35,14 +44,33 @@ from pytest_dai.glue.state import (
     DAIState,
 )
 
+WORKERINPUT_TEST_MAP = "dai_test_map_dir"  # glue.agent_map's, without importing it
+
 if TYPE_CHECKING:
     from collections.abc import Generator
     from types import FrameType
 
+    from pytest_dai.glue.options import Settings
     from pytest_dai.lifecycle.execution import Execution
 
-__all__ = ["_dai_model_marker", "dai_execution", "dai_session", "dai_simulator"]
+__all__ = [
+    "_dai_model_marker",
+    "dai_execution",
+    "dai_result",
+    "dai_session",
+    "dai_simulator",
+]
 
+CONFIG_MARKER_HELP = (
+    "dai_test_config(config, *, model=None, suite=None, parameters=None, filter_by=None, "
+    "timeout=None): start an Eggplant DAI test configuration after the test's fixtures, wait "
+    "for it, and pass only if its result passed"
+)
+MARKER_HELP = (
+    "dai_test_config(config, *, model=None, suite=None, parameters=None, filter_by=None, "
+    "timeout=None): start an Eggplant DAI test configuration after the test's fixtures, wait "
+    "for it, and pass only if its result passed"
+)
 MARKER_HELP = (
     "dai_model(model, *, agent=None, test_case=None, sut=None, sut_criteria=None, rerun=None, "
     "step_pause_time=None, timeout=None, min_steps=None): start an Eggplant DAI model run "
@@ -68,6 +96,7 @@ def pytest_configure(config: pytest.Config) -> None:
     """Resolve the settings once (a bad value is a ``pytest.UsageError`` naming its source),
     register the marker, start ``--dai-simulator`` and the SIGTERM handler."""
     config.addinivalue_line("markers", MARKER_HELP)
+    config.addinivalue_line("markers", CONFIG_MARKER_HELP)
     if config.getoption("help", False) or config.getoption("version", False):
         return  # --help must work even when a DAI_* variable is bad: that is how to fix it
     settings = resolve_settings(config)
@@ -77,11 +106,15 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[STATE_KEY] = state
     collector = SummaryCollector()
     config.stash[SUMMARY_KEY] = collector
-    config.pluginmanager.register(SummaryHooks(collector), "dai-summary")
+    config.pluginmanager.register(SummaryHooks(collector, config), "dai-summary")
     config.pluginmanager.register(InterruptHooks(state), "dai-interrupt")
     config.pluginmanager.register(RedactionHooks(config), "dai-redaction")
     if config.pluginmanager.hasplugin("xdist") and not hasattr(config, "workerinput"):
         config.pluginmanager.register(XdistHooks(state), "dai-xdist")
+        if state.settings.dist == "agent":
+            from pytest_dai.glue.scheduler import AgentDistPlugin
+
+            config.pluginmanager.register(AgentDistPlugin(config), "dai-dist")
     if state.settings.handle_sigterm:
         _install_sigterm(config)
 
@@ -147,15 +180,10 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """``dai_xdist_group_by_agent``: tests on one agent go to one xdist group (for
-    ``--dist loadgroup``). ``--dai-rerun-failed``: keep only the tests whose DAI run failed
-    last time, each to re-run just the failed run (``rerun_id``)."""
+    """``--dai-rerun-failed``: keep only the tests whose DAI run failed last time, each to
+    re-run just the failed run (``rerun_id``)."""
     state = config.stash.get(STATE_KEY, None)
-    if state is None:
-        return
-    if state.settings.xdist_group_by_agent:
-        group_by_agent(items)
-    if not state.settings.rerun_failed:
+    if state is None or not state.settings.rerun_failed:
         return
     from pytest_dai.glue.rerun import select_reruns
 
@@ -170,16 +198,32 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = [item for item in items if item.nodeid in reruns]
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """(xdist worker, ``--dai-dist=agent``) publish each marked test's agent to the
+    controller, before xdist tells it the collection is finished."""
+    if WORKERINPUT_TEST_MAP in getattr(session.config, "workerinput", {}):
+        from pytest_dai.glue.agent_map import publish_test_map
+
+        publish_test_map(session.config, session.items)
+
+
 def pytest_report_header(config: pytest.Config) -> list[str]:
     """Show every effective DAI setting and where it came from, secrets masked; runs aborted
     for killed sessions; a warning when pytest-timeout's thread method is in use."""
     settings = config.stash.get(SETTINGS_KEY, None)
     state = config.stash.get(STATE_KEY, None)
-    lines = settings.header_lines() if settings is not None else []
+    lines: list[str] = []
+    if settings is not None:
+        from pytest_dai.glue.header import header_lines
+
+        lines = header_lines(config, settings)
+        if settings.dist == "agent":
+            lines.extend(dist_header_lines(config, settings))
     if state is not None:
         lines.extend(state.reap_lines)
     if state is not None and config.pluginmanager.hasplugin("timeout"):
-        from pytest_dai.glue.runner import TIMEOUT_MARGIN, timeout_method
+        from pytest_dai.glue.timeouts import TIMEOUT_MARGIN, timeout_method
 
         if timeout_method(config) == "thread":
             lines.append(
@@ -234,10 +278,23 @@ def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, None, object]:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
-    """For a ``dai_model`` test: start the run, wait for it, then run the test body."""
+    """For a ``dai_model`` (or ``dai_test_config``) test: start the run, wait for it, then
+    run the test body."""
     item.stash[CALL_START_KEY] = time.monotonic()
     try:
+        config_spec = item.stash.get(CONFIG_SPEC_KEY, None)
         spec = item.stash.get(SPEC_KEY, None)
+        marked = spec is not None or config_spec is not None
+        if marked or "dai_session" in getattr(item, "fixturenames", ()):
+            from pytest_dai.glue.failfast import check_server_once
+
+            check_server_once(item.config.stash[STATE_KEY])
+        if config_spec is not None:
+            from pytest_dai.glue.test_config_runner import run_test_config_test
+
+            result = run_test_config_test(item, item.config.stash[STATE_KEY], config_spec)
+            if "dai_result" in getattr(item, "funcargs", {}):
+                item.funcargs["dai_result"] = result  # type: ignore[attr-defined]
         if spec is not None:
             from pytest_dai.glue.runner import run_marked_test
 
@@ -252,6 +309,11 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
             from pytest_dai.glue.runner import skip
 
             skip(str(exc))
+        state = item.config.stash.get(STATE_KEY, None)
+        from pytest_dai.glue.failfast import is_server_wide, note_fault
+
+        if state is not None and is_server_wide(exc):
+            raise note_fault(state, item.nodeid, exc) from None
         raise
 
 
@@ -277,6 +339,16 @@ def pytest_runtest_makereport(
     excinfo = call.excinfo
     if report.failed and excinfo is not None and isinstance(excinfo.value, DAIError):
         report.longrepr = f"{type(excinfo.value).__name__}: {excinfo.value}"
+    dai_test = (
+        SPEC_KEY in item.stash
+        or CONFIG_SPEC_KEY in item.stash
+        or EVIDENCE_KEY in item.stash
+        or hasattr(report, "dai_runs")
+    )
+    if call.when == "call" and dai_test:
+        from pytest_dai.glue.evidence_hooks import annotate_report
+
+        annotate_report(item, report)
     if state is not None:
         redact_report(report)
     return report
@@ -294,28 +366,30 @@ class SummaryHooks:
     """Collects every test report's ``dai_*`` properties and steps (on the controller under
     xdist, where the workers' reports arrive) and writes the "DAI model runs" summary."""
 
-    def __init__(self, collector: SummaryCollector) -> None:
+    def __init__(self, collector: SummaryCollector, config: pytest.Config) -> None:
         self.collector = collector
+        self.config = config
 
+    @pytest.hookimpl(trylast=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        """Take the run's properties and steps from the report."""
+        """Take the run's properties and steps from the report; a failed run's evidence goes
+        into the JUnit testcase (after pytest's own ``<failure>``)."""
         self.collector.add(report)
+        if getattr(report, "dai_evidence", None) and not hasattr(self.config, "workerinput"):
+            from pytest_dai.glue.evidence_hooks import attach_to_junit
+
+            attach_to_junit(self.config, report)
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
-        """The "DAI model runs" summary: every run with status, duration and address."""
-        if not hasattr(terminalreporter.config, "workerinput"):
-            self.collector.write(terminalreporter)
+        """The "DAI model runs" summary: every run with status, duration and address, the
+        screenshot of each failed run; in GitHub Actions, the job summary and annotations."""
+        if hasattr(terminalreporter.config, "workerinput"):
+            return
+        self.collector.write(terminalreporter)
+        if os.environ.get("GITHUB_STEP_SUMMARY") or os.environ.get("GITHUB_ACTIONS") == "true":
+            from pytest_dai.glue.github import write_github
 
-
-def group_by_agent(items: list[pytest.Item]) -> None:
-    """Mark each ``dai_model`` test that names an agent with ``xdist_group("dai-agent-A")``:
-    with ``--dist loadgroup`` one worker runs them one after another, instead of several
-    workers starting runs that only queue behind each other on the agent."""
-    for item in items:
-        marker = item.get_closest_marker("dai_model")
-        agent = marker.kwargs.get("agent") if marker is not None else None
-        if agent and item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(name=f"dai-agent-{agent}"))
+            write_github(self.collector, terminalreporter)
 
 
 class XdistHooks:
@@ -368,6 +442,22 @@ class XdistHooks:
         info = getattr(getattr(node, "gateway", None), "_cache_rinfo", None)
         pid = getattr(info, "pid", None)
         return pid if isinstance(pid, int) else None
+
+
+def dist_header_lines(config: pytest.Config, settings: Settings) -> list[str]:
+    """Header lines about ``--dai-dist=agent``: without xdist it does nothing; the old
+    ``dai_xdist_group_by_agent`` is an alias."""
+    lines = []
+    if not config.pluginmanager.hasplugin("xdist"):
+        lines.append("dai: dai_dist = agent needs pytest-xdist (pip install pytest-xdist); ignored")
+    if settings.xdist_group_by_agent and settings.source("dist") == settings.source(
+        "xdist_group_by_agent"
+    ):
+        lines.append(
+            "dai: dai_xdist_group_by_agent is deprecated: it now selects dai_dist = agent "
+            "(xdist's --dist loadgroup is not needed); write dai_dist = agent instead"
+        )
+    return lines
 
 
 def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:

@@ -45,6 +45,7 @@ from pytest_dai.client.records import (
 )
 from pytest_dai.client.safety import (
     JSON_BODY_LIMIT,
+    SCREENSHOT_BODY_LIMIT,
     NotJSONError,
     escape_control_chars,
     parse_json,
@@ -58,7 +59,19 @@ if TYPE_CHECKING:
     from pytest_dai.client.credentials import Credentials
     from pytest_dai.client.deadline import RequestScope
 
-__all__ = ["E1", "E2", "E3", "E4", "E5", "E6", "DAIClient", "LogPage", "StartedExecution"]
+__all__ = [
+    "E1",
+    "E2",
+    "E3",
+    "E4",
+    "E5",
+    "E6",
+    "E12",
+    "SCREENSHOT_LIMIT",
+    "DAIClient",
+    "LogPage",
+    "StartedExecution",
+]
 
 log = logging.getLogger("pytest_dai")
 
@@ -71,6 +84,14 @@ E3 = "E3 DELETE /execution_service/api/v1/executions/{id}"
 E4 = "E4 GET /ai/agents"
 E5 = "E5 GET /ai/models"
 E6 = "E6 GET /ai/runlogs/{run_id}"
+E12 = "E12 GET /api/v2/screenshots/{image_id}"
+
+#: The largest screenshot read (contract rule 12): 20 MB.
+SCREENSHOT_LIMIT = SCREENSHOT_BODY_LIMIT
+#: The longest one attempt to fetch a screenshot may take, seconds (evidence is secondary).
+SCREENSHOT_TIMEOUT = 10.0
+#: The longest a screenshot fetch takes in all (token fetch, attempts and waits), seconds.
+SCREENSHOT_TOTAL = 15.0
 
 EXECUTIONS_PATH = "/execution_service/api/v1/executions"
 
@@ -136,7 +157,6 @@ class DAIClient:
             self.tokens, timeout=abort_timeout, session=self._abort_session, origin=self.url
         )
         self._client_id = credentials.client_id
-        self._agents_method = "GET"
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -386,25 +406,19 @@ class DAIClient:
         return True
 
     def list_agents(self) -> list[Agent]:
-        """E4: the agents. A server that answers 405 to GET is asked with POST (rule 5)."""
-        with self._lock:
-            method = self._agents_method
-        endpoint = E4 if method == "GET" else E4.replace("GET", "POST")
-        response = self._send(endpoint, method, "/ai/agents")
-        if response.status_code == 405 and method == "GET":
-            with self._lock:
-                self._agents_method = "POST"
-            return self.list_agents()
-        if response.status_code in (404, 405):
+        """E4: the agents, with GET only: ``POST /ai/agents`` CREATES an agent on a real server
+        (seen), so a 405 is a clear error and never a reason to try POST (tolerance rule 5)."""
+        response = self._send(E4, "GET", "/ai/agents")
+        if response.status_code == 405:
             raise DAIHTTPError(
-                f"{endpoint}: {response.status_code} {error_text(response)}",
-                endpoint=endpoint,
-                status=response.status_code,
+                f"{E4}: 405 {error_text(response)}: this server does not list agents with GET "
+                "(pytest-dai never sends POST /ai/agents: on DAI that creates an agent)",
+                endpoint=E4,
+                status=405,
             )
-        return [
-            Agent.parse(raw, endpoint)
-            for raw in list_items(self._json(response, endpoint), endpoint)
-        ]
+        if response.status_code == 404:
+            raise DAIHTTPError(f"{E4}: 404 {error_text(response)}", endpoint=E4, status=404)
+        return [Agent.parse(raw, E4) for raw in list_items(self._json(response, E4), E4)]
 
     def list_models(self) -> list[Model]:
         """E5: the models."""
@@ -440,6 +454,32 @@ class DAIClient:
         total = payload.get("total_count") if isinstance(payload, dict) else None
         items = [LogEntry.parse(raw) for raw in list_items(payload, endpoint)]
         return LogPage(items, total if isinstance(total, int) else None)
+
+    def screenshot(self, image_id: str, *, timeout: float | None = None) -> bytes:
+        """E12: a screenshot's bytes (DAI sends PNG), at most :data:`SCREENSHOT_LIMIT` (a
+        larger one is not read: a :class:`DAIProtocolError`).
+
+        Quick by design, since evidence must not hold a failed test up: the abort's few
+        attempts and short backoff, ``timeout`` an attempt (default the smaller of the request
+        timeout and :data:`SCREENSHOT_TIMEOUT`) and :data:`SCREENSHOT_TOTAL` in all. The id
+        (from a run log) is validated and percent-encoded. A 404 is :class:`DAINotFoundError`.
+        """
+        endpoint = E12.replace("{image_id}", escape_control_chars(str(image_id))[:80])
+        safe_id = path_id(image_id, endpoint=E12, field="image_id")
+        with call_budget(SCREENSHOT_TOTAL):
+            response = self._send(
+                endpoint,
+                "GET",
+                f"/api/v2/screenshots/{safe_id}",
+                timeout=min(self.timeout, SCREENSHOT_TIMEOUT) if timeout is None else timeout,
+                session=self._abort_session,
+                body_limit=SCREENSHOT_LIMIT,
+            )
+        if response.status_code == 404:
+            raise self._not_found(response, endpoint, "unknown screenshot")
+        if response.status_code == 405:
+            raise DAIHTTPError(f"{endpoint}: 405 {error_text(response)}", endpoint=endpoint)
+        return response.content
 
     def iter_run_logs(
         self, run_id: str, *, page_size: int = 500, quick: bool = False

@@ -7,8 +7,9 @@ Unknown extra fields are ignored. A field we need that is missing or of the wron
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from pytest_dai.client.errors import DAIProtocolError, redact
@@ -55,30 +56,61 @@ def list_items(payload: Any, endpoint: str) -> list[dict[str, Any]]:
     return [item for item in items if isinstance(item, dict)]
 
 
+#: ISO 8601 as servers write it: ``T`` or a space, fractions of any length, and an offset
+#: ``Z``, ``+01``, ``+0100`` or ``+01:00`` (the legacy record's ``2018-05-31 17:00:01.366412+01``).
+#: Parsed by hand: ``datetime.fromisoformat`` of Python 3.10 takes none of ``Z``, ``+01`` or
+#: five-digit fractions.
+_ISO_TIME = re.compile(
+    r"(?P<date>\d{4}-\d\d-\d\d)"
+    r"(?:[Tt ](?P<h>\d\d):(?P<m>\d\d)(?::(?P<s>\d\d)(?:[.,](?P<f>\d{1,12}))?)?)?"
+    r" ?(?P<tz>[Zz]|[+-]\d\d(?::?\d\d)?)?"
+)
+
+
 def parse_time(value: Any) -> datetime | None:
-    """An ISO-8601 time (``Z`` or an offset; naive means UTC) or epoch seconds; else None."""
-    if value is None or value == "":
+    """A server time: ISO 8601 (see ``_ISO_TIME``; no offset means UTC) or epoch seconds (or
+    milliseconds). Anything else, NaN or out of range: None, never an exception."""
+    if value is None or value == "" or isinstance(value, bool):
         return None
-    # Server data: a giant integer, NaN, infinity or a date out of range is "no time", never
-    # an OverflowError, ValueError or OSError from the datetime module.
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+    if isinstance(value, (int, float)):
+        seconds = value / 1000.0 if value > 1e11 else float(value)
         try:
-            seconds = value / 1000.0 if value > 1e11 else float(value)
-            if not math.isfinite(seconds):
-                return None
             return datetime.fromtimestamp(seconds, tz=timezone.utc)
-        except (OverflowError, ValueError, OSError):
+        except (ValueError, OverflowError, OSError):
             return None
-    if isinstance(value, str) and len(value) <= 64:
-        text = value.strip()
-        if text.endswith(("Z", "z")):
-            text = text[:-1] + "+00:00"
-        try:
-            parsed = datetime.fromisoformat(text)
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-        except (OverflowError, ValueError):
-            return None
-    return None
+    if not isinstance(value, str) or len(value) > 64:
+        return None
+    match = _ISO_TIME.fullmatch(value.strip())
+    if match is None:
+        return None
+    try:
+        return _build_time(match)
+    except (ValueError, OverflowError):
+        return None
+
+
+def _build_time(match: re.Match[str]) -> datetime:
+    year, month, day = (int(part) for part in match["date"].split("-"))
+    fraction = (match["f"] or "0")[:6].ljust(6, "0")
+    zone = timezone.utc
+    tz = match["tz"]
+    if tz and tz not in "Zz":
+        digits = tz[1:].replace(":", "")
+        hours, minutes = int(digits[:2]), int(digits[2:] or 0)
+        if hours > 23 or minutes > 59:
+            raise ValueError(tz)
+        offset = timedelta(hours=hours, minutes=minutes)
+        zone = timezone(-offset if tz[0] == "-" else offset)
+    return datetime(
+        year,
+        month,
+        day,
+        int(match["h"] or 0),
+        int(match["m"] or 0),
+        int(match["s"] or 0),
+        int(fraction),
+        tzinfo=zone,
+    )
 
 
 #: The largest count (of steps...) taken from a server as it is; larger is refused by name.
@@ -170,11 +202,15 @@ class RunRecord:
                 f"{', '.join(sorted(map(str, raw))[:12])})",
                 endpoint=endpoint,
             )
-        ended_at = parse_time(raw.get("endtime", raw.get("end_time", raw.get("ended_at"))))
+        end = raw.get("endtime", raw.get("end_time", raw.get("ended_at")))
+        ended_at = parse_time(end)
         return cls(
             run_id=_text(raw.get("id", raw.get("run_id"))),
             execution_id=execution_id_of(raw, ("execution_id", "execution_status_id")),
-            status=normalise_status(_status_word(raw["status"]), ended=ended_at is not None),
+            # An end time that cannot be parsed still says the run has ended (contract 2.3).
+            status=normalise_status(
+                _status_word(raw["status"]), ended=end is not None and end != ""
+            ),
             model_name=_name(raw.get("modelname", raw.get("model_name"))),
             agent_name=_name(raw.get("agentname", raw.get("agent_name"))),
             started_at=parse_time(
@@ -190,18 +226,30 @@ class RunRecord:
 
 @dataclass(frozen=True)
 class Model:
-    """A model from E5."""
+    """A model from E5. ``uuid`` is the listing's ``modeluuid`` where it has one (seen on real
+    servers next to a numeric ``id``); a start names the model by it (contract 2.1)."""
 
     id: str
     name: str
+    uuid: str | None = None
+
+    @property
+    def start_id(self) -> str:
+        """What E1's ``model_id`` is: the ``modeluuid`` where the listing has one, else the id."""
+        return self.uuid or self.id
 
     @classmethod
     def parse(cls, raw: dict[str, Any], endpoint: str) -> Model:
-        """Build from a raw record; needs ``id``; ``name`` falls back to the id."""
-        model_id = _text(raw.get("id", raw.get("model_id")))
+        """Build from a raw record; needs ``id`` (or ``modeluuid``); ``name`` falls back to it."""
+        uuid = _text(raw.get("modeluuid")) or None
+        model_id = _text(raw.get("id", raw.get("model_id"))) or uuid
         if not model_id:
             raise DAIProtocolError(f"{endpoint}: model record has no id field", endpoint=endpoint)
-        return cls(id=model_id, name=_name(raw.get("name")) or escape_control_chars(model_id))
+        return cls(
+            id=model_id,
+            name=_name(raw.get("name")) or escape_control_chars(model_id),
+            uuid=uuid,
+        )
 
 
 @dataclass(frozen=True)
@@ -235,7 +283,13 @@ class Agent:
 
 @dataclass(frozen=True)
 class LogEntry:
-    """A run log entry from E6 (contract 2.5)."""
+    """A run log entry from E6 (contract 2.5), real shape or the old names.
+
+    ``timestamp`` is the server's text of ``eventtime`` (old: ``timestamp``); ``step`` the
+    numeric ``step_id`` (old: ``step``) and ``step_ref`` its text, which groups the entries of
+    one model step; ``status`` a step status only older servers write (the real shape has
+    none). ``image_id`` names a screenshot (E12) taken with the entry.
+    """
 
     timestamp: str | None
     message: str
@@ -243,22 +297,38 @@ class LogEntry:
     step: int | None
     status: str | None
     raw: dict[str, Any] = field(repr=False, compare=False)
+    step_ref: str | None = None
+    message_type: str | None = None
+    image_id: str | None = None
+    image_name: str | None = None
 
     @classmethod
     def parse(cls, raw: dict[str, Any]) -> LogEntry:
         """Build from a raw entry; every field is optional."""
+        when = raw.get("eventtime", raw.get("timestamp"))
+        step = raw.get("step_id", raw.get("step"))
+        step_ref = _text(step)
         return cls(
-            timestamp=_text(raw.get("timestamp")),
+            timestamp=_text(when),
             message=redact(_text(raw.get("message")) or ""),
             severity=(_text(raw.get("severity")) or "INFO").upper(),
-            step=_int_or_none(raw.get("step")),
+            step=_int_or_none(step),
             status=_name(raw.get("status")),
             raw=raw,
+            step_ref=step_ref.strip() or None if step_ref is not None else None,
+            message_type=_text(raw.get("message_type")),
+            image_id=_text(raw.get("image_id")) or None,
+            image_name=_text(raw.get("image_name")) or None,
         )
+
+    @property
+    def time(self) -> datetime | None:
+        """The entry's time, parsed (None when absent or unreadable)."""
+        return parse_time(self.timestamp)
 
     def format(self) -> str:
         """One line: time, severity, step, message (control characters escaped)."""
-        step = f" step {self.step}" if self.step is not None else ""
+        step = f" step {self.step_ref}" if self.step_ref is not None else ""
         stamp = f"{self.timestamp} " if self.timestamp else ""
         line = f"{stamp}{self.severity:<8}{step} {self.message}".rstrip()
         return escape_control_chars(line)

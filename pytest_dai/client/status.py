@@ -35,7 +35,7 @@ _WORDS: dict[RunState, tuple[str, ...]] = {
     RunState.RUNNING: ("Running", "In Progress", "Executing", "Started"),
     RunState.PASSED: ("Passed", "Success", "Succeeded", "Completed", "Pass"),
     RunState.FAILED: ("Failed", "Failure", "Fail"),
-    RunState.ERROR: ("Error", "Errored"),
+    RunState.ERROR: ("Error", "Errored", "Incomplete", "Untested"),
     RunState.CANCELLED: ("Cancelled", "Canceled", "Aborted", "Stopped"),
 }
 

@@ -3,7 +3,9 @@ testcase per DAI step, for CI pages that show a 40-step model as 40 results.
 
 Written by the controller only (under pytest-xdist the steps arrive with the test reports),
 atomically (a temporary file, then ``os.replace``), at the end of the session: also when a run
-errored or the session was interrupted (steps not reached are ``<skipped>`` with the reason).
+errored or the session was interrupted (steps not reached are ``<skipped>`` with the reason;
+a step whose result the run log cannot tell has ``status="unknown"`` and says why in its
+``<system-out>``).
 The format follows the JUnit schema that pytest's own tests validate against (junit-10.xsd).
 """
 
@@ -53,18 +55,21 @@ def _suite(run: RunSteps, hostname: str) -> ET.Element:
         },
     )
     properties = ET.SubElement(suite, "properties")
+    config = run.kind == "test_config"
     for name, value in (
-        ("dai_execution_id", run.execution_id),
+        ("dai_task_instance_id" if config else "dai_execution_id", run.execution_id),
         ("dai_url", run.url),
-        ("dai_model", run.model),
+        ("dai_test_config" if config else "dai_model", run.model),
         ("dai_agent", run.agent),
         ("dai_status", run.status),
         ("dai_test", run.nodeid),
         ("dai_rerun_of", run.rerun_of),
         ("dai_interrupted", run.interrupted),
+        ("dai_screenshot", run.screenshot),
     ):
         if value:
             ET.SubElement(properties, "property", {"name": name, "value": _clean(value)})
+    failing = [s for s in run.steps if s.outcome in ("failed", "error")]
     for step in run.steps:
         case = ET.SubElement(
             suite,
@@ -75,12 +80,22 @@ def _suite(run: RunSteps, hostname: str) -> ET.Element:
                 "time": f"{step.duration:.3f}",
             },
         )
+        if step.outcome == "unknown":
+            # JUnit has no "unknown" result: say it in the testcase's status and its output
+            # rather than invent a pass or a skip (contract 2.5).
+            case.set("status", "unknown")
+            ET.SubElement(case, "system-out").text = _clean(step.message) or "result unknown"
+            continue
         tag = {"failed": "failure", "error": "error", "skipped": "skipped"}.get(step.outcome)
         if tag is not None:
             message = _clean(step.message) or step.outcome
             first = next((line for line in message.splitlines() if line.strip()), step.outcome)
             element = ET.SubElement(case, tag, {"message": first[:500]})
             element.text = message
+        if run.screenshot and failing and step is failing[-1]:
+            # The frame the failing action saw, for CI pages that show JUnit attachments.
+            attachment = f"[[ATTACHMENT|{_clean(run.screenshot)}]]"
+            ET.SubElement(case, "system-out").text = attachment
     return suite
 
 

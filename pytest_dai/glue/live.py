@@ -14,15 +14,17 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import pytest
 
-    from pytest_dai.lifecycle.execution import Execution
+    from pytest_dai.lifecycle.session import AnyRun
 
 __all__ = ["LiveLine", "describe_progress"]
 
 TTY_INTERVAL = 1.0
 LOG_INTERVAL = 30.0
+#: Narrower room than this on the line: the live text is not shown (it would only be noise).
+MIN_ROOM = 16
 
 
-def describe_progress(execution: Execution) -> str:
+def describe_progress(execution: AnyRun) -> str:
     """``model on agent: state, steps 3/8, 12s``."""
     parts = [f"{execution.model}" + (f" on {execution.agent}" if execution.agent else "")]
     state = execution.status
@@ -50,7 +52,7 @@ class LiveLine:
         self._last = 0.0
         self._started = False
 
-    def update(self, execution: Execution) -> None:
+    def update(self, execution: AnyRun) -> None:
         """Show the latest state if it is time to (call after every poll, the first included)."""
         if not self.enabled:
             return
@@ -58,7 +60,8 @@ class LiveLine:
         if not self._started:
             self._started = True
             if not self.tty:
-                self._line(f"DAI run started: {describe_progress(execution)} {execution.url}")
+                where = f" on {execution.agent}" if execution.agent else ""
+                self._line(f"DAI run started: {execution.model}{where}: {execution.url}")
                 self._last = now
                 return
         if self.tty:
@@ -69,7 +72,7 @@ class LiveLine:
             self._line(f"DAI run going: {describe_progress(execution)}")
             self._last = now
 
-    def end(self, execution: Execution, *, quiet: bool = False) -> None:
+    def end(self, execution: AnyRun, *, quiet: bool = False) -> None:
         """The run ended (or the wait was interrupted): clear the live text. ``quiet``: the
         session was interrupted (the run's abort is told once, at the session's end)."""
         if not self.enabled or not self._started:
@@ -81,22 +84,47 @@ class LiveLine:
             self._line(f"DAI run {word}: {describe_progress(execution)}")
 
     def _rewrite(self, text: str) -> None:
+        """Show ``text`` after what pytest has written on the line, replacing what we showed.
+
+        Backspaces keep pytest's text (the test's path and its results so far). pytest's
+        terminal writer counts the width of the current line to pad its ``[NN%]`` column;
+        it would count our text (and backspaces) too, so its count is put back as it was:
+        once the live text is cleared, the line is exactly what pytest wrote. The text is cut
+        to fit the line (a wrapped line cannot be backspaced over)."""
         assert self._reporter is not None
+        writer = getattr(self._reporter, "_tw", None)
+        if text:
+            used = getattr(writer, "width_of_current_line", 0)
+            room = int(getattr(writer, "fullwidth", 80)) - int(used) - 1
+            if room < MIN_ROOM:
+                text = ""
+            elif len(text) > room:
+                text = text[: room - 4] + "...]"
         old = len(self._shown)
-        # Backspaces keep what pytest wrote before us on this line (the test's path).
+        if not text and not old:
+            return
         out = "\b" * old + text
         if len(text) < old:
             pad = old - len(text)
             out += " " * pad + "\b" * pad
+        saved = getattr(writer, "_current_line", None)
         with self._uncaptured():
             self._reporter.write(out)
             self._reporter.flush()
+        if saved is not None:
+            writer._current_line = saved  # type: ignore[union-attr]
         self._shown = text
 
     def _line(self, text: str) -> None:
+        """A line of its own (CI logs). pytest's idea of the current line (the file whose
+        results it is writing, or the test id with ``-v``) is kept, so it goes on with the
+        results on the next line instead of writing the file name or test id again."""
         assert self._reporter is not None
+        writer = getattr(self._reporter, "_tw", None)
         with self._uncaptured():
-            self._reporter.write_line(text)
+            if getattr(writer, "width_of_current_line", 1) != 0:
+                self._reporter.line("")
+            self._reporter.line(text)
 
     def _uncaptured(self) -> contextlib.AbstractContextManager[None]:
         """Write past pytest's output capture (as pytest's own live logging does)."""

@@ -49,6 +49,9 @@ __all__ = [
 DEFAULT_REALM = "eggplant"
 DEFAULT_CLIENT_ID = "client:dai:agent:integration"
 DEFAULT_RUN_URL = "{url}/runs/{run_id}"
+DEFAULT_RESULT_URL = "{url}/controller/results/runs/{id}"
+RESULT_URL_PLACEHOLDERS = ("url", "id", "task_instance_id", "test_config_id")
+DEFAULT_ARTIFACTS = "dai-artifacts"
 TOKEN_PATH = "/auth/realms/{realm}/protocol/openid-connect/token"
 RUN_URL_PLACEHOLDERS = ("url", "run_id", "execution_id")
 
@@ -66,6 +69,7 @@ SOURCE_DEFAULT = "default"
 SOURCE_DERIVED = "derived from url and realm"
 SOURCE_SIMULATOR = "simulator"
 
+DIST_MODES = ("agent", "no")
 _TRUE = frozenset({"true", "yes", "1", "on"})
 _FALSE = frozenset({"false", "no", "0", "off"})
 
@@ -105,7 +109,11 @@ class Settings:
     reap_orphans: bool = True
     reap_orphans_only: bool = False
     xdist_group_by_agent: bool = False
+    parameters_file: str | None = None
+    result_url: str = DEFAULT_RESULT_URL
+    artifacts: str = DEFAULT_ARTIFACTS
     allow_insecure_token_url: bool = False
+    dist: str = "no"
     sources: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
@@ -367,11 +375,27 @@ def add_options(parser: pytest.Parser) -> None:
         help="Also write a JUnit XML file with one testcase per model step (ini dai_junit_steps).",
     )
     group.addoption(
+        "--dai-artifacts",
+        dest="dai_artifacts",
+        metavar="DIR",
+        default=None,
+        help="Folder for failure evidence: screenshots, last log lines (ini dai_artifacts; "
+        f"default {DEFAULT_ARTIFACTS}).",
+    )
+    group.addoption(
         "--dai-rerun-failed",
         dest="dai_rerun_failed",
         action="store_true",
         default=None,
         help="Re-run the failed test cases of the previous session's model runs.",
+    )
+    group.addoption(
+        "--dai-parameters-file",
+        dest="dai_parameters_file",
+        metavar="JSON",
+        default=None,
+        help="Global parameter overrides for test configurations, a JSON file "
+        "(ini dai_parameters_file).",
     )
     group.addoption(
         "--dai-allow-insecure-token-url",
@@ -387,6 +411,15 @@ def add_options(parser: pytest.Parser) -> None:
         action="store_true",
         default=None,
         help="Only abort runs left behind by earlier interrupted sessions, then exit.",
+    )
+    group.addoption(
+        "--dai-dist",
+        dest="dai_dist",
+        metavar="MODE",
+        default=None,
+        help="Under pytest-xdist: 'agent' schedules tests by their agent (one worker per agent, "
+        "longest runs first; replaces --dist); 'no' leaves xdist's own (ini dai_dist; "
+        "default no).",
     )
 
     def ini(name: str, help: str, kind: str = "string") -> None:
@@ -417,8 +450,15 @@ def add_options(parser: pytest.Parser) -> None:
         "dai_junit_steps",
         "JUnit XML file with one testcase per model step, relative to the ini file.",
     )
+    ini("dai_artifacts", f"Folder for failure evidence (default {DEFAULT_ARTIFACTS}).")
     ini(
         "dai_reap_orphans", "Abort runs left behind by interrupted sessions (default true).", "bool"
+    )
+    ini("dai_parameters_file", "Test configurations' global parameter overrides (JSON file).")
+    ini(
+        "dai_result_url",
+        "Test-config result address template with {url}, {id}, {task_instance_id}, "
+        f"{{test_config_id}} (default {DEFAULT_RESULT_URL}).",
     )
     ini(
         "dai_allow_insecure_token_url",
@@ -427,9 +467,10 @@ def add_options(parser: pytest.Parser) -> None:
     )
     ini(
         "dai_xdist_group_by_agent",
-        "Under pytest-xdist, send tests of the same agent to the same worker (default false).",
+        "Deprecated alias of dai_dist = agent (default false).",
         "bool",
     )
+    ini("dai_dist", "Under pytest-xdist: agent (schedule by agent) or no (default no).")
 
 
 # --------------------------------------------------------------------------------------------
@@ -493,12 +534,16 @@ _ROWS = {
         _Row("reap_orphans", None, None, "dai_reap_orphans"),
         _Row("reap_orphans_only", "--dai-reap-orphans-only"),
         _Row("xdist_group_by_agent", None, None, "dai_xdist_group_by_agent"),
+        _Row("parameters_file", "--dai-parameters-file", None, "dai_parameters_file"),
+        _Row("result_url", None, None, "dai_result_url"),
+        _Row("artifacts", "--dai-artifacts", None, "dai_artifacts"),
         _Row(
             "allow_insecure_token_url",
             "--dai-allow-insecure-token-url",
             None,
             "dai_allow_insecure_token_url",
         ),
+        _Row("dist", "--dai-dist", None, "dai_dist"),
     )
 }
 
@@ -614,6 +659,19 @@ def _to_output_file(given: _Given) -> str:
     return path
 
 
+def _to_folder(given: _Given) -> str:
+    """A folder to write into (made when first needed): checked now."""
+    path = _to_path(given)
+    existing = path
+    while existing and not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if os.path.exists(path) and not os.path.isdir(path):
+        given.fail(f"a folder, but {path} is a file")
+    if existing and not os.access(existing, os.W_OK):
+        given.fail(f"a folder this user can write to, but {existing} is not writable")
+    return path
+
+
 def _to_ca_cert(given: _Given) -> str:
     path = _to_path(given)
     if not os.path.exists(path):
@@ -652,6 +710,13 @@ def _to_bool(given: _Given) -> bool:
     given.fail("true or false (or yes/no, on/off, 1/0)")
 
 
+def _to_dist(given: _Given) -> str:
+    text = given.value.strip().lower()
+    if text not in DIST_MODES:
+        given.fail(" or ".join(DIST_MODES))
+    return text
+
+
 def _template_fields(template: str) -> list[tuple[str, str]]:
     """``(field name, "{field...}")`` of every replacement field in ``template``."""
     result = []
@@ -662,19 +727,20 @@ def _template_fields(template: str) -> list[tuple[str, str]]:
     return result
 
 
-def _to_run_url(given: _Given) -> str:
+def _to_run_url(given: _Given, placeholders: tuple[str, ...] = RUN_URL_PLACEHOLDERS) -> str:
     template = given.value.strip()
-    allowed = ", ".join("{" + name + "}" for name in RUN_URL_PLACEHOLDERS)
+    allowed = ", ".join("{" + name + "}" for name in placeholders)
     expected = f"a URL template with the placeholders {allowed}"
     try:
         fields = _template_fields(template)
     except ValueError as exc:
         given.fail(f"{expected} ({exc})")
     for name, text in fields:
-        if name not in RUN_URL_PLACEHOLDERS:
+        if name not in placeholders:
             given.fail(f"{expected}; unknown placeholder {text}")
     try:
-        sample = template.format(url="https://dai.invalid", run_id="1", execution_id="e")
+        values = {name: "1" for name in placeholders}
+        sample = template.format(**{**values, "url": "https://dai.invalid"})
     except (ValueError, KeyError, IndexError, AttributeError) as exc:
         given.fail(f"{expected} ({exc})")
     parts = urlsplit(sample)
@@ -771,6 +837,12 @@ def resolve_settings(config: pytest.Config, environ: Mapping[str, str] | None = 
     take("reap_orphans", _to_bool)
     take("reap_orphans_only", lambda given: True)
     take("xdist_group_by_agent", _to_bool)
+    take("parameters_file", _to_parameters_file)
+    take("result_url", lambda given: _to_run_url(given, RESULT_URL_PLACEHOLDERS))
+    if take("dist", _to_dist) is None and values.get("xdist_group_by_agent"):
+        values["dist"] = "agent"  # the deprecated alias
+        sources["dist"] = sources["xdist_group_by_agent"]
+    take("artifacts", _to_folder)
     take("allow_insecure_token_url", _to_bool)
     _check_token_url(values, sources, bool(values.get("allow_insecure_token_url")))
     return Settings(**values, sources=sources)
@@ -788,6 +860,18 @@ def _check_token_url(values: dict[str, Any], sources: dict[str, str], allowed: b
             "https token URL, or set dai_allow_insecure_token_url = true "
             "(--dai-allow-insecure-token-url) if you mean it"
         )
+
+
+def _to_parameters_file(given: _Given) -> str:
+    """A JSON file of parameter overrides, read now so a bad one stops the run at once."""
+    path = _to_path(given)
+    from pytest_dai.glue.test_config_marker import read_parameters_file
+
+    try:
+        read_parameters_file(path, given.described)
+    except DAIConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    return path
 
 
 # --------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from pytest_dai.client.text import escape_control_chars
 if TYPE_CHECKING:
     from pytest_dai.client.records import LogEntry
     from pytest_dai.lifecycle.execution import Execution
+    from pytest_dai.lifecycle.test_config_run import TestConfigResult
 
 __all__ = [
     "DAIDryRun",
@@ -45,7 +46,13 @@ class DAIRunOutcome(DAIError):
     """A DAI run that did not pass. The first line says what happened; more lines follow with
     the failed steps, the last error lines of the run log and the run's address."""
 
-    def __init__(self, summary: str, *, execution: Execution | None = None, details: str = ""):
+    def __init__(
+        self,
+        summary: str,
+        *,
+        execution: Execution | TestConfigResult | None = None,
+        details: str = "",
+    ):
         super().__init__(summary)
         self.execution = execution
         self.details = redact(details.strip())
@@ -71,29 +78,11 @@ class DAIRunTimeout(DAIRunOutcome):
     """The run deadline (``timeout=`` or ``--dai-timeout``) passed; the run was aborted."""
 
 
-def _step_lines(logs: list[LogEntry]) -> list[str]:
-    failed = []
-    for entry in logs:
-        if (
-            entry.step is not None
-            and entry.status
-            and entry.status.strip().lower()
-            in {
-                "failed",
-                "fail",
-                "failure",
-                "error",
-                "errored",
-            }
-        ):
-            failed.append(
-                escape_control_chars(f"  step {entry.step}: {entry.status}: {entry.message}")
-            )
-    return failed
-
-
 def describe_failure(execution: Execution, logs: list[LogEntry] | None) -> str:
-    """The lines after the summary: failed steps, the last error lines and the run address."""
+    """The lines after the summary: the entry the run failed on, the last lines of the run log
+    that read as errors (their words, not only their severity: contract 2.5) and the address."""
+    from pytest_dai.lifecycle.runlog import failing_entry, reads_as_error
+
     lines: list[str] = []
     if execution.steps_total is not None:
         lines.append(
@@ -101,11 +90,11 @@ def describe_failure(execution: Execution, logs: list[LogEntry] | None) -> str:
             f"{execution.steps_total} done, {execution.steps_failed or 0} failed"
         )
     if logs:
-        failed = _step_lines(logs)
-        if failed:
-            lines.append("failed steps:")
-            lines.extend(failed)
-        errors = [e for e in logs if e.severity in {"ERROR", "CRITICAL"}][-LAST_ERROR_LINES:]
+        failing = failing_entry(logs, execution.state)
+        if failing is not None:
+            where = f"step {failing.step_ref}" if failing.step_ref is not None else "the log"
+            lines.append(escape_control_chars(f"failed in {where}: {failing.message}"))
+        errors = [e for e in logs if reads_as_error(e) and e is not failing][-LAST_ERROR_LINES:]
         if errors:
             lines.append("last error lines of the run log:")
             lines.extend(f"  {entry.format()}" for entry in errors)

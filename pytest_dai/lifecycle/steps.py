@@ -1,8 +1,10 @@
-"""Per-step results of a run, from its log (contract 2.5: the entry that closes a step carries
-``step`` and ``status``), as plain data that survives pytest-xdist's report serialisation.
+"""Per-step results of a run, from its log read by ``step_id`` groups (contract 2.5, see
+:mod:`pytest_dai.lifecycle.runlog`), as plain data that survives pytest-xdist's report
+serialisation.
 
-Steps the log never closed (the run was cancelled, aborted or interrupted first) are listed as
-not reached, up to the run's ``steps_total`` where the server gives one.
+Steps never reached (the run failed early, was cancelled, aborted or interrupted first) are
+listed as not reached, up to the run's ``steps_total`` where the server gives one. Where the log
+cannot tell how a step went, its outcome is ``unknown``: never an invented pass or skip.
 """
 
 from __future__ import annotations
@@ -10,8 +12,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pytest_dai.client.records import parse_time
-from pytest_dai.client.status import RunState, normalise_status
+from pytest_dai.lifecycle.runlog import failing_entry, step_groups, step_verdicts
 
 if TYPE_CHECKING:
     from pytest_dai.client.records import LogEntry
@@ -25,7 +26,8 @@ STEPS_LIMIT = 10_000
 
 @dataclass
 class StepResult:
-    """One step: ``outcome`` is passed, failed, error or skipped (not reached)."""
+    """One step: ``outcome`` is passed, failed, error, skipped (not reached, or cancelled
+    during the step) or unknown (the log cannot tell)."""
 
     number: int
     name: str
@@ -52,6 +54,11 @@ class RunSteps:
     #: Aborted by pytest-dai before it ended (status is then "Aborted").
     aborted: bool = False
     steps: list[StepResult] = field(default_factory=list)
+    #: "model", or "test_config" (then ``execution_id`` is the task instance id, ``model``
+    #: the configuration's name, and each step a test case run).
+    kind: str = "model"
+    #: The screenshot the failing action saw (a saved file), "" when none.
+    screenshot: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able data (for a test report attribute)."""
@@ -65,15 +72,34 @@ class RunSteps:
         return cls(**fields)
 
 
-def _outcome(status: str | None) -> str:
-    state = normalise_status(status or "", ended=True).state
-    if state is RunState.PASSED:
-        return "passed"
-    if state is RunState.FAILED:
-        return "failed"
-    if state is RunState.CANCELLED:
-        return "skipped"
-    return "error"
+def _reason(execution: Execution, interrupted: str) -> str:
+    """Why steps were not reached."""
+    if execution.finished:
+        reason = f"not reached: the run ended as {execution.status}"
+    else:
+        reason = f"not reached: {interrupted or 'the run did not finish'}"
+    if execution.aborted:
+        reason += " (aborted by pytest-dai)"
+    return reason
+
+
+def _message(outcome: str, is_last: bool, execution: Execution, text: str, why: str) -> str:
+    """What a step's testcase says beyond its outcome."""
+    if outcome in ("failed", "error"):
+        return text
+    if outcome == "skipped":
+        return f"the run ended as {execution.status} during this step" + (
+            " (aborted by pytest-dai)" if execution.aborted else ""
+        )
+    if outcome == "unknown":
+        if is_last:
+            aborted = " (aborted by pytest-dai)" if execution.aborted else ""
+            return f"result unknown: {why or 'the run did not finish'} during this step{aborted}"
+        return (
+            f"result unknown: the run log does not say which of the {execution.steps_failed} "
+            "failed steps failed"
+        )
+    return ""
 
 
 def run_steps(
@@ -85,48 +111,58 @@ def run_steps(
 ) -> RunSteps:
     """The steps of ``execution`` from its log. ``interrupted`` is why the wait stopped early
     (e.g. "the session was interrupted"), used as the reason for steps not reached."""
-    steps: dict[int, StepResult] = {}
-    previous_end = execution.started_at
-    for entry in sorted(
-        (e for e in logs or [] if e.step is not None and e.status),
-        key=lambda e: e.step or 0,
+    entries = logs or []
+    groups = step_groups(entries)
+    verdicts = step_verdicts(
+        groups,
+        execution.state,
+        finished=execution.finished,
+        steps_failed=execution.steps_failed,
+    )
+    failing = failing_entry(entries, execution.state)
+    # A step lasts until the next one begins; the last one until the run's end (or its own
+    # last entry while the run is going).
+    ends = [group.entries[0].time for group in groups[1:]]
+    if groups:
+        ends.append(execution.ended_at or groups[-1].entries[-1].time)
+    steps: list[StepResult] = []
+    for number, (group, outcome, end) in enumerate(
+        zip(groups, verdicts, ends, strict=True), start=1
     ):
-        number = entry.step or 0
-        when = parse_time(entry.timestamp)
-        duration = 0.0
-        if when is not None and previous_end is not None:
-            duration = max((when - previous_end).total_seconds(), 0.0)
-        if when is not None:
-            previous_end = when
-        raw_name = entry.raw.get("step_name") or entry.raw.get("name")
-        name = str(raw_name) if raw_name else entry.message or f"step {number}"
-        outcome = _outcome(entry.status)
-        steps[number] = StepResult(
-            number=number,
-            name=f"{number:03d} {name}",
-            outcome=outcome,
-            duration=round(duration, 3),
-            message="" if outcome == "passed" else entry.message,
+        if number > STEPS_LIMIT:
+            break
+        begin = group.entries[0].time
+        duration = (end - begin).total_seconds() if begin and end else 0.0
+        is_last = number == len(groups)
+        text = group.entries[-1].message
+        if is_last and failing is not None:
+            text = failing.message
+        steps.append(
+            StepResult(
+                number=number,
+                name=f"{number:03d} {group.name}",
+                outcome=outcome,
+                duration=round(max(duration, 0.0), 3),
+                message=_message(outcome, is_last, execution, text, interrupted),
+            )
         )
-    total = execution.steps_total or (max(steps) if steps else 0)
+    total = execution.steps_total or 0
     note = ""
     if total > STEPS_LIMIT:
         # A record may claim 10^9 steps: list what is real, never one entry per claimed step.
         note = f" (the server claims {total} steps; the first {STEPS_LIMIT} are listed)"
         total = STEPS_LIMIT
-        steps = {n: step for n, step in steps.items() if n <= STEPS_LIMIT}
-    if execution.finished:
-        reason = f"not reached: the run ended as {execution.status}"
-    else:
-        reason = f"not reached: {interrupted or 'the run did not finish'}"
-    if execution.aborted:
-        reason += " (aborted by pytest-dai)"
-    reason += note
-    for number in range(1, total + 1):
-        if number not in steps:
-            steps[number] = StepResult(
-                number, f"{number:03d} step {number}", "skipped", 0.0, reason
-            )
+    if not groups and total:
+        # No step ids to go by (a log without them, or none could be read): the steps the
+        # record counts as done cannot be told apart.
+        done = total if execution.steps_done is None else min(execution.steps_done, total)
+        why = "does not name its steps" if logs else "could not be read"
+        for number in range(1, done + 1):
+            message = f"result unknown: the run log {why}"
+            steps.append(StepResult(number, f"{number:03d} step {number}", "unknown", 0.0, message))
+    reason = _reason(execution, interrupted) + note
+    for number in range(len(steps) + 1, total + 1):
+        steps.append(StepResult(number, f"{number:03d} step {number}", "skipped", 0.0, reason))
     run_duration = execution.duration
     aborted = execution.aborted and not execution.finished
     return RunSteps(
@@ -141,5 +177,5 @@ def run_steps(
         interrupted=interrupted,
         run_id=execution.run_id or "",
         aborted=aborted,
-        steps=[steps[n] for n in sorted(steps)],
+        steps=steps,
     )

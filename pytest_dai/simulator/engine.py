@@ -17,6 +17,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from pytest_dai.simulator.runlog import LogEntry, log_entries
+
 if TYPE_CHECKING:
     from pytest_dai.simulator.faults import Faults
     from pytest_dai.simulator.scenario import AgentSpec, ModelSpec, Scenario, TestCaseSpec
@@ -51,21 +53,6 @@ class PlannedStep:
     end: float = math.inf
 
 
-@dataclass
-class LogEntry:
-    """One run log entry (E6), with a canonical status word."""
-
-    time: float
-    message: str
-    severity: str
-    stage: str
-    message_type: str
-    step: int | None = None
-    step_name: str | None = None
-    status: str | None = None
-    run_status: str | None = None
-
-
 @dataclass(eq=False)
 class Agent:
     """An agent's live state: online or not, its current run and its FIFO queue."""
@@ -93,7 +80,7 @@ class Execution:
     run_id: int
     model: ModelSpec
     test_case: TestCaseSpec | None
-    agent: Agent
+    agent: Agent | None
     rerun_id: int | None
     attempt: int
     steps: list[PlannedStep]
@@ -144,6 +131,7 @@ class Engine:
         self._attempts: dict[tuple[str, int | None], int] = {}
         self._next_run_id = scenario.first_run_id
         self._next_number = scenario.first_execution_number
+        self.created_agents: list[str] = []
         self.tokens: dict[str, float] = {}
         self.issued: list[str] = []
         self.token_requests = 0
@@ -194,7 +182,7 @@ class Engine:
         execution.ended_at = execution.end_at
         execution.status = execution.end_status or "Error"
         agent = execution.agent
-        if agent.current is execution:
+        if agent is not None and agent.current is execution:
             agent.current = None
             agent.free_at = execution.ended_at or time.time()
 
@@ -213,14 +201,20 @@ class Engine:
         agent.online = online
         self.advance(now)
 
-    def _pick_agent(self) -> Agent:
-        online = [agent for agent in self.agents if agent.online]
-        if not online:
-            return self.agents[0]
-        free = [agent for agent in online if agent.current is None and not agent.queue]
-        if free:
-            return free[0]
-        return min(online, key=lambda agent: len(agent.queue) + (agent.current is not None))
+    def create_agent(self, name: str, now: float) -> Agent:
+        """A new online agent (what ``POST /ai/agents`` does on a real server)."""
+        from pytest_dai.simulator.scenario import AgentSpec
+
+        number = len(self.agents) + 1
+        agent_id = f"created-agent-{number}"
+        while agent_id in self._agents_by_id:
+            number += 1
+            agent_id = f"created-agent-{number}"
+        agent = Agent(spec=AgentSpec(id=agent_id, name=name or agent_id), online=True, free_at=now)
+        self.agents.append(agent)
+        self._agents_by_id[agent_id] = agent
+        self.created_agents.append(agent_id)
+        return agent
 
     # -- executions ----------------------------------------------------------------------------
 
@@ -248,13 +242,11 @@ class Engine:
         model = next((m for m in self.scenario.models if m.id == model_id), None)
         if model is None:
             raise NotFound(f"Model with id '{model_id}' not found")
+        agent: Agent | None = None
         if agent_id is not None:
-            found = self._agents_by_id.get(agent_id)
-            if found is None:
+            agent = self._agents_by_id.get(agent_id)
+            if agent is None:
                 raise NotFound(f"Agent with id '{agent_id}' not found")
-            agent = found
-        else:
-            agent = self._pick_agent()
         test_case = None
         if test_case_id is not None:
             test_case = model.test_case(test_case_id)
@@ -310,7 +302,12 @@ class Engine:
         self._by_key[execution.uuid] = execution
         self._by_key[str(execution.number)] = execution
         self._by_run[execution.run_id] = execution
-        agent.queue.append(execution)
+        if agent is None:
+            # agent null: the model's actions run on no agent (contract 2.1), so nothing to
+            # wait for.
+            self._start(execution, now)
+        else:
+            agent.queue.append(execution)
         self.advance(now)
         return execution
 
@@ -325,7 +322,7 @@ class Engine:
         if execution.abort_requested_at is None:
             execution.abort_requested_at = now
             effective = now + self.scenario.abort_delay
-            if execution.started_at is None:
+            if execution.started_at is None and execution.agent is not None:
                 execution.agent.queue.remove(execution)
                 execution.end_at = effective
                 execution.end_status, execution.end_reason = "Cancelled", "aborted"
@@ -364,89 +361,7 @@ class Engine:
 
     def log_entries(self, execution: Execution, now: float) -> list[LogEntry]:
         """The run log of ``execution`` as it stands at ``now``, oldest first."""
-        horizon = execution.horizon(now)
-        final = execution.ended_at is not None
-        subject = f"model '{execution.model.name}'"
-        if execution.test_case is not None:
-            subject += f", test case '{execution.test_case.name}'"
-        entries = [
-            LogEntry(
-                execution.queued_at,
-                f"Execution queued: {subject}",
-                "INFO",
-                "queue",
-                "execution_queued",
-            )
-        ]
-        if execution.started_at is not None and execution.started_at <= horizon:
-            entries.append(
-                LogEntry(
-                    execution.started_at,
-                    f"Run started on agent '{execution.agent.spec.name}'",
-                    "INFO",
-                    "execution",
-                    "run_started",
-                )
-            )
-        total = len(execution.steps)
-        for step in execution.steps:
-            started = step.start < horizon if final else step.start <= horizon
-            if not started:
-                break
-            entries.append(
-                LogEntry(
-                    step.start,
-                    f"Step {step.number}/{total} '{step.name}' started",
-                    "INFO",
-                    "execution",
-                    "step_started",
-                )
-            )
-            if step.end <= horizon:
-                status = _OUTCOME_STATUS[step.outcome]
-                if step.outcome == "passed":
-                    message, severity = f"Step {step.number}/{total} '{step.name}' passed", "INFO"
-                else:
-                    word = "failed" if step.outcome == "failed" else "errored"
-                    message = step.message or f"Step {step.number}/{total} '{step.name}' {word}"
-                    severity = "ERROR"
-                entries.append(
-                    LogEntry(
-                        step.end,
-                        message,
-                        severity,
-                        "execution",
-                        "step_finished",
-                        step=step.number,
-                        step_name=step.name,
-                        status=status,
-                    )
-                )
-        if execution.abort_requested_at is not None and execution.abort_requested_at <= horizon:
-            entries.append(
-                LogEntry(
-                    execution.abort_requested_at,
-                    "Abort requested through the API",
-                    "WARNING",
-                    "execution",
-                    "abort_requested",
-                )
-            )
-        if final and execution.ended_at is not None:
-            entries.append(self._final_entry(execution, execution.ended_at))
-        entries.sort(key=lambda entry: entry.time)
-        return entries
-
-    def _final_entry(self, execution: Execution, ended_at: float) -> LogEntry:
-        status = execution.status
-        if execution.end_reason == "aborted":
-            message = "Run cancelled: aborted through the API"
-        elif execution.end_reason == "server_cancelled":
-            message = f"Run cancelled by the server after {execution.cancel_after:g} s"
-        else:
-            message = f"Run finished: {status}"
-        severity = {"Passed": "INFO", "Cancelled": "WARNING"}.get(status, "ERROR")
-        return LogEntry(ended_at, message, severity, "execution", "run_finished", run_status=status)
+        return log_entries(execution, now)
 
     def snapshot(self, execution: Execution, now: float) -> dict[str, object]:
         """A plain dict describing ``execution`` at ``now`` (canonical status word)."""
@@ -457,8 +372,8 @@ class Engine:
             "run_id": execution.run_id,
             "model_id": execution.model.id,
             "model_name": execution.model.name,
-            "agent_id": execution.agent.spec.id,
-            "agent_name": execution.agent.spec.name,
+            "agent_id": execution.agent.spec.id if execution.agent else None,
+            "agent_name": execution.agent.spec.name if execution.agent else None,
             "test_case_id": execution.test_case.id if execution.test_case else None,
             "rerun_id": execution.rerun_id,
             "attempt": execution.attempt,

@@ -212,6 +212,8 @@ class Faults:
     - ``no_record_grace``: for this many real seconds after a start, ``GET /ai/runs`` shows no
       record of that execution (set at the time of the start).
     - ``seed``: seed of the random generator behind ``error_rate`` and ``drop_rate``.
+    - ``screenshot_fault``: E12 (screenshots) answers ``"404"``, ``"large"`` (a PNG larger than
+      a client's 20 MB cap) or ``"slow"`` (after ``screenshot_delay`` seconds); ``null``: none.
     """
 
     latency: float = 0.0
@@ -230,6 +232,8 @@ class Faults:
     cancel_after: float | None = None
     no_record_grace: float = 0.0
     seed: int | None = None
+    screenshot_fault: str | None = None
+    screenshot_delay: float = 5.0
 
     def in_scope(self, path: str) -> bool:
         """Whether faults apply to a request for ``path``."""
@@ -265,6 +269,8 @@ FAULT_VALIDATORS: dict[str, Callable[[Any], Any]] = {
     "cancel_after": optional_number(0),
     "no_record_grace": number(0),
     "seed": optional_integer,
+    "screenshot_fault": one_of(None, "404", "large", "slow"),
+    "screenshot_delay": number(0),
 }
 
 
@@ -284,12 +290,21 @@ class Dialect:
     - ``status_words``: map of canonical word (Queued, Running, Passed, Failed, Error, Cancelled)
       to the word the server uses, e.g. ``{"Passed": "Succeeded"}``; any word is allowed, so a
       word outside the contract's table can be tried too.
-    - ``agents_get_405``: ``GET /ai/agents`` answers 405; ``POST /ai/agents`` lists the agents
-      (it always does).
+    - ``agents_get_405``: ``GET /ai/agents`` answers 405 (a client must then stop with a clear
+      error: ``POST /ai/agents`` creates an agent, it never lists them).
     - ``runs_ignore_filter``: ``GET /ai/runs`` ignores ``execution_id`` and lists every run.
     - ``runs_404_when_empty``: ``GET /ai/runs`` answers 404 instead of an empty list.
     - ``extra_fields``: unknown extra fields in every JSON object answered.
     - ``html_errors``: error answers are an HTML page, as from a proxy in front of the server.
+    - ``log_shape``: ``"v2"`` (default: the log entries seen on real servers, contract 2.5) or
+      ``"legacy"`` (``timestamp``, and ``step``/``status`` on the entry closing a step).
+    - ``time_format``: ``"iso"`` (default, ``...T10:00:00.250Z``) or ``"short_offset"`` (the
+      legacy record's ``2018-05-31 17:00:01.366412+01``), in run records and run logs.
+    - ``runs_page_size``: ``GET /ai/runs`` without ``limit`` lists this many records (default
+      20, as seen on real servers); ``null``: all of them.
+    - ``models_modeluuid``: ``GET /ai/models`` gives a numeric ``id`` and the model's uuid as
+      ``modeluuid`` (default, seen); a start must name the model by that uuid. ``false``: the
+      uuid is the ``id``.
     """
 
     id_field: str = "id"
@@ -303,6 +318,10 @@ class Dialect:
     runs_404_when_empty: bool = False
     extra_fields: bool = False
     html_errors: bool = False
+    log_shape: str = "v2"
+    time_format: str = "iso"
+    runs_page_size: int | None = 20
+    models_modeluuid: bool = True
 
     def status_word(self, canonical: str) -> str:
         """The word this dialect uses for a canonical status word."""
@@ -317,6 +336,15 @@ class Dialect:
     def execution_id_key(self) -> str:
         """Key of the execution id in a run record."""
         return "execution_status_id" if self.id_field == "execution_status_id" else "execution_id"
+
+
+def _page_size(value: Any) -> int | None:
+    if value is None:
+        return None
+    try:
+        return integer(1)(value)
+    except ValueError:
+        raise ValueError(f"expected null or an integer >= 1, got {describe(value)}") from None
 
 
 def _status_words(value: Any) -> dict[str, str]:
@@ -349,6 +377,10 @@ DIALECT_VALIDATORS: dict[str, Callable[[Any], Any]] = {
     "runs_404_when_empty": boolean,
     "extra_fields": boolean,
     "html_errors": boolean,
+    "log_shape": one_of("v2", "legacy"),
+    "time_format": one_of("iso", "short_offset"),
+    "runs_page_size": _page_size,
+    "models_modeluuid": boolean,
 }
 
 
@@ -404,6 +436,11 @@ DIALECTS: dict[str, Dialect] = {
     "empty404": Dialect(runs_404_when_empty=True),
     "extra_fields": Dialect(extra_fields=True),
     "html_errors": Dialect(html_errors=True),
+    "short_offset": Dialect(time_format="short_offset"),
+    "legacy_logs": Dialect(log_shape="legacy"),
+    "unpaged": Dialect(runs_page_size=None),
+    "no_modeluuid": Dialect(models_modeluuid=False),
+    "first_draft": Dialect(log_shape="legacy", runs_page_size=None, models_modeluuid=False),
     "everything": Dialect(
         id_field="execution_status_id",
         id_as_number=True,
@@ -411,11 +448,12 @@ DIALECTS: dict[str, Dialect] = {
         envelope="results",
         status_case="upper",
         status_words=dict(ALT_WORDS),
-        agents_get_405=True,
         runs_ignore_filter=True,
         runs_404_when_empty=True,
         extra_fields=True,
         html_errors=True,
+        time_format="short_offset",
+        runs_page_size=5,
     ),
 }
 """Named dialect presets; tests parametrize over them. Copy one before changing it."""

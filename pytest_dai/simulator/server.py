@@ -24,7 +24,6 @@ import traceback
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qsl, unquote, unquote_plus, urlsplit
@@ -40,7 +39,15 @@ from pytest_dai.simulator.faults import (
     validate_dialect,
     validate_faults,
 )
+from pytest_dai.simulator.runlog import format_time, render_log
 from pytest_dai.simulator.scenario import Scenario
+from pytest_dai.simulator.screenshots import (
+    SCREENSHOT_RE,
+    failing_image_id,
+    run_of_image,
+    screenshot_answer,
+    with_images,
+)
 from pytest_dai.simulator.test_config_routes import route as test_config_route
 from pytest_dai.simulator.test_configs import TestConfigState
 
@@ -49,7 +56,7 @@ if TYPE_CHECKING:
     from pathlib import Path
     from types import TracebackType
 
-    from pytest_dai.simulator.engine import Execution, LogEntry
+    from pytest_dai.simulator.engine import Execution
 
 EXECUTIONS_PATH = "/execution_service/api/v1/executions"
 RUNS_PATH = "/ai/runs"
@@ -101,10 +108,7 @@ def _detail(status: int, detail: Any, headers: list[tuple[str, str]] | None = No
 
 def iso_time(timestamp: float | None) -> str | None:
     """ISO-8601 UTC with milliseconds and a ``Z``, e.g. ``2026-11-28T10:00:00.250Z``."""
-    if timestamp is None:
-        return None
-    moment = datetime.fromtimestamp(timestamp, tz=timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return format_time(timestamp, "iso")
 
 
 def _html_page(status: int) -> bytes:
@@ -494,6 +498,18 @@ class DAISimulator:
             found = self._engine.find(str(execution_id))
             return None if found is None else self._engine.snapshot(found, now)
 
+    def failing_screenshot(self, execution_id: str | int) -> tuple[str, bytes] | None:
+        """``(image id, PNG)`` of the screenshot the failing action of a finished run saw (the
+        frame a client finds by walking back from the failing log entry), or ``None``."""
+        with self._lock:
+            now = time.time()
+            self._engine.advance(now)
+            found = self._engine.find(str(execution_id))
+            image = None if found is None else failing_image_id(found)
+            if found is None or image is None:
+                return None
+            return image, screenshot_answer(found, image, Faults(), now)[1]
+
     def running_count(self) -> int:
         """Executions not yet final (queued or running)."""
         with self._lock:
@@ -515,6 +531,11 @@ class DAISimulator:
                 }
                 for agent in self._engine.agents
             ]
+
+    def created_agents(self) -> list[str]:
+        """Ids of the agents created by ``POST /ai/agents`` (a client should never create one)."""
+        with self._lock:
+            return list(self._engine.created_agents)
 
     def set_agent_online(self, agent_id: str, online: bool = True) -> None:
         """Bring an agent online (its queue starts) or take it offline (``KeyError``)."""
@@ -658,9 +679,12 @@ class DAISimulator:
             allowed = ("POST",)
         elif _EXECUTION_RE.match(path):
             allowed = ("DELETE",)
-        elif path in (RUNS_PATH, MODELS_PATH) or _RUNLOG_RE.match(path):
+        elif (
+            path in (RUNS_PATH, MODELS_PATH) or _RUNLOG_RE.match(path) or SCREENSHOT_RE.match(path)
+        ):
             allowed = ("GET",)
         elif path == AGENTS_PATH:
+            # POST creates an agent, as on a real server (seen); GET lists them.
             allowed = ("POST",) if dialect.agents_get_405 else ("GET", "POST")
         else:
             return _detail(404, "Not Found")
@@ -679,9 +703,14 @@ class DAISimulator:
         if path == RUNS_PATH:
             return self._runs(query, dialect)
         if path == AGENTS_PATH:
+            if method == "POST":
+                return self._create_agent(raw, dialect)
             return self._agents(dialect)
         if path == MODELS_PATH:
             return self._models(dialect)
+        match = SCREENSHOT_RE.match(path)
+        if match:
+            return self._screenshot(match.group(1))
         match = _RUNLOG_RE.match(path)
         assert match is not None
         return self._runlogs(match.group(1), query, dialect)
@@ -799,6 +828,8 @@ class DAISimulator:
                 executions = [ex for ex in executions if wanted in (ex.uuid, str(ex.number))]
             executions.reverse()  # newest first
             total = len(executions)
+            if limit is None:
+                limit = dialect.runs_page_size
             page = executions[offset:] if limit is None else executions[offset : offset + limit]
             records = [self._run_record(ex, now, dialect) for ex in page]
         if not records and dialect.runs_404_when_empty:
@@ -812,11 +843,11 @@ class DAISimulator:
             dialect.execution_id_key: _execution_id(execution, dialect),
             "model_id": execution.model.id,
             "modelname": execution.model.name,
-            "agentname": execution.agent.spec.name,
+            "agentname": execution.agent.spec.name if execution.agent is not None else None,
             "initiator": "api",
             "status": dialect.status_word(execution.status),
-            "starttime": iso_time(execution.started_at),
-            "endtime": iso_time(execution.ended_at),
+            "starttime": format_time(execution.started_at, dialect.time_format),
+            "endtime": format_time(execution.ended_at, dialect.time_format),
             "steps_total": total,
             "steps_done": done,
             "steps_failed": failed,
@@ -845,10 +876,22 @@ class DAISimulator:
             ]
         return _json_response(200, _envelope(items, len(items), dialect))
 
+    def _create_agent(self, raw: bytes, dialect: Dialect) -> _Response:
+        """``POST /ai/agents``: a real server creates an agent (seen); so does this one."""
+        body = _json_object(raw) or {}
+        name = body.get("name")
+        with self._lock:
+            agent = self._engine.create_agent(name if isinstance(name, str) else "", time.time())
+        record = {"id": agent.spec.id, "name": agent.spec.name, "status": agent.status}
+        return _json_response(201, _extra(record, dialect))
+
     def _models(self, dialect: Dialect) -> _Response:
-        items = [
-            _extra({"id": model.id, "name": model.name}, dialect) for model in self.scenario.models
-        ]
+        items = []
+        for number, model in enumerate(self.scenario.models, start=1):
+            record: dict[str, Any] = {"id": model.id, "name": model.name}
+            if dialect.models_modeluuid:
+                record = {"id": number, "name": model.name, "modeluuid": model.id}
+            items.append(_extra(record, dialect))
         return _json_response(200, _envelope(items, len(items), dialect))
 
     def _runlogs(self, raw_id: str, query: dict[str, str], dialect: Dialect) -> _Response:
@@ -865,12 +908,31 @@ class DAISimulator:
             execution = self._engine.find_run(run_id)
             if execution is None:
                 return _detail(404, f"Run {run_id} not found")
-            entries = self._engine.log_entries(execution, now)
+            entries = with_images(execution, self._engine.log_entries(execution, now), now)
         total = len(entries)
-        page = entries[offset:] if limit is None else entries[offset : offset + limit]
-        items = [_extra(_log_entry(entry, dialect), dialect) for entry in page]
-        key = dialect.envelope or "items"
-        return _json_response(200, _extra({key: items, "total_count": total}, dialect))
+        items = [
+            _extra(item, dialect)
+            for item in render_log(
+                entries, run_id=run_id, dialect=dialect, offset=offset, limit=limit
+            )
+        ]
+        envelope: dict[str, Any] = {dialect.envelope or "items": items, "total_count": total}
+        if dialect.log_shape == "v2":
+            envelope["date_as_of"] = format_time(now, dialect.time_format)
+        return _json_response(200, _extra(envelope, dialect))
+
+    def _screenshot(self, raw_id: str) -> _Response:
+        """E12: a run's screenshot (PNG), with the ``screenshot_fault`` fault."""
+        with self._lock:
+            now = time.time()
+            self._engine.advance(now)
+            run_id = run_of_image(raw_id)
+            execution = None if run_id is None else self._engine.find_run(run_id)
+            faults = copy_faults(self._faults)
+            status, body, kind = screenshot_answer(execution, raw_id, faults, now)
+        if faults.screenshot_fault == "slow":
+            time.sleep(faults.screenshot_delay)
+        return _Response(status, body, kind)
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -938,23 +1000,6 @@ def _envelope(items: list[dict[str, Any]], total: int, dialect: Dialect) -> Any:
     if dialect.envelope is None:
         return items
     return _extra({dialect.envelope: items, "total_count": total}, dialect)
-
-
-def _log_entry(entry: LogEntry, dialect: Dialect) -> dict[str, Any]:
-    item: dict[str, Any] = {
-        "timestamp": iso_time(entry.time),
-        "message": entry.message,
-        "severity": entry.severity,
-        "stage": entry.stage,
-        "message_type": entry.message_type,
-    }
-    if entry.step is not None and entry.status is not None:
-        item["step"] = entry.step
-        item["step_name"] = entry.step_name
-        item["status"] = dialect.status_word(entry.status)
-    if entry.run_status is not None:
-        item["run_status"] = dialect.status_word(entry.run_status)
-    return item
 
 
 def _int_error(loc: list[Any], value: Any) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING, Any
 
 from pytest_dai.simulator.engine import NotFound
+from pytest_dai.simulator.screenshots import screenshot_records, with_images
 from pytest_dai.simulator.test_configs import SEVERITY
 
 if TYPE_CHECKING:
@@ -101,18 +102,18 @@ def _answer(
     if execution is None or what not in ("logs", "screenshots"):
         return _detail(404, f"Test result {key} not found")
     if what == "logs":
-        from pytest_dai.simulator.server import _extra, _log_entry
+        from pytest_dai.simulator.runlog import render_log
+        from pytest_dai.simulator.server import _extra
 
-        entries = sim._engine.log_entries(execution, time.time())
+        now = time.time()
+        entries = with_images(execution, sim._engine.log_entries(execution, now), now)
         limit = int(query["limit"]) if query.get("limit", "").isdigit() else len(entries)
-        items = [_extra(_log_entry(entry, dialect), dialect) for entry in entries[:limit]]
+        items = [
+            _extra(item, dialect)
+            for item in render_log(entries, run_id=execution.run_id, dialect=dialect, limit=limit)
+        ]
         return _listing(items, dialect, key="items")
-    shots = [
-        {"id": f"shot-{execution.run_id}-{step.number}", "step_id": step.number}
-        for step in execution.steps_done(time.time())
-        if step.outcome != "passed"
-    ]
-    return _listing(shots, dialect)
+    return _listing(screenshot_records(execution, time.time()), dialect)
 
 
 def _listing(items: list[dict[str, Any]], dialect: Dialect, key: str | None = None) -> _Response:
@@ -213,7 +214,7 @@ def _test_result(ref: RunRef, execution: Execution, dialect: Dialect) -> dict[st
             "test_case_name": ref.name,
             "model_name": execution.model.name,
             "execution_id": execution.uuid,
-            "agent_name": execution.agent.spec.name,
+            "agent_name": execution.agent.spec.name if execution.agent is not None else None,
             "start_time": iso_time(execution.started_at),
             "end_time": iso_time(execution.ended_at),
         },

@@ -76,7 +76,7 @@ def full_flow(sim: DAISimulator, client: DAIClient) -> None:
     assert agents["agent-1"].online
     assert not agents["agent-offline"].online
 
-    started = client.start_execution(models["Shop checkout"].id, agent_id="agent-1")
+    started = client.start_execution(models["Shop checkout"].start_id, agent_id="agent-1")
     assert started.id
     record = wait_final(client, started)
     assert record.status.state is RunState.PASSED, record.status.describe()
@@ -87,7 +87,7 @@ def full_flow(sim: DAISimulator, client: DAIClient) -> None:
     assert entries
     assert any(entry.message for entry in entries)
 
-    second = client.start_execution(models["Shop checkout"].id, agent_id="agent-1")
+    second = client.start_execution(models["Shop checkout"].start_id, agent_id="agent-1")
     assert second.id != started.id
     assert client.abort_execution(second.id) is True
     cancelled = wait_final(client, second)
@@ -100,7 +100,7 @@ def full_flow(sim: DAISimulator, client: DAIClient) -> None:
     assert_no_secret(client, client.tokens)
 
 
-@pytest.mark.parametrize("dialect", sorted(DIALECTS))
+@pytest.mark.parametrize("dialect", sorted(set(DIALECTS) - {"agents405"}))
 def test_every_dialect(sim: DAISimulator, dialect: str) -> None:
     sim.dialect = dialect
     with client_of(sim) as client:
@@ -119,7 +119,7 @@ def test_twenty_percent_5xx_surface_no_error(sim: DAISimulator) -> None:
         agents = [a.id for a in client.list_agents()]
         assert "agent-1" in agents
         for _ in range(3):
-            started = client.start_execution(models["Shop checkout"].id, agent_id="agent-1")
+            started = client.start_execution(models["Shop checkout"].start_id, agent_id="agent-1")
             record = wait_final(client, started)
             assert record.status.state is RunState.PASSED
             assert record.run_id is not None
@@ -133,7 +133,7 @@ def test_starts_under_503_are_never_doubled(sim: DAISimulator) -> None:
     sim.set_faults(error_rate=0.3, seed=7, error_statuses=[503, 429], fault_paths=[EXECUTIONS_PATH])
     with client_of(sim, attempts=10, backoff_factor=0.02) as client:
         model = next(m for m in client.list_models() if m.name == "Shop checkout")
-        ids = [client.start_execution(model.id).id for _ in range(8)]
+        ids = [client.start_execution(model.start_id).id for _ in range(8)]
         sim.clear_faults()
         for execution_id in ids:
             client.abort_execution(execution_id)

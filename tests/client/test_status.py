@@ -126,7 +126,11 @@ def test_end_time_forms(endtime: object) -> None:
     assert record.status.state is RunState.ERROR
 
 
-def test_unparseable_end_time_counts_as_not_ended() -> None:
+def test_unparseable_end_time_still_means_the_run_ended() -> None:
+    # contract 2.3: a non-null endtime that cannot be parsed still means the run has ended
     record = RunRecord.parse({"status": "Weird", "endtime": "tomorrow"}, "E2 GET /ai/runs")
     assert record.ended_at is None
-    assert record.status.state is RunState.UNKNOWN
+    assert record.status.state is RunState.ERROR
+    assert record.status.final
+    running = RunRecord.parse({"status": "Weird", "endtime": None}, "E2 GET /ai/runs")
+    assert running.status.state is RunState.UNKNOWN

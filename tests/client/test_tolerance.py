@@ -247,14 +247,26 @@ def test_rule4_status_words_through_e2(
     assert record.status.word == word
 
 
-# -- rule 5: GET /ai/agents 405 → POST ----------------------------------------------------------
+# -- rule 5: agents with GET only; POST /ai/agents creates an agent ----------------------------
 
 
-def test_rule5_agents_405_falls_back_to_post_and_remembers(
+def test_rule5_agents_405_is_a_clear_error_and_never_a_post(
     client: DAIClient, rsps: responses.RequestsMock
 ) -> None:
     rsps.get(AGENTS, status=405, json={"detail": "Method Not Allowed"})
-    rsps.post(AGENTS, json={"items": [{"id": "agent-1", "status": "Busy"}]})
+    rsps.post(AGENTS, status=201, json={"id": "created", "name": "oops"})
+    for _ in range(2):
+        with pytest.raises(DAIHTTPError) as info:
+            client.list_agents()
+        assert info.value.status == 405
+        assert_dai_message(info.value, "E4 GET /ai/agents", "405", "Method Not Allowed")
+        assert "never sends POST /ai/agents" in str(info.value)
+    assert len(calls(rsps, "GET", AGENTS)) == 2
+    assert calls(rsps, "POST", AGENTS) == []
+
+
+def test_rule5_agents_listed_with_get(client: DAIClient, rsps: responses.RequestsMock) -> None:
+    rsps.get(AGENTS, json={"items": [{"id": "agent-1", "status": "Busy"}]})
     (agent,) = client.list_agents()
     assert (agent.id, agent.name, agent.status, agent.hosted) == (
         "agent-1",
@@ -262,21 +274,7 @@ def test_rule5_agents_405_falls_back_to_post_and_remembers(
         "Busy",
         False,
     )
-    assert client.list_agents() == [agent]
-    assert client.list_agents() == [agent]
-    assert len(calls(rsps, "GET", AGENTS)) == 1
-    assert len(calls(rsps, "POST", AGENTS)) == 3
-
-
-def test_rule5_post_answering_405_too_is_an_error(
-    client: DAIClient, rsps: responses.RequestsMock
-) -> None:
-    rsps.get(AGENTS, status=405)
-    rsps.post(AGENTS, status=405, json={"detail": "Method Not Allowed"})
-    with pytest.raises(DAIHTTPError) as info:
-        client.list_agents()
-    assert info.value.status == 405
-    assert_dai_message(info.value, "E4 POST /ai/agents", "405", "Method Not Allowed")
+    assert calls(rsps, "POST", AGENTS) == []
 
 
 # -- rule 6: 429/503 Retry-After within the budget (timing is in test_http_retries.py) ---------

@@ -21,7 +21,7 @@ def test_header_shows_each_value_and_its_source_with_the_secret_masked(
 ) -> None:
     pytester.makeini("[pytest]\ndai_realm = shop\n")
     pytester.makepyfile(PLAIN_TEST)
-    result = pytester.runpytest("--dai-timeout=120")
+    result = pytester.runpytest("--dai-timeout=120", "-v")
     result.assert_outcomes(passed=1)
 
     text = header(result)
@@ -36,6 +36,21 @@ def test_header_shows_each_value_and_its_source_with_the_secret_masked(
     assert "timeout=120 (--dai-timeout)" in text
     assert "request_retries=5" in text.split("dai: defaults:")[1]
     assert dai_env.client_secret not in result.stdout.str() + result.stderr.str()
+
+
+def test_header_is_two_lines_without_v(pytester: pytest.Pytester, dai_env: DAISimulator) -> None:
+    pytester.makeini("[pytest]\ndai_realm = shop\n")
+    pytester.makepyfile(PLAIN_TEST)
+    result = pytester.runpytest("--dai-timeout=120")
+    result.assert_outcomes(passed=1)
+
+    lines = [line for line in result.outlines if line.startswith("dai: ")]
+    assert lines == [
+        f"dai: url={dai_env.url} (env DAI_URL), client_id={dai_env.client_id} "
+        "(env DAI_CLIENT_ID), client_secret=*** (env DAI_CLIENT_SECRET)",
+        "dai: realm=shop (ini dai_realm), timeout=120 (--dai-timeout)",
+    ]
+    assert dai_env.client_secret not in result.stdout.str()
 
 
 def test_marker_timeout_beats_dai_timeout_which_applies_otherwise(

@@ -93,7 +93,7 @@ def test_junit_logging_log_puts_the_run_log_into_system_out(
     run(pytester)
 
     cases = junit(pytester)
-    assert "Step 3/3 'Pay' passed" in cases["test_pass_1"].system_out
+    assert "'Pay': done" in cases["test_pass_1"].system_out
     assert "Card declined" in cases["test_fail"].system_out
     assert "Run finished: Error" in cases["test_error"].system_out
 

@@ -666,7 +666,8 @@ SERVER_CASES = (
     ),
     Answer(
         "server-unreachable",
-        f"DAIConnectionError: {TOKEN_WHERE}: cannot connect (ConnectionError)",
+        "DAIConnectionError: DAI server {url}: connection refused (nothing listens on that "
+        "port: is the server running, and the port right?)",
         _closed_port,
         fake=False,
         args=("--dai-request-retries=2", "--dai-backoff-factor=0"),

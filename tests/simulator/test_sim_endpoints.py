@@ -21,7 +21,7 @@ def test_start_response(sim, api) -> None:
     assert re.fullmatch(r"[0-9a-f-]{36}", body["id"])
     snap = sim.execution(body["id"])
     assert snap is not None
-    assert snap["agent_id"] == "a1"  # the server picked the first free online agent
+    assert snap["agent_id"] is None  # agent null: no agent (contract 2.1), not "the server picks"
     record = sim.request_log()[-1]
     assert record.method == "POST"
     assert record.path == EXECUTIONS
@@ -167,21 +167,80 @@ def test_agents(sim, api) -> None:
     api.start("m-long", agent="a2")
     statuses = {a["id"]: a["status"] for a in api.get("/ai/agents").json()}
     assert statuses == {"a1": "Online", "a2": "Busy", "off": "Offline"}
-    assert api.post("/ai/agents").json() == api.get("/ai/agents").json()
+    # POST creates an agent (as a real server does), and the simulator records it
+    created = api.post("/ai/agents", json={"name": "made by POST"})
+    assert created.status_code == 201
+    assert created.json()["name"] == "made by POST"
+    assert sim.created_agents() == [created.json()["id"]]
+    assert len(api.get("/ai/agents").json()) == 4
 
 
 def test_models(sim, api) -> None:
     models = api.get("/ai/models").json()
-    assert models[0] == {"id": "m-quick", "name": "Quick"}
+    assert models[0] == {"id": 1, "name": "Quick", "modeluuid": "m-quick"}
     assert [m["name"] for m in models] == ["Quick", "Failing", "Flaky", "With cases", "Long"]
+    # a start names the model by its modeluuid; the listing's numeric id is unknown to E1
+    response = api.post(EXECUTIONS, json={"execution_type": "executing", "model_id": "1"})
+    assert response.status_code == 404
+    sim.dialect = "no_modeluuid"
+    assert api.get("/ai/models").json()[0] == {"id": "m-quick", "name": "Quick"}
 
 
 def test_runlogs(sim, api) -> None:
     execution_id = api.start("m-fail", agent="a1")
     run_id = api.wait_final(execution_id)["id"]
     logs = api.logs(run_id)
+    assert set(logs) == {"items", "total_count", "date_as_of"}
     assert logs["total_count"] == len(logs["items"])
+    assert ISO.match(logs["date_as_of"])
     items = logs["items"]
+    for number, item in enumerate(items, start=1):
+        assert set(item) == {
+            "id",
+            "eventtime",
+            "testrunid",
+            "message",
+            "severity",
+            "step_id",
+            "stage",
+            "message_type",
+            "image_name",
+            "image_id",
+        }
+        assert item["id"] == number
+        assert item["testrunid"] == run_id
+        assert ISO.match(item["eventtime"])
+        assert "status" not in item  # no entry carries a step status (contract 2.5)
+    groups = [(i["step_id"], i["message"]) for i in items if i["step_id"] is not None]
+    # each step: its name first, screen captures (with image ids) in between, its action last
+    assert [groups[0], groups[3], groups[4], groups[7]] == [
+        (1, "ok"),
+        (1, "'ok': done"),
+        (2, "bad"),
+        (2, "Boom: saw X"),
+    ]
+    assert [i["image_id"] is not None for i in items if i["step_id"] == 1] == [
+        False,
+        True,
+        True,
+        False,
+    ]
+    failing = [i for i in items if i["step_id"] == 2][-1]
+    # a real failure is often INFORMATIONAL (seen): severity is not a failure signal
+    assert (failing["severity"], failing["message_type"]) == ("INFORMATIONAL", "imagefound")
+    assert items[-1]["message_type"] == "run_finished"
+    assert items[-1]["step_id"] is None
+    assert "Failed" in items[-1]["message"]
+    page = api.logs(run_id, limit=2, offset=1)
+    assert page["items"] == items[1:3]
+    assert page["total_count"] == len(items)
+
+
+def test_runlogs_legacy_shape(sim, api) -> None:
+    sim.dialect = "legacy_logs"
+    execution_id = api.start("m-fail", agent="a1")
+    run_id = api.wait_final(execution_id)["id"]
+    items = api.logs(run_id)["items"]
     for item in items:
         assert {"timestamp", "message", "severity", "stage", "message_type"} <= item.keys()
         assert ISO.match(item["timestamp"])
@@ -191,11 +250,30 @@ def test_runlogs(sim, api) -> None:
         (2, "Failed", "ERROR"),
     ]
     assert closing[1]["message"] == "Boom: saw X"
-    assert items[-1]["message_type"] == "run_finished"
-    assert "Failed" in items[-1]["message"]
-    page = api.logs(run_id, limit=2, offset=1)
-    assert page["items"] == items[1:3]
-    assert page["total_count"] == len(items)
+
+
+def test_short_offset_times(sim, api) -> None:
+    sim.dialect = "short_offset"
+    execution_id = api.start("m-quick", agent="a1")
+    record = api.wait_final(execution_id)
+    short = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}\+01$")
+    assert short.match(record["starttime"])
+    assert short.match(record["endtime"])
+    logs = api.logs(record["id"])
+    assert short.match(logs["date_as_of"])
+    assert all(short.match(item["eventtime"]) for item in logs["items"])
+
+
+def test_runs_page_of_20_by_default(sim, api) -> None:
+    sim.dialect = "unfiltered"
+    started = [api.start("m-quick") for _ in range(23)]
+    first = api.get("/ai/runs", params={"execution_id": started[0]}).json()
+    assert len(first) == 20  # the filter ignored, the default page of 20, newest first
+    assert first[0]["execution_id"] == started[-1]
+    rest = api.get("/ai/runs", params={"limit": 20, "offset": 20}).json()
+    assert [r["execution_id"] for r in rest] == started[2::-1]
+    sim.set_dialect(runs_page_size=None)
+    assert len(api.get("/ai/runs").json()) == 23
 
 
 def test_runlogs_errors(sim, api) -> None:

@@ -109,6 +109,13 @@ def test_failing_config_has_a_failed_test_result_and_screenshot(tapi: Api) -> No
     shots = tapi.get(f"{TEST_RESULTS}/{test['id']}/screenshots").json()
     assert shots
     assert shots[0]["id"]
+    # The log names the same images, and E12 serves each one.
+    logs = tapi.get(f"{TEST_RESULTS}/{test['id']}/logs", params={"limit": 1000}).json()
+    named = [entry["image_id"] for entry in logs["items"] if entry.get("image_id")]
+    assert named == [shot["id"] for shot in shots]
+    image = tapi.get(f"/api/v2/screenshots/{shots[-1]['id']}")
+    assert image.status_code == 200
+    assert image.content.startswith(b"\x89PNG")
 
 
 def test_late_result_without_task_instance_id(tapi: Api) -> None:
