@@ -348,7 +348,13 @@ def test_absurd_times_never_raise(when: object) -> None:
 
 
 def test_a_billion_steps_are_not_materialised(servers: Callable[..., RawServer]) -> None:
-    record = {**RUN, "status": "Failed", "endtime": "2026-01-01T00:00:00Z", "steps_total": 10**9}
+    record = {
+        **RUN,
+        "status": "Failed",
+        "endtime": "2026-01-01T00:00:00Z",
+        "steps_total": 10**9,
+        "steps_done": 2,
+    }
     server = servers(_body_handler(json.dumps([record]).encode()))
     execution = Execution(client_for(server), "ex-1", model="M")
     execution.refresh()
