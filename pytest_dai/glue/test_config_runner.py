@@ -153,7 +153,7 @@ def run_test_config_test(item: pytest.Item, state: DAIState, spec: TestConfigSpe
         keep_steps(item, state, config_steps(result, item.nodeid, "the run deadline passed"))
         raise timed_out
     _save_junit(item, state, result)
-    messages, log_text = _failure_lines(result)
+    messages, log_text = _failure_lines(item, state, result)
     item.stash[MESSAGES_KEY] = messages
     _subtests(item, result, messages)
     if log_text:  # after the subtests: each of their reports would repeat it
@@ -166,15 +166,12 @@ def run_test_config_test(item: pytest.Item, state: DAIState, spec: TestConfigSpe
 
 def _quick_test_results(result: TestConfigResult) -> None:
     """The test results as far as the server tells at once (the wait was interrupted)."""
-    if result.id is None or result.test_results:
+    if result.test_results:
         return
-    from pytest_dai.lifecycle.test_config_support import TestResult
-
     try:
-        records = result._api.test_results(result.id, quick=True)
+        result.load_test_results(quick=True)
     except DAIError:
         return
-    result.test_results = [TestResult(result._api, record) for record in records]
 
 
 def _save_junit(item: pytest.Item, state: DAIState, result: TestConfigResult) -> None:
@@ -199,9 +196,14 @@ def _save_junit(item: pytest.Item, state: DAIState, result: TestConfigResult) ->
     set_property(item, "dai_junit", path)
 
 
-def _failure_lines(result: TestConfigResult) -> tuple[dict[str, str], str]:
+def _failure_lines(
+    item: pytest.Item, state: DAIState, result: TestConfigResult
+) -> tuple[dict[str, str], str]:
     """Each failed test case's last error lines (E10), by test result id, and their logs
-    (for the report section)."""
+    (for the report section); the screenshot each failing action saw is kept as evidence
+    (``dai_screenshot``, one per failed test case)."""
+    from pytest_dai.glue.evidence_hooks import keep_evidence
+
     messages: dict[str, str] = {}
     sections: list[str] = []
     failed = [tr for tr in result.test_results if not tr.passed][:MAX_FAILED_LOGS]
@@ -211,6 +213,14 @@ def _failure_lines(result: TestConfigResult) -> tuple[dict[str, str], str]:
         except DAIError as exc:
             messages[tr.id] = f"(its log could not be read: {exc})"
             continue
+        keep_evidence(
+            item,
+            logs,
+            result.api.client.screenshot,
+            folder=state.settings.artifacts,
+            run=tr.id,
+            failed=True,
+        )
         errors = [e for e in logs if e.severity in {"ERROR", "CRITICAL"}] or logs[-1:]
         messages[tr.id] = "\n".join(e.message for e in errors[-LAST_LINES:])
         sections.append(f"--- {tr.name} ({tr.status})\n" + "\n".join(e.format() for e in logs))

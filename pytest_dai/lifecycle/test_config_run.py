@@ -275,10 +275,17 @@ class TestConfigResult:
             raise
         return False
 
-    def load_test_results(self) -> list[TestResult]:
-        """The per-test-case results (E9), fetched now."""
+    @property
+    def api(self) -> TestConfigAPI:
+        """The test-configuration endpoints this run talks to."""
+        return self._api
+
+    def load_test_results(self, *, quick: bool = False) -> list[TestResult]:
+        """The per-test-case results (E9), fetched now (``quick``: with the abort's short
+        timeout and few attempts, for an interrupted wait)."""
         if self.id is not None:
-            self.test_results = [TestResult(self._api, r) for r in self._api.test_results(self.id)]
+            records = self._api.test_results(self.id, quick=quick)
+            self.test_results = [TestResult(self._api, record) for record in records]
         return self.test_results
 
     def _quick_test_results(self) -> list[TestResultRecord]:

@@ -165,6 +165,9 @@ def test_failing_config_names_the_failed_test_case(
     text = failure_text(pytester.path / "junit.xml")
     assert "Fail (model Fail): Failed" in text
     assert junit(pytester)["test_config"].properties["dai_status"] == "FAILED"
+    # the screenshot the failed test case's failing action saw, saved as evidence (E10 -> E12)
+    shot = Path(junit(pytester)["test_config"].properties["dai_screenshot"])
+    assert shot.read_bytes().startswith(b"\x89PNG")
 
 
 @pytest.mark.parametrize(
