@@ -385,6 +385,7 @@ def test_names_with_control_characters_are_escaped() -> None:
     record = RunRecord.parse({**RUN, "modelname": name, "agentname": name}, "E2")
     assert record.model_name == "Shop\\x1b[2J\\x00\\u202eevil"
     assert escape_control_chars("plain") == "plain"
+    Credentials("c", SECRET, "http://dai.example/token")  # as configured: the secret is known
     entry = LogEntry.parse({"message": f"ok \x1b[31m{SECRET}", "severity": "INFO"})
     assert "\x1b" not in entry.format()
     assert SECRET not in entry.format()
