@@ -191,13 +191,17 @@ class Settings:
         lines = _wrap("dai: ", given)
         if defaults:
             lines += _wrap("dai: defaults: ", defaults)
+        return lines + self.warning_lines()
+
+    def warning_lines(self) -> list[str]:
+        """One header line when the DAI URL is plain http (not the simulator's)."""
         plain = (self.url or "").lower().startswith("http://")
         if plain and self.source("url") != SOURCE_SIMULATOR:
-            lines.append(
+            return [
                 "dai: warning: the DAI URL is plain http: the access token and run data "
                 "cross the network unencrypted"
-            )
-        return lines
+            ]
+        return []
 
     def _header_value(self, name: str) -> str:
         value = getattr(self, name)

@@ -621,3 +621,32 @@ def test_redaction_pass_masks_reports() -> None:
     assert TOKEN not in str(report.longrepr)
     assert TOKEN not in report.sections[0][1]
     assert "client_secret=abc" not in report.sections[0][1]
+
+
+def test_http_token_url_for_https_server_is_refused_at_start(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    point_at(monkeypatch, "https://dai.example", "c", SECRET)
+    monkeypatch.setenv("DAI_TOKEN_URL", "http://keycloak.example/token")
+    pytester.makepyfile(test_x="def test_nothing():\n    pass\n")
+    output, rc = finish(inner_popen(pytester, "--co", "-p", "no:cacheprovider"))
+    assert rc == pytest.ExitCode.USAGE_ERROR, output
+    lines = [line for line in output.splitlines() if "dai_allow_insecure_token_url" in line]
+    assert len(lines) == 1, output
+    assert "http://keycloak.example/token" in lines[0]
+    allowed = "--dai-allow-insecure-token-url"
+    output, rc = finish(inner_popen(pytester, "--co", "-p", "no:cacheprovider", allowed))
+    assert rc == 0, output
+
+
+def test_plain_http_server_gets_one_header_warning(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    point_at(monkeypatch, "http://dai.example", "c", SECRET)
+    pytester.makepyfile(test_x="def test_nothing():\n    pass\n")
+    output, rc = finish(inner_popen(pytester, "--co", "-p", "no:cacheprovider"))
+    assert rc == 0, output
+    assert len([line for line in output.splitlines() if "plain http" in line]) == 1, output
+    point_at(monkeypatch, "https://dai.example", "c", SECRET)
+    output, rc = finish(inner_popen(pytester, "--co", "-p", "no:cacheprovider"))
+    assert "plain http" not in output, output
