@@ -194,9 +194,12 @@ class Settings:
         return lines + self.warning_lines()
 
     def warning_lines(self) -> list[str]:
-        """One header line when the DAI URL is plain http (not the simulator's)."""
+        """One header line when the DAI URL is plain http, unless it never leaves this machine
+        (a loopback address: the simulator, a local tunnel)."""
         plain = (self.url or "").lower().startswith("http://")
-        if plain and self.source("url") != SOURCE_SIMULATOR:
+        host = (urlsplit(self.url or "").hostname or "").lower()
+        loopback = host in ("localhost", "::1") or host.startswith("127.")
+        if plain and not loopback and self.source("url") != SOURCE_SIMULATOR:
             return [
                 "dai: warning: the DAI URL is plain http: the access token and run data "
                 "cross the network unencrypted"
