@@ -19,11 +19,14 @@ CSV_COLUMNS = ("client_id", "client_secret", "token_url")
 
 @dataclass(frozen=True)
 class Credentials:
-    """What the token endpoint needs: a client id and secret, and where to post them."""
+    """What the token endpoint needs: a client id and secret, where to post them, and how:
+    ``scheme`` ``keycloak`` (an OAuth form, contract section 1) or ``v2`` (a JSON body to
+    ``{url}/api/v2/auth``, seen on DAI 26.2.2)."""
 
     client_id: str
     client_secret: str = field(repr=False)
     token_url: str
+    scheme: str = "keycloak"
 
     def __post_init__(self) -> None:
         register_secret(self.client_secret)
@@ -31,7 +34,8 @@ class Credentials:
     def __repr__(self) -> str:
         return (
             f"Credentials(client_id={self.client_id!r}, client_secret='***', "
-            f"token_url={self.token_url!r})"
+            f"token_url={self.token_url!r}"
+            + (f", scheme={self.scheme!r})" if self.scheme != "keycloak" else ")")
         )
 
 

@@ -212,6 +212,22 @@ ROWS: dict[
         ("cli-evidence", None, "ini-evidence"),
         "dai-artifacts",
     ),
+    "agent": (
+        "--dai-agent",
+        "DAI_AGENT",
+        "dai_agent",
+        ("cli-agent", "env-agent", "ini agent"),
+        ("cli-agent", "env-agent", "ini agent"),
+        None,
+    ),
+    "auth": (
+        "--dai-auth",
+        "DAI_AUTH",
+        "dai_auth",
+        ("v2", "V2", "Keycloak"),
+        ("v2", "v2", "keycloak"),
+        "keycloak",
+    ),
 }
 PATH_SETTINGS = {"ca_cert", "junit_steps", "artifacts"}
 LEVELS = ("command line", "environment", "ini file", "default")
