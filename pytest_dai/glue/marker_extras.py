@@ -55,6 +55,8 @@ def parse_step_pause_time(fail: Callable[[str], NoReturn], value: Any) -> int | 
     """``step_pause_time``: whole seconds >= 0 (DAI takes an integer; 1.5 is refused)."""
     if value is None:
         return None
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         fail(f"step_pause_time: expected a whole number of seconds >= 0, got {value!r}")
     if isinstance(value, float) and not value.is_integer():

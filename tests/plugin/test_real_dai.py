@@ -149,3 +149,35 @@ def test_the_session_watch_sees_the_tests_simulators(
     dai_env: DAISimulator, never_creates_agents: list[DAISimulator]
 ) -> None:
     assert dai_env in never_creates_agents
+
+
+def test_a_csv_token_url_wins_over_the_derived_one(pytester: pytest.Pytester) -> None:
+    from .test_settings import resolve, write_csv
+
+    kc = "https://kc-dai.example/auth/realms/custom/protocol/openid-connect/token"
+    write_csv(pytester.path / "creds.csv", token_url=kc)
+    settings = resolve(
+        pytester,
+        "--dai-url=https://dai.example",
+        "--dai-realm=other",
+        "--dai-credentials=creds.csv",
+    )
+    assert settings.token_url == kc
+    assert settings.sources["token_url"].startswith("credentials file ")
+
+
+def test_v2_auth_derives_its_url_from_the_server(pytester: pytest.Pytester) -> None:
+    from .test_settings import resolve, write_csv
+
+    write_csv(pytester.path / "creds.csv", token_url="https://kc.example/token")
+    settings = resolve(
+        pytester, "--dai-url=https://dai.example", "--dai-auth=v2", "--dai-credentials=creds.csv"
+    )
+    assert (settings.auth, settings.token_url) == ("v2", "https://dai.example/api/v2/auth")
+    assert settings.sources["token_url"] == "derived from url (dai_auth = v2)"
+    explicit = resolve(
+        pytester, "--dai-url=https://dai.example", "--dai-auth=v2", "--dai-token-url=https://a.b/x"
+    )
+    assert explicit.token_url == "https://a.b/x"
+    with pytest.raises(pytest.UsageError, match="--dai-auth from the command line: expected "):
+        resolve(pytester, "--dai-url=https://dai.example", "--dai-auth=basic")

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from pytest_dai.client.errors import DAIConfigError
+from pytest_dai.client.start_body import Asset
 from pytest_dai.glue.options import (
     MISSING_SERVER_MESSAGE,
     SETTINGS_KEY,
@@ -830,9 +831,11 @@ def test_marker_every_argument() -> None:
         sut="sut-1",
         sut_criteria=["tag1", "tag2"],
         rerun=7,
-        step_pause_time=0.5,
+        step_pause_time=2,
         timeout=900,
         min_steps=3,
+        script="TestCases/Login",
+        asset={"asset_path": "Suites/Shop.suite"},
     )
     assert result == ModelSpec(
         model="Shop",
@@ -841,10 +844,12 @@ def test_marker_every_argument() -> None:
         sut="sut-1",
         sut_criteria=("tag1", "tag2"),
         rerun=7,
-        step_pause_time=0.5,
+        step_pause_time=2,
         timeout=900,
         timeout_source="marker",
         min_steps=3,
+        script="TestCases/Login",
+        asset=Asset(asset_path="Suites/Shop.suite"),
     )
     assert spec("m", timeout=0).timeout == 0
     assert spec("m", timeout="60").timeout == 60
@@ -899,7 +904,7 @@ def test_marker_every_argument() -> None:
         (
             ("m",),
             {"step_pause_time": -1},
-            "step_pause_time: expected a number of seconds >= 0, got -1",
+            "step_pause_time: expected a whole number of seconds >= 0, got -1",
         ),
         (("m",), {"timeout": "soon"}, "timeout: expected a number of seconds >= 0, got 'soon'"),
         (("m",), {"timeout": -5}, "timeout: expected a number of seconds >= 0, got -5"),
