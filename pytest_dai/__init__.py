@@ -38,6 +38,8 @@ _EXPORTS = {
     "DAIClient": "pytest_dai.client.endpoints",
     "Credentials": "pytest_dai.client.credentials",
     "DAISimulator": "pytest_dai.simulator",
+    "TestConfigResult": "pytest_dai.lifecycle.test_config_run",
+    "TestResult": "pytest_dai.lifecycle.test_config_support",
 }
 
 __all__ = [
@@ -59,6 +61,8 @@ __all__ = [
     "DAISimulator",
     "Execution",
     "RunState",
+    "TestConfigResult",
+    "TestResult",
     "__version__",
 ]
 
@@ -84,6 +88,8 @@ if TYPE_CHECKING:
         DAIRunTimeout,
     )
     from pytest_dai.lifecycle.session import DAISession
+    from pytest_dai.lifecycle.test_config_run import TestConfigResult
+    from pytest_dai.lifecycle.test_config_support import TestResult
     from pytest_dai.simulator import DAISimulator
 
 

@@ -16,10 +16,17 @@ import pytest
 
 from pytest_dai.client.errors import DAIError
 from pytest_dai.glue import hookspecs
-from pytest_dai.glue.fixtures import _dai_model_marker, dai_execution, dai_session, dai_simulator
+from pytest_dai.glue.fixtures import (
+    _dai_model_marker,
+    dai_execution,
+    dai_result,
+    dai_session,
+    dai_simulator,
+)
 from pytest_dai.glue.interrupted import InterruptHooks
 from pytest_dai.glue.keys import (
     CALL_START_KEY,
+    CONFIG_SPEC_KEY,
     EVIDENCE_KEY,
     PROTOCOL_START_KEY,
     RERUN_OF_KEY,
@@ -45,8 +52,24 @@ if TYPE_CHECKING:
     from pytest_dai.glue.options import Settings
     from pytest_dai.lifecycle.execution import Execution
 
-__all__ = ["_dai_model_marker", "dai_execution", "dai_session", "dai_simulator"]
+__all__ = [
+    "_dai_model_marker",
+    "dai_execution",
+    "dai_result",
+    "dai_session",
+    "dai_simulator",
+]
 
+CONFIG_MARKER_HELP = (
+    "dai_test_config(config, *, model=None, suite=None, parameters=None, filter_by=None, "
+    "timeout=None): start an Eggplant DAI test configuration after the test's fixtures, wait "
+    "for it, and pass only if its result passed"
+)
+MARKER_HELP = (
+    "dai_test_config(config, *, model=None, suite=None, parameters=None, filter_by=None, "
+    "timeout=None): start an Eggplant DAI test configuration after the test's fixtures, wait "
+    "for it, and pass only if its result passed"
+)
 MARKER_HELP = (
     "dai_model(model, *, agent=None, test_case=None, sut=None, sut_criteria=None, rerun=None, "
     "step_pause_time=None, timeout=None, min_steps=None): start an Eggplant DAI model run "
@@ -72,6 +95,7 @@ def pytest_configure(config: pytest.Config) -> None:
     """Resolve the settings once (a bad value is a ``pytest.UsageError`` naming its source),
     register the marker, start ``--dai-simulator`` and the SIGTERM handler."""
     config.addinivalue_line("markers", MARKER_HELP)
+    config.addinivalue_line("markers", CONFIG_MARKER_HELP)
     if config.getoption("help", False) or config.getoption("version", False):
         return  # --help must work even when a DAI_* variable is bad: that is how to fix it
     settings = resolve_settings(config)
@@ -197,7 +221,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     if state is not None:
         lines.extend(state.reap_lines)
     if state is not None and config.pluginmanager.hasplugin("timeout"):
-        from pytest_dai.glue.runner import TIMEOUT_MARGIN, timeout_method
+        from pytest_dai.glue.timeouts import TIMEOUT_MARGIN, timeout_method
 
         if timeout_method(config) == "thread":
             lines.append(
@@ -252,14 +276,23 @@ def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, None, object]:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
-    """For a ``dai_model`` test: start the run, wait for it, then run the test body."""
+    """For a ``dai_model`` (or ``dai_test_config``) test: start the run, wait for it, then
+    run the test body."""
     item.stash[CALL_START_KEY] = time.monotonic()
     try:
+        config_spec = item.stash.get(CONFIG_SPEC_KEY, None)
         spec = item.stash.get(SPEC_KEY, None)
-        if spec is not None or "dai_session" in getattr(item, "fixturenames", ()):
+        marked = spec is not None or config_spec is not None
+        if marked or "dai_session" in getattr(item, "fixturenames", ()):
             from pytest_dai.glue.failfast import check_server_once
 
             check_server_once(item.config.stash[STATE_KEY])
+        if config_spec is not None:
+            from pytest_dai.glue.test_config_runner import run_test_config_test
+
+            result = run_test_config_test(item, item.config.stash[STATE_KEY], config_spec)
+            if "dai_result" in getattr(item, "funcargs", {}):
+                item.funcargs["dai_result"] = result  # type: ignore[attr-defined]
         if spec is not None:
             from pytest_dai.glue.runner import run_marked_test
 
@@ -304,7 +337,12 @@ def pytest_runtest_makereport(
     excinfo = call.excinfo
     if report.failed and excinfo is not None and isinstance(excinfo.value, DAIError):
         report.longrepr = f"{type(excinfo.value).__name__}: {excinfo.value}"
-    dai_test = SPEC_KEY in item.stash or EVIDENCE_KEY in item.stash or hasattr(report, "dai_runs")
+    dai_test = (
+        SPEC_KEY in item.stash
+        or CONFIG_SPEC_KEY in item.stash
+        or EVIDENCE_KEY in item.stash
+        or hasattr(report, "dai_runs")
+    )
     if call.when == "call" and dai_test:
         from pytest_dai.glue.evidence_hooks import annotate_report
 

@@ -56,6 +56,29 @@ class BearerValue(str):
         return "'Bearer ***'"
 
 
+class FreshBearerValue(BearerValue):
+    """A :class:`BearerValue` that carries the token current when it is sent: urllib3 sends the
+    same headers again on each retry, and after a ``Retry-After`` sleep the token may have run
+    out meanwhile. http.client encodes every header value as it sends it; this one encodes the
+    token source's current token (refreshed first when due), so the retry goes out with a
+    valid token instead of earning a 401 round trip. ``sent`` is the token last sent."""
+
+    def __new__(cls, token: Callable[[], str]) -> FreshBearerValue:
+        first = token()
+        value = super().__new__(cls, f"Bearer {first}")
+        value._current = token
+        value.sent = first
+        return value
+
+    _current: Callable[[], str]
+    sent: str
+
+    def encode(self, encoding: str = "utf-8", errors: str = "strict") -> bytes:
+        """The header as sent: ``Bearer`` and the current token."""
+        self.sent = self._current()
+        return f"Bearer {self.sent}".encode(encoding, errors)
+
+
 class FormBody(bytes):
     """An encoded form whose ``repr`` hides it: it holds the client secret, and a traceback
     shown with ``--showlocals`` must not print it from the frames of ``requests``."""
@@ -301,7 +324,7 @@ class BearerAuth(requests.auth.AuthBase):
         if not self._allowed(request.url):
             request.headers.pop("Authorization", None)
             return request
-        request.headers["Authorization"] = BearerValue(f"Bearer {self._token()}")
+        request.headers["Authorization"] = FreshBearerValue(self._token)
         request.register_hook("response", self._retry_on_401)  # type: ignore[no-untyped-call]
         return request
 
@@ -315,13 +338,14 @@ class BearerAuth(requests.auth.AuthBase):
             return response
         if not self._allowed(response.request.url):
             return response
-        sent = response.request.headers.get("Authorization", "")
-        self.tokens.invalidate(sent.removeprefix("Bearer "))
+        header = response.request.headers.get("Authorization", "")
+        sent = getattr(header, "sent", None)
+        self.tokens.invalidate(sent if isinstance(sent, str) else header.removeprefix("Bearer "))
         # Not read (it could be endless): closing drops the connection instead.
         response.close()
         retry = response.request.copy()
         retry._dai_retried = True  # type: ignore[attr-defined]
-        retry.headers["Authorization"] = BearerValue(f"Bearer {self._token()}")
+        retry.headers["Authorization"] = FreshBearerValue(self._token)
         connection = response.connection
         kwargs["timeout"] = kwargs.get("timeout") or self.timeout
         second: requests.Response = connection.send(retry, **kwargs)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
@@ -20,6 +19,7 @@ from pytest_dai.client.auth import error_text
 from pytest_dai.client.errors import DAIHTTPError, DAINotFoundError, DAIProtocolError
 from pytest_dai.client.http import StartSafeRetry
 from pytest_dai.client.records import LogEntry, execution_id_of, list_items, parse_time
+from pytest_dai.client.safety import path_id
 from pytest_dai.client.status import Status, normalise_status
 
 if TYPE_CHECKING:
@@ -44,7 +44,6 @@ __all__ = [
     "TestConfigAPI",
     "TestConfigResultRecord",
     "TestResultRecord",
-    "path_id",
 ]
 
 E7 = "E7 POST /task_scheduler_service/api/v1/task_instances/{test_config_id}"
@@ -59,34 +58,6 @@ TASK_ABORT = "DELETE /task_scheduler_service/api/v1/task_instances/{id}"
 TASK_INSTANCES_PATH = "/task_scheduler_service/api/v1/task_instances"
 #: The most of DAI's own JUnit text that is read (it is saved as a file).
 JUNIT_LIMIT = 20 * 1024 * 1024
-_ID_LIMIT = 200
-
-
-def path_id(value: object, *, endpoint: str, field: str) -> str:
-    """A server or user id made safe for a URL path (tolerance rule 11): refused (one
-    :class:`DAIProtocolError` naming the endpoint and field) when empty, not a string or
-    integer, too long, or holding ``/``, ``..``, ``?``, ``#``, a backslash or a control
-    character; else percent-encoded."""
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise DAIProtocolError(
-            f"{endpoint}: field {field}: expected an id, got {type(value).__name__}",
-            endpoint=endpoint,
-        )
-    text = str(value)
-    bad = (
-        not text.strip()
-        or len(text) > _ID_LIMIT
-        or any(part in text for part in ("/", "..", "?", "#", "\\"))
-        or any(ord(ch) < 32 or ord(ch) == 127 for ch in text)
-    )
-    if bad:
-        shown = "".join(ch if ch.isprintable() else "?" for ch in text[:60])
-        raise DAIProtocolError(
-            f"{endpoint}: field {field}: refused id {shown!r} (empty, too long, or holding "
-            "'/', '..', '?', '#', a backslash or a control character)",
-            endpoint=endpoint,
-        )
-    return quote(text, safe="")
 
 
 class DAIBodyRefused(DAIHTTPError):
@@ -252,8 +223,17 @@ class TestConfigAPI:
     def __repr__(self) -> str:
         return f"TestConfigAPI({self.client!r})"
 
-    def _get(self, endpoint: str, path: str, params: dict[str, Any] | None = None) -> Any:
-        response = self.client._send(endpoint, "GET", path, params=params)
+    def _get(
+        self, endpoint: str, path: str, params: dict[str, Any] | None = None, quick: bool = False
+    ) -> Any:
+        response = self.client._send(
+            endpoint,
+            "GET",
+            path,
+            params=params,
+            timeout=self.client.abort_timeout if quick else None,
+            session=self.client._abort_session if quick else None,
+        )
         self._no_404_405(response, endpoint)
         return self.client._json(response, endpoint)
 
@@ -322,9 +302,11 @@ class TestConfigAPI:
         payload = self._get(E8, "/api/v2/test_config_results", {"test_config_id": test_config_id})
         return [TestConfigResultRecord.parse(raw, E8) for raw in list_items(payload, E8)]
 
-    def test_results(self, result_id: str) -> list[TestResultRecord]:
-        """E9: one test result per test case run of a test-config result."""
-        payload = self._get(E9, "/api/v2/test_results", {"test_config_result_id": result_id})
+    def test_results(self, result_id: str, *, quick: bool = False) -> list[TestResultRecord]:
+        """E9: one test result per test case run of a test-config result. ``quick``: with
+        the abort's short timeout and few attempts (while an abort waits on it)."""
+        params = {"test_config_result_id": result_id}
+        payload = self._get(E9, "/api/v2/test_results", params, quick=quick)
         return [TestResultRecord.parse(raw, E9) for raw in list_items(payload, E9)]
 
     def test_result_logs(self, test_result_id: str, *, limit: int = 1000) -> list[LogEntry]:
@@ -345,15 +327,12 @@ class TestConfigAPI:
         """E13: DAI's own JUnit XML of a result; None when the server has none (404)."""
         quoted = path_id(result_id, endpoint=E13, field="result id")
         endpoint = E13.replace("{id}", str(result_id))
-        response = self.client._send(endpoint, "GET", f"/api/v2/test_config_results/{quoted}/junit")
+        response = self.client._send(
+            endpoint, "GET", f"/api/v2/test_config_results/{quoted}/junit", body_limit=JUNIT_LIMIT
+        )
         if response.status_code == 404:
             return None
         self._no_404_405(response, endpoint)
-        if len(response.content) > JUNIT_LIMIT:
-            raise DAIProtocolError(
-                f"{endpoint}: the JUnit file is larger than {JUNIT_LIMIT // 2**20} MB",
-                endpoint=endpoint,
-            )
         return response.content.decode("utf-8", errors="replace")
 
     def abort(self, task_instance_id: str, *, timeout: float | None = None) -> bool | None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 from pytest_dai.client.errors import DAIError
@@ -63,16 +63,47 @@ class Evidence:
     git_sha: str = ""
     #: One line saying why there is no screenshot ("" when there is one, or none was wanted).
     warning: str = ""
+    #: Files of further runs of the same test (a test configuration's failed test results).
+    more: list[str] = field(default_factory=list)
 
-    def to_dict(self) -> dict[str, str]:
+    def to_dict(self) -> dict[str, Any]:
         """Plain data for a report attribute."""
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Evidence:
         """The inverse of :meth:`to_dict` (unknown keys ignored)."""
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: str(v) for k, v in data.items() if k in known and v is not None})
+        found = cls()
+        for name in {f.name for f in fields(cls)} - {"more"}:
+            if data.get(name) is not None:
+                setattr(found, name, str(data[name]))
+        more = data.get("more")
+        found.more = [str(path) for path in more] if isinstance(more, list) else []
+        return found
+
+    def files(self) -> list[str]:
+        """Every file kept: the screenshot, the log lines, then those of further runs."""
+        return [path for path in (self.screenshot, self.log_file, *self.more) if path]
+
+    def merged(self, other: Evidence) -> Evidence:
+        """This evidence with a further run's (the first screenshot stays the main one)."""
+        if not self.screenshot and other.screenshot:
+            first, second = other, self
+        else:
+            first, second = self, other
+        warnings = [w for w in (self.warning, other.warning) if w]
+        return Evidence(
+            screenshot=first.screenshot,
+            image_id=first.image_id,
+            log_file=first.log_file or second.log_file,
+            git_sha=self.git_sha or other.git_sha,
+            warning="; ".join(dict.fromkeys(warnings)),
+            more=[
+                *first.more,
+                *(p for p in (second.screenshot, second.log_file) if p and p != first.log_file),
+                *second.more,
+            ],
+        )
 
 
 # -- reading the log ----------------------------------------------------------------------------

@@ -13,13 +13,14 @@ import inspect
 import logging
 from typing import TYPE_CHECKING
 
+import pytest
+
+from pytest_dai.client.errors import DAIConnectionError
 from pytest_dai.glue.evidence import Evidence, collect
 from pytest_dai.glue.keys import EVIDENCE_KEY
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
-
-    import pytest
 
     from pytest_dai.client.records import LogEntry
     from pytest_dai.glue.state import DAIState
@@ -39,6 +40,11 @@ log = logging.getLogger("pytest_dai")
 #: Report attribute that carries the evidence (a dict) to the controller.
 REPORT_ATTRIBUTE = "dai_evidence"
 
+#: Set (to why) once a screenshot could not be fetched for want of an answer: a server that
+#: does not answer E12 is not asked again in this process, so that it costs one failed test
+#: its time (a few seconds at most), not every failed test.
+SCREENSHOTS_DOWN_KEY = pytest.StashKey[str]()
+
 
 def keep_evidence(
     item: pytest.Item,
@@ -52,6 +58,10 @@ def keep_evidence(
     """Collect a run's evidence (any kind of run: a log and a way to fetch an image), keep it
     on the item and set the JUnit properties ``dai_screenshot`` and ``dai_git_sha``.
 
+    Called again for the same test (a test configuration with several failed test results),
+    the evidence adds up: each screenshot gets its own ``dai_screenshot`` property, the first
+    one stays the test's main screenshot.
+
     Never raises (but for Ctrl-C and the like): evidence must not change the outcome."""
     try:
         evidence = collect(
@@ -62,12 +72,15 @@ def keep_evidence(
         evidence = Evidence(warning=f"{type(exc).__name__}: {exc}".splitlines()[0])
         if not failed:
             evidence.warning = ""
-    item.stash[EVIDENCE_KEY] = evidence
-    if evidence.screenshot:
+    earlier = item.stash.get(EVIDENCE_KEY, None)
+    item.stash[EVIDENCE_KEY] = evidence if earlier is None else earlier.merged(evidence)
+    if evidence.screenshot and earlier is not None and earlier.screenshot:
+        item.user_properties.append(("dai_screenshot", evidence.screenshot))
+    elif evidence.screenshot:
         _set_property(item, "dai_screenshot", evidence.screenshot)
-    if evidence.git_sha:
+    if evidence.git_sha and (earlier is None or not earlier.git_sha):
         _set_property(item, "dai_git_sha", evidence.git_sha)
-    return evidence
+    return item.stash[EVIDENCE_KEY]
 
 
 def keep_run_evidence(
@@ -84,9 +97,17 @@ def keep_run_evidence(
     from pytest_dai.client.status import RunState
 
     failed = timed_out or execution.state in (RunState.FAILED, RunState.ERROR)
+    config = item.config
 
     def fetch(image_id: str) -> bytes:
-        return state.session().client.screenshot(image_id)
+        down = config.stash.get(SCREENSHOTS_DOWN_KEY, None)
+        if down is not None:
+            raise DAIConnectionError(f"E12: screenshots not asked for again after {down}")
+        try:
+            return state.session().client.screenshot(image_id)
+        except DAIConnectionError as exc:
+            config.stash[SCREENSHOTS_DOWN_KEY] = f"{item.nodeid}: {exc}".splitlines()[0]
+            raise
 
     return keep_evidence(
         item,
@@ -149,7 +170,9 @@ def attach_to_junit(config: pytest.Config, report: pytest.TestReport) -> None:
     data = getattr(report, REPORT_ATTRIBUTE, None)
     if not isinstance(data, dict) or report.when != "call":
         return
-    paths = [str(data[key]) for key in ("screenshot", "log_file") if data.get(key)]
+    from pytest_dai.glue.evidence import Evidence
+
+    paths = Evidence.from_dict(data).files()
     if not paths:
         return
     try:

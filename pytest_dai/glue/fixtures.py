@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, NoReturn
 import pytest
 
 from pytest_dai.client.errors import DAIError
-from pytest_dai.glue.keys import SPEC_KEY
+from pytest_dai.glue.keys import CONFIG_SPEC_KEY, SPEC_KEY
 from pytest_dai.glue.options import parse_marker
 from pytest_dai.glue.state import STATE_KEY
 
@@ -22,9 +22,10 @@ if TYPE_CHECKING:
     from pytest_dai.lifecycle.session import DAISession
     from pytest_dai.simulator import DAISimulator
 
-__all__ = ["PendingExecution", "dai_execution", "dai_session", "dai_simulator"]
+__all__ = ["PendingExecution", "dai_execution", "dai_result", "dai_session", "dai_simulator"]
 
 MARKER = "dai_model"
+CONFIG_MARKER = "dai_test_config"
 
 
 class PendingExecution:
@@ -82,10 +83,30 @@ def dai_execution(request: pytest.FixtureRequest) -> PendingExecution:
     return PendingExecution()
 
 
+@pytest.fixture
+def dai_result(request: pytest.FixtureRequest) -> PendingExecution:
+    """In a test marked ``@pytest.mark.dai_test_config(...)``: the finished test-config run (a
+    ``TestConfigResult``: ``id``, ``task_instance_id``, ``status``, ``passed``, ``url``,
+    ``test_results``, ``junit()``). The test body runs only once the result passed."""
+    if request.node.get_closest_marker(CONFIG_MARKER) is None:
+        pytest.fail(
+            f"usage error: {request.node.nodeid}: the dai_result fixture needs "
+            "@pytest.mark.dai_test_config(...) on the test; to start test configurations by "
+            "hand, use dai_session.start_test_config(config)",
+            pytrace=False,
+        )
+    return PendingExecution()
+
+
 @pytest.fixture(autouse=True)
 def _dai_model_marker(request: pytest.FixtureRequest) -> None:
-    """Prepare a ``dai_model``-marked test: validate the marker and make the DAI session."""
+    """Prepare a ``dai_model``- or ``dai_test_config``-marked test: validate the marker and
+    make the DAI session."""
     marker = request.node.get_closest_marker(MARKER)
+    config_marker = request.node.get_closest_marker(CONFIG_MARKER)
+    if config_marker is not None:
+        _prepare_test_config(request, config_marker)
+        return
     if marker is None:
         return
     state = request.config.stash[STATE_KEY]
@@ -97,6 +118,22 @@ def _dai_model_marker(request: pytest.FixtureRequest) -> None:
         from pytest_dai.glue.failfast import refuse_if_faulted
 
         refuse_if_faulted(state, request.node.nodeid)
+    request.getfixturevalue("dai_session")
+
+
+def _prepare_test_config(request: pytest.FixtureRequest, marker: pytest.Mark) -> None:
+    from pytest_dai.glue.test_config_marker import parse_test_config_marker
+
+    state = request.config.stash[STATE_KEY]
+    if request.node.get_closest_marker(MARKER) is not None:
+        _fail(
+            DAIError(f"{request.node.nodeid}: a test takes dai_model or dai_test_config, not both")
+        )
+    try:
+        spec = parse_test_config_marker(marker, state.settings, request.node.nodeid)
+    except DAIError as exc:
+        _fail(exc)
+    request.node.stash[CONFIG_SPEC_KEY] = spec
     request.getfixturevalue("dai_session")
 
 

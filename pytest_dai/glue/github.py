@@ -1,8 +1,8 @@
 """GitHub Actions: the "DAI model runs" summary as a Markdown job summary, and one error
 annotation per failed DAI test.
 
-- ``GITHUB_STEP_SUMMARY`` set: a Markdown table (one row a run: test, model, agent, status,
-  duration, link) and the failures (message, screenshot file) are appended to that file.
+- ``GITHUB_STEP_SUMMARY`` set: a Markdown table (one row a run: test, model or config, agent,
+  status, duration, link) and the failures (message, screenshot file) are appended to that file.
 - ``GITHUB_ACTIONS=true``: ``::error file=<path>,line=<marker line>,title=<test id>::<message>``
   per failed DAI test, printed on the terminal, where the runner picks them up.
 
@@ -46,7 +46,7 @@ def markdown_summary(collector: SummaryCollector) -> str:
     lines = [
         "## DAI model runs",
         "",
-        "| test | model | agent | status | duration | run |",
+        "| test | model or config | agent | status | duration | run |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for run in collector.runs.values():

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from pytest_dai.glue.reporting import SummaryCollector
 
-__all__ = ["CACHE_KEY", "KEEP", "expected_duration", "record_durations"]
+__all__ = ["CACHE_KEY", "KEEP", "expected_duration", "history_key", "record_durations"]
 
 CACHE_KEY = "dai/durations"
 KEEP = 5
@@ -37,6 +37,12 @@ def _load(config: pytest.Config) -> dict[str, list[float]]:
         for model, durations in raw.items()
         if isinstance(durations, list)
     }
+
+
+def history_key(name: str, kind: str = "model") -> str:
+    """A model's name, or ``test config: <name>`` for a test configuration (the two kinds of
+    run may share a name)."""
+    return f"test config: {name}" if kind == "test_config" else name
 
 
 def expected_duration(config: pytest.Config, model: str) -> float | None:
@@ -60,7 +66,8 @@ def record_durations(config: pytest.Config, collector: SummaryCollector) -> None
             duration = float(run.duration)
         except ValueError:
             continue
-        history[run.model] = [*history.get(run.model, []), duration][-KEEP:]
+        key = history_key(run.model, run.kind)
+        history[key] = [*history.get(key, []), duration][-KEEP:]
         changed = True
     if changed:
         cache.set(CACHE_KEY, history)

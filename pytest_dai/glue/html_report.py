@@ -38,23 +38,24 @@ def add_extras(item: pytest.Item, report: pytest.TestReport, evidence: Evidence)
     """Add the screenshot (embedded, base64), the run's address and its last log lines to a
     failed test's report. Files that cannot be read are left out."""
     extras: list[dict[str, str | None]] = list(getattr(report, "extras", []) or [])
-    if evidence.screenshot:
+    for path in evidence.files():
+        if not path.endswith((".png", ".jpg")):
+            continue
         try:
-            with open(evidence.screenshot, "rb") as handle:
+            with open(path, "rb") as handle:
                 data = base64.b64encode(handle.read()).decode("ascii")
         except OSError:
-            data = ""
-        if data:
-            jpeg = evidence.screenshot.endswith(".jpg")
-            extras.append(
-                _extra(
-                    data,
-                    "image",
-                    f"DAI screenshot ({os.path.basename(evidence.screenshot)})",
-                    "image/jpeg" if jpeg else "image/png",
-                    "jpg" if jpeg else "png",
-                )
+            continue
+        jpeg = path.endswith(".jpg")
+        extras.append(
+            _extra(
+                data,
+                "image",
+                f"DAI screenshot ({os.path.basename(path)})",
+                "image/jpeg" if jpeg else "image/png",
+                "jpg" if jpeg else "png",
             )
+        )
     url = dict(item.user_properties).get("dai_url")
     if url:
         extras.append(_extra(str(url), "url", "DAI run", None, None))

@@ -55,18 +55,21 @@ def _suite(run: RunSteps, hostname: str) -> ET.Element:
         },
     )
     properties = ET.SubElement(suite, "properties")
+    config = run.kind == "test_config"
     for name, value in (
-        ("dai_execution_id", run.execution_id),
+        ("dai_task_instance_id" if config else "dai_execution_id", run.execution_id),
         ("dai_url", run.url),
-        ("dai_model", run.model),
+        ("dai_test_config" if config else "dai_model", run.model),
         ("dai_agent", run.agent),
         ("dai_status", run.status),
         ("dai_test", run.nodeid),
         ("dai_rerun_of", run.rerun_of),
         ("dai_interrupted", run.interrupted),
+        ("dai_screenshot", run.screenshot),
     ):
         if value:
             ET.SubElement(properties, "property", {"name": name, "value": _clean(value)})
+    failing = [s for s in run.steps if s.outcome in ("failed", "error")]
     for step in run.steps:
         case = ET.SubElement(
             suite,
@@ -89,6 +92,10 @@ def _suite(run: RunSteps, hostname: str) -> ET.Element:
             first = next((line for line in message.splitlines() if line.strip()), step.outcome)
             element = ET.SubElement(case, tag, {"message": first[:500]})
             element.text = message
+        if run.screenshot and failing and step is failing[-1]:
+            # The frame the failing action saw, for CI pages that show JUnit attachments.
+            attachment = f"[[ATTACHMENT|{_clean(run.screenshot)}]]"
+            ET.SubElement(case, "system-out").text = attachment
     return suite
 
 

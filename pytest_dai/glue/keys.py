@@ -11,11 +11,13 @@ if TYPE_CHECKING:
     from pytest_dai.client.records import LogEntry
     from pytest_dai.glue.evidence import Evidence
     from pytest_dai.glue.options import ModelSpec
-    from pytest_dai.lifecycle.execution import Execution
+    from pytest_dai.glue.test_config_marker import TestConfigSpec
+    from pytest_dai.lifecycle.session import AnyRun
     from pytest_dai.lifecycle.steps import RunSteps
 
 __all__ = [
     "CALL_START_KEY",
+    "CONFIG_SPEC_KEY",
     "EVIDENCE_KEY",
     "EXECUTION_KEY",
     "LOGS_KEY",
@@ -25,10 +27,12 @@ __all__ = [
     "STEPS_KEY",
 ]
 
+#: The ``dai_test_config`` marker of the test, parsed and resolved against the settings.
+CONFIG_SPEC_KEY: pytest.StashKey[TestConfigSpec] = pytest.StashKey()
 #: The ``dai_model`` marker of the test, parsed and resolved against the settings.
 SPEC_KEY: pytest.StashKey[ModelSpec] = pytest.StashKey()
-#: The test's run, once started.
-EXECUTION_KEY: pytest.StashKey[Execution] = pytest.StashKey()
+#: The test's marker run (a model run, or a test configuration's), once started.
+EXECUTION_KEY: pytest.StashKey[AnyRun] = pytest.StashKey()
 #: The run's log, once fetched.
 LOGS_KEY: pytest.StashKey[list[LogEntry] | None] = pytest.StashKey()
 #: The run's steps (for the steps JUnit file and the summary).

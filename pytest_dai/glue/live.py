@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import pytest
 
-    from pytest_dai.lifecycle.execution import Execution
+    from pytest_dai.lifecycle.session import AnyRun
 
 __all__ = ["LiveLine", "describe_progress"]
 
@@ -24,7 +24,7 @@ LOG_INTERVAL = 30.0
 MIN_ROOM = 16
 
 
-def describe_progress(execution: Execution) -> str:
+def describe_progress(execution: AnyRun) -> str:
     """``model on agent: state, steps 3/8, 12s``."""
     parts = [f"{execution.model} on {execution.agent or 'no agent'}"]
     state = execution.status
@@ -52,7 +52,7 @@ class LiveLine:
         self._last = 0.0
         self._started = False
 
-    def update(self, execution: Execution) -> None:
+    def update(self, execution: AnyRun) -> None:
         """Show the latest state if it is time to (call after every poll, the first included)."""
         if not self.enabled:
             return
@@ -72,7 +72,7 @@ class LiveLine:
             self._line(f"DAI run going: {describe_progress(execution)}")
             self._last = now
 
-    def end(self, execution: Execution, *, quiet: bool = False) -> None:
+    def end(self, execution: AnyRun, *, quiet: bool = False) -> None:
         """The run ended (or the wait was interrupted): clear the live text. ``quiet``: the
         session was interrupted (the run's abort is told once, at the session's end)."""
         if not self.enabled or not self._started:

@@ -50,6 +50,8 @@ __all__ = [
 DEFAULT_REALM = "eggplant"
 DEFAULT_CLIENT_ID = "client:dai:agent:integration"
 DEFAULT_RUN_URL = "{url}/runs/{run_id}"
+DEFAULT_RESULT_URL = "{url}/controller/results/runs/{id}"
+RESULT_URL_PLACEHOLDERS = ("url", "id", "task_instance_id", "test_config_id")
 DEFAULT_ARTIFACTS = "dai-artifacts"
 TOKEN_PATH = "/auth/realms/{realm}/protocol/openid-connect/token"
 RUN_URL_PLACEHOLDERS = ("url", "run_id", "execution_id")
@@ -110,6 +112,8 @@ class Settings:
     reap_orphans: bool = True
     reap_orphans_only: bool = False
     xdist_group_by_agent: bool = False
+    parameters_file: str | None = None
+    result_url: str = DEFAULT_RESULT_URL
     artifacts: str = DEFAULT_ARTIFACTS
     allow_insecure_token_url: bool = False
     dist: str = "no"
@@ -393,6 +397,14 @@ def add_options(parser: pytest.Parser) -> None:
         help="Re-run the failed test cases of the previous session's model runs.",
     )
     group.addoption(
+        "--dai-parameters-file",
+        dest="dai_parameters_file",
+        metavar="JSON",
+        default=None,
+        help="Global parameter overrides for test configurations, a JSON file "
+        "(ini dai_parameters_file).",
+    )
+    group.addoption(
         "--dai-allow-insecure-token-url",
         dest="dai_allow_insecure_token_url",
         action="store_true",
@@ -448,6 +460,12 @@ def add_options(parser: pytest.Parser) -> None:
     ini("dai_artifacts", f"Folder for failure evidence (default {DEFAULT_ARTIFACTS}).")
     ini(
         "dai_reap_orphans", "Abort runs left behind by interrupted sessions (default true).", "bool"
+    )
+    ini("dai_parameters_file", "Test configurations' global parameter overrides (JSON file).")
+    ini(
+        "dai_result_url",
+        "Test-config result address template with {url}, {id}, {task_instance_id}, "
+        f"{{test_config_id}} (default {DEFAULT_RESULT_URL}).",
     )
     ini(
         "dai_allow_insecure_token_url",
@@ -526,6 +544,8 @@ _ROWS = {
         _Row("reap_orphans", None, None, "dai_reap_orphans"),
         _Row("reap_orphans_only", "--dai-reap-orphans-only"),
         _Row("xdist_group_by_agent", None, None, "dai_xdist_group_by_agent"),
+        _Row("parameters_file", "--dai-parameters-file", None, "dai_parameters_file"),
+        _Row("result_url", None, None, "dai_result_url"),
         _Row("artifacts", "--dai-artifacts", None, "dai_artifacts"),
         _Row(
             "allow_insecure_token_url",
@@ -725,19 +745,20 @@ def _template_fields(template: str) -> list[tuple[str, str]]:
     return result
 
 
-def _to_run_url(given: _Given) -> str:
+def _to_run_url(given: _Given, placeholders: tuple[str, ...] = RUN_URL_PLACEHOLDERS) -> str:
     template = given.value.strip()
-    allowed = ", ".join("{" + name + "}" for name in RUN_URL_PLACEHOLDERS)
+    allowed = ", ".join("{" + name + "}" for name in placeholders)
     expected = f"a URL template with the placeholders {allowed}"
     try:
         fields = _template_fields(template)
     except ValueError as exc:
         given.fail(f"{expected} ({exc})")
     for name, text in fields:
-        if name not in RUN_URL_PLACEHOLDERS:
+        if name not in placeholders:
             given.fail(f"{expected}; unknown placeholder {text}")
     try:
-        sample = template.format(url="https://dai.invalid", run_id="1", execution_id="e")
+        values = {name: "1" for name in placeholders}
+        sample = template.format(**{**values, "url": "https://dai.invalid"})
     except (ValueError, KeyError, IndexError, AttributeError) as exc:
         given.fail(f"{expected} ({exc})")
     parts = urlsplit(sample)
@@ -839,6 +860,8 @@ def resolve_settings(config: pytest.Config, environ: Mapping[str, str] | None = 
     take("reap_orphans", _to_bool)
     take("reap_orphans_only", lambda given: True)
     take("xdist_group_by_agent", _to_bool)
+    take("parameters_file", _to_parameters_file)
+    take("result_url", lambda given: _to_run_url(given, RESULT_URL_PLACEHOLDERS))
     if take("dist", _to_dist) is None and values.get("xdist_group_by_agent"):
         values["dist"] = "agent"  # the deprecated alias
         sources["dist"] = sources["xdist_group_by_agent"]
@@ -861,6 +884,18 @@ def _check_token_url(values: dict[str, Any], sources: dict[str, str], allowed: b
             "https token URL, or set dai_allow_insecure_token_url = true "
             "(--dai-allow-insecure-token-url) if you mean it"
         )
+
+
+def _to_parameters_file(given: _Given) -> str:
+    """A JSON file of parameter overrides, read now so a bad one stops the run at once."""
+    path = _to_path(given)
+    from pytest_dai.glue.test_config_marker import read_parameters_file
+
+    try:
+        read_parameters_file(path, given.described)
+    except DAIConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    return path
 
 
 # --------------------------------------------------------------------------------------------

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     import pytest
 
     from pytest_dai.lifecycle.steps import RunSteps
@@ -32,6 +34,9 @@ class RunSummary:
     failed: bool = False
     #: Started through ``dai_session`` by the test, not by its marker.
     by_hand: bool = False
+    #: "model", or "test_config" (``model`` is then the configuration's name,
+    #: ``execution_id`` the task instance id and ``run_id`` the result id).
+    kind: str = "model"
     #: The screenshot the failing action saw (saved file), and why there is none.
     screenshot: str = ""
     warning: str = ""
@@ -62,30 +67,32 @@ class SummaryCollector:
             self.steps[run_steps.execution_id or report.nodeid] = run_steps
         by_hand = getattr(report, "dai_runs", None)
         for run in by_hand if isinstance(by_hand, list) else []:
-            if isinstance(run, dict) and run.get("dai_execution_id"):
+            if isinstance(run, dict) and _run_key(run):
                 self._add(report, {str(k): str(v) for k, v in run.items()}, by_hand=True)
         props = {str(k): str(v) for k, v in report.user_properties}
         evidence = getattr(report, "dai_evidence", None)
         if isinstance(evidence, dict) and report.failed:
             self.failures[report.nodeid] = evidence
-        if props.get("dai_execution_id"):
+        if _run_key(props):
             self._add(report, props)
-            run = self.runs[props["dai_execution_id"]]
+            run = self.runs[_run_key(props)]
             if isinstance(evidence, dict):
                 run.warning = str(evidence.get("warning") or "")
 
     def _add(self, report: pytest.TestReport, props: dict[str, str], by_hand: bool = False) -> None:
-        execution_id = props["dai_execution_id"]
+        execution_id = _run_key(props)
+        config = "dai_execution_id" not in props
         known = self.runs.get(execution_id)
         self.runs[execution_id] = RunSummary(
+            kind="test_config" if config else "model",
             nodeid=report.nodeid,
-            model=props.get("dai_model", ""),
+            model=props.get("dai_test_config" if config else "dai_model", ""),
             agent=props.get("dai_agent", ""),
             status=props.get("dai_status", ""),
             duration=props.get("dai_duration", ""),
             url=props.get("dai_url", ""),
             execution_id=execution_id,
-            run_id=props.get("dai_run_id", ""),
+            run_id=props.get("dai_result_id" if config else "dai_run_id", ""),
             failed=report.failed or (known is not None and known.failed),
             by_hand=by_hand or (known is not None and known.by_hand),
             screenshot="" if by_hand else props.get("dai_screenshot", ""),
@@ -107,6 +114,7 @@ class SummaryCollector:
                     url=run.url,
                     execution_id=run.execution_id,
                     run_id=run.run_id,
+                    kind=run.kind,
                 ),
             )
 
@@ -121,10 +129,12 @@ class SummaryCollector:
             if isinstance(data, dict) and data.get("execution_id"):
                 self.steps.setdefault(str(data["execution_id"]), RunSteps.from_dict(data))
 
-    def lines(self) -> list[str]:
-        """The summary table, one line a run (and, for a failed run, its screenshot file or
-        why there is none)."""
-        runs = list(self.runs.values())
+    def lines(self, kind: str = "model") -> list[str]:
+        """The summary table of the runs of ``kind``, one line a run (and, for a failed model
+        run, its screenshot file or why there is none)."""
+        if kind == "test_config":
+            return self._config_lines()
+        runs = [run for run in self.runs.values() if run.kind == "model"]
         rows = [
             (
                 run.model,
@@ -151,8 +161,37 @@ class SummaryCollector:
 
     def write(self, terminalreporter: pytest.TerminalReporter) -> None:
         """Write the "DAI model runs" section (nothing when no run happened)."""
-        if not self.runs:
-            return
-        terminalreporter.write_sep("=", "DAI model runs")
-        for line in self.lines():
-            terminalreporter.write_line(line)
+        kinds = {run.kind for run in self.runs.values()}
+        for kind, title in (
+            ("model", "DAI model runs"),
+            ("test_config", "DAI test configurations"),
+        ):
+            if kind in kinds:
+                terminalreporter.write_sep("=", title)
+                for line in self.lines(kind):
+                    terminalreporter.write_line(line)
+
+    def _config_lines(self) -> list[str]:
+        rows = [
+            (
+                run.model,
+                run.run_id or "-",
+                run.status,
+                f"{run.duration}s" if run.duration else "-",
+                run.url,
+                run.nodeid,
+            )
+            for run in self.runs.values()
+            if run.kind == "test_config"
+        ]
+        header = ("test configuration", "result", "status", "duration", "address", "test")
+        widths = [max(len(r[i]) for r in [header, *rows]) for i in range(5)]
+        return [
+            "  ".join(row[i].ljust(widths[i]) for i in range(5)) + "  " + row[5]
+            for row in [header, *rows]
+        ]
+
+
+def _run_key(props: Mapping[str, object]) -> str:
+    """A run's key in the summary: its execution id, or a test config's task instance id."""
+    return str(props.get("dai_execution_id") or props.get("dai_task_instance_id") or "")

@@ -7,7 +7,7 @@ fixture of the test is set up and the test body runs only once the run passed.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, NoReturn, cast
 
 import pytest
 
@@ -24,14 +24,17 @@ from pytest_dai.glue.keys import (
 )
 from pytest_dai.glue.live import LiveLine
 from pytest_dai.glue.server_options import NO_AGENT
+from pytest_dai.glue.timeouts import TIMEOUT_MARGIN
 from pytest_dai.lifecycle.steps import RunSteps, run_steps
 
 if TYPE_CHECKING:
     from pytest_dai.client.records import LogEntry
     from pytest_dai.glue.options import ModelSpec
     from pytest_dai.glue.state import DAIState
+    from pytest_dai.glue.test_config_marker import TestConfigSpec
     from pytest_dai.lifecycle.execution import Execution
-    from pytest_dai.lifecycle.session import DAISession
+    from pytest_dai.lifecycle.session import AnyRun, DAISession
+    from pytest_dai.lifecycle.test_config_run import TestConfigResult
 
 __all__ = [
     "EXECUTION_KEY",
@@ -51,7 +54,6 @@ OUTCOME_WORDS = ("passed", "failed", "skipped", "xfailed")
 
 #: With pytest-timeout active, a run's own deadline ends this long before pytest-timeout's
 #: (at most a quarter of it), so pytest-dai aborts the run and fails the test first.
-TIMEOUT_MARGIN = 5.0
 MIN_DEADLINE = 0.1  # a run whose time is already up still gets one look at its status
 
 
@@ -72,20 +74,7 @@ def _pytest_timeout_settings(item: pytest.Item) -> tuple[float, str, bool] | Non
     return (timeout, method, func_only) if timeout > 0 else None
 
 
-def timeout_method(config: pytest.Config) -> str | None:
-    """pytest-timeout's method for the session when a timeout is set, else None."""
-    plugin = config.pluginmanager.get_plugin("timeout")
-    getter = getattr(plugin, "get_env_settings", None)
-    if getter is None:
-        return None
-    try:
-        settings = getter(config)
-    except Exception:
-        return None
-    return str(settings.method) if settings.timeout else None
-
-
-def run_deadline(item: pytest.Item, spec: ModelSpec) -> float | None:
+def run_deadline(item: pytest.Item, spec: ModelSpec | TestConfigSpec) -> float | None:
     """The run's deadline in seconds from now (None: none): the marker's or the setting's,
     cut to end a margin (:data:`TIMEOUT_MARGIN`, at most a quarter of the timeout) before
     pytest-timeout's timeout for this test ends.
@@ -95,7 +84,9 @@ def run_deadline(item: pytest.Item, spec: ModelSpec) -> float | None:
     return run_deadline_and_source(item, spec)[0]
 
 
-def run_deadline_and_source(item: pytest.Item, spec: ModelSpec) -> tuple[float | None, str]:
+def run_deadline_and_source(
+    item: pytest.Item, spec: ModelSpec | TestConfigSpec
+) -> tuple[float | None, str]:
     """:func:`run_deadline`, and what set it when pytest-timeout did ("" otherwise)."""
     deadline = spec.timeout or None
     source = ""
@@ -117,8 +108,16 @@ def set_property(item: pytest.Item, name: str, value: object) -> None:
     item.user_properties.append((name, "" if value is None else str(value)))
 
 
-def run_properties(execution: Execution) -> dict[str, str]:
+def run_properties(execution: AnyRun) -> dict[str, str]:
     """The product spec's ``dai_*`` properties of a run as it is now ("" where not known)."""
+    if execution.kind == "test_config":
+        from pytest_dai.glue.test_config_runner import config_properties
+
+        return config_properties(cast("TestConfigResult", execution))
+    return _model_properties(cast("Execution", execution))
+
+
+def _model_properties(execution: Execution) -> dict[str, str]:
     status = execution.status
     if execution.aborted and not execution.finished:
         status = f"Aborted (last seen {status})"
@@ -208,9 +207,11 @@ def run_marked_test(item: pytest.Item, state: DAIState, spec: ModelSpec) -> Exec
     item.stash[LOGS_KEY] = logs
     from pytest_dai.glue.evidence_hooks import keep_run_evidence
 
-    keep_run_evidence(item, state, execution, logs, timed_out=timed_out is not None)
+    evidence = keep_run_evidence(item, state, execution, logs, timed_out=timed_out is not None)
     why = "the run deadline passed" if timed_out is not None else ""
-    keep_steps(item, state, run_steps(execution, logs, nodeid=item.nodeid, interrupted=why))
+    steps = run_steps(execution, logs, nodeid=item.nodeid, interrupted=why)
+    steps.screenshot = evidence.screenshot
+    keep_steps(item, state, steps)
     if timed_out is not None:
         raise timed_out
     result = hook.pytest_dai_map_outcome(item=item, execution=execution)
@@ -322,20 +323,26 @@ def skip(reason: str) -> NoReturn:
     raise pytest.skip.Exception(reason, _use_item_location=True)
 
 
-def default_map_outcome(item: pytest.Item, execution: Execution) -> str | BaseException:
+def default_map_outcome(item: pytest.Item, execution: AnyRun) -> str | BaseException:
     """The default mapping: passed, or the DAIRun* exception for the run's final state."""
     from pytest_dai.lifecycle.outcome import default_outcome
 
+    if execution.kind == "test_config":
+        from pytest_dai.glue.test_config_runner import config_outcome
+
+        found = config_outcome(item, cast("TestConfigResult", execution))
+        return "passed" if found is None else found
+
     spec = item.stash.get(SPEC_KEY, None)
     error = default_outcome(
-        execution,
+        cast("Execution", execution),
         item.stash.get(LOGS_KEY, None),
         min_steps=spec.min_steps if spec is not None else None,
     )
     return "passed" if error is None else error
 
 
-def apply_outcome(item: pytest.Item, execution: Execution, result: object) -> None:
+def apply_outcome(item: pytest.Item, execution: AnyRun, result: object) -> None:
     """Act on what ``pytest_dai_map_outcome`` returned."""
     __tracebackhide__ = True
     if isinstance(result, BaseException):

@@ -23,9 +23,8 @@ if TYPE_CHECKING:
 
     from pytest_dai.glue.failfast import ServerFault
     from pytest_dai.glue.options import Settings
-    from pytest_dai.lifecycle.execution import Execution
     from pytest_dai.lifecycle.journal import Journal, JournalEntry
-    from pytest_dai.lifecycle.session import DAISession
+    from pytest_dai.lifecycle.session import AnyRun, DAISession
     from pytest_dai.lifecycle.steps import RunSteps
     from pytest_dai.simulator import DAISimulator
 
@@ -54,7 +53,7 @@ class DAIState:
         self.reap_lines: list[str] = []
         #: Runs started while a test ran (by its marker or through ``dai_session``), by test id,
         #: until that test's report is made.
-        self.runs_started: dict[str, list[Execution]] = {}
+        self.runs_started: dict[str, list[AnyRun]] = {}
         #: Steps of runs this process waited for, by execution id, until their report is made.
         self.pending_steps: dict[str, RunSteps] = {}
         self._steps_dir: str | None = None
@@ -181,21 +180,23 @@ class DAIState:
                 self._journal = Journal(default_journal_dir())
         return self._journal
 
-    def _journal_started(self, execution: Execution) -> None:
+    def _journal_started(self, execution: AnyRun) -> None:
         if self.current_nodeid:
             self.runs_started.setdefault(self.current_nodeid, []).append(execution)
         try:
             self.journal.record(
                 self.settings.url or "",
-                execution.id,
+                journal_key(execution),
                 model=execution.model,
                 nodeid=self.current_nodeid,
+                kind=execution.kind,
+                config_id=getattr(getattr(execution, "config", None), "id", ""),
             )
         except OSError as exc:
             log.warning("pytest-dai: could not write the run journal: %s", exc)
 
-    def _journal_ended(self, execution: Execution) -> None:
-        self.journal.remove(execution.id)
+    def _journal_ended(self, execution: AnyRun) -> None:
+        self.journal.remove(journal_key(execution))
 
     def reap_orphans(self, gone: Collection[int] = ()) -> list[JournalEntry]:
         """Abort runs that earlier sessions on this host started and left going when they were
@@ -226,7 +227,15 @@ class DAIState:
         failed: list[str] = []
         for entry in orphans:
             try:
-                self.session().client.abort_execution(entry.execution_id)
+                if entry.kind == "test_config":
+                    from pytest_dai.lifecycle.test_config_support import reap_test_config
+
+                    self.reap_lines.append(
+                        f"dai: {entry.describe()}: "
+                        + reap_test_config(self.session().test_config_api, entry)
+                    )
+                else:
+                    self.session().client.abort_execution(entry.execution_id)
             except DAIError as exc:
                 failed.append(f"{entry.describe()}: {exc}")
                 continue
@@ -321,6 +330,12 @@ class DAIState:
             if self.simulator is not None:
                 self.simulator.stop()
                 self.simulator = None
+
+
+def journal_key(run: AnyRun) -> str:
+    """A run's id in the journal: the execution id, or a test config's task instance id."""
+    task = getattr(run, "task_instance_id", None)
+    return str(task) if task is not None else str(run.id)
 
 
 STATE_KEY = pytest.StashKey[DAIState]()

@@ -36,7 +36,10 @@ class Execution:
 
     ``id`` is the execution id (E1's answer, used by E2 and E3); ``run_id`` the run record's id
     (used by E6 and in the run's address). ``url`` is the run's address in the DAI UI.
+    ``kind`` is ``"model"`` (a test configuration's run has ``"test_config"``).
     """
+
+    kind = "model"
 
     def __init__(
         self,
@@ -50,7 +53,7 @@ class Execution:
         record_grace: float = 120.0,
         expected_duration: float | None = None,
         initial_status: str = "Queued",
-        on_end: Callable[[Execution], None] | None = None,
+        on_end: Callable[[Any], None] | None = None,
     ) -> None:
         self.id = execution_id
         self.on_end = on_end
@@ -228,6 +231,12 @@ class Execution:
             max_interval=self.poll_interval, expected_duration=self.expected_duration
         )
         try:
+            # No poll right after the start: the run was only just queued. The first poll
+            # comes when the schedule says (with history: evenly towards the expected end).
+            first = schedule.next_delay(0.0 if self.expected_duration is not None else None)
+            if deadline is not None:
+                first = min(first, max(deadline - time.monotonic(), 0.0))
+            time.sleep(max(first - self.elapsed, 0.0))
             while True:
                 past_deadline = self._poll_within(deadline)
                 if not past_deadline and on_poll is not None:

@@ -119,9 +119,19 @@ class JournalEntry:
     host: str
     started: float
     pid_start: str | None = None
+    #: "model" (``execution_id`` is an execution id) or "test_config" (a task instance id,
+    #: and ``config_id`` the test configuration it ran).
+    kind: str = "model"
+    config_id: str = ""
 
     def describe(self) -> str:
-        """``model 'M' (execution X, test T, pid P)``."""
+        """``model 'M' (execution X, test T, pid P)`` (or ``test configuration 'C' (task
+        instance X, ...)``)."""
+        if self.kind == "test_config":
+            return (
+                f"test configuration {self.model!r} (task instance {self.execution_id}, test "
+                f"{self.nodeid or '-'}, pid {self.pid})"
+            )
         return (
             f"model {self.model!r} (execution {self.execution_id}, test {self.nodeid or '-'}, "
             f"pid {self.pid})"
@@ -231,9 +241,17 @@ class Journal:
     # -- runs ---------------------------------------------------------------------------------
 
     def record(
-        self, server: str, execution_id: str, *, model: str = "", nodeid: str = ""
+        self,
+        server: str,
+        execution_id: str,
+        *,
+        model: str = "",
+        nodeid: str = "",
+        kind: str = "model",
+        config_id: str = "",
     ) -> JournalEntry:
-        """Write the entry for a run this process just started."""
+        """Write the entry for a run this process just started (``kind`` "test_config": a
+        task instance of the test configuration ``config_id``)."""
         pid = os.getpid()
         entry = JournalEntry(
             server=server,
@@ -244,6 +262,8 @@ class Journal:
             host=socket.gethostname(),
             started=time.time(),
             pid_start=process_start_time(pid),
+            kind=kind,
+            config_id=config_id,
         )
         self._write(self._path(pid, execution_id), asdict(entry))
         return entry
@@ -268,6 +288,8 @@ class Journal:
                     host=_field(raw, "host", ""),
                     started=_time(raw),
                     pid_start=_pid_start(raw),
+                    kind=_field(raw, "kind", "model"),
+                    config_id=_field(raw, "config_id", ""),
                 )
             except (ValueError, TypeError):
                 continue

@@ -20,6 +20,7 @@ from pytest_dai.client.text import escape_control_chars
 if TYPE_CHECKING:
     from pytest_dai.client.records import LogEntry
     from pytest_dai.lifecycle.execution import Execution
+    from pytest_dai.lifecycle.test_config_run import TestConfigResult
 
 __all__ = [
     "DAIDryRun",
@@ -45,7 +46,13 @@ class DAIRunOutcome(DAIError):
     """A DAI run that did not pass. The first line says what happened; more lines follow with
     the failed steps, the last error lines of the run log and the run's address."""
 
-    def __init__(self, summary: str, *, execution: Execution | None = None, details: str = ""):
+    def __init__(
+        self,
+        summary: str,
+        *,
+        execution: Execution | TestConfigResult | None = None,
+        details: str = "",
+    ):
         super().__init__(summary)
         self.execution = execution
         self.details = redact(details.strip())

@@ -1,17 +1,27 @@
-"""When to ask the server about a run next: soon after the start, and otherwise as late as the
-run's expected end allows, so a result is seen within a fraction of a second of the run's end
-while the server is asked only a few times per run.
+"""When to ask the server about a run next: no more often than a fixed poller at
+``max_interval`` (``dai_poll_interval``) would, yet right after the run's expected end.
 
-The expected end comes from what the caller knows (the durations of this model's earlier runs,
-kept in pytest's cache) or, failing that, from the run's own progress: the time the run took to
-reach its current step count (between the last poll that saw fewer steps and the first that saw
-this many), per step, times the steps in all. Without either, the delay grows geometrically. No
-wait is ever longer than ``max_interval`` (``dai_poll_interval``): that bounds how late an
-unexpectedly early end (a failed step) is seen.
+No wait is ever longer than ``max_interval``: that bounds how late an unexpected end (a failed
+step) is seen, and it means a run of T seconds needs about T / ``max_interval`` polls anyway.
+Those polls are placed where they tell the most, instead of at fixed times:
+
+- the expected end comes from the model's earlier runs (pytest's cache) when there are any;
+  the polls are then spaced evenly (each gap at most ``max_interval``) so that one lands just
+  after that end;
+- without history, from the run's progress: a poll at ``t`` seconds into the run that sees
+  ``k`` of ``n`` steps done says a step takes between ``t / (k + 1)`` and ``t / k`` seconds (for
+  steps of about equal length). Every poll narrows that bracket; each poll goes where the next
+  step should end by the middle of the bracket (halving it), or, when that is too far, evenly
+  towards the end the bracket allows. Once the end is pinned down, one poll lands just after it.
+  Steps of unequal length contradict the bracket: it restarts from the latest poll;
+- while the run is queued (no start known) nothing tells when it ends: ``max_interval``;
+- past the expected end without an end: a dense tail that backs off again (a wrong guess costs a
+  few polls, not a poll every 0.2 s for an hour).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 __all__ = ["PollSchedule"]
@@ -19,37 +29,48 @@ __all__ = ["PollSchedule"]
 
 @dataclass
 class PollSchedule:
-    """A schedule for one run. Call :meth:`next_delay` after each poll."""
+    """A schedule for one run. Call :meth:`next_delay` before each sleep."""
 
     max_interval: float = 5.0
-    first: float = 0.25
-    growth: float = 1.6
     dense: float = 0.2
+    growth: float = 1.6
+    #: Aim this long after the expected end (a poll right at it may just miss it).
+    margin: float = 0.15
     expected_duration: float | None = None
 
     def __post_init__(self) -> None:
         self.dense = min(self.dense, self.max_interval)
-        self.first = min(self.first, self.max_interval)
-        self._polls = 0
+        self.margin = min(self.margin, self.max_interval)
         self._overdue_polls = 0
-        # Progress: the step count last seen, when the run reached it (between the poll before
-        # it was first seen and the poll that first saw it), and the previous call's running_for.
-        self._steps_seen: int | None = None
-        self._reached: tuple[float, float] | None = None
-        self._last_running_for: float | None = None
+        #: What the polls so far say of one step's length: (lower, upper) bound, seconds.
+        self._step: tuple[float, float] | None = None
 
-    def _observe(self, running_for: float | None, steps_done: int | None) -> None:
-        """Note when the run reached its current step count."""
-        if running_for is None:
+    def _observe(
+        self, running_for: float | None, steps_done: int | None, steps_total: int | None
+    ) -> None:
+        """Narrow the bracket of a step's length with what this poll saw."""
+        if running_for is None or running_for <= 0 or steps_done is None or not steps_total:
             return
-        if steps_done is not None and steps_done != self._steps_seen:
-            before = self._last_running_for
-            if before is None or self._steps_seen is None or steps_done < self._steps_seen:
-                # Nothing earlier to narrow it down: it got there by now at the latest.
-                before = running_for
-            self._reached = (min(before, running_for), running_for)
-            self._steps_seen = steps_done
-        self._last_running_for = running_for
+        if not 0 <= steps_done <= steps_total:
+            return
+        low = running_for / (steps_done + 1) if steps_done < steps_total else 0.0
+        high = running_for / steps_done if steps_done else math.inf
+        if self._step is not None:
+            both = (max(low, self._step[0]), min(high, self._step[1]))
+            if both[0] <= both[1]:
+                low, high = both
+            # else: steps of unequal length; restart from this poll alone
+        self._step = (low, high)
+
+    def end_bracket(self, steps_total: int | None) -> tuple[float, float] | None:
+        """When the run ends (seconds after its start), as (earliest, latest); None when
+        nothing tells. History gives one point; progress a range."""
+        if self.expected_duration is not None:
+            return self.expected_duration, self.expected_duration
+        if self._step is None or not steps_total or math.isinf(self._step[1]):
+            return None
+        low, high = self._step
+        return low * steps_total, high * steps_total
 
     def remaining(
         self,
@@ -57,23 +78,28 @@ class PollSchedule:
         steps_done: int | None,
         steps_total: int | None,
     ) -> tuple[float, bool] | None:
-        """Seconds the run is expected to go on, and whether that comes from history (True)
-        or from progress so far (False); None when nothing tells."""
+        """Seconds the run is expected to go on at the latest, and whether that comes from
+        history (True) or from progress (False); None when nothing tells."""
         if running_for is None:
             return None
-        if self.expected_duration is not None:
-            return self.expected_duration - running_for, True
-        if steps_total and steps_done and 0 < steps_done <= steps_total and running_for > 0:
-            per_step = running_for / steps_done
-            if self._reached is not None and steps_done == self._steps_seen:
-                # The run reached this count halfway between the last poll that saw fewer steps
-                # and the first that saw these (the time of the latest poll would overestimate a
-                # step's length more the longer the current step runs); and the step under way
-                # has not ended, so a step takes longer than running_for / (steps_done + 1).
-                per_step = sum(self._reached) / 2 / steps_done
-                if steps_done < steps_total:
-                    per_step = max(per_step, running_for / (steps_done + 1))
-            return per_step * steps_total - running_for, False
+        bracket = self.end_bracket(steps_total)
+        if bracket is None:
+            return None
+        return bracket[1] - running_for, self.expected_duration is not None
+
+    def _probe(self, after: float, steps_total: int) -> float | None:
+        """The first time after ``after`` (seconds into the run) where a poll halves the step
+        bracket: where a step should end, by the bracket's middle; None when there is none."""
+        if self._step is None or math.isinf(self._step[1]):
+            return None
+        low, high = self._step
+        middle = (low + high) / 2
+        if middle <= 0:
+            return None
+        for step in range(math.floor(after / middle) + 1, steps_total + 1):
+            at = step * middle
+            if at > after and step * low < at < step * high:
+                return at
         return None
 
     def next_delay(
@@ -84,23 +110,34 @@ class PollSchedule:
     ) -> float:
         """Seconds to sleep before the next poll.
 
-        ``running_for`` is how long the run has been running (None while queued).
+        ``running_for`` is how long the run has been running (None while queued or unknown).
         """
-        self._polls += 1
-        self._observe(running_for, steps_done)
-        base = min(self.max_interval, self.first * self.growth ** (self._polls - 1))
-        estimate = self.remaining(running_for, steps_done, steps_total)
-        if estimate is None:
-            return base
-        remaining, from_history = estimate
-        if remaining <= self.dense:
-            # At or past the expected end: poll densely, backing off again if it is late, so a
-            # wrong guess costs a few polls, not a poll every 0.2 s for an hour.
-            self._overdue_polls += 1 if remaining <= 0 else 0
-            return min(self.max_interval, self.dense * self.growth**self._overdue_polls)
+        self._observe(running_for, steps_done, steps_total)
+        bracket = self.end_bracket(steps_total) if running_for is not None else None
+        if running_for is None or bracket is None:
+            return self.max_interval
+        earliest, latest = bracket
+        target = latest + self.margin
+        if target - running_for <= 0:
+            # Past the expected end: densely, then backing off again.
+            self._overdue_polls += 1
+            return min(self.max_interval, self.dense * self.growth ** (self._overdue_polls - 1))
         self._overdue_polls = 0
-        if from_history:
-            # Earlier runs of this model say when it ends: wake just before that.
-            return min(self.max_interval, max(self.dense, remaining - self.dense))
-        # Progress so far says when it ends, roughly: close in by halves.
-        return min(self.max_interval, max(self.dense, remaining * 0.5))
+        if self.expected_duration is None and latest - earliest > 2 * self.margin:
+            # Not pinned down yet: steer the polls that are due anyway to where the next step
+            # should end (not closer than half an interval: probing must not add polls).
+            probe = self._probe(running_for + self.max_interval / 2, steps_total or 0)
+            if (
+                probe is not None
+                and probe < target
+                and self._polls_to(running_for, probe) + self._polls_to(probe, target)
+                <= self._polls_to(running_for, target)
+            ):
+                target = probe
+        remaining = target - running_for
+        # Evenly towards the target, no gap longer than max_interval.
+        return remaining / self._polls_to(running_for, target)
+
+    def _polls_to(self, start: float, end: float) -> int:
+        """Polls it takes to get from ``start`` to ``end`` with gaps of at most max_interval."""
+        return max(math.ceil((end - start) / self.max_interval - 1e-9), 1)

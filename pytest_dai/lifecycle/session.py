@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import logging
 import threading
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from pytest_dai.client.endpoints import E4, E5
@@ -19,11 +20,16 @@ from pytest_dai.lifecycle.outcome import DAIDryRun
 from pytest_dai.lifecycle.shield import interrupts_held
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
     from pytest_dai.client.endpoints import DAIClient
     from pytest_dai.client.records import Agent, Model, RunRecord
     from pytest_dai.client.start_body import Asset
+    from pytest_dai.client.test_configs import TestConfig, TestConfigAPI
+    from pytest_dai.lifecycle.test_config_run import TestConfigResult
+
+    #: A run of either kind (``run.kind`` is "model" or "test_config").
+    AnyRun = Execution | TestConfigResult
     from pytest_dai.lifecycle.journal import Journal, StartIntent
 
 __all__ = ["DAISession"]
@@ -66,9 +72,10 @@ class DAISession:
         run_url: str = "{url}/runs/{run_id}",
         poll_interval: float = 5.0,
         record_grace: float = 120.0,
-        on_start: Callable[[Execution], None] | None = None,
-        on_end: Callable[[Execution], None] | None = None,
+        on_start: Callable[[AnyRun], None] | None = None,
+        on_end: Callable[[AnyRun], None] | None = None,
         dry_run: bool = False,
+        result_url: str = "{url}/controller/results/runs/{id}",
         journal: Journal | None = None,
         current_test: Callable[[], str] | None = None,
     ) -> None:
@@ -86,6 +93,10 @@ class DAISession:
         self._models: list[Model] | None = None
         self._agents: list[Agent] | None = None
         self._started: list[Execution] = []
+        self.result_url = result_url
+        self._configs: list[TestConfig] | None = None
+        self._config_api: TestConfigAPI | None = None
+        self._started_configs: list[TestConfigResult] = []
 
     def __repr__(self) -> str:
         return f"DAISession(url={self.client.url!r}, runs_started={len(self._started)})"
@@ -203,6 +214,114 @@ class DAISession:
                 self.journal.remove_intent(intent)
         return execution
 
+    # -- test configurations (contract 2.6) -----------------------------------------------------
+
+    @property
+    def test_config_api(self) -> TestConfigAPI:
+        """The test-configuration endpoints on this session's client."""
+        from pytest_dai.client.test_configs import TestConfigAPI
+
+        with self._lock:
+            if self._config_api is None:
+                self._config_api = TestConfigAPI(self.client)
+            return self._config_api
+
+    def test_configs(self, *, refresh: bool = False) -> list[TestConfig]:
+        """The server's test configurations (E14), cached for the session unless ``refresh``."""
+        with self._lock:
+            cached = self._configs
+        if cached is None or refresh:
+            cached = self.test_config_api.list_test_configs()
+            with self._lock:
+                self._configs = cached
+        return list(cached)
+
+    def resolve_test_config(
+        self, ref: str, *, model: str | None = None, suite: str | None = None
+    ) -> TestConfig:
+        """The test configuration whose id or name is ``ref`` (told apart by ``model`` or
+        ``suite`` where names repeat); unknown: DAINotFoundError with close matches."""
+        from pytest_dai.lifecycle.test_config_support import resolve_test_config
+
+        try:
+            return resolve_test_config(self.test_configs(), ref, model=model, suite=suite)
+        except DAINotFoundError:
+            configs = self.test_configs(refresh=True)
+            return resolve_test_config(configs, ref, model=model, suite=suite)
+
+    def start_test_config(
+        self,
+        config: str,
+        *,
+        model: str | None = None,
+        suite: str | None = None,
+        parameters: Mapping[str, object] | None = None,
+        filter_by: Mapping[str, Sequence[str]] | None = None,
+        expected_duration: float | None = None,
+    ) -> TestConfigResult:
+        """Start a test configuration (id or name) with global parameter overrides and step
+        filters if given; return its :class:`TestConfigResult` without waiting."""
+        from pytest_dai.lifecycle.test_config_run import TestConfigResult
+
+        found = self.resolve_test_config(config, model=model, suite=suite)
+        if self.dry_run:
+            extra = " with parameter overrides" if parameters else ""
+            extra += f" filtered by {dict(filter_by)}" if filter_by else ""
+            raise DAIDryRun(f"dry run: would start test configuration {found.name!r}{extra}")
+        started_wall = datetime.now(timezone.utc)
+        try:
+            task_instance_id = self.test_config_api.start(
+                found.id, parameters=parameters, filters=filter_by
+            )
+        except BaseException as exc:
+            self._lost_config_start(found, started_wall, exc)
+            raise
+        run = TestConfigResult(
+            self.test_config_api,
+            found,
+            task_instance_id,
+            started_wall=started_wall,
+            result_url=self.result_url,
+            poll_interval=self.poll_interval,
+            record_grace=self.record_grace,
+            expected_duration=expected_duration,
+            on_end=self.on_end,
+        )
+        with self._lock:
+            self._started_configs.append(run)
+        if self.on_start is not None:
+            self.on_start(run)
+        return run
+
+    def _lost_config_start(
+        self, config: TestConfig, started_wall: datetime, exc: BaseException
+    ) -> None:
+        """E7 failed: if it may have started the configuration anyway, find that run and
+        abort it (bounded; Ctrl-C held meanwhile), and say so in the error or a warning."""
+        from pytest_dai.lifecycle.test_config_support import (
+            config_start_may_have_started,
+            recover_lost_config_start,
+        )
+
+        if not config_start_may_have_started(exc):
+            return
+        known = {run.task_instance_id for run in self.started_test_configs}
+        with interrupts_held():
+            line = recover_lost_config_start(self.test_config_api, config, started_wall, known)
+        if not line:
+            return
+        if isinstance(exc, DAIError):
+            exc.message = f"{exc.message}; {line}"
+            exc.args = (exc.message,)
+        else:
+            log.warning("pytest-dai: %s", line)
+
+    @property
+    def started_test_configs(self) -> list[TestConfigResult]:
+        """Every test-config run started through this session."""
+        with self._lock:
+            return list(self._started_configs)
+
     def _write_intent(self, model: Model, agent: Agent | None) -> StartIntent | None:
         """Journal the start about to be sent; None when there is no journal or it refuses."""
         if self.journal is None:
@@ -268,12 +387,14 @@ class DAISession:
         with self._lock:
             return list(self._started)
 
-    def abort_unfinished(self) -> list[Execution]:
-        """Abort every run started here that has not ended; return those aborted."""
-        aborted = []
-        for execution in self.started:
-            if not execution.finished and not execution.aborted and execution.abort():
-                aborted.append(execution)
+    def abort_unfinished(self) -> list[AnyRun]:
+        """Abort every run started here (model runs and test configurations) that has not
+        ended; return those aborted."""
+        aborted: list[AnyRun] = []
+        runs: list[AnyRun] = [*self.started, *self.started_test_configs]
+        for run in runs:
+            if not run.finished and not run.aborted and run.abort():
+                aborted.append(run)
         return aborted
 
     def close(self) -> None:

@@ -54,6 +54,11 @@ class RunSteps:
     #: Aborted by pytest-dai before it ended (status is then "Aborted").
     aborted: bool = False
     steps: list[StepResult] = field(default_factory=list)
+    #: "model", or "test_config" (then ``execution_id`` is the task instance id, ``model``
+    #: the configuration's name, and each step a test case run).
+    kind: str = "model"
+    #: The screenshot the failing action saw (a saved file), "" when none.
+    screenshot: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able data (for a test report attribute)."""

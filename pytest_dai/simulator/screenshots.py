@@ -18,7 +18,6 @@ import hashlib
 import re
 import struct
 import zlib
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pytest_dai.simulator.runlog import LogEntry
@@ -30,7 +29,6 @@ if TYPE_CHECKING:
 __all__ = [
     "LARGE_SIZE",
     "SCREENSHOTS_PATH",
-    "ImageLogEntry",
     "failing_image_id",
     "git_sha",
     "image_entries",
@@ -47,16 +45,9 @@ LARGE_SIZE = 21 * 1024 * 1024
 #: Captures per step and where in the step (fraction of its duration) each is taken.
 SHOTS = (0.25, 0.6)
 
+SUITE_INFO = "suite_info"
 _ID_RE = re.compile(r"^scr-(\d{1,12})-(\d{1,6})-(\d)$")
 WIDTH, HEIGHT, SCALE = 240, 135, 2
-
-
-@dataclass
-class ImageLogEntry(LogEntry):
-    """A log entry that names a screenshot (``image_id``) taken in step ``step``."""
-
-    image_id: str | None = None
-    image_name: str | None = None
 
 
 def image_id(run_id: int, step: int, shot: int) -> str:
@@ -81,7 +72,7 @@ def image_entries(execution: Execution, horizon: float) -> list[LogEntry]:
             f"Using Git commit SHA: '{git_sha(execution)}'",
             "INFORMATIONAL",
             "execution",
-            "suite_info",
+            SUITE_INFO,
         )
     ]
     for step in execution.steps:
@@ -95,7 +86,7 @@ def image_entries(execution: Execution, horizon: float) -> list[LogEntry]:
                 continue
             found = shot == len(SHOTS)
             entries.append(
-                ImageLogEntry(
+                LogEntry(
                     when,
                     f"Image found: '{step.name}'" if found else f"Screen captured: '{step.name}'",
                     "INFORMATIONAL",
@@ -111,9 +102,18 @@ def image_entries(execution: Execution, horizon: float) -> list[LogEntry]:
 
 
 def with_images(execution: Execution, entries: list[LogEntry], now: float) -> list[LogEntry]:
-    """The run log ``entries`` with this module's entries merged in, oldest first."""
+    """The run log ``entries`` with this module's entries merged in, oldest first (the Git
+    commit line right after the run's start)."""
     added = image_entries(execution, execution.horizon(now))
-    return sorted([*entries, *added], key=lambda entry: entry.time)
+    commit = [entry for entry in added if entry.message_type == SUITE_INFO]
+    merged = sorted(
+        [*entries, *(entry for entry in added if entry.message_type != SUITE_INFO)],
+        key=lambda entry: entry.time,
+    )
+    starts = [i for i, entry in enumerate(merged) if entry.message_type == "run_started"]
+    position = starts[0] + 1 if starts else 0
+    merged[position:position] = commit
+    return merged
 
 
 def screenshot_records(execution: Execution, now: float) -> list[dict[str, object]]:
@@ -121,7 +121,7 @@ def screenshot_records(execution: Execution, now: float) -> list[dict[str, objec
     return [
         {"id": entry.image_id, "step_id": entry.step, "name": entry.image_name}
         for entry in image_entries(execution, execution.horizon(now))
-        if isinstance(entry, ImageLogEntry)
+        if entry.image_id
     ]
 
 
@@ -157,8 +157,7 @@ def image_exists(execution: Execution, step: int, shot: int, now: float) -> bool
     if not 1 <= step <= len(execution.steps):
         return False
     return any(
-        isinstance(entry, ImageLogEntry)
-        and entry.image_id == image_id(execution.run_id, step, shot)
+        entry.image_id == image_id(execution.run_id, step, shot)
         for entry in image_entries(execution, execution.horizon(now))
     )
 

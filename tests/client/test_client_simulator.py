@@ -223,3 +223,23 @@ def test_a_decimal_retry_after_is_honoured_not_an_error(sim: DAISimulator) -> No
         assert statuses == [503, 503, 200]
     finally:
         client.close()
+
+
+def test_a_retry_after_retry_after_goes_out_with_a_fresh_token(sim: DAISimulator) -> None:
+    """urllib3 re-sends a request after a 503's Retry-After; when the token ran out during
+    that sleep, the retry carries a fresh one: no 401 round trip."""
+    sim.set_faults(token_lifetime=1.0)
+    client = client_of(sim)
+    models = {m.name: m for m in client.list_models()}
+    started = client.start_execution(models["Shop checkout"].start_id, agent_id="agent-1")
+    client.find_run(started.id)  # the token has 1 s to live
+    sim.clear_log()
+    sim.set_faults(burst=1, burst_status=503, retry_after=1.2, fault_paths=["/ai/runs"])
+
+    record = client.find_run(started.id)
+
+    assert record is not None
+    runs = [r for r in sim.request_log() if r.path == "/ai/runs"]
+    assert [r.status for r in runs] == [503, 200]
+    assert sim.token_requests() >= 2
+    assert not any(r.status == 401 for r in sim.request_log())

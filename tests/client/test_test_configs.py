@@ -10,13 +10,13 @@ import responses
 
 from pytest_dai.client.endpoints import DAIClient
 from pytest_dai.client.errors import DAIHTTPError, DAINotFoundError, DAIProtocolError
+from pytest_dai.client.safety import path_id
 from pytest_dai.client.status import RunState
 from pytest_dai.client.test_configs import (
     DAIBodyRefused,
     TestConfigAPI,
     TestConfigResultRecord,
     TestResultRecord,
-    path_id,
 )
 
 from .support import BASE, Reply, ScriptedServer, assert_dai_message, assert_no_secret

@@ -181,6 +181,14 @@ ROWS: dict[
         None,
     ),
     "reap_orphans": (None, None, "dai_reap_orphans", (None, None, "No"), (None, None, False), True),
+    "result_url": (
+        None,
+        None,
+        "dai_result_url",
+        (None, None, "https://ui.example/r/{id}?t={task_instance_id}"),
+        (None, None, "https://ui.example/r/{id}?t={task_instance_id}"),
+        "{url}/controller/results/runs/{id}",
+    ),
     "xdist_group_by_agent": (
         None,
         None,
@@ -246,7 +254,8 @@ def _cases() -> list[Any]:
 
 def test_every_setting_has_a_precedence_row() -> None:
     fields = {f for f in Settings.__dataclass_fields__ if f != "sources"}
-    assert fields - set(ROWS) == {"credentials"}  # the CSV has its own tests below
+    # The CSV has its own tests below, the parameters file in tests/plugin/test_test_configs.py.
+    assert fields - set(ROWS) == {"credentials", "parameters_file"}
 
 
 @pytest.mark.parametrize(("name", "level"), _cases())
@@ -670,7 +679,7 @@ def test_header_shows_values_sources_and_masks_the_secret(
     result = pytester.runpytest("--dai-realm=acme", "-v")
     assert result.ret == 0
     header = [line for line in result.outlines if line.startswith("dai: ")]
-    assert 1 < len(header) <= 8
+    assert 1 < len(header) <= 9  # every setting, with -v (test configurations added two)
     text = "\n".join(header)
     assert "url=https://dai.example (env DAI_URL)" in text
     assert "realm=acme (--dai-realm)" in text

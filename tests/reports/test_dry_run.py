@@ -42,11 +42,14 @@ def test_dry_run_of_the_examples_starts_nothing_and_skips_every_dai_test(
         "--junitxml=junit.xml",
         "--dai-junit-steps=steps.xml",
     )
-    result.assert_outcomes(skipped=5, failed=2)
+    result.assert_outcomes(skipped=6, failed=2)
 
     assert starts(default_sim) == [], "a dry run sent a start request (E1)"
     assert default_sim.executions() == []
     cases = read_junit(pytester.path / "junit.xml")
+    config_case = cases.pop("test_nightly_shop")  # the example test configuration
+    assert config_case.is_skipped
+    assert config_case.result[0].message.startswith("dry run: would start test configuration")
     example_cases = {name: case for name, case in cases.items() if "typo" not in name}
     assert len(example_cases) == 5
     named = set()

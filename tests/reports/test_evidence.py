@@ -6,7 +6,10 @@ pytest-xdist."""
 from __future__ import annotations
 
 import re
+import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,8 +40,6 @@ ATTACHMENT = re.compile(r"\[\[ATTACHMENT\|([^\]]+)\]\]")
 
 def system_out(junit: Path, name: str) -> str:
     """Every ``<system-out>`` text of one testcase, joined."""
-    import xml.etree.ElementTree as ET
-
     for case in ET.parse(junit).getroot().iter("testcase"):
         if case.get("name") == name:
             return "\n".join(node.text or "" for node in case.iter("system-out"))
@@ -46,10 +47,12 @@ def system_out(junit: Path, name: str) -> str:
 
 
 def test_failed_runs_keep_the_screenshot_the_failing_action_saw(
-    pytester: pytest.Pytester, sim: DAISimulator
+    pytester: pytest.Pytester, sim: DAISimulator, schema: Any
 ) -> None:
     pytester.makepyfile(test_evidence=MODULE)
-    result = pytester.runpytest("--junitxml=junit.xml", "--dai-artifacts=evidence", *FAST)
+    result = pytester.runpytest(
+        "--junitxml=junit.xml", "--dai-artifacts=evidence", "--dai-junit-steps=steps.xml", *FAST
+    )
     result.assert_outcomes(passed=1, failed=2)
     cases = read_junit(pytester.path / "junit.xml")
     folder = pytester.path / "evidence"
@@ -78,6 +81,24 @@ def test_failed_runs_keep_the_screenshot_the_failing_action_saw(
         result.stdout.fnmatch_lines([f"*screenshot: {shot}"])
         saved.append(shot)
     assert saved[0].read_bytes() != saved[1].read_bytes()
+    # The steps file: the run's suite names the screenshot, the failing step attaches it.
+    schema.validate(str(pytester.path / "steps.xml"))
+    by_test: dict[str, tuple[dict[str, str | None], ET.Element]] = {}
+    for suite in ET.parse(pytester.path / "steps.xml").getroot().iter("testsuite"):
+        props = {p.get("name"): p.get("value") for p in suite.iter("property")}
+        by_test[str(props["dai_test"]).split("::")[-1]] = (props, suite)
+    for shot in saved:
+        name = "test_failed" if "test_failed" in shot.name else "test_errored"
+        props, suite = by_test[name]
+        assert props["dai_screenshot"] == str(shot)
+        attached = [
+            case.get("name")
+            for case in suite.iter("testcase")
+            if f"[[ATTACHMENT|{shot}]]" in "".join(o.text or "" for o in case.iter("system-out"))
+        ]
+        assert len(attached) == 1, attached
+        assert str(attached[0]).startswith("002 "), attached  # the step that failed
+    assert "dai_screenshot" not in by_test["test_passed"][0]
     passed = properties(cases["test_passed"])
     assert "dai_screenshot" not in passed
     assert re.fullmatch(r"[0-9a-f]{40}", passed["dai_git_sha"]), passed
@@ -210,3 +231,90 @@ def test_a_run_aborted_at_its_deadline_keeps_the_screen_it_was_stuck_on(
     shot = Path(props["dai_screenshot"])
     assert shot.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     assert "test_deadline" in shot.name
+
+
+ANY_KIND_MODULE = """
+from pytest_dai.client.records import LogEntry
+from pytest_dai.glue.evidence_hooks import keep_evidence
+
+PNG = b"\\x89PNG\\r\\n\\x1a\\n"
+
+def log(image):
+    return [LogEntry.parse({"message": "Search", "step_id": 1, "image_id": image}),
+            LogEntry.parse({"message": "Button not found", "step_id": 1})]
+
+def test_config_with_two_failed_results(request):
+    for result, image in (("tr-1", "a"), ("tr-2", "b")):
+        keep_evidence(request.node, log(image), lambda image_id: PNG + image_id.encode(),
+                      folder="evidence", run=result, failed=True)
+    assert False, "two test results failed"
+"""
+
+
+def test_evidence_of_several_runs_of_one_test_adds_up(pytester: pytest.Pytester) -> None:
+    """The evidence API takes a log and a way to fetch an image, so it serves any kind of run:
+    here two failed test results of one test (as a test configuration has)."""
+    pytester.makepyfile(test_any=ANY_KIND_MODULE)
+    result = pytester.runpytest("--junitxml=junit.xml", "--html=report.html")
+    result.assert_outcomes(failed=1)
+    case = read_junit(pytester.path / "junit.xml")["test_config_with_two_failed_results"]
+    from junitparser import Properties
+
+    found = case.child(Properties)
+    shots = [Path(p.value) for p in found if p.name == "dai_screenshot"]
+    assert [shot.name for shot in shots] == [
+        "test_any.py-test_config_with_two_failed_results-run-tr-1.png",
+        "test_any.py-test_config_with_two_failed_results-run-tr-2.png",
+    ]
+    assert [shot.read_bytes()[-1:] for shot in shots] == [b"a", b"b"]
+    attached = ATTACHMENT.findall(
+        system_out(pytester.path / "junit.xml", "test_config_with_two_failed_results")
+    )
+    assert sorted(Path(p).suffix for p in attached) == [".png", ".png", ".txt", ".txt"]
+    report = (pytester.path / "report.html").read_text(encoding="utf-8")
+    assert report.count("DAI screenshot (test_any.py-test_config") == 2
+
+
+def test_a_server_that_does_not_answer_screenshots_is_not_asked_again(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A slow E12 costs the first failed test its few seconds, not every failed test."""
+    faults = {"screenshot_fault": "slow", "screenshot_delay": 1}
+    with DAISimulator(scenario(faults=faults), port=0) as simulator:
+        monkeypatch.setenv("DAI_URL", simulator.url)
+        monkeypatch.setenv("DAI_CLIENT_ID", simulator.client_id)
+        monkeypatch.setenv("DAI_CLIENT_SECRET", simulator.client_secret)
+        pytester.makepyfile(
+            test_two="""
+            import pytest
+
+            @pytest.mark.dai_model("Failing", agent="a2")
+            def test_first():
+                pass
+
+            @pytest.mark.dai_model("Failing", agent="a3")
+            def test_second():
+                pass
+            """
+        )
+        result = pytester.runpytest("--dai-request-timeout=0.5", *FAST)
+        first_run = next(e for e in simulator.executions() if e["agent_id"] == "a2")["run_id"]
+        # A request is recorded once answered: wait for the slow answers to the first test.
+        simulator.wait_for(
+            lambda s: any(r.path.startswith("/api/v2/screenshots") for r in s.request_log()),
+            timeout=10,
+        )
+        time.sleep(1.5)
+        asked = {
+            r.path.split("/")[-1]
+            for r in simulator.request_log()
+            if r.path.startswith("/api/v2/screenshots")
+        }
+    result.assert_outcomes(failed=2)
+    warnings = [line.strip() for line in result.stdout.lines if "no screenshot" in line]
+    assert len(warnings) == 2, warnings
+    assert "gave no answer within" in warnings[0]
+    assert "not asked for again after test_two.py::test_first" in warnings[1], warnings
+    # Only the first test's image was asked for, never the second run's.
+    assert asked
+    assert all(image.startswith(f"scr-{first_run}-") for image in asked), asked

@@ -145,3 +145,17 @@ def test_nothing_fetched_for_a_passed_run(tmp_path: Path, failed: bool) -> None:
     assert bool(asked) == failed
     assert (tmp_path / "art").exists() == failed
     assert evidence.git_sha.startswith("0123")
+
+
+def test_evidence_of_further_runs_adds_up() -> None:
+    from pytest_dai.glue.evidence import Evidence
+
+    none = Evidence(warning="404", git_sha="abc1234")
+    first = Evidence(screenshot="/a.png", log_file="/a.log.txt", image_id="1")
+    second = Evidence(screenshot="/b.png", log_file="/b.log.txt", warning="slow")
+    merged = none.merged(first).merged(second)
+    assert merged.screenshot == "/a.png"
+    assert merged.files() == ["/a.png", "/a.log.txt", "/b.png", "/b.log.txt"]
+    assert merged.warning == "404; slow"
+    assert merged.git_sha == "abc1234"
+    assert Evidence.from_dict(merged.to_dict()) == merged

@@ -102,7 +102,7 @@ def test_job_summary_and_annotations(
     assert text.startswith("# Earlier step\n\n"), "the summary file was not appended to"
     assert text.count("## DAI model runs") == 1
     header, rows = read_table(text)
-    assert header == ["test", "model", "agent", "status", "duration", "run"]
+    assert header == ["test", "model or config", "agent", "status", "duration", "run"]
     by_test = {row[0].strip("`"): row for row in rows}
     assert sorted(by_test) == [
         "test_gh.py::test_by_hand",

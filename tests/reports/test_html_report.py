@@ -55,9 +55,12 @@ def report_data(report: Path) -> dict[str, Any]:
     return data
 
 
-def run_report(pytester: pytest.Pytester, *extra: str) -> tuple[pytest.RunResult, Path]:
+def run_report(
+    pytester: pytest.Pytester, *extra: str, in_subprocess: bool = False
+) -> tuple[pytest.RunResult, Path]:
     pytester.makepyfile(test_shop=MODULE)
-    result = pytester.runpytest("--junitxml=junit.xml", "--html=report.html", *extra, *FAST)
+    run = pytester.runpytest_subprocess if in_subprocess else pytester.runpytest
+    result = run("--junitxml=junit.xml", "--html=report.html", *extra, *FAST)
     result.assert_outcomes(passed=1, failed=1)
     cases = read_junit(pytester.path / "junit.xml")
     shot = Path(properties(cases["test_payment_declined"])["dai_screenshot"])
@@ -83,6 +86,14 @@ def test_self_contained_report_embeds_the_screenshot(
     text = base64.b64decode(extras["text"]["content"].split(",", 1)[1]).decode()
     assert "Card was declined" in text
     assert extras_of(pytester, "test_checkout") == {}
+
+
+def test_report_under_xdist_embeds_the_screenshot(
+    pytester: pytest.Pytester, default_sim: DAISimulator
+) -> None:
+    _, shot = run_report(pytester, "--self-contained-html", "-n", "2", in_subprocess=True)
+    image = extras_of(pytester, "test_payment_declined")["image"]["content"]
+    assert base64.b64decode(image.split(",", 1)[1]) == shot.read_bytes()
 
 
 def test_report_with_assets_links_the_same_image(

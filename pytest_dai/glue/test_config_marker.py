@@ -1,0 +1,186 @@
+"""The ``dai_test_config`` marker: its signature, its validation, and the parameters file.
+
+``@pytest.mark.dai_test_config(config, *, model=None, suite=None, parameters=None,
+filter_by=None, timeout=None)``: arguments are bound to :func:`dai_test_config_signature`
+(so a wrong keyword or a missing config reads like Python's own error, in one line naming the
+test), then checked value by value.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, NoReturn
+
+from pytest_dai.client.errors import DAIConfigError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import pytest
+
+    from pytest_dai.glue.options import Settings
+
+__all__ = [
+    "MARKER",
+    "SIGNATURE",
+    "TestConfigSpec",
+    "dai_test_config_signature",
+    "parse_test_config_marker",
+    "read_parameters_file",
+]
+
+MARKER = "dai_test_config"
+SIGNATURE = (
+    "dai_test_config(config, *, model=None, suite=None, parameters=None, filter_by=None, "
+    "timeout=None)"
+)
+_SCALARS = (str, int, float, bool)
+
+
+def dai_test_config_signature(
+    config: str | int,
+    *,
+    model: str | None = None,
+    suite: str | None = None,
+    parameters: dict[str, object] | None = None,
+    filter_by: dict[str, object] | None = None,
+    timeout: float | None = None,
+) -> None:
+    """The marker's signature (never called: the marker's arguments are bound to it)."""
+
+
+@dataclass(frozen=True)
+class TestConfigSpec:
+    """The validated arguments of one ``dai_test_config`` marker, timeout resolved."""
+
+    __test__ = False
+
+    config: str
+    model: str | None = None
+    suite: str | None = None
+    parameters: dict[str, object] = field(default_factory=dict)
+    filter_by: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    timeout: float = 7200.0
+    timeout_source: str = "default"
+
+
+def _describe(value: object) -> str:
+    text = repr(value)
+    return (text if len(text) <= 80 else text[:77] + "...") + f" ({type(value).__name__})"
+
+
+def parse_test_config_marker(mark: pytest.Mark, settings: Settings, nodeid: str) -> TestConfigSpec:
+    """Validate the marker into a :class:`TestConfigSpec`; a bad argument is one
+    :class:`DAIConfigError` line naming the test and the argument."""
+    prefix = f"@pytest.mark.{MARKER} on {nodeid}: "
+
+    def fail(text: str) -> NoReturn:
+        raise DAIConfigError(prefix + text)
+
+    try:
+        bound = inspect.signature(dai_test_config_signature).bind(*mark.args, **mark.kwargs)
+    except TypeError as exc:
+        fail(f"{exc} (expected {SIGNATURE})")
+    args = bound.arguments
+    config = args["config"]
+    if isinstance(config, bool) or not isinstance(config, (str, int)) or not str(config).strip():
+        fail(f"config: expected a test configuration id or name, got {_describe(config)}")
+    texts: dict[str, str | None] = {}
+    for name in ("model", "suite"):
+        value = args.get(name)
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            fail(f"{name}: expected a non-empty {name} name, got {_describe(value)}")
+        texts[name] = value.strip() if isinstance(value, str) else None
+    if texts["model"] and texts["suite"]:
+        fail("give model= or suite=, not both (a config is model-based or script-based)")
+    parameters = _parameters(args.get("parameters"), fail)
+    filter_by = _filters(args.get("filter_by"), fail)
+    raw_timeout = args.get("timeout")
+    if raw_timeout is None:
+        timeout, source = settings.timeout, settings.source("timeout")
+    else:
+        number = (
+            float(raw_timeout)
+            if isinstance(raw_timeout, (int, float)) and not isinstance(raw_timeout, bool)
+            else math.nan
+        )
+        if not math.isfinite(number) or number < 0:
+            fail(f"timeout: expected a number of seconds >= 0, got {_describe(raw_timeout)}")
+        timeout, source = number, "marker"
+    return TestConfigSpec(
+        config=str(config).strip(),
+        model=texts["model"],
+        suite=texts["suite"],
+        parameters=parameters,
+        filter_by=filter_by,
+        timeout=timeout,
+        timeout_source=source,
+    )
+
+
+def _parameters(value: object, fail: Callable[[str], NoReturn]) -> dict[str, object]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and k.strip() and isinstance(v, _SCALARS) for k, v in value.items()
+    ):
+        fail(
+            "parameters: expected a dict of parameter name to a string, number or boolean, got "
+            + _describe(value)
+        )
+    return dict(value)
+
+
+def _filters(value: object, fail: Callable[[str], NoReturn]) -> dict[str, tuple[str, ...]]:
+    """``{"step_status_include": ["Failed", "Error"], "test_case_name_exclude": "login"}``:
+    each value a string (commas separate several) or a list of strings."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        fail(
+            f"filter_by: expected a dict such as {{'step_status_include': ['Failed']}}, got "
+            f"{_describe(value)}"
+        )
+    result: dict[str, tuple[str, ...]] = {}
+    for key, raw in value.items():
+        if not isinstance(key, str) or not key.replace("_", "").isalnum():
+            fail(f"filter_by: expected filter names such as 'step_status_include', got {key!r}")
+        items = raw.split(",") if isinstance(raw, str) else raw
+        if not isinstance(items, (list, tuple)) or not all(
+            isinstance(item, str) and item.strip() for item in items
+        ):
+            fail(
+                f"filter_by[{key!r}]: expected a string or a list of strings, got {_describe(raw)}"
+            )
+        result[key] = tuple(item.strip() for item in items)
+    return result
+
+
+def read_parameters_file(path: str, label: str) -> dict[str, object]:
+    """The global parameter overrides of ``dai_parameters_file``: a JSON object of name to
+    value, or a list of ``{"name", "value"}`` (also under ``"parameters"``). Raises
+    :class:`DAIConfigError` naming the setting and the file."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except OSError as exc:
+        raise DAIConfigError(f"{label} {path}: cannot read the file ({exc.strerror})") from None
+    except ValueError as exc:
+        raise DAIConfigError(f"{label} {path}: not valid JSON ({exc})") from None
+    if isinstance(data, dict) and isinstance(data.get("parameters"), list):
+        data = data["parameters"]
+    if isinstance(data, list) and all(
+        isinstance(p, dict) and isinstance(p.get("name"), str) and "value" in p for p in data
+    ):
+        data = {p["name"]: p["value"] for p in data}
+    if not isinstance(data, dict) or not all(
+        isinstance(k, str) and isinstance(v, _SCALARS) for k, v in data.items()
+    ):
+        raise DAIConfigError(
+            f"{label} {path}: expected a JSON object of parameter name to a string, number or "
+            'boolean, or a list of {"name": ..., "value": ...}'
+        )
+    return dict(data)

@@ -1,0 +1,318 @@
+"""A ``dai_test_config`` test's run: start the test configuration after the fixtures, wait,
+report (properties, subtests, steps, DAI's JUnit), and decide the outcome.
+
+Called from ``pytest_runtest_call`` (see :mod:`pytest_dai.plugin`), like the model runner
+(:mod:`pytest_dai.glue.runner`), whose deadline, live line, hooks and outcome mapping it shares.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import TYPE_CHECKING
+
+import pytest
+
+from pytest_dai.client.errors import DAIError
+from pytest_dai.client.status import RunState
+from pytest_dai.glue.history import expected_duration, history_key
+from pytest_dai.glue.keys import EXECUTION_KEY, RERUN_OF_KEY
+from pytest_dai.glue.live import LiveLine
+from pytest_dai.glue.runner import (
+    LOG_SECTION,
+    _why,
+    apply_outcome,
+    keep_steps,
+    run_deadline_and_source,
+    set_property,
+)
+from pytest_dai.glue.test_config_marker import read_parameters_file
+from pytest_dai.lifecycle.outcome import (
+    DAIRunCancelled,
+    DAIRunError,
+    DAIRunFailed,
+    DAIRunOutcome,
+    DAIRunTimeout,
+)
+from pytest_dai.lifecycle.steps import RunSteps, StepResult
+
+if TYPE_CHECKING:
+    from pytest_dai.glue.state import DAIState
+    from pytest_dai.glue.test_config_marker import TestConfigSpec
+    from pytest_dai.lifecycle.test_config_run import TestConfigResult
+    from pytest_dai.lifecycle.test_config_support import TestResult
+
+__all__ = [
+    "MESSAGES_KEY",
+    "RERUN_FILTER",
+    "config_outcome",
+    "config_properties",
+    "config_steps",
+    "run_test_config_test",
+]
+
+#: What ``--dai-rerun-failed`` asks of a failed test configuration: only its failed and
+#: errored steps (eggplant-runner's ``filterBy step_status_include=Failed,Error``).
+RERUN_FILTER = {"step_status_include": ("Failed", "Error")}
+#: At most this many failed test cases have their logs read for the failure message.
+MAX_FAILED_LOGS = 10
+LAST_LINES = 3
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+#: Each failed test case's last error lines, by test result id.
+MESSAGES_KEY = pytest.StashKey[dict[str, str]]()
+
+
+def config_properties(result: TestConfigResult) -> dict[str, str]:
+    """The ``dai_*`` JUnit properties of a test-config run as it is now."""
+    status = result.status
+    if result.aborted and not result.finished:
+        status = f"Aborted (last seen {status})"
+    duration = result.duration
+    return {
+        "dai_test_config": result.name,
+        "dai_task_instance_id": result.task_instance_id,
+        "dai_result_id": result.id or "",
+        "dai_status": status,
+        "dai_url": result.url,
+        "dai_duration": "" if duration is None else f"{duration:.1f}",
+    }
+
+
+def _record(item: pytest.Item, result: TestConfigResult) -> None:
+    for name, value in config_properties(result).items():
+        if value or name != "dai_result_id":
+            set_property(item, name, value)
+    if result.aborted:
+        set_property(item, "dai_aborted", "true")
+        set_property(item, "dai_abort", result.abort_report)
+
+
+def _parameters(state: DAIState, spec: TestConfigSpec) -> dict[str, object]:
+    """The parameters file's overrides, then the marker's (the marker wins)."""
+    found: dict[str, object] = {}
+    if state.settings.parameters_file:
+        found.update(read_parameters_file(state.settings.parameters_file, "dai_parameters_file"))
+    found.update(spec.parameters)
+    return found
+
+
+def run_test_config_test(item: pytest.Item, state: DAIState, spec: TestConfigSpec) -> object:
+    """Start the test configuration, wait (aborting on any interruption), report, and apply
+    the outcome. Returns the finished :class:`TestConfigResult` when the body may run."""
+    session = state.session()
+    rerun_of = item.stash.get(RERUN_OF_KEY, "")
+    filters: dict[str, tuple[str, ...]] = dict(spec.filter_by)
+    if rerun_of:
+        filters.update(RERUN_FILTER)
+    result = session.start_test_config(
+        spec.config,
+        model=spec.model,
+        suite=spec.suite,
+        parameters=_parameters(state, spec) or None,
+        filter_by=filters or None,
+    )
+    result.rerun_of = rerun_of
+    # Earlier passed runs of this configuration say when it ends: the wait polls near there.
+    result.expected_duration = expected_duration(item.config, history_key(result.name, result.kind))
+    item.stash[EXECUTION_KEY] = result
+    if rerun_of:
+        set_property(item, "dai_rerun_of", rerun_of)
+        item.add_report_section(
+            "call",
+            "dai rerun",
+            f"re-ran only the failed and errored steps of result {rerun_of} "
+            "(filter step_status_include=Failed,Error)",
+        )
+    _record(item, result)
+    hook = item.config.hook
+    live = LiveLine(item.config)
+    timed_out: DAIRunTimeout | None = None
+    try:
+        hook.pytest_dai_execution_started(item=item, execution=result)
+
+        def on_poll(current: TestConfigResult) -> None:
+            _record(item, current)
+            live.update(current)
+
+        try:
+            deadline, source = run_deadline_and_source(item, spec)
+            result.wait(deadline, on_poll=on_poll, deadline_source=source)
+        except DAIRunTimeout as exc:
+            timed_out = exc
+    except BaseException as exc:
+        result.abort()
+        _quick_test_results(result)
+        keep_steps(item, state, config_steps(result, item.nodeid, interrupted=_why(exc)))
+        raise
+    finally:
+        live.end(result)
+        _record(item, result)
+    hook.pytest_dai_execution_finished(item=item, execution=result)
+    if timed_out is not None:
+        _quick_test_results(result)
+        keep_steps(item, state, config_steps(result, item.nodeid, "the run deadline passed"))
+        raise timed_out
+    _save_junit(item, state, result)
+    messages, log_text = _failure_lines(item, state, result)
+    item.stash[MESSAGES_KEY] = messages
+    _subtests(item, result, messages)
+    if log_text:  # after the subtests: each of their reports would repeat it
+        item.add_report_section("call", LOG_SECTION, log_text)
+    keep_steps(item, state, config_steps(result, item.nodeid, messages=messages))
+    outcome = hook.pytest_dai_map_outcome(item=item, execution=result)
+    apply_outcome(item, result, outcome)
+    return result
+
+
+def _quick_test_results(result: TestConfigResult) -> None:
+    """The test results as far as the server tells at once (the wait was interrupted)."""
+    if result.test_results:
+        return
+    try:
+        result.load_test_results(quick=True)
+    except DAIError:
+        return
+
+
+def _save_junit(item: pytest.Item, state: DAIState, result: TestConfigResult) -> None:
+    """Save DAI's own JUnit (E13) under ``dai_artifacts``, named in ``dai_junit``."""
+    try:
+        text = result.junit()
+    except DAIError as exc:
+        item.add_report_section("call", "dai junit", f"DAI's JUnit could not be read: {exc}")
+        return
+    if text is None:
+        return
+    folder = os.path.abspath(state.settings.artifacts)
+    name = _UNSAFE.sub("_", f"{item.nodeid}-{result.id}")[-150:] + ".junit.xml"
+    path = os.path.join(folder, name)
+    try:
+        os.makedirs(folder, exist_ok=True)
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        item.add_report_section("call", "dai junit", f"DAI's JUnit could not be saved: {exc}")
+        return
+    set_property(item, "dai_junit", path)
+
+
+def _failure_lines(
+    item: pytest.Item, state: DAIState, result: TestConfigResult
+) -> tuple[dict[str, str], str]:
+    """Each failed test case's last error lines (E10), by test result id, and their logs
+    (for the report section); the screenshot each failing action saw is kept as evidence
+    (``dai_screenshot``, one per failed test case)."""
+    from pytest_dai.glue.evidence_hooks import keep_evidence
+
+    messages: dict[str, str] = {}
+    sections: list[str] = []
+    failed = [tr for tr in result.test_results if not tr.passed][:MAX_FAILED_LOGS]
+    for tr in failed:
+        try:
+            logs = tr.logs()
+        except DAIError as exc:
+            messages[tr.id] = f"(its log could not be read: {exc})"
+            continue
+        keep_evidence(
+            item,
+            logs,
+            result.api.client.screenshot,
+            folder=state.settings.artifacts,
+            run=tr.id,
+            failed=True,
+        )
+        errors = [e for e in logs if e.severity in {"ERROR", "CRITICAL"}] or logs[-1:]
+        messages[tr.id] = "\n".join(e.message for e in errors[-LAST_LINES:])
+        sections.append(f"--- {tr.name} ({tr.status})\n" + "\n".join(e.format() for e in logs))
+    return messages, "\n".join(sections)
+
+
+def _subtests(item: pytest.Item, result: TestConfigResult, messages: dict[str, str]) -> None:
+    """One pytest subtest per test case run (pytest's ``subtests``, pytest 9 and later);
+    without it the failure text alone names them."""
+    request = getattr(item, "_request", None)
+    if request is None or not result.test_results:
+        return
+    try:
+        subtests = request.getfixturevalue("subtests")
+    except pytest.FixtureLookupError:
+        return
+    for tr in result.test_results:
+        with subtests.test(msg=tr.name, dai_test_result=tr.id):
+            if tr.state is RunState.CANCELLED:
+                pytest.skip(f"{tr.name}: {tr.status}")
+            if not tr.passed:
+                pytest.fail(
+                    f"{tr.name}: {tr.status}\n{messages.get(tr.id, '')}".rstrip(), pytrace=False
+                )
+
+
+def _step_outcome(tr: TestResult) -> str:
+    state = tr.state
+    if state is RunState.PASSED:
+        return "passed"
+    if state is RunState.FAILED:
+        return "failed"
+    if state is RunState.CANCELLED or not tr.status_info.final:
+        return "skipped"
+    return "error"
+
+
+def config_steps(
+    result: TestConfigResult,
+    nodeid: str,
+    interrupted: str = "",
+    messages: dict[str, str] | None = None,
+) -> RunSteps:
+    """The steps-file view of a test-config run: one testcase per test case run."""
+    steps = []
+    for number, tr in enumerate(result.test_results, 1):
+        outcome = _step_outcome(tr)
+        message = "" if outcome == "passed" else (messages or {}).get(tr.id, "") or tr.status
+        if outcome == "skipped" and interrupted:
+            message = f"not finished: {interrupted}"
+        steps.append(
+            StepResult(number, f"{number:03d} {tr.name}", outcome, tr.duration or 0.0, message)
+        )
+    started = result.record.started_at if result.record is not None else None
+    return RunSteps(
+        execution_id=result.task_instance_id,
+        model=result.name,
+        agent="",
+        status=result.status,
+        url=result.url,
+        nodeid=nodeid,
+        duration=round(result.duration or 0.0, 3),
+        started_at=started.isoformat() if started else "",
+        interrupted=interrupted,
+        steps=steps,
+        kind="test_config",
+    )
+
+
+def config_outcome(item: pytest.Item, result: TestConfigResult) -> DAIRunOutcome | None:
+    """The exception a finished test-config run maps to (None when it passed): the failure
+    names each failed test case, its last error lines and the result's address."""
+    where = f"DAI test configuration {result.name!r} (result {result.id})"
+    lines = []
+    failed = [tr for tr in result.test_results if not tr.passed]
+    if failed:
+        lines.append("failed test cases:")
+        messages = item.stash.get(MESSAGES_KEY, {})
+        for tr in failed:
+            model = f" (model {tr.model})" if tr.model else ""
+            lines.append(f"  {tr.name}{model}: {tr.status}")
+            lines.extend(f"    {line}" for line in messages.get(tr.id, "").splitlines())
+    lines.append(f"result: {result.url}")
+    details = "\n".join(lines)
+    status = result.status_info
+    if status.state is RunState.PASSED:
+        return None
+    if status.state is RunState.FAILED:
+        cls: type[DAIRunOutcome] = DAIRunFailed
+        text = f"{where} failed: status {status.word}"
+    elif status.state is RunState.CANCELLED:
+        cls, text = DAIRunCancelled, f"{where} was cancelled on the server: status {status.word}"
+    else:
+        cls, text = DAIRunError, f"{where} ended in error: status {status.describe()}"
+    return cls(text, execution=result, details=details)

@@ -1,0 +1,321 @@
+"""One run of a DAI test configuration: start (E7), find our result (E8), wait, abort, and
+the per-test-case results (E9 to E11, E13). Contract section 2.6.
+
+A :class:`TestConfigResult` is made by :meth:`DAISession.start_test_config`. Like a model
+run's :class:`~pytest_dai.lifecycle.execution.Execution`, its :meth:`~TestConfigResult.wait`
+polls with the same adaptive schedule and aborts the run before any exception leaves it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
+
+from pytest_dai.client.deadline import call_budget
+from pytest_dai.client.errors import DAIError, DAIProtocolError
+from pytest_dai.client.status import RunState, Status, normalise_status
+from pytest_dai.lifecycle.outcome import DAIRunTimeout
+from pytest_dai.lifecycle.polling import PollSchedule
+from pytest_dai.lifecycle.shield import interrupts_held
+from pytest_dai.lifecycle.test_config_support import TestResult, abort_task_instance
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from pytest_dai.client.test_configs import (
+        TestConfig,
+        TestConfigAPI,
+        TestConfigResultRecord,
+        TestResultRecord,
+    )
+
+__all__ = ["CLOCK_SKEW", "TestConfigResult"]
+
+log = logging.getLogger("pytest_dai")
+
+#: How far a result's start time may be before our E7 (by our clock) and still be ours,
+#: for a server whose results carry no ``task_instance_id``.
+CLOCK_SKEW = 10.0
+DEFAULT_RESULT_URL = "{url}/controller/results/runs/{id}"
+
+_claimed_lock = threading.Lock()
+_claimed: set[tuple[str, str]] = set()  # (server url, result id) matched by time
+
+
+class TestConfigResult:
+    """A run of a test configuration; attributes mirror the latest E8 record.
+
+    ``id`` is the result id (None until the server lists the result), ``task_instance_id``
+    what E7 answered, ``url`` the result's address (template setting), ``test_results`` the
+    per-test-case results (fetched once the run is final). ``kind`` is ``"test_config"``
+    (a model run's ``Execution.kind`` is ``"model"``).
+    """
+
+    __test__ = False
+    kind = "test_config"
+
+    def __init__(
+        self,
+        api: TestConfigAPI,
+        config: TestConfig,
+        task_instance_id: str,
+        *,
+        started_wall: datetime | None = None,
+        result_url: str = DEFAULT_RESULT_URL,
+        poll_interval: float = 5.0,
+        record_grace: float = 120.0,
+        expected_duration: float | None = None,
+        on_end: Callable[[TestConfigResult], None] | None = None,
+    ) -> None:
+        self._api = api
+        self.config = config
+        self.task_instance_id = task_instance_id
+        self.record: TestConfigResultRecord | None = None
+        self.test_results: list[TestResult] = []
+        self.poll_interval = poll_interval
+        self.record_grace = record_grace
+        self.expected_duration = expected_duration
+        self.on_end = on_end
+        self.polls = 0
+        self.aborted = False
+        self.abort_report = ""
+        self.rerun_of = ""
+        self._result_url = result_url
+        self._created = time.monotonic()
+        self._started_wall = started_wall or datetime.now(timezone.utc)
+        self._running_since: float | None = None
+        self._abort_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"<TestConfigResult {self.id} config={self.name!r} {self.status}>"
+
+    # -- state ---------------------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        """The test configuration's name."""
+        return self.config.name
+
+    @property
+    def model(self) -> str:
+        """The configuration's name (what the summary and hooks show where a model run shows
+        its model)."""
+        return self.config.name
+
+    #: A test configuration names no single agent and gives no step counts.
+    agent: str | None = None
+    steps_total: int | None = None
+    steps_done: int | None = None
+    steps_failed: int | None = None
+
+    @property
+    def id(self) -> str | None:
+        """The result id, once the server lists the result."""
+        return self.record.id if self.record is not None else None
+
+    @property
+    def status_info(self) -> Status:
+        """The normalised status (Queued until the server lists the result)."""
+        return self.record.status if self.record is not None else normalise_status("Queued")
+
+    @property
+    def status(self) -> str:
+        """The server's status word."""
+        return self.status_info.word
+
+    @property
+    def state(self) -> RunState:
+        """The normalised state."""
+        return self.status_info.state
+
+    @property
+    def finished(self) -> bool:
+        """True once the result is final."""
+        return self.status_info.final
+
+    @property
+    def passed(self) -> bool:
+        """True when the result passed."""
+        return self.state is RunState.PASSED
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds since the start request, by this process's clock."""
+        return time.monotonic() - self._created
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds from start to end by the server's clock; while going, the time so far."""
+        if self.record is not None and self.record.started_at and self.record.ended_at:
+            return max((self.record.ended_at - self.record.started_at).total_seconds(), 0.0)
+        if self._running_since is not None:
+            return time.monotonic() - self._running_since
+        return None
+
+    @property
+    def url(self) -> str:
+        """The result's address in the DAI UI (the result-URL template)."""
+        return self._result_url.format(
+            url=self._api.client.url,
+            id=self.id or self.task_instance_id,
+            task_instance_id=self.task_instance_id,
+            test_config_id=self.config.id,
+        )
+
+    # -- actions -------------------------------------------------------------------------------
+
+    def _pick(self, records: list[TestConfigResultRecord]) -> TestConfigResultRecord | None:
+        """Ours: by task instance id; else (no ids given) the newest that started at or after
+        our start (clock skew allowed) and is not another run's."""
+        if self.record is not None:
+            return next((r for r in records if r.id == self.record.id), None)
+        for record in records:
+            if record.task_instance_id == self.task_instance_id:
+                return record
+        earliest = self._started_wall - timedelta(seconds=CLOCK_SKEW)
+        server = self._api.client.url
+        with _claimed_lock:
+            for record in records:
+                if record.task_instance_id is not None or (server, record.id) in _claimed:
+                    continue
+                if record.started_at is None or record.started_at >= earliest:
+                    _claimed.add((server, record.id))
+                    return record
+        return None
+
+    def refresh(self) -> TestConfigResult:
+        """Ask the server (E8) for the result once."""
+        before = time.monotonic()
+        found = self._pick(self._api.results(self.config.id))
+        self.polls += 1
+        if found is None:
+            if self.record is None and self.elapsed > self.record_grace:
+                raise DAIProtocolError(
+                    f"E8 GET /api/v2/test_config_results: no result for task instance "
+                    f"{self.task_instance_id} {self.record_grace:g} s after it was started"
+                )
+            return self
+        self.record = found
+        if self._running_since is None and (
+            found.status.state is RunState.RUNNING or found.started_at is not None
+        ):
+            self._running_since = before
+        if found.status.final:
+            self._ended()
+        return self
+
+    def _ended(self) -> None:
+        callback, self.on_end = self.on_end, None
+        if callback is not None:
+            callback(self)
+
+    def wait(
+        self,
+        timeout: float | None = None,
+        *,
+        on_poll: Callable[[TestConfigResult], None] | None = None,
+        deadline_source: str = "",
+    ) -> TestConfigResult:
+        """Poll until the result is final, then fetch its test results; return self.
+
+        ``timeout``: the run deadline in seconds from now (None or 0: none; ``deadline_source``
+        says where it came from when not the marker or setting); on it the run is aborted and
+        :class:`DAIRunTimeout` raised, also when a slow poll would carry the wait past it. On
+        any other exception the run is aborted first and the exception goes on."""
+        deadline = time.monotonic() + timeout if timeout else None
+        schedule = PollSchedule(
+            max_interval=self.poll_interval, expected_duration=self.expected_duration
+        )
+        try:
+            while True:
+                past_deadline = self._poll_within(deadline)
+                if not past_deadline and on_poll is not None:
+                    on_poll(self)
+                if self.finished:
+                    break
+                now = time.monotonic()
+                if deadline is not None and (past_deadline or now >= deadline):
+                    self.abort()
+                    source = f" ({deadline_source})" if deadline_source else ""
+                    raise DAIRunTimeout(
+                        f"DAI test configuration {self.name!r} (task instance "
+                        f"{self.task_instance_id}) passed its deadline of {timeout:g} s{source} "
+                        f"and was aborted; last status {self.status}",
+                        execution=self,
+                        details=f"abort: {self.abort_report}\nresult: {self.url}",
+                    )
+                running = now - self._running_since if self._running_since is not None else None
+                delay = schedule.next_delay(running)
+                if deadline is not None:
+                    delay = min(delay, max(deadline - now, 0.0))
+                time.sleep(max(delay, 0.01))
+        except DAIRunTimeout:
+            raise
+        except BaseException:
+            self.abort()
+            raise
+        self.load_test_results()
+        return self
+
+    def _poll_within(self, deadline: float | None) -> bool:
+        """One :meth:`refresh`, cut off at the run deadline; True if the deadline passed
+        during the poll (as :meth:`Execution._poll_within`)."""
+        if deadline is None:
+            self.refresh()
+            return False
+        try:
+            with call_budget(deadline - time.monotonic()):
+                self.refresh()
+        except DAIError:
+            if time.monotonic() >= deadline:
+                return True
+            raise
+        return False
+
+    @property
+    def api(self) -> TestConfigAPI:
+        """The test-configuration endpoints this run talks to."""
+        return self._api
+
+    def load_test_results(self, *, quick: bool = False) -> list[TestResult]:
+        """The per-test-case results (E9), fetched now (``quick``: with the abort's short
+        timeout and few attempts, for an interrupted wait)."""
+        if self.id is not None:
+            records = self._api.test_results(self.id, quick=quick)
+            self.test_results = [TestResult(self._api, record) for record in records]
+        return self.test_results
+
+    def _quick_test_results(self) -> list[TestResultRecord]:
+        return self._api.test_results(self.id or "", quick=True)
+
+    def junit(self) -> str | None:
+        """DAI's own JUnit XML of the result (E13); None when the server has none."""
+        return self._api.junit(self.id) if self.id is not None else None
+
+    def abort(self, timeout: float | None = None) -> bool:
+        """Stop the run, once (see :func:`abort_task_instance`); never raises, except to
+        deliver a Ctrl-C or SIGTERM held during the abort. ``abort_report`` says how it went."""
+        with self._abort_lock:
+            if self.aborted or self.finished:
+                return False
+            self.aborted = True
+        with interrupts_held():
+            try:
+                ok, how = abort_task_instance(
+                    self._api,
+                    self.task_instance_id,
+                    test_results=self._quick_test_results if self.id else None,
+                    timeout=timeout,
+                )
+            except Exception as exc:  # never let cleanup hide the exception that caused it
+                text = str(exc) if isinstance(exc, DAIError) else type(exc).__name__
+                ok, how = False, f"could not abort: {text}"
+            self.abort_report = how
+            if not ok:
+                log.warning("pytest-dai: test configuration %s: %s", self.name, how)
+                return False
+            self._ended()
+            return True

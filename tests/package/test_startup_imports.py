@@ -1,0 +1,80 @@
+"""pytest-dai must stay cheap for sessions that do not use it (``bench_startup.py`` measures it):
+neither importing the plugin nor a whole ``pytest --co`` session without DAI tests may load
+``requests``, the HTTP client, the run lifecycle, the simulator or the features that only DAI
+tests need. A new feature imports its module inside the hook or fixture that needs it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+#: Loaded only when a DAI test, fixture or option needs them.
+HEAVY = (
+    "requests",
+    "urllib3",
+    "pytest_dai.simulator",
+    "pytest_dai.lifecycle",
+    "pytest_dai.client.http",
+    "pytest_dai.client.auth",
+    "pytest_dai.client.endpoints",
+    "pytest_dai.client.credentials",
+    "pytest_dai.client.records",
+    "pytest_dai.glue.runner",
+    "pytest_dai.glue.scheduler",
+    "pytest_dai.glue.agent_map",
+    "pytest_dai.glue.junit_steps",
+    "pytest_dai.glue.rerun",
+    "pytest_dai.glue.history",
+    "pytest_dai.glue.live",
+)
+
+LOADED = """
+import json, sys
+before = set(sys.modules)
+{code}
+print(json.dumps(sorted(set(sys.modules) - before)))
+"""
+
+
+def loaded_by(code: str, cwd: Path) -> list[str]:
+    """The modules a fresh interpreter loads running ``code`` (after ``import pytest``)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DAI_", "PYTEST_"))}
+    source = "import pytest\n" + LOADED.format(code=code)
+    out = subprocess.run(
+        [sys.executable, "-c", source],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout
+    return list(json.loads(out.strip().splitlines()[-1]))
+
+
+def heavy(modules: list[str]) -> list[str]:
+    return [m for m in modules if m.startswith(HEAVY)]
+
+
+def test_importing_the_plugin_loads_nothing_heavy(tmp_path: Path) -> None:
+    modules = loaded_by("import pytest_dai.plugin", tmp_path)
+    assert "pytest_dai.plugin" in modules
+    assert heavy(modules) == []
+
+
+@pytest.mark.parametrize("args", [["--co"], ["--co", "-v"], ["-p", "xdist", "--co"]])
+def test_a_session_without_dai_tests_loads_nothing_heavy(tmp_path: Path, args: list[str]) -> None:
+    tmp_path.joinpath("test_plain.py").write_text("def test_one():\n    pass\n")
+    code = f"pytest.main({[*args, '-p', 'no:cacheprovider', 'test_plain.py']!r})"
+    if "xdist" in args:
+        pytest.importorskip("xdist")
+        code = code.replace("'-p', 'xdist', ", "")
+    modules = loaded_by(code, tmp_path)
+    assert "pytest_dai.plugin" in modules  # the plugin was loaded (installed, not disabled)
+    assert heavy(modules) == []
