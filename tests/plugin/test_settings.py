@@ -658,11 +658,14 @@ def test_bad_csv_token_url_names_the_file_never_the_secret(pytester: pytest.Pyte
     csv = write_csv(pytester.path / "creds.csv", token_url="nonsense")
     with pytest.raises(pytest.UsageError) as info:
         resolve(pytester, "--dai-credentials=creds.csv")
+    # the value is not shown: in a CSV with its columns swapped it would be the secret
     assert str(info.value) == (
-        f"token_url from credentials file '{csv}': expected an http:// or https:// URL, "
-        "got 'nonsense'"
+        f"credentials file '{csv}' (from --dai-credentials on the command line): column "
+        "token_url does not hold an http(s) URL (a value of 8 characters, not shown: are the "
+        "columns in the wrong order?)"
     )
     assert SECRET not in str(info.value)
+    assert "nonsense" not in str(info.value)
 
 
 # --------------------------------------------------------------------------------------------
