@@ -13,7 +13,7 @@ import math
 import threading
 import time
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 import requests
 
@@ -85,7 +85,11 @@ class FormBody(bytes):
 
     @classmethod
     def of(cls, **fields: str) -> FormBody:
-        """``application/x-www-form-urlencoded`` bytes of ``fields``."""
+        """``application/x-www-form-urlencoded`` bytes of ``fields`` (the encoded secret is
+        registered for redaction too: that is how it appears in a frame's bytes)."""
+        secret = fields.get("client_secret")
+        if secret:
+            register_secret(quote_plus(secret))
         return cls(urlencode(fields).encode("ascii"))
 
     def __repr__(self) -> str:

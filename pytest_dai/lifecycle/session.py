@@ -78,6 +78,7 @@ class DAISession:
         result_url: str = "{url}/controller/results/runs/{id}",
         journal: Journal | None = None,
         current_test: Callable[[], str] | None = None,
+        on_notice: Callable[[str], None] | None = None,
     ) -> None:
         self.client = client
         self.dry_run = dry_run
@@ -89,6 +90,8 @@ class DAISession:
         #: Where start intents are written (see :mod:`pytest_dai.lifecycle.lost_starts`).
         self.journal = journal
         self._current_test = current_test
+        #: Shows a one-line notice to the user (a lost start found and aborted during Ctrl-C).
+        self.on_notice = on_notice
         self._lock = threading.Lock()
         self._models: list[Model] | None = None
         self._agents: list[Agent] | None = None
@@ -355,6 +358,8 @@ class DAISession:
         if isinstance(exc, DAIError):
             exc.message = f"{exc.message}; {line.removeprefix('dai: ')}"
             exc.args = (exc.message,)
+        elif self.on_notice is not None:
+            self.on_notice(line)
         else:
             log.warning("pytest-dai: %s", line.removeprefix("dai: "))
 
