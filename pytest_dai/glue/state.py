@@ -143,7 +143,9 @@ class DAIState:
         quiet_retry_warnings()
         client = DAIClient(
             settings.url,
-            Credentials(settings.client_id, settings.client_secret, token_url),
+            Credentials(
+                settings.client_id, settings.client_secret, token_url, scheme=settings.auth
+            ),
             timeout=settings.request_timeout,
             attempts=settings.request_retries,
             backoff_factor=settings.backoff_factor,

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from pytest_dai.client.endpoints import DAIClient
     from pytest_dai.client.records import Agent, Model, RunRecord
+    from pytest_dai.client.start_body import Asset
     from pytest_dai.client.test_configs import TestConfig, TestConfigAPI
     from pytest_dai.lifecycle.test_config_run import TestConfigResult
 
@@ -161,18 +162,24 @@ class DAISession:
         rerun: int | str | None = None,
         step_pause_time: float | None = None,
         expected_duration: float | None = None,
+        script: str | None = None,
+        asset: Asset | None = None,
+        rerun_only: bool = False,
     ) -> Execution:
-        """Start a run of ``model`` (id or name) on ``agent`` (id or name; None: the server
-        picks) and return its :class:`Execution` without waiting."""
+        """Start a run of ``model`` (id or name) on ``agent`` (id or name; None: no agent,
+        ``agent: null``, contract 2.1) and return its :class:`Execution` without waiting.
+
+        ``script`` and ``asset`` go into the start body as DAI names them; ``rerun_only``
+        (with ``rerun``) re-runs that test case run without naming the model in the body."""
         found_model = self.resolve_model(model)
         found_agent = self.resolve_agent(agent) if agent is not None else None
         if self.dry_run:
-            where = f"agent {found_agent.name!r}" if found_agent else "an agent the server picks"
-            raise DAIDryRun(f"dry run: would start model {found_model.name!r} on {where}")
+            where = f"on agent {found_agent.name!r}" if found_agent else "with no agent"
+            raise DAIDryRun(f"dry run: would start model {found_model.name!r} {where}")
         intent = self._write_intent(found_model, found_agent)
         try:
             started = self.client.start_execution(
-                found_model.start_id,
+                None if rerun_only and rerun is not None else found_model.start_id,
                 agent_id=found_agent.id if found_agent else None,
                 is_hosted_agent=found_agent.hosted if found_agent else False,
                 test_case_id=test_case,
@@ -180,6 +187,8 @@ class DAISession:
                 sut_criteria=sut_criteria,
                 rerun_id=rerun,
                 step_pause_time=step_pause_time,
+                script=script,
+                asset=asset,
             )
         except BaseException as exc:
             if intent is not None:
