@@ -34,6 +34,7 @@ from pytest_dai.glue.keys import (
     STEPS_KEY,
 )
 from pytest_dai.glue.options import SETTINGS_KEY, add_options, resolve_settings
+from pytest_dai.glue.redaction import RedactionHooks, redact_report
 from pytest_dai.glue.reporting import SummaryCollector
 from pytest_dai.glue.state import (
     STATE_KEY,
@@ -107,6 +108,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[SUMMARY_KEY] = collector
     config.pluginmanager.register(SummaryHooks(collector, config), "dai-summary")
     config.pluginmanager.register(InterruptHooks(state), "dai-interrupt")
+    config.pluginmanager.register(RedactionHooks(config), "dai-redaction")
     if config.pluginmanager.hasplugin("xdist") and not hasattr(config, "workerinput"):
         config.pluginmanager.register(XdistHooks(state), "dai-xdist")
         if state.settings.dist == "agent":
@@ -347,6 +349,8 @@ def pytest_runtest_makereport(
         from pytest_dai.glue.evidence_hooks import annotate_report
 
         annotate_report(item, report)
+    if state is not None:
+        redact_report(report)
     return report
 
 

@@ -8,11 +8,12 @@ cause one token request, not eight.
 
 from __future__ import annotations
 
+import json
 import math
 import threading
 import time
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 import requests
 
@@ -84,11 +85,29 @@ class FormBody(bytes):
 
     @classmethod
     def of(cls, **fields: str) -> FormBody:
-        """``application/x-www-form-urlencoded`` bytes of ``fields``."""
+        """``application/x-www-form-urlencoded`` bytes of ``fields`` (the encoded secret is
+        registered for redaction too: that is how it appears in a frame's bytes)."""
+        secret = fields.get("client_secret")
+        if secret:
+            register_secret(quote_plus(secret))
         return cls(urlencode(fields).encode("ascii"))
 
     def __repr__(self) -> str:
         return "FormBody(<client credentials form, masked>)"
+
+    __str__ = __repr__
+
+
+class JsonBody(FormBody):
+    """The v2 auth body (``{"client_id": ..., "client_secret": ...}``), masked like the form."""
+
+    @classmethod
+    def of(cls, **fields: str) -> JsonBody:
+        """UTF-8 JSON of ``fields``."""
+        return cls(json.dumps(fields).encode("utf-8"))
+
+    def __repr__(self) -> str:
+        return "JsonBody(<client credentials, masked>)"
 
     __str__ = __repr__
 
@@ -151,18 +170,12 @@ class TokenSource:
         self.requests_made += 1
         with request_scope(timeout) as scope:
             try:
+                body, content_type = self._body()
                 response = session.post(
                     self.token_url,
-                    data=FormBody.of(
-                        grant_type="client_credentials",
-                        client_id=self._credentials.client_id,
-                        client_secret=self._credentials.client_secret,
-                    ),
+                    data=body,
                     timeout=timeout,
-                    headers={
-                        "Accept": "application/json",
-                        "Content-Type": "application/x-www-form-urlencoded",
-                    },
+                    headers={"Accept": "application/json", "Content-Type": content_type},
                     verify=session.verify,  # not overridden by REQUESTS_CA_BUNDLE
                     allow_redirects=False,
                     stream=True,
@@ -190,6 +203,20 @@ class TokenSource:
                     f"{where}: cannot connect ({type(exc).__name__})", endpoint=where
                 ) from None
         self._accept(response, where)
+
+    def _body(self) -> tuple[bytes, str]:
+        """The credentials as the scheme posts them: an OAuth form, or v2's JSON object."""
+        creds = self._credentials
+        if creds.scheme == "v2":
+            return JsonBody.of(client_id=creds.client_id, client_secret=creds.client_secret), (
+                "application/json"
+            )
+        form = FormBody.of(
+            grant_type="client_credentials",
+            client_id=creds.client_id,
+            client_secret=creds.client_secret,
+        )
+        return form, "application/x-www-form-urlencoded"
 
     def _accept(self, response: requests.Response, where: str) -> None:
         """Check the token endpoint's answer and keep the token."""

@@ -43,6 +43,7 @@ from pytest_dai.client.records import (
     execution_id_of,
     list_items,
 )
+from pytest_dai.client.run_lookup import Page, abort_already_over, find_record
 from pytest_dai.client.safety import (
     JSON_BODY_LIMIT,
     SCREENSHOT_BODY_LIMIT,
@@ -52,6 +53,7 @@ from pytest_dai.client.safety import (
     path_id,
     read_body,
 )
+from pytest_dai.client.start_body import Asset, build_start_body
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -299,7 +301,7 @@ class DAIClient:
 
     def start_execution(
         self,
-        model_id: str,
+        model_id: str | None,
         *,
         agent_id: str | None = None,
         is_hosted_agent: bool = False,
@@ -308,31 +310,30 @@ class DAIClient:
         sut_criteria: Sequence[str] = (),
         rerun_id: int | str | None = None,
         step_pause_time: float | None = None,
+        script: str | None = None,
+        asset: Asset | None = None,
     ) -> StartedExecution:
-        """E1: start a model run. Fields that are not set are left out of the body."""
-        body: dict[str, Any] = {"execution_type": "executing", "model_id": model_id}
-        if agent_id is not None:
-            body["agent"] = {"agent_id": agent_id, "is_hosted_agent": is_hosted_agent}
-        if test_case_id is not None:
-            body["test_case_id"] = _numeric(test_case_id)
-        if sut_id is not None or sut_criteria:
-            sut: dict[str, Any] = {}
-            if sut_id is not None:
-                sut["sut_id"] = sut_id
-            if sut_criteria:
-                sut["criteria"] = list(sut_criteria)
-            body["sut"] = sut
-        if rerun_id is not None:
-            body["rerun_id"] = _numeric(rerun_id)
-        if step_pause_time is not None:
-            body["step_pause_time"] = step_pause_time
+        """E1: start a run (body: :func:`~pytest_dai.client.start_body.build_start_body`)."""
+        body = build_start_body(
+            model_id,
+            agent_id=agent_id,
+            is_hosted_agent=is_hosted_agent,
+            test_case_id=test_case_id,
+            sut_id=sut_id,
+            sut_criteria=sut_criteria,
+            rerun_id=rerun_id,
+            step_pause_time=step_pause_time,
+            script=script,
+            asset=asset,
+        )
         response = self._send(E1, "POST", EXECUTIONS_PATH, json=body)
         if response.status_code == 404:
-            named = ["model"]
+            named = ["model"] if model_id is not None else []
             named += ["agent"] if agent_id is not None else []
             named += ["test case"] if test_case_id is not None else []
             named += ["SUT"] if sut_id is not None else []
             named += ["run to re-run"] if rerun_id is not None else []
+            named += ["script"] if script is not None and not named else []
             what = " or ".join([", ".join(named[:-1]), named[-1]] if len(named) > 1 else named)
             raise self._not_found(response, E1, f"unknown {what}")
         if response.status_code == 405:
@@ -355,23 +356,24 @@ class DAIClient:
         """E2: the run record of ``execution_id``, or None while there is none yet.
 
         The server may ignore the filter and list other runs (tolerance rule 3): the record is
-        picked by its own ``execution_id``/``execution_status_id``. A 404 or an empty list
-        means no record yet.
+        picked by its own ``execution_id``/``execution_status_id``, on the following pages too
+        (rule 10, bounded: :func:`~pytest_dai.client.run_lookup.find_record`). A 404 or an
+        empty list means no record yet.
         """
-        response = self._send(E2, "GET", "/ai/runs", params={"execution_id": execution_id})
+        raw = find_record(self._runs_page, execution_id)
+        return None if raw is None else RunRecord.parse(raw, E2)
+
+    def _runs_page(self, params: dict[str, Any]) -> Page:
+        """One page of E2: its records (None on 404) and the ``total_count`` if it has one."""
+        response = self._send(E2, "GET", "/ai/runs", params=params)
         if response.status_code == 404:
-            return None
+            return None, None
         if response.status_code == 405:
             raise DAIHTTPError(f"{E2}: 405 {error_text(response)}", endpoint=E2, status=405)
-        for raw in list_items(self._json(response, E2), E2):
-            ids = {
-                str(raw[key])
-                for key in ("execution_id", "execution_status_id")
-                if raw.get(key) is not None
-            }
-            if execution_id in ids:
-                return RunRecord.parse(raw, E2)
-        return None
+        payload = self._json(response, E2)
+        total = payload.get("total_count") if isinstance(payload, dict) else None
+        valid = isinstance(total, int) and not isinstance(total, bool) and total >= 0
+        return list_items(payload, E2), total if valid else None
 
     def list_runs(self, *, limit: int | None = None, offset: int | None = None) -> list[RunRecord]:
         """E2 without a filter: the run records the server lists."""
@@ -384,7 +386,8 @@ class DAIClient:
         return [RunRecord.parse(raw, E2) for raw in list_items(self._json(response, E2), E2)]
 
     def abort_execution(self, execution_id: str, *, timeout: float | None = None) -> bool:
-        """E3: ask the server to stop a run. True if it will; False if it was already over (404).
+        """E3: ask the server to stop a run. True if it will; False if it was already over (404,
+        or a 400/422 that says the execution is finished or unknown: tolerance rule 9).
 
         Quick by design and bounded in total (:data:`ABORT_TOTAL`, token fetch, retries and
         ``Retry-After`` included, whatever the server does): it runs while Ctrl-C waits.
@@ -392,13 +395,18 @@ class DAIClient:
         endpoint = E3.replace("{id}", escape_control_chars(str(execution_id))[:80])
         safe_id = path_id(execution_id, endpoint=E3, field="execution id")
         with call_budget(ABORT_TOTAL):
-            response = self._send(
-                endpoint,
-                "DELETE",
-                f"{EXECUTIONS_PATH}/{safe_id}",
-                timeout=self.abort_timeout if timeout is None else timeout,
-                session=self._abort_session,
-            )
+            try:
+                response = self._send(
+                    endpoint,
+                    "DELETE",
+                    f"{EXECUTIONS_PATH}/{safe_id}",
+                    timeout=self.abort_timeout if timeout is None else timeout,
+                    session=self._abort_session,
+                )
+            except DAIHTTPError as exc:
+                if abort_already_over(exc):  # 400/422 "finished" or "unknown": rule 9
+                    return False
+                raise
         if response.status_code == 404:
             return False
         if response.status_code == 405:
@@ -527,13 +535,6 @@ def check_token_url(url: str, token_url: str, *, allow_insecure: bool = False) -
             "https token URL, or set dai_allow_insecure_token_url = true "
             "(--dai-allow-insecure-token-url) if you mean it"
         )
-
-
-def _numeric(value: int | str) -> int | str:
-    """Ids the contract shows as numbers (test case, rerun) go out as numbers when they are."""
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return value
 
 
 #: The longest ``Retry-After`` an abort (or a quick log fetch) waits for.

@@ -23,6 +23,7 @@ __all__ = [
     "DAINotFoundError",
     "DAIProtocolError",
     "DAIRedirectError",
+    "contains_secret",
     "excerpt",
     "redact",
     "register_secret",
@@ -61,6 +62,13 @@ def redact(text: str) -> str:
     for pattern in _PATTERNS:
         text = pattern.sub(lambda m: m.group(1) + _MASK, text)
     return text
+
+
+def contains_secret(text: str) -> bool:
+    """Whether :func:`redact` would change ``text`` (a registered secret, or token-shaped)."""
+    with _secrets_lock:
+        known = list(_secrets)
+    return any(secret in text for secret in known) or any(p.search(text) for p in _PATTERNS)
 
 
 _TAG = re.compile(r"<[^>]*>")

@@ -43,10 +43,11 @@ def _planned(item: pytest.Item) -> PlannedTest | None:
     marker = item.get_closest_marker("dai_model")
     if marker is None:
         return None
-    agent = marker.kwargs.get("agent")
+    from pytest_dai.glue.server_options import marker_agent
+
     model = marker.args[0] if marker.args else marker.kwargs.get("model")
     expected = expected_duration(item.config, str(model)) if model is not None else None
-    return PlannedTest(None if agent in (None, "") else str(agent), expected)
+    return PlannedTest(marker_agent(item), expected)
 
 
 def publish_test_map(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -64,7 +64,7 @@ def short_header(settings: Settings) -> list[str]:
     ]
     if given:
         lines.append("dai: " + _joined(given))
-    return lines
+    return lines + settings.warning_lines()
 
 
 def header_lines(config: pytest.Config, settings: Settings) -> list[str]:

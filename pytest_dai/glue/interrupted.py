@@ -38,7 +38,7 @@ def aborted_runs(steps: Iterable[RunSteps]) -> list[RunSteps]:
 
 def describe_aborted(run: RunSteps) -> str:
     """``30834 (Long soak on agent-1)``: the run's id as the server shows it, model, agent."""
-    where = f"{run.model} on {run.agent}" if run.agent else run.model
+    where = f"{run.model} on {run.agent or 'no agent'}"
     return f"{run.run_id or run.execution_id} ({where})"
 
 

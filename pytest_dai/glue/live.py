@@ -26,7 +26,7 @@ MIN_ROOM = 16
 
 def describe_progress(execution: AnyRun) -> str:
     """``model on agent: state, steps 3/8, 12s``."""
-    parts = [f"{execution.model}" + (f" on {execution.agent}" if execution.agent else "")]
+    parts = [f"{execution.model} on {execution.agent or 'no agent'}"]
     state = execution.status
     steps = ""
     if execution.steps_total:
@@ -60,7 +60,7 @@ class LiveLine:
         if not self._started:
             self._started = True
             if not self.tty:
-                where = f" on {execution.agent}" if execution.agent else ""
+                where = f" on {execution.agent or 'no agent'}"
                 self._line(f"DAI run started: {execution.model}{where}: {execution.url}")
                 self._last = now
                 return

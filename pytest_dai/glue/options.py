@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from pytest_dai.client.credentials import CsvCredentials
+    from pytest_dai.client.start_body import Asset
 
 __all__ = [
     "DEFAULT_CLIENT_ID",
@@ -67,6 +68,8 @@ _SHOWN_LIMIT = 120
 
 SOURCE_DEFAULT = "default"
 SOURCE_DERIVED = "derived from url and realm"
+SOURCE_DERIVED_V2 = "derived from url (dai_auth = v2)"
+V2_AUTH_PATH = "/api/v2/auth"
 SOURCE_SIMULATOR = "simulator"
 
 DIST_MODES = ("agent", "no")
@@ -114,6 +117,8 @@ class Settings:
     artifacts: str = DEFAULT_ARTIFACTS
     allow_insecure_token_url: bool = False
     dist: str = "no"
+    agent: str | None = None
+    auth: str = "keycloak"
     sources: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
@@ -154,6 +159,8 @@ class Settings:
         sources = dict(self.sources)
         for name in ("url", "token_url", "client_id", "client_secret"):
             sources[name] = SOURCE_SIMULATOR
+        if self.auth == "v2":
+            token_url = url.rstrip("/") + V2_AUTH_PATH
         return dataclasses.replace(
             self,
             url=url.rstrip("/"),
@@ -191,13 +198,20 @@ class Settings:
         lines = _wrap("dai: ", given)
         if defaults:
             lines += _wrap("dai: defaults: ", defaults)
+        return lines + self.warning_lines()
+
+    def warning_lines(self) -> list[str]:
+        """One header line when the DAI URL is plain http, unless it never leaves this machine
+        (a loopback address: the simulator, a local tunnel)."""
         plain = (self.url or "").lower().startswith("http://")
-        if plain and self.source("url") != SOURCE_SIMULATOR:
-            lines.append(
+        host = (urlsplit(self.url or "").hostname or "").lower()
+        loopback = host in ("localhost", "::1") or host.startswith("127.")
+        if plain and not loopback and self.source("url") != SOURCE_SIMULATOR:
+            return [
                 "dai: warning: the DAI URL is plain http: the access token and run data "
                 "cross the network unencrypted"
-            )
-        return lines
+            ]
+        return []
 
     def _header_value(self, name: str) -> str:
         value = getattr(self, name)
@@ -471,6 +485,9 @@ def add_options(parser: pytest.Parser) -> None:
         "bool",
     )
     ini("dai_dist", "Under pytest-xdist: agent (schedule by agent) or no (default no).")
+    from pytest_dai.glue.server_options import add_server_options
+
+    add_server_options(group, ini)
 
 
 # --------------------------------------------------------------------------------------------
@@ -544,6 +561,8 @@ _ROWS = {
             "dai_allow_insecure_token_url",
         ),
         _Row("dist", "--dai-dist", None, "dai_dist"),
+        _Row("agent", "--dai-agent", "DAI_AGENT", "dai_agent"),
+        _Row("auth", "--dai-auth", "DAI_AUTH", "dai_auth"),
     )
 }
 
@@ -710,6 +729,12 @@ def _to_bool(given: _Given) -> bool:
     given.fail("true or false (or yes/no, on/off, 1/0)")
 
 
+def _to_auth(given: _Given) -> str:
+    from pytest_dai.glue.server_options import to_auth
+
+    return to_auth(given.value, given.fail)
+
+
 def _to_dist(given: _Given) -> str:
     text = given.value.strip().lower()
     if text not in DIST_MODES:
@@ -799,7 +824,8 @@ def resolve_settings(config: pytest.Config, environ: Mapping[str, str] | None = 
 
     take("url", _to_url)
     take("realm", _to_realm)
-    take("token_url", _to_url)
+    take("auth", _to_auth)
+    token_url_given = take("token_url", _to_url)
     take("client_id", _to_text)
     take("client_secret", lambda given: given.value)
     csv_given = take("credentials", _to_path)
@@ -818,6 +844,10 @@ def resolve_settings(config: pytest.Config, environ: Mapping[str, str] | None = 
                 _Given(csv.token_url, "token_url", origin, csv_source, resolver.cwd)
             )
             sources["token_url"] = csv_source
+    if values.get("auth") == "v2" and "url" in values and token_url_given is None:
+        # v2 posts to the DAI server itself; a CSV's token_url names the Keycloak endpoint.
+        values["token_url"] = values["url"] + V2_AUTH_PATH
+        sources["token_url"] = SOURCE_DERIVED_V2
     if "token_url" not in values and "url" in values:
         realm = values.get("realm", DEFAULT_REALM)
         values["token_url"] = values["url"] + TOKEN_PATH.format(realm=realm)
@@ -843,6 +873,7 @@ def resolve_settings(config: pytest.Config, environ: Mapping[str, str] | None = 
         values["dist"] = "agent"  # the deprecated alias
         sources["dist"] = sources["xdist_group_by_agent"]
     take("artifacts", _to_folder)
+    take("agent", _to_text)
     take("allow_insecure_token_url", _to_bool)
     _check_token_url(values, sources, bool(values.get("allow_insecure_token_url")))
     return Settings(**values, sources=sources)
@@ -887,6 +918,8 @@ MARKER_KEYWORDS = (
     "step_pause_time",
     "timeout",
     "min_steps",
+    "script",
+    "asset",
 )
 
 
@@ -904,10 +937,12 @@ class ModelSpec:
     sut: str | None = None
     sut_criteria: tuple[str, ...] = ()
     rerun: int | str | None = None
-    step_pause_time: float | None = None
+    step_pause_time: int | None = None
     timeout: float = 7200.0
     timeout_source: str = SOURCE_DEFAULT
     min_steps: int | None = None
+    script: str | None = None
+    asset: Asset | None = None
 
 
 class _MarkError:
@@ -991,6 +1026,8 @@ def parse_marker(mark: pytest.Mark, settings: Settings, nodeid: str) -> ModelSpe
     agent = kwargs.get("agent")
     if agent is not None:
         agent = _mark_text(fail, "agent", agent, "an agent id or name")
+    else:
+        agent = settings.agent  # dai_agent; None: the run uses no agent (agent: null)
     sut = kwargs.get("sut")
     if sut is not None:
         sut = _mark_text(fail, "sut", sut, "a SUT id")
@@ -1014,11 +1051,11 @@ def parse_marker(mark: pytest.Mark, settings: Settings, nodeid: str) -> ModelSpe
             )
         criteria = tuple(item.strip() for item in raw_criteria)
 
-    step_pause_time = kwargs.get("step_pause_time")
-    if step_pause_time is not None:
-        step_pause_time = _mark_float(
-            fail, "step_pause_time", step_pause_time, "a number of seconds >= 0"
-        )
+    from pytest_dai.glue.marker_extras import parse_asset, parse_script, parse_step_pause_time
+
+    step_pause_time = parse_step_pause_time(fail, kwargs.get("step_pause_time"))
+    script = parse_script(fail, kwargs.get("script"))
+    asset = parse_asset(fail, kwargs.get("asset"))
 
     raw_timeout = kwargs.get("timeout")
     if raw_timeout is not None:
@@ -1045,4 +1082,6 @@ def parse_marker(mark: pytest.Mark, settings: Settings, nodeid: str) -> ModelSpe
         timeout=timeout,
         timeout_source=timeout_source,
         min_steps=min_steps,
+        script=script,
+        asset=asset,
     )

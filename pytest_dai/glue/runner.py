@@ -23,6 +23,7 @@ from pytest_dai.glue.keys import (
     STEPS_KEY,
 )
 from pytest_dai.glue.live import LiveLine
+from pytest_dai.glue.server_options import NO_AGENT
 from pytest_dai.glue.timeouts import TIMEOUT_MARGIN
 from pytest_dai.lifecycle.steps import RunSteps, run_steps
 
@@ -125,7 +126,7 @@ def _model_properties(execution: Execution) -> dict[str, str]:
         "dai_execution_id": execution.id,
         "dai_run_id": "" if execution.run_id is None else str(execution.run_id),
         "dai_model": execution.model,
-        "dai_agent": execution.agent or "",
+        "dai_agent": execution.agent or NO_AGENT,
         "dai_status": status,
         "dai_url": execution.url,
         "dai_duration": "" if duration is None else f"{duration:.1f}",
@@ -249,6 +250,10 @@ def _start(item: pytest.Item, session: DAISession, spec: ModelSpec, rerun_of: st
             sut_criteria=spec.sut_criteria,
             rerun=rerun_of or spec.rerun,
             step_pause_time=spec.step_pause_time,
+            script=spec.script,
+            asset=spec.asset,
+            # --dai-rerun-failed: DAI re-runs the failed test case run from its id alone.
+            rerun_only=bool(rerun_of),
         )
     except DAINotFoundError as exc:
         if not rerun_of:
@@ -299,7 +304,7 @@ def dry_run(session: DAISession, spec: ModelSpec) -> NoReturn:
     """
     __tracebackhide__ = True
     model = session.resolve_model(spec.model)
-    where = "an agent the server picks"
+    where = f"with {NO_AGENT}"
     if spec.agent is not None:
         agent = session.resolve_agent(spec.agent)
         if not agent.online:
@@ -307,9 +312,9 @@ def dry_run(session: DAISession, spec: ModelSpec) -> NoReturn:
                 f"dry run: agent {agent.name!r} is {agent.status or 'offline'}; a run of model "
                 f"{model.name!r} would wait for it"
             )
-        where = f"agent {agent.name!r}"
+        where = f"on agent {agent.name!r}"
     extra = f", test case {spec.test_case}" if spec.test_case is not None else ""
-    skip(f"dry run: would start model {model.name!r}{extra} on {where}")
+    skip(f"dry run: would start model {model.name!r}{extra} {where}")
 
 
 def skip(reason: str) -> NoReturn:

@@ -6,6 +6,7 @@ time a DAI test, fixture or option needs it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -142,7 +143,9 @@ class DAIState:
         quiet_retry_warnings()
         client = DAIClient(
             settings.url,
-            Credentials(settings.client_id, settings.client_secret, token_url),
+            Credentials(
+                settings.client_id, settings.client_secret, token_url, scheme=settings.auth
+            ),
             timeout=settings.request_timeout,
             attempts=settings.request_retries,
             backoff_factor=settings.backoff_factor,
@@ -158,7 +161,20 @@ class DAIState:
             on_end=self._journal_ended,
             journal=self.journal,
             current_test=lambda: self.current_nodeid,
+            on_notice=self.notice,
         )
+
+    def notice(self, line: str) -> None:
+        """Show one ``dai: ...`` line on the terminal now (past output capture); on an xdist
+        worker, or without a terminal, as a warning in the log."""
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        capture = self.config.pluginmanager.get_plugin("capturemanager")
+        if reporter is None or self.is_worker:
+            log.warning("pytest-dai: %s", line.removeprefix("dai: "))
+            return
+        with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+            reporter.ensure_newline()
+            reporter.write_line(line, yellow=True)
 
     # -- the in-flight journal ----------------------------------------------------------------
 

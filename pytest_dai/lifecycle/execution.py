@@ -182,6 +182,9 @@ class Execution:
                 )
             return self
         self.record = record
+        if record.agent_name:
+            # The agent that ran it, as the server names it (also when the start named none).
+            self.agent = record.agent_name
         if self._running_since is None and (
             record.status.state is RunState.RUNNING or record.started_at is not None
         ):

@@ -25,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
-import math
 import os
 import socket
 import stat
@@ -36,6 +35,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pytest_dai.client.safety import is_plain_id
+from pytest_dai.lifecycle.journal_files import (
+    field_pid,
+    field_pid_start,
+    field_text,
+    field_time,
+    read_entry,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -52,9 +58,6 @@ __all__ = [
 
 SUFFIX = ".run.json"
 INTENT_SUFFIX = ".intent.json"
-#: The largest entry file read (an entry is a few hundred bytes).
-ENTRY_SIZE_LIMIT = 64 * 1024
-_TEXT_LIMIT = 500
 _counter = itertools.count()
 
 
@@ -233,7 +236,7 @@ class Journal:
             return []
         found = []
         for path in sorted(self.directory.glob(f"*{suffix}")):
-            raw = _read_entry(path)
+            raw = read_entry(path)
             if raw is not None:
                 found.append(raw)
         return found
@@ -280,16 +283,16 @@ class Journal:
         for raw in self._read_all(SUFFIX):
             try:
                 entry = JournalEntry(
-                    server=_field(raw, "server"),
-                    execution_id=_field(raw, "execution_id"),
-                    model=_field(raw, "model", ""),
-                    nodeid=_field(raw, "nodeid", ""),
-                    pid=_pid(raw),
-                    host=_field(raw, "host", ""),
-                    started=_time(raw),
-                    pid_start=_pid_start(raw),
-                    kind=_field(raw, "kind", "model"),
-                    config_id=_field(raw, "config_id", ""),
+                    server=field_text(raw, "server"),
+                    execution_id=field_text(raw, "execution_id"),
+                    model=field_text(raw, "model", ""),
+                    nodeid=field_text(raw, "nodeid", ""),
+                    pid=field_pid(raw),
+                    host=field_text(raw, "host", ""),
+                    started=field_time(raw),
+                    pid_start=field_pid_start(raw),
+                    kind=field_text(raw, "kind", "model"),
+                    config_id=field_text(raw, "config_id", ""),
                 )
             except (ValueError, TypeError):
                 continue
@@ -357,17 +360,17 @@ class Journal:
         for raw in self._read_all(INTENT_SUFFIX):
             try:
                 intent = StartIntent(
-                    server=_field(raw, "server"),
-                    key=_field(raw, "key"),
-                    model_id=_field(raw, "model_id"),
-                    model=_field(raw, "model", ""),
-                    agent_id=_field(raw, "agent_id", ""),
-                    agent=_field(raw, "agent", ""),
-                    nodeid=_field(raw, "nodeid", ""),
-                    pid=_pid(raw),
-                    host=_field(raw, "host", ""),
-                    started=_time(raw),
-                    pid_start=_pid_start(raw),
+                    server=field_text(raw, "server"),
+                    key=field_text(raw, "key"),
+                    model_id=field_text(raw, "model_id"),
+                    model=field_text(raw, "model", ""),
+                    agent_id=field_text(raw, "agent_id", ""),
+                    agent=field_text(raw, "agent", ""),
+                    nodeid=field_text(raw, "nodeid", ""),
+                    pid=field_pid(raw),
+                    host=field_text(raw, "host", ""),
+                    started=field_time(raw),
+                    pid_start=field_pid_start(raw),
                 )
             except (ValueError, TypeError):
                 continue
@@ -391,61 +394,6 @@ class Journal:
             and intent.pid != os.getpid()
             and not alive(intent.pid, intent.pid_start)
         ]
-
-
-def _read_entry(path: Path) -> dict[str, Any] | None:
-    """A journal file's JSON object, if the file is a regular file of ours and small."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    except OSError:
-        return None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > ENTRY_SIZE_LIMIT:
-            return None
-        if hasattr(os, "getuid") and info.st_uid != os.getuid():
-            return None
-        with os.fdopen(fd, "rb", closefd=False) as handle:
-            data = handle.read(ENTRY_SIZE_LIMIT + 1)
-        raw: Any = json.loads(data.decode("utf-8"))
-    except (OSError, ValueError, RecursionError):
-        return None
-    finally:
-        os.close(fd)
-    return raw if isinstance(raw, dict) else None
-
-
-def _field(raw: dict[str, Any], key: str, default: str | None = None) -> str:
-    value = raw.get(key, default)
-    if not isinstance(value, str) or len(value) > _TEXT_LIMIT:
-        raise ValueError(key)
-    return value
-
-
-def _pid(raw: dict[str, Any]) -> int:
-    value = raw.get("pid")
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**31:
-        raise ValueError("pid")
-    return value
-
-
-def _time(raw: dict[str, Any]) -> float:
-    value = raw.get("started", 0.0)
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError("started")
-    number = float(value)
-    if not math.isfinite(number) or number < 0:
-        raise ValueError("started")
-    return number
-
-
-def _pid_start(raw: dict[str, Any]) -> str | None:
-    value = raw.get("pid_start")
-    if value is None:
-        return None
-    if not isinstance(value, str) or len(value) > 40:
-        raise ValueError("pid_start")
-    return value
 
 
 def default_journal_dir() -> Path:

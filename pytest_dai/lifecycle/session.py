@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from pytest_dai.client.endpoints import DAIClient
     from pytest_dai.client.records import Agent, Model, RunRecord
+    from pytest_dai.client.start_body import Asset
     from pytest_dai.client.test_configs import TestConfig, TestConfigAPI
     from pytest_dai.lifecycle.test_config_run import TestConfigResult
 
@@ -77,6 +78,7 @@ class DAISession:
         result_url: str = "{url}/controller/results/runs/{id}",
         journal: Journal | None = None,
         current_test: Callable[[], str] | None = None,
+        on_notice: Callable[[str], None] | None = None,
     ) -> None:
         self.client = client
         self.dry_run = dry_run
@@ -88,6 +90,8 @@ class DAISession:
         #: Where start intents are written (see :mod:`pytest_dai.lifecycle.lost_starts`).
         self.journal = journal
         self._current_test = current_test
+        #: Shows a one-line notice to the user (a lost start found and aborted during Ctrl-C).
+        self.on_notice = on_notice
         self._lock = threading.Lock()
         self._models: list[Model] | None = None
         self._agents: list[Agent] | None = None
@@ -158,18 +162,24 @@ class DAISession:
         rerun: int | str | None = None,
         step_pause_time: float | None = None,
         expected_duration: float | None = None,
+        script: str | None = None,
+        asset: Asset | None = None,
+        rerun_only: bool = False,
     ) -> Execution:
-        """Start a run of ``model`` (id or name) on ``agent`` (id or name; None: the server
-        picks) and return its :class:`Execution` without waiting."""
+        """Start a run of ``model`` (id or name) on ``agent`` (id or name; None: no agent,
+        ``agent: null``, contract 2.1) and return its :class:`Execution` without waiting.
+
+        ``script`` and ``asset`` go into the start body as DAI names them; ``rerun_only``
+        (with ``rerun``) re-runs that test case run without naming the model in the body."""
         found_model = self.resolve_model(model)
         found_agent = self.resolve_agent(agent) if agent is not None else None
         if self.dry_run:
-            where = f"agent {found_agent.name!r}" if found_agent else "an agent the server picks"
-            raise DAIDryRun(f"dry run: would start model {found_model.name!r} on {where}")
+            where = f"on agent {found_agent.name!r}" if found_agent else "with no agent"
+            raise DAIDryRun(f"dry run: would start model {found_model.name!r} {where}")
         intent = self._write_intent(found_model, found_agent)
         try:
             started = self.client.start_execution(
-                found_model.start_id,
+                None if rerun_only and rerun is not None else found_model.start_id,
                 agent_id=found_agent.id if found_agent else None,
                 is_hosted_agent=found_agent.hosted if found_agent else False,
                 test_case_id=test_case,
@@ -177,6 +187,8 @@ class DAISession:
                 sut_criteria=sut_criteria,
                 rerun_id=rerun,
                 step_pause_time=step_pause_time,
+                script=script,
+                asset=asset,
             )
         except BaseException as exc:
             if intent is not None:
@@ -346,6 +358,8 @@ class DAISession:
         if isinstance(exc, DAIError):
             exc.message = f"{exc.message}; {line.removeprefix('dai: ')}"
             exc.args = (exc.message,)
+        elif self.on_notice is not None:
+            self.on_notice(line)
         else:
             log.warning("pytest-dai: %s", line.removeprefix("dai: "))
 

@@ -168,7 +168,7 @@ def run_steps(
     return RunSteps(
         execution_id=execution.id,
         model=execution.model,
-        agent=execution.agent or "",
+        agent=execution.agent or "no agent",
         status="Aborted" if aborted else execution.status,
         url=execution.url,
         nodeid=nodeid,

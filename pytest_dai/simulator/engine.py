@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pytest_dai.simulator.runlog import LogEntry, log_entries
+from pytest_dai.simulator.scenario import AgentSpec, ModelSpec, StepSpec
 
 if TYPE_CHECKING:
     from pytest_dai.simulator.faults import Faults
-    from pytest_dai.simulator.scenario import AgentSpec, ModelSpec, Scenario, TestCaseSpec
+    from pytest_dai.simulator.scenario import Scenario, TestCaseSpec
 
 FINAL_STATUSES = frozenset({"Passed", "Failed", "Error", "Cancelled"})
 _OUTCOME_STATUS = {
@@ -201,10 +202,24 @@ class Engine:
         agent.online = online
         self.advance(now)
 
+    def _model_for(
+        self, model_id: str | None, rerun_id: int | None, script: str | None
+    ) -> ModelSpec:
+        if model_id is not None:
+            model = next((m for m in self.scenario.models if m.id == model_id), None)
+            if model is None:
+                raise NotFound(f"Model with id '{model_id}' not found")
+            return model
+        if rerun_id is not None:
+            earlier = self._by_run.get(rerun_id)
+            if earlier is None:
+                raise NotFound(f"Run {rerun_id} not found")
+            return earlier.model
+        name = script or "script"
+        return ModelSpec(id=f"script:{name}", name=name, steps=(StepSpec(name, 30.0),))
+
     def create_agent(self, name: str, now: float) -> Agent:
         """A new online agent (what ``POST /ai/agents`` does on a real server)."""
-        from pytest_dai.simulator.scenario import AgentSpec
-
         number = len(self.agents) + 1
         agent_id = f"created-agent-{number}"
         while agent_id in self._agents_by_id:
@@ -229,19 +244,21 @@ class Engine:
     def start(
         self,
         *,
-        model_id: str,
+        model_id: str | None,
         agent_id: str | None,
         test_case_id: int | None,
         rerun_id: int | None,
         step_pause_time: float,
         faults: Faults,
         now: float,
+        script: str | None = None,
     ) -> Execution:
-        """Queue a new execution; it starts as soon as its agent is free and online."""
+        """Queue a new execution; it starts as soon as its agent is free and online.
+
+        Without ``model_id``: the model of run ``rerun_id``, or else a one-step run of
+        ``script`` (contract 2.1: at least one of the three is given)."""
         self.advance(now)
-        model = next((m for m in self.scenario.models if m.id == model_id), None)
-        if model is None:
-            raise NotFound(f"Model with id '{model_id}' not found")
+        model = self._model_for(model_id, rerun_id, script)
         agent: Agent | None = None
         if agent_id is not None:
             agent = self._agents_by_id.get(agent_id)

@@ -28,6 +28,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qsl, unquote, unquote_plus, urlsplit
 
+from pytest_dai.simulator.auth_v2 import V2_AUTH_PATH, v2_token
 from pytest_dai.simulator.engine import Engine, NotFound
 from pytest_dai.simulator.faults import (
     DIALECTS,
@@ -392,6 +393,11 @@ class DAISimulator:
         return f"{self.url}/auth/realms/{self.realm}/protocol/openid-connect/token"
 
     @property
+    def v2_auth_url(self) -> str:
+        """The second token scheme's endpoint (``dai_auth = v2``)."""
+        return f"{self.url}{V2_AUTH_PATH}"
+
+    @property
     def client_id(self) -> str:
         """The accepted client id."""
         return self.scenario.client_id
@@ -666,6 +672,8 @@ class DAISimulator:
             if method != "POST":
                 return _method_not_allowed("POST")
             return self._token(match.group(1), raw, handler.headers.get("Authorization"))
+        if path == V2_AUTH_PATH:
+            return v2_token(self, method, raw)
         answered = test_config_route(
             self, method, path, query, raw, handler.headers.get("Authorization")
         )
@@ -1054,11 +1062,12 @@ def _check_start_body(data: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         )
         return errors, {}
     options: dict[str, Any] = {
-        "model_id": "",
+        "model_id": None,
         "agent_id": None,
         "test_case_id": None,
         "rerun_id": None,
         "step_pause_time": 0.0,
+        "script": None,
     }
     if "execution_type" not in data:
         error(["execution_type"], "missing", "Field required", data)
@@ -1069,8 +1078,11 @@ def _check_start_body(data: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
             "Input should be 'executing'",
             data["execution_type"],
         )
-    if "model_id" not in data:
+    if all(data.get(name) is None for name in ("model_id", "rerun_id", "script")):
+        # contract 2.1: at least one of model_id, rerun_id or script
         error(["model_id"], "missing", "Field required", data)
+    elif data.get("model_id") is None:
+        pass
     elif not isinstance(data["model_id"], str):
         error(["model_id"], "string_type", "Input should be a valid string", data["model_id"])
     else:
@@ -1131,17 +1143,42 @@ def _check_start_body(data: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
             "Input should be a valid dictionary or object to extract fields from",
             sut,
         )
-    pause = data.get("step_pause_time")
-    if pause is not None:
-        if isinstance(pause, bool) or not isinstance(pause, (int, float)):
-            error(["step_pause_time"], "float_type", "Input should be a valid number", pause)
-        elif pause < 0:
-            error(
-                ["step_pause_time"],
-                "greater_than_equal",
-                "Input should be greater than or equal to 0",
-                pause,
-            )
-        else:
-            options["step_pause_time"] = float(pause)
+    _check_pause(data.get("step_pause_time"), error, options)
+    _check_script_and_asset(data, error, options)
     return errors, options
+
+
+def _check_pause(pause: Any, error: Any, options: dict[str, Any]) -> None:
+    """``step_pause_time``: an integer number of seconds >= 0 (doc)."""
+    if pause is None:
+        return
+    if isinstance(pause, float) and not isinstance(pause, bool) and not pause.is_integer():
+        msg = "Input should be a valid integer, got a number with a fractional part"
+        error(["step_pause_time"], "int_from_float", msg, pause)
+    elif isinstance(pause, bool) or not isinstance(pause, (int, float)):
+        error(["step_pause_time"], "int_type", "Input should be a valid integer", pause)
+    elif pause < 0:
+        msg = "Input should be greater than or equal to 0"
+        error(["step_pause_time"], "greater_than_equal", msg, pause)
+    else:
+        options["step_pause_time"] = float(pause)
+
+
+def _check_script_and_asset(data: dict[str, Any], error: Any, options: dict[str, Any]) -> None:
+    """``script`` (a string) and ``asset`` (null, or an object of strings)."""
+    script = data.get("script")
+    if script is not None:
+        if isinstance(script, str) and script.strip():
+            options["script"] = script
+        else:
+            error(["script"], "string_type", "Input should be a valid string", script)
+    asset = data.get("asset")
+    if asset is None:
+        return
+    if not isinstance(asset, dict):
+        msg = "Input should be a valid dictionary or object to extract fields from"
+        error(["asset"], "model_attributes_type", msg, asset)
+        return
+    for key in ("asset_version_id", "asset_path"):
+        if key in asset and not isinstance(asset[key], str):
+            error(["asset", key], "string_type", "Input should be a valid string", asset[key])

@@ -58,7 +58,8 @@ def test_start_minimal_body(client: DAIClient, rsps: responses.RequestsMock) -> 
     assert started.id == EXEC
     assert started.raw["status"] == "Queued"
     (request,) = calls(rsps, "POST", EXECUTIONS)
-    assert sent_json(request) == {"execution_type": "executing", "model_id": "m-1"}
+    # agent null said explicitly: no agent (contract 2.1), never "the server picks"
+    assert sent_json(request) == {"execution_type": "executing", "model_id": "m-1", "agent": None}
     assert request.headers["Content-Type"] == "application/json"
     assert str(request.headers["Authorization"]).startswith("Bearer ")
 
@@ -92,7 +93,7 @@ def test_start_sut_criteria_only(client: DAIClient, rsps: responses.RequestsMock
     client.start_execution("m-1", sut_criteria=["web"])
     (request,) = calls(rsps, "POST", EXECUTIONS)
     assert sent_json(request)["sut"] == {"criteria": ["web"]}
-    assert "agent" not in sent_json(request)
+    assert sent_json(request)["agent"] is None
 
 
 def test_start_unknown_model_is_not_found(client: DAIClient, rsps: responses.RequestsMock) -> None:

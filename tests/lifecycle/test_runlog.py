@@ -160,3 +160,16 @@ def test_severity_is_not_the_only_error_signal() -> None:
     assert reads_as_error(entry(1, "Unable to find image OK", 1))
     assert reads_as_error(LogEntry.parse({"message": "x", "severity": "ERROR"}))
     assert not reads_as_error(entry(1, "Image found: OK", 1))
+
+
+def test_the_record_names_the_agent_that_ran_it() -> None:
+    client = SimpleNamespace(
+        url="http://dai",
+        find_run=lambda _id: RunRecord.parse(
+            {"execution_id": "e-1", "status": "Running", "agentname": "agent-9"}, "E2"
+        ),
+    )
+    run = Execution(client, "e-1", model="Shop", agent=None)  # type: ignore[arg-type]
+    assert run.agent is None
+    run.refresh()
+    assert run.agent == "agent-9"

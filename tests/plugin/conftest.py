@@ -133,12 +133,45 @@ def wait_idle(simulator: DAISimulator, timeout: float = 5.0) -> None:
         pytest.fail(f"runs left going on the simulator: {left}")
 
 
+AGENTS_PATH = "/ai/agents"
+
+
+def agent_creations(simulator: DAISimulator) -> list[str]:
+    """``POST /ai/agents`` requests (on a real DAI server each one CREATES an agent)."""
+    return [
+        f"{r.method} {r.path} -> {r.status}"
+        for r in simulator.request_log()
+        if r.method == "POST" and r.path.rstrip("/") == AGENTS_PATH
+    ]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def never_creates_agents() -> Iterator[list[DAISimulator]]:
+    """Session-wide: every simulator started in this process during the plugin tests (the
+    tests' own and those of in-process inner sessions, ``--dai-simulator`` included) must end
+    the session without a single ``POST /ai/agents`` in its request log."""
+    started: list[DAISimulator] = []
+    original = DAISimulator.start
+
+    def start(self: DAISimulator) -> DAISimulator:
+        if self not in started:
+            started.append(self)
+        return original(self)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(DAISimulator, "start", start)
+        yield started
+    offending = {repr(s): agent_creations(s) for s in started if agent_creations(s)}
+    assert not offending, f"POST /ai/agents was sent (it creates agents on DAI): {offending}"
+
+
 @pytest.fixture
 def sim() -> Iterator[DAISimulator]:
     """A simulator with :data:`SCENARIO` on a free port, for this test only (starting one
     takes milliseconds; a test of its own keeps request logs and agents apart)."""
     with DAISimulator(SCENARIO, port=0) as simulator:
         yield simulator
+    assert agent_creations(simulator) == [], "POST /ai/agents creates an agent on DAI"
 
 
 @pytest.fixture

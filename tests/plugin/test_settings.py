@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from pytest_dai.client.errors import DAIConfigError
+from pytest_dai.client.start_body import Asset
 from pytest_dai.glue.options import (
     MISSING_SERVER_MESSAGE,
     SETTINGS_KEY,
@@ -219,6 +220,22 @@ ROWS: dict[
         ("cli-evidence", None, "ini-evidence"),
         ("cli-evidence", None, "ini-evidence"),
         "dai-artifacts",
+    ),
+    "agent": (
+        "--dai-agent",
+        "DAI_AGENT",
+        "dai_agent",
+        ("cli-agent", "env-agent", "ini agent"),
+        ("cli-agent", "env-agent", "ini agent"),
+        None,
+    ),
+    "auth": (
+        "--dai-auth",
+        "DAI_AUTH",
+        "dai_auth",
+        ("v2", "V2", "Keycloak"),
+        ("v2", "v2", "keycloak"),
+        "keycloak",
     ),
 }
 PATH_SETTINGS = {"ca_cert", "junit_steps", "artifacts"}
@@ -641,11 +658,14 @@ def test_bad_csv_token_url_names_the_file_never_the_secret(pytester: pytest.Pyte
     csv = write_csv(pytester.path / "creds.csv", token_url="nonsense")
     with pytest.raises(pytest.UsageError) as info:
         resolve(pytester, "--dai-credentials=creds.csv")
+    # the value is not shown: in a CSV with its columns swapped it would be the secret
     assert str(info.value) == (
-        f"token_url from credentials file '{csv}': expected an http:// or https:// URL, "
-        "got 'nonsense'"
+        f"credentials file '{csv}' (from --dai-credentials on the command line): column "
+        "token_url does not hold an http(s) URL (a value of 8 characters, not shown: are the "
+        "columns in the wrong order?)"
     )
     assert SECRET not in str(info.value)
+    assert "nonsense" not in str(info.value)
 
 
 # --------------------------------------------------------------------------------------------
@@ -823,9 +843,11 @@ def test_marker_every_argument() -> None:
         sut="sut-1",
         sut_criteria=["tag1", "tag2"],
         rerun=7,
-        step_pause_time=0.5,
+        step_pause_time=2,
         timeout=900,
         min_steps=3,
+        script="TestCases/Login",
+        asset={"asset_path": "Suites/Shop.suite"},
     )
     assert result == ModelSpec(
         model="Shop",
@@ -834,10 +856,12 @@ def test_marker_every_argument() -> None:
         sut="sut-1",
         sut_criteria=("tag1", "tag2"),
         rerun=7,
-        step_pause_time=0.5,
+        step_pause_time=2,
         timeout=900,
         timeout_source="marker",
         min_steps=3,
+        script="TestCases/Login",
+        asset=Asset(asset_path="Suites/Shop.suite"),
     )
     assert spec("m", timeout=0).timeout == 0
     assert spec("m", timeout="60").timeout == 60
@@ -892,7 +916,7 @@ def test_marker_every_argument() -> None:
         (
             ("m",),
             {"step_pause_time": -1},
-            "step_pause_time: expected a number of seconds >= 0, got -1",
+            "step_pause_time: expected a whole number of seconds >= 0, got -1",
         ),
         (("m",), {"timeout": "soon"}, "timeout: expected a number of seconds >= 0, got 'soon'"),
         (("m",), {"timeout": -5}, "timeout: expected a number of seconds >= 0, got -5"),

@@ -460,7 +460,8 @@ MARK = "DAIConfigError: @pytest.mark.dai_model on test_markers.py::{test}: "
 
 MARKER_CASES = {
     "test_unknown_keyword": MARK + "unknown keyword 'agnet', did you mean 'agent'? (known: "
-    "agent, test_case, sut, sut_criteria, rerun, step_pause_time, timeout, min_steps)",
+    "agent, test_case, sut, sut_criteria, rerun, step_pause_time, timeout, min_steps, script, "
+    "asset)",
     "test_model_number": MARK + "model must be a model id or name string, got 42 (int)",
     "test_model_blank": MARK + "model must be a model id or name string, got an empty string",
     "test_no_model": MARK + "model is required (the first positional argument)",
@@ -472,7 +473,7 @@ MARKER_CASES = {
     "test_timeout_nan": MARK + "timeout: expected a number of seconds >= 0, got nan",
     "test_criteria_numbers": MARK
     + "sut_criteria: expected a list of non-empty strings, got [1, 2] (list)",
-    "test_pause_text": MARK + "step_pause_time: expected a number of seconds >= 0, got 'abc'",
+    "test_pause_text": MARK + "step_pause_time: expected a whole number of seconds >= 0, got 'abc'",
     "test_min_steps_negative": MARK + "min_steps: expected a whole number >= 0, got -1 (int)",
     "test_test_case_negative": MARK + "test_case: expected a test case id >= 0 or a name, got -3",
     "test_execution_without_marker": "usage error: test_markers.py::test_execution_without_marker:"
