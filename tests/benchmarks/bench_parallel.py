@@ -13,7 +13,7 @@ exit:
 1. pinned: 16 runs of 10 s, each on a named agent (test k on agent k mod 4: 4 runs per agent),
    ``-n 4`` with xdist's default ``--dist load``, and with ``--dai-dist=agent``; the ideal is
    runs x seconds / agents. ``--sequential`` adds plain ``pytest`` (160 s more).
-2. mixed: 4 runs of 4 x 10 s and 12 of 10 s, agent left to the server (test k is a long one when
+2. mixed: 4 runs of 4 x 10 s and 12 of 10 s, no agent named (test k is a long one when
    k mod 4 = 3), ``-n 4`` with ``--dist load`` and with ``--dai-dist=agent``; the optimal
    makespan is the total run time / agents (here also achievable: 40 + 3 x 10 s).
 
@@ -126,7 +126,7 @@ def main() -> int:
     print(
         f"pinned: {args.runs} runs of {seconds:g} s on {args.agents} agents, ideal "
         f"{ideal:.1f} s; mixed: {longs} runs of {seconds * LONG_FACTOR:g} s and "
-        f"{args.runs - longs} of {seconds:g} s, agent left to the server, optimal "
+        f"{args.runs - longs} of {seconds:g} s, no agent named, optimal "
         f"{optimal:.1f} s (time_scale 1)"
     )
     print()
