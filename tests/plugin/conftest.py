@@ -145,11 +145,12 @@ def agent_creations(simulator: DAISimulator) -> list[str]:
     ]
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(autouse=True)
 def never_creates_agents() -> Iterator[list[DAISimulator]]:
-    """Session-wide: every simulator started in this process during the plugin tests (the
-    tests' own and those of in-process inner sessions, ``--dai-simulator`` included) must end
-    the session without a single ``POST /ai/agents`` in its request log."""
+    """Every simulator started in this process during a plugin test (the test's own and those
+    of in-process inner sessions, ``--dai-simulator`` included) must end the test without a
+    single ``POST /ai/agents`` in its request log. Per test, so that simulators of other test
+    directories (which create agents on purpose) are never watched."""
     started: list[DAISimulator] = []
     original = DAISimulator.start
 

@@ -171,7 +171,7 @@ def test_no_secret_or_token_anywhere(
     if case == "revoked-tokens":
         assert "DAIRunFailed" in output, output
         assert "DAIRunError" in output, output
-        assert "test_passes PASSED" in output, output
+        assert "PASSED test_secrets.py::test_passes" in output, output  # the -rA summary line
         assert statuses.count(401) >= 1, statuses
         assert any(name.startswith("journal") for name in texts), sorted(texts)
         assert len(sim.issued_tokens()) >= 2
