@@ -51,6 +51,42 @@ def test_queued_or_unknown_polls_every_interval() -> None:
     assert PollSchedule().next_delay(10.0) == 5.0  # no history, no steps
 
 
+@pytest.mark.parametrize("running", [None, 0.0])
+def test_nothing_to_go_by_starts_at_a_fixed_pollers_pace_then_backs_off(
+    running: float | None,
+) -> None:
+    schedule = PollSchedule(max_interval=60.0)
+    got = [schedule.next_delay(running, 0 if running is not None else None, 4) for _ in range(9)]
+    assert got == pytest.approx([min(60.0, 5.0 * 1.6**k) for k in range(9)])
+
+
+def test_the_pace_starts_over_when_the_run_starts() -> None:
+    schedule = PollSchedule(max_interval=60.0)
+    queued = [schedule.next_delay(None) for _ in range(8)]
+    assert queued[-1] == 60.0
+    assert schedule.next_delay(1.0, 0, 4) == 5.0  # it runs now: a short run is seen soon
+
+
+def test_a_short_run_without_history_is_seen_soon_with_a_long_interval() -> None:
+    delay, polls, longest = simulate(PollSchedule(max_interval=60.0), equal_steps(4.0))
+    assert delay <= 1.5
+    assert polls <= 2
+    assert longest <= 60.0
+
+
+@pytest.mark.parametrize("length", [60.0, 600.0])
+@pytest.mark.parametrize("offset", [0.0, 0.3, 1.7])
+def test_a_long_interval_without_history_polls_at_a_fixed_pace_only_near_the_end(
+    length: float, offset: float
+) -> None:
+    delay, polls, longest = simulate(
+        PollSchedule(max_interval=60.0), equal_steps(length, offset=offset)
+    )
+    assert delay <= 5.0  # a fixed 5 s poller's worst
+    assert polls <= fixed_polls(length + offset) / 2
+    assert longest <= 60.0 + 1e-9
+
+
 # -- with history --------------------------------------------------------------------------------
 
 
