@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import logging
 import threading
+import time
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
@@ -177,6 +178,7 @@ class DAISession:
             where = f"on agent {found_agent.name!r}" if found_agent else "with no agent"
             raise DAIDryRun(f"dry run: would start model {found_model.name!r} {where}")
         intent = self._write_intent(found_model, found_agent)
+        requested_at = time.monotonic()
         try:
             started = self.client.start_execution(
                 None if rerun_only and rerun is not None else found_model.start_id,
@@ -206,6 +208,7 @@ class DAISession:
             expected_duration=expected_duration,
             initial_status=status if isinstance(status, str) and status else "Queued",
             on_end=self.on_end,
+            requested_at=requested_at,
         )
         with self._lock:
             self._started.append(execution)

@@ -9,9 +9,15 @@ from __future__ import annotations
 
 import math
 import random
+import time
+from datetime import datetime, timezone
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
+from pytest_dai.client.records import RunRecord
+from pytest_dai.lifecycle.execution import Execution
 from pytest_dai.lifecycle.polling import PollSchedule
 
 
@@ -189,3 +195,28 @@ def test_never_above_max_interval(max_interval: float) -> None:
                 running_for += delay
             if total is not None and done < total and rng.random() < 0.2:
                 done += 1
+
+
+# -- the wait ------------------------------------------------------------------------------------
+
+
+def test_the_wait_counts_from_the_start_request_not_from_its_answer() -> None:
+    """A start request answered late (a loaded server) does not push the first poll past the
+    run's expected end: the schedule counts from when the request was sent."""
+    polls: list[float] = []
+
+    def find_run(execution_id: str) -> RunRecord:
+        polls.append(time.monotonic())
+        raw: dict[str, Any] = {"id": 1, "execution_id": execution_id, "status": "Passed"}
+        raw["starttime"] = datetime.now(timezone.utc).isoformat()
+        return RunRecord.parse(raw, "E2 GET /ai/runs")
+
+    client: Any = SimpleNamespace(url="http://dai", find_run=find_run)
+    sent = time.monotonic() - 2.0  # the answer came 2 s after the request
+    run = Execution(
+        client, "e-1", model="M", poll_interval=60.0, expected_duration=2.2, requested_at=sent
+    )
+    created = time.monotonic()
+    run.wait()
+    assert len(polls) == 1
+    assert polls[0] - created < 1.5  # 2.35 s after the request, not after the answer
