@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING
 
 from pytest_dai.simulator.runlog import SimLogEntry, log_entries
 from pytest_dai.simulator.runs import SimAgent, SimRun, StartOptions, plan_steps
-from pytest_dai.simulator.scenario import AgentSpec, ModelSpec, StepSpec
+from pytest_dai.simulator.scenario import SimAgentSpec, SimModelSpec, SimStepSpec
 
 if TYPE_CHECKING:
     from pytest_dai.simulator.faults import Faults
-    from pytest_dai.simulator.scenario import Scenario, TestCaseSpec
+    from pytest_dai.simulator.scenario import Scenario, SimTestCaseSpec
 
 FINAL_STATUSES = frozenset({"Passed", "Failed", "Error", "Cancelled"})
 
@@ -123,7 +123,7 @@ class Engine:
 
     def _model_for(
         self, model_id: str | None, rerun_id: int | None, script: str | None
-    ) -> ModelSpec:
+    ) -> SimModelSpec:
         if model_id is not None:
             model = next((m for m in self.scenario.models if m.id == model_id), None)
             if model is None:
@@ -135,7 +135,7 @@ class Engine:
                 raise NotFound(f"Run {rerun_id} not found")
             return earlier.model
         name = script or "script"
-        return ModelSpec(id=f"script:{name}", name=name, steps=(StepSpec(name, 30.0),))
+        return SimModelSpec(id=f"script:{name}", name=name, steps=(SimStepSpec(name, 30.0),))
 
     def create_agent(self, name: str, now: float) -> SimAgent:
         """A new online agent (what ``POST /ai/agents`` does on a real server)."""
@@ -145,7 +145,7 @@ class Engine:
             number += 1
             agent_id = f"created-agent-{number}"
         agent = SimAgent(
-            spec=AgentSpec(id=agent_id, name=name or agent_id), online=True, free_at=now
+            spec=SimAgentSpec(id=agent_id, name=name or agent_id), online=True, free_at=now
         )
         self.agents.append(agent)
         self._agents_by_id[agent_id] = agent
@@ -170,7 +170,7 @@ class Engine:
         ``script`` (contract 2.1: at least one of the three is given)."""
         self.advance(now)
         model, agent, test_case = self._resolve(options)
-        spec: ModelSpec | TestCaseSpec = test_case if test_case is not None else model
+        spec: SimModelSpec | SimTestCaseSpec = test_case if test_case is not None else model
         key = (model.id, test_case.id if test_case is not None else None)
         attempt = self._attempts.get(key, 0) + 1
         self._attempts[key] = attempt
@@ -206,7 +206,7 @@ class Engine:
 
     def _resolve(
         self, options: StartOptions
-    ) -> tuple[ModelSpec, SimAgent | None, TestCaseSpec | None]:
+    ) -> tuple[SimModelSpec, SimAgent | None, SimTestCaseSpec | None]:
         """The model, agent and test case a start names (:class:`NotFound` if unknown)."""
         rerun_id = options.rerun_id
         model = self._model_for(options.model_id, rerun_id, options.script)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from pytest_dai.simulator.scenario import AgentSpec, ModelSpec, TestCaseSpec
+    from pytest_dai.simulator.scenario import SimAgentSpec, SimModelSpec, SimTestCaseSpec
 
 __all__ = ["OUTCOME_STATUS", "PlannedStep", "SimAgent", "SimRun", "StartOptions", "plan_steps"]
 
@@ -52,7 +52,7 @@ class PlannedStep:
 class SimAgent:
     """An agent's live state: online or not, its current run and its FIFO queue."""
 
-    spec: AgentSpec
+    spec: SimAgentSpec
     online: bool
     free_at: float
     current: SimRun | None = None
@@ -73,8 +73,8 @@ class SimRun:
     uuid: str
     number: int
     run_id: int
-    model: ModelSpec
-    test_case: TestCaseSpec | None
+    model: SimModelSpec
+    test_case: SimTestCaseSpec | None
     agent: SimAgent | None
     rerun_id: int | None
     attempt: int
@@ -109,7 +109,7 @@ class SimRun:
 
 
 def plan_steps(
-    spec: ModelSpec | TestCaseSpec, attempt: int, pause: float
+    spec: SimModelSpec | SimTestCaseSpec, attempt: int, pause: float
 ) -> tuple[list[PlannedStep], str | None]:
     """The steps of a run of ``spec`` (each lengthened by ``pause``) and the status forced on
     its end, for its ``attempt``-th run (``attempts`` in the scenario)."""

@@ -72,7 +72,7 @@ from pytest_dai.simulator.faults import (
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from pytest_dai.simulator.test_configs import TestConfigSpec
+    from pytest_dai.simulator.test_configs import SimTestConfigSpec
 
 STEP_OUTCOMES: tuple[str, ...] = ("passed", "failed", "error")
 RUN_OUTCOMES: tuple[str, ...] = ("passed", "failed", "error", "cancelled")
@@ -85,7 +85,7 @@ class ScenarioError(ValueError):
 
 
 @dataclass(frozen=True)
-class StepSpec:
+class SimStepSpec:
     """One step of a model or test case: ``duration`` is in simulated seconds."""
 
     name: str
@@ -95,32 +95,32 @@ class StepSpec:
 
 
 @dataclass(frozen=True)
-class TestCaseSpec:
+class SimTestCaseSpec:
     """A directed test case of a model."""
 
     __test__ = False  # not a pytest test class
 
     id: int
     name: str
-    steps: tuple[StepSpec, ...]
+    steps: tuple[SimStepSpec, ...]
     final_status: str | None = None
     attempts: tuple[str, ...] = ()
     continue_on_failure: bool = False
 
 
 @dataclass(frozen=True)
-class ModelSpec:
+class SimModelSpec:
     """A model: its steps for an explorative run, and its test cases."""
 
     id: str
     name: str
-    steps: tuple[StepSpec, ...]
+    steps: tuple[SimStepSpec, ...]
     final_status: str | None = None
     attempts: tuple[str, ...] = ()
     continue_on_failure: bool = False
-    test_cases: tuple[TestCaseSpec, ...] = ()
+    test_cases: tuple[SimTestCaseSpec, ...] = ()
 
-    def test_case(self, test_case_id: int) -> TestCaseSpec | None:
+    def test_case(self, test_case_id: int) -> SimTestCaseSpec | None:
         """The test case with this id, or ``None``."""
         for case in self.test_cases:
             if case.id == test_case_id:
@@ -129,7 +129,7 @@ class ModelSpec:
 
 
 @dataclass(frozen=True)
-class AgentSpec:
+class SimAgentSpec:
     """An agent as declared in the scenario."""
 
     id: str
@@ -142,8 +142,8 @@ class AgentSpec:
 class Scenario:
     """A validated scenario. Build one with :meth:`load`, :meth:`from_file` or :meth:`from_dict`."""
 
-    agents: tuple[AgentSpec, ...]
-    models: tuple[ModelSpec, ...]
+    agents: tuple[SimAgentSpec, ...]
+    models: tuple[SimModelSpec, ...]
     realm: str = "eggplant"
     client_id: str = "client:dai:agent:integration"
     client_secret: str = "sim-secret-pytest-dai"
@@ -154,7 +154,7 @@ class Scenario:
     first_execution_number: int = 5001
     faults: Faults = field(default_factory=Faults)
     dialect: Dialect = field(default_factory=Dialect)
-    test_configs: tuple[TestConfigSpec, ...] = ()
+    test_configs: tuple[SimTestConfigSpec, ...] = ()
     description: str = ""
     source: str = "<scenario>"
 
@@ -209,7 +209,7 @@ class Scenario:
 
         return ScenarioParser(source).scenario(data)
 
-    def model(self, key: str) -> ModelSpec | None:
+    def model(self, key: str) -> SimModelSpec | None:
         """The model with this id (or, failing that, this name), or ``None``."""
         for model in self.models:
             if model.id == key:

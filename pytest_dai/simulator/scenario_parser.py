@@ -20,12 +20,12 @@ from pytest_dai.simulator.faults import (
 from pytest_dai.simulator.scenario import (
     RUN_OUTCOMES,
     STEP_OUTCOMES,
-    AgentSpec,
-    ModelSpec,
     Scenario,
     ScenarioError,
-    StepSpec,
-    TestCaseSpec,
+    SimAgentSpec,
+    SimModelSpec,
+    SimStepSpec,
+    SimTestCaseSpec,
 )
 from pytest_dai.simulator.values import FieldError, describe
 
@@ -165,9 +165,9 @@ class ScenarioParser:
             )
         return kwargs
 
-    def agents(self, value: Any) -> tuple[AgentSpec, ...]:
+    def agents(self, value: Any) -> tuple[SimAgentSpec, ...]:
         items = self.array(value, "agents")
-        agents: list[AgentSpec] = []
+        agents: list[SimAgentSpec] = []
         seen_ids: dict[str, int] = {}
         seen_names: dict[str, int] = {}
         for index, item in enumerate(items):
@@ -181,7 +181,7 @@ class ScenarioParser:
             online = self.boolean(raw.get("online", True), f"{path}.online")
             self.unique(seen_ids, agent_id, index, "agents", "id")
             self.unique(seen_names, name, index, "agents", "name")
-            agents.append(AgentSpec(id=agent_id, name=name, hosted=hosted, online=online))
+            agents.append(SimAgentSpec(id=agent_id, name=name, hosted=hosted, online=online))
         return tuple(agents)
 
     def unique(self, seen: dict[str, int], value: str, index: int, listing: str, key: str) -> None:
@@ -194,9 +194,9 @@ class ScenarioParser:
             )
         seen[value] = index
 
-    def steps(self, value: Any, path: str) -> tuple[StepSpec, ...]:
+    def steps(self, value: Any, path: str) -> tuple[SimStepSpec, ...]:
         items = self.array(value, path)
-        steps: list[StepSpec] = []
+        steps: list[SimStepSpec] = []
         for index, item in enumerate(items):
             where = f"{path}[{index}]"
             raw = self.obj(item, where, _STEP_KEYS)
@@ -207,7 +207,7 @@ class ScenarioParser:
             if message is not None and not isinstance(message, str):
                 self.fail(f"{where}.message", f"expected a string, got {describe(message)}")
             steps.append(
-                StepSpec(
+                SimStepSpec(
                     name=self.string(raw["name"], f"{where}.name"),
                     duration=self.number(raw["duration"], f"{where}.duration", 0),
                     outcome=self.word(
@@ -238,9 +238,9 @@ class ScenarioParser:
             )
         return options
 
-    def models(self, value: Any) -> tuple[ModelSpec, ...]:
+    def models(self, value: Any) -> tuple[SimModelSpec, ...]:
         items = self.array(value, "models")
-        models: list[ModelSpec] = []
+        models: list[SimModelSpec] = []
         seen_ids: dict[str, int] = {}
         seen_names: dict[str, int] = {}
         for index, item in enumerate(items):
@@ -255,12 +255,12 @@ class ScenarioParser:
             self.unique(seen_names, name, index, "models", "name")
             options = self.run_options(raw, path)
             cases = self.test_cases(raw.get("test_cases", []), f"{path}.test_cases")
-            models.append(ModelSpec(id=model_id, name=name, test_cases=cases, **options))
+            models.append(SimModelSpec(id=model_id, name=name, test_cases=cases, **options))
         return tuple(models)
 
-    def test_cases(self, value: Any, path: str) -> tuple[TestCaseSpec, ...]:
+    def test_cases(self, value: Any, path: str) -> tuple[SimTestCaseSpec, ...]:
         items = self.array(value, path, non_empty=False)
-        cases: list[TestCaseSpec] = []
+        cases: list[SimTestCaseSpec] = []
         seen: dict[int, int] = {}
         for index, item in enumerate(items):
             where = f"{path}[{index}]"
@@ -276,7 +276,7 @@ class ScenarioParser:
                 )
             seen[case_id] = index
             name = self.string(raw["name"], f"{where}.name")
-            cases.append(TestCaseSpec(id=case_id, name=name, **self.run_options(raw, where)))
+            cases.append(SimTestCaseSpec(id=case_id, name=name, **self.run_options(raw, where)))
         return tuple(cases)
 
     def faults(self, value: Any) -> Faults:

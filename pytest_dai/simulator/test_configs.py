@@ -34,14 +34,14 @@ if TYPE_CHECKING:
     from pytest_dai.simulator.engine import Engine
     from pytest_dai.simulator.faults import Faults
     from pytest_dai.simulator.runs import SimRun
-    from pytest_dai.simulator.scenario import AgentSpec, ModelSpec
+    from pytest_dai.simulator.scenario import SimAgentSpec, SimModelSpec
     from pytest_dai.simulator.scenario_parser import ScenarioParser
 
 __all__ = [
     "SEVERITY",
     "RunRef",
+    "SimTestConfigSpec",
     "TestConfigRun",
-    "TestConfigSpec",
     "TestConfigState",
     "parse_test_configs",
 ]
@@ -73,7 +73,7 @@ class RunRef:
 
 
 @dataclass(frozen=True)
-class TestConfigSpec:
+class SimTestConfigSpec:
     """A test configuration as declared in the scenario."""
 
     __test__ = False
@@ -97,7 +97,7 @@ class TestConfigRun:
 
     __test__ = False
 
-    spec: TestConfigSpec
+    spec: SimTestConfigSpec
     task_instance_id: str
     result_id: int
     created_at: float
@@ -133,19 +133,19 @@ class TestConfigState:
 
     __test__ = False
 
-    def __init__(self, configs: tuple[TestConfigSpec, ...]) -> None:
+    def __init__(self, configs: tuple[SimTestConfigSpec, ...]) -> None:
         self.configs = configs
         self.runs: list[TestConfigRun] = []
         self._next_result = 9001
 
-    def config(self, key: str) -> TestConfigSpec | None:
+    def config(self, key: str) -> SimTestConfigSpec | None:
         """The config with this id (or, failing that, this name)."""
         return next((c for c in self.configs if c.id == key), None) or next(
             (c for c in self.configs if c.name == key), None
         )
 
     def start(
-        self, engine: Engine, spec: TestConfigSpec, body: dict[str, Any] | None, faults: Faults
+        self, engine: Engine, spec: SimTestConfigSpec, body: dict[str, Any] | None, faults: Faults
     ) -> TestConfigRun:
         """Queue every (filtered) test case run of ``spec`` on the engine."""
         now = time.time()
@@ -168,7 +168,7 @@ class TestConfigState:
         self.runs.append(run)
         return run
 
-    def _selected(self, spec: TestConfigSpec, body: dict[str, Any] | None) -> list[RunRef]:
+    def _selected(self, spec: SimTestConfigSpec, body: dict[str, Any] | None) -> list[RunRef]:
         """The runs a start's filters keep (``step_status_include`` looks at the config's
         previous result, as a re-run of the failed steps does)."""
         filters = (body or {}).get("filters") or {}
@@ -206,11 +206,14 @@ class TestConfigState:
 
 
 def parse_test_configs(
-    parser: ScenarioParser, value: Any, models: tuple[ModelSpec, ...], agents: tuple[AgentSpec, ...]
-) -> tuple[TestConfigSpec, ...]:
+    parser: ScenarioParser,
+    value: Any,
+    models: tuple[SimModelSpec, ...],
+    agents: tuple[SimAgentSpec, ...],
+) -> tuple[SimTestConfigSpec, ...]:
     """Validate the scenario's ``test_configs`` (``parser`` reads the rest of the scenario)."""
     items = parser.array(value, "test_configs", non_empty=False)
-    configs: list[TestConfigSpec] = []
+    configs: list[SimTestConfigSpec] = []
     seen: dict[str, int] = {}
     agent_ids = {agent.id for agent in agents}
     for index, item in enumerate(items):
@@ -241,7 +244,7 @@ def parse_test_configs(
             for i, run in enumerate(parser.array(raw["runs"], f"{path}.runs"))
         )
         configs.append(
-            TestConfigSpec(
+            SimTestConfigSpec(
                 id=config_id, name=parser.string(raw["name"], f"{path}.name"), runs=runs, **options
             )
         )
@@ -249,7 +252,7 @@ def parse_test_configs(
 
 
 def _run_ref(
-    parser: ScenarioParser, value: Any, path: str, models: tuple[ModelSpec, ...]
+    parser: ScenarioParser, value: Any, path: str, models: tuple[SimModelSpec, ...]
 ) -> RunRef:
     raw = parser.obj(value, path, _RUN_KEYS)
     if "model" not in raw:
