@@ -109,6 +109,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(SummaryHooks(collector, config), "dai-summary")
     config.pluginmanager.register(InterruptHooks(state), "dai-interrupt")
     config.pluginmanager.register(RedactionHooks(config), "dai-redaction")
+    if state.settings.dry_run:
+        from pytest_dai.glue.dry_run import DryRunHooks
+
+        config.pluginmanager.register(DryRunHooks(config), "dai-dry-run")
     if config.pluginmanager.hasplugin("xdist") and not hasattr(config, "workerinput"):
         config.pluginmanager.register(XdistHooks(state), "dai-xdist")
         if state.settings.dist == "agent":
