@@ -16,7 +16,7 @@ from pytest_dai.client.endpoints import E4, E5
 from pytest_dai.client.errors import DAIError, DAINotFoundError
 from pytest_dai.lifecycle.execution import Execution
 from pytest_dai.lifecycle.lost_starts import may_have_started, recover_lost_start
-from pytest_dai.lifecycle.outcome import DAIDryRun
+from pytest_dai.lifecycle.run_errors import DAIDryRun
 from pytest_dai.lifecycle.shield import interrupts_held
 
 if TYPE_CHECKING:
@@ -402,9 +402,10 @@ class DAISession:
                 aborted.append(run)
         return aborted
 
-    def close(self) -> None:
-        """Abort what is still going, then close the client's connections."""
+    def close(self) -> list[AnyRun]:
+        """Abort what is still going, then close the client's connections; return the runs
+        aborted (the plugin calls this at the end of the pytest session)."""
         try:
-            self.abort_unfinished()
+            return self.abort_unfinished()
         finally:
             self.client.close()

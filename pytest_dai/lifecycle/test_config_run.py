@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 from pytest_dai.client.deadline import call_budget
 from pytest_dai.client.errors import DAIError, DAIProtocolError
 from pytest_dai.client.status import RunState, Status, normalise_status
-from pytest_dai.lifecycle.outcome import DAIRunTimeout
 from pytest_dai.lifecycle.polling import PollSchedule
+from pytest_dai.lifecycle.run_errors import DAIRunTimeout
 from pytest_dai.lifecycle.shield import interrupts_held
 from pytest_dai.lifecycle.test_config_support import TestResult, abort_task_instance
 
