@@ -13,6 +13,7 @@ import time
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from pytest_dai.client.calls import RUN_STATUS
 from pytest_dai.client.deadline import call_budget
 from pytest_dai.client.errors import DAIError, DAIProtocolError
 from pytest_dai.client.status import RunState, Status, normalise_status
@@ -203,7 +204,7 @@ class Execution:
         if record is None:
             if self.record is None and self.elapsed > self.record_grace:
                 raise DAIProtocolError(
-                    f"E2 GET /ai/runs: no run record for execution {self.id} "
+                    f"{self._client.label(RUN_STATUS)}: no run record for execution {self.id} "
                     f"{self.record_grace:g} s after it was started"
                 )
             return self

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pytest_dai.client.calls import START_RUN
 from pytest_dai.client.deadline import call_budget
 from pytest_dai.client.errors import DAIAuthError, DAIError, DAIHTTPError
 
@@ -41,7 +42,7 @@ def may_have_started(exc: BaseException) -> bool:
     if isinstance(exc, DAIHTTPError):
         return exc.status is None or exc.status >= 500
     if isinstance(exc, DAIError):
-        return exc.endpoint is not None and exc.endpoint.startswith("E1")
+        return START_RUN.named_in(exc.endpoint)
     return True
 
 

@@ -12,7 +12,7 @@ import threading
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from pytest_dai.client.endpoints import E4, E5
+from pytest_dai.client.calls import LIST_AGENTS, LIST_MODELS, LIST_TEST_CONFIGS
 from pytest_dai.client.errors import DAIError, DAINotFoundError
 from pytest_dai.lifecycle.execution import Execution
 from pytest_dai.lifecycle.lost_starts import may_have_started, recover_lost_start
@@ -22,6 +22,7 @@ from pytest_dai.lifecycle.shield import interrupts_held
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
 
+    from pytest_dai.client.calls import Call
     from pytest_dai.client.endpoints import DAIClient
     from pytest_dai.client.records import Agent, Model, RunRecord
     from pytest_dai.client.start_body import Asset
@@ -37,8 +38,9 @@ __all__ = ["DAISession"]
 log = logging.getLogger("pytest_dai")
 
 
-def _pick(ref: str, records: Sequence[Model | Agent], kind: str, endpoint: str) -> int:
-    """Index of the record whose id or name is ``ref`` (exact, then case-insensitive)."""
+def _pick(ref: str, records: Sequence[Model | Agent], kind: str, listed_by: Call, url: str) -> int:
+    """Index of the record whose id or name is ``ref`` (exact, then case-insensitive);
+    ``listed_by`` (on server ``url``) is the call the records came from."""
     for i, record in enumerate(records):
         if ref in (record.id, getattr(record, "uuid", None)):
             return i
@@ -55,7 +57,10 @@ def _pick(ref: str, records: Sequence[Model | Agent], kind: str, endpoint: str) 
         if close
         else f"known {kind}s: " + (", ".join(repr(n) for n in names[:10]) or "none")
     )
-    raise DAINotFoundError(f"unknown {kind} {ref!r} ({endpoint}); {hint}", endpoint=endpoint)
+    raise DAINotFoundError(
+        f"unknown {kind} {ref!r}: not among the {kind}s listed by {listed_by.request(url)}; {hint}",
+        endpoint=listed_by.at(url),
+    )
 
 
 class DAISession:
@@ -137,19 +142,19 @@ class DAISession:
         """The model whose id or name is ``ref``; unknown: DAINotFoundError with close matches."""
         models = self.models()
         try:
-            return models[_pick(ref, models, "model", E5)]
+            return models[_pick(ref, models, "model", LIST_MODELS, self.url)]
         except DAINotFoundError:
             models = self.models(refresh=True)
-            return models[_pick(ref, models, "model", E5)]
+            return models[_pick(ref, models, "model", LIST_MODELS, self.url)]
 
     def resolve_agent(self, ref: str) -> Agent:
         """The agent whose id or name is ``ref``; unknown: DAINotFoundError with close matches."""
         agents = self.agents()
         try:
-            return agents[_pick(ref, agents, "agent", E4)]
+            return agents[_pick(ref, agents, "agent", LIST_AGENTS, self.url)]
         except DAINotFoundError:
             agents = self.agents(refresh=True)
-            return agents[_pick(ref, agents, "agent", E4)]
+            return agents[_pick(ref, agents, "agent", LIST_AGENTS, self.url)]
 
     def start(
         self,
@@ -246,11 +251,13 @@ class DAISession:
         ``suite`` where names repeat); unknown: DAINotFoundError with close matches."""
         from pytest_dai.lifecycle.test_config_support import resolve_test_config
 
+        listed_by = LIST_TEST_CONFIGS.request(self.url)
         try:
-            return resolve_test_config(self.test_configs(), ref, model=model, suite=suite)
+            configs = self.test_configs()
+            return resolve_test_config(configs, ref, model=model, suite=suite, listed_by=listed_by)
         except DAINotFoundError:
             configs = self.test_configs(refresh=True)
-            return resolve_test_config(configs, ref, model=model, suite=suite)
+            return resolve_test_config(configs, ref, model=model, suite=suite, listed_by=listed_by)
 
     def start_test_config(
         self,
@@ -299,7 +306,7 @@ class DAISession:
     def _lost_config_start(
         self, config: TestConfig, started_wall: datetime, exc: BaseException
     ) -> None:
-        """E7 failed: if it may have started the configuration anyway, find that run and
+        """The start failed: if it may have started the configuration anyway, find that run and
         abort it (bounded; Ctrl-C held meanwhile), and say so in the error or a warning."""
         from pytest_dai.lifecycle.test_config_support import (
             config_start_may_have_started,

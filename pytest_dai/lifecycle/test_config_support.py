@@ -10,6 +10,7 @@ from datetime import timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from pytest_dai.client.calls import LIST_TEST_CONFIGS, START_TEST_CONFIG
 from pytest_dai.client.deadline import call_budget
 from pytest_dai.client.errors import (
     DAIAuthError,
@@ -19,7 +20,6 @@ from pytest_dai.client.errors import (
     DAINotFoundError,
 )
 from pytest_dai.client.status import RunState, Status
-from pytest_dai.client.test_configs import E14
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection
@@ -136,18 +136,24 @@ def abort_task_instance(
             stopped += 1
         except DAIError as exc:
             failed.append(str(exc))
-    how = f"{prefix}; aborted {stopped} running model execution(s) with E3"
+    how = f"{prefix}; aborted {stopped} running model execution(s) one by one"
     if failed:
         return False, f"{how}; could not abort {len(failed)}: {failed[0]}"
     return True, how
 
 
 def resolve_test_config(
-    configs: list[TestConfig], ref: str, *, model: str | None = None, suite: str | None = None
+    configs: list[TestConfig],
+    ref: str,
+    *,
+    model: str | None = None,
+    suite: str | None = None,
+    listed_by: str = LIST_TEST_CONFIGS.request(),
 ) -> TestConfig:
     """The config whose id or name is ``ref``; a name several configs share is told apart by
     ``model`` (model-based configs) or ``suite`` (script-based ones). Unknown: DAINotFoundError
-    with close matches; still ambiguous: DAIConfigError listing the models and suites."""
+    with close matches (``listed_by`` says where the list came from); still ambiguous:
+    DAIConfigError listing the models and suites."""
     by_id = [c for c in configs if c.id == ref]
     if by_id:
         return by_id[0]
@@ -173,7 +179,10 @@ def resolve_test_config(
             for word, value in (("model", model), ("suite", suite))
             if value
         )
-        raise DAINotFoundError(f"unknown test configuration {ref!r}{told} ({E14}); {hint}")
+        raise DAINotFoundError(
+            f"unknown test configuration {ref!r}{told}: not among those listed by {listed_by}; "
+            f"{hint}"
+        )
     kinds = ", ".join(
         f"{c.id} (model {c.model!r})" if c.model else f"{c.id} (suite {c.suite!r})" for c in named
     )
@@ -214,7 +223,7 @@ def config_start_may_have_started(exc: BaseException) -> bool:
     if isinstance(exc, DAIHTTPError):
         return exc.status is None or exc.status >= 500
     if isinstance(exc, DAIError):
-        return exc.endpoint is not None and exc.endpoint.startswith("E7")
+        return START_TEST_CONFIG.named_in(exc.endpoint)
     return True  # Ctrl-C, SIGTERM or pytest-timeout while E7 was on its way
 
 
@@ -259,7 +268,7 @@ def recover_lost_config_start(
                     ]
                     for test_result in running:
                         api.client.abort_execution(test_result.execution_id or "")
-                    how = f"aborted {len(running)} running model execution(s) with E3"
+                    how = f"aborted {len(running)} running model execution(s) one by one"
         except DAIError as exc:
             how = f"could not abort: {exc}"
         done.append(f"result {record.id}: {how}")
