@@ -23,14 +23,14 @@ from pytest_dai.client.calls import (
     START_RUN,
 )
 from pytest_dai.client.deadline import call_budget
-from pytest_dai.client.errors import DAIHTTPError, DAIProtocolError
+from pytest_dai.client.errors import DAIHTTPError
 from pytest_dai.client.records import (
     EXECUTION_ID_FIELDS,
     Agent,
     LogEntry,
     Model,
     RunRecord,
-    execution_id_of,
+    id_in_answer,
     list_items,
 )
 from pytest_dai.client.run_lookup import Page, abort_already_over, find_record
@@ -140,19 +140,7 @@ class DAIClient(DAITransport):
         if response.status_code == 405:
             raise self.refused(response, endpoint)
         payload = self.read_json(response, endpoint)
-        if not isinstance(payload, dict):
-            raise DAIProtocolError(
-                f"{endpoint}: expected an object with the execution id, "
-                f"got {type(payload).__name__}",
-                endpoint=endpoint,
-            )
-        execution_id = execution_id_of(payload, EXECUTION_ID_FIELDS)
-        if execution_id is None:
-            raise DAIProtocolError(
-                f"{endpoint}: answer has no execution id (looked for "
-                f"{', '.join(EXECUTION_ID_FIELDS)})",
-                endpoint=endpoint,
-            )
+        execution_id = id_in_answer(payload, EXECUTION_ID_FIELDS, endpoint, "execution id")
         return StartedExecution(id=execution_id, raw=payload)
 
     def find_run(self, execution_id: str) -> RunRecord | None:

@@ -25,15 +25,14 @@ from pytest_dai.client.calls import (
     TEST_RESULT_SCREENSHOTS,
     TEST_RESULTS,
 )
-from pytest_dai.client.errors import DAIHTTPError, DAINotFoundError, DAIProtocolError
+from pytest_dai.client.errors import DAIHTTPError, DAINotFoundError
 from pytest_dai.client.http import StartSafeRetry
-from pytest_dai.client.records import LogEntry, list_items
+from pytest_dai.client.records import LogEntry, id_in_answer, list_items
 from pytest_dai.client.safety import path_id
 from pytest_dai.client.test_config_records import (
     TestConfig,
     TestConfigResultRecord,
     TestResultRecord,
-    need_id,
 )
 
 if TYPE_CHECKING:
@@ -138,13 +137,7 @@ class TestConfigAPI:
             raise
         _no_404_405(response, endpoint)
         payload = self.client.read_json(response, endpoint)
-        if not isinstance(payload, dict):
-            raise DAIProtocolError(
-                f"{endpoint}: expected an object with task_instance_id, got "
-                f"{type(payload).__name__}",
-                endpoint=endpoint,
-            )
-        return need_id(payload, ("task_instance_id", "id"), endpoint, "answer")
+        return id_in_answer(payload, ("task_instance_id", "id"), endpoint, "task instance id")
 
     def results(self, test_config_id: str) -> list[TestConfigResultRecord]:
         """The config's results (E8), newest first as the server lists them."""

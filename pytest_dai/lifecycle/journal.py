@@ -29,13 +29,12 @@ import os
 import socket
 import stat
 import tempfile
-import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pytest_dai.client.safety import is_plain_id
-from pytest_dai.lifecycle.journal_entries import JournalEntry, StartIntent
+from pytest_dai.lifecycle.journal_entries import JournalEntry, StartIntent, this_process
 from pytest_dai.lifecycle.journal_files import read_entry
 from pytest_dai.lifecycle.processes import pid_alive, process_start_time
 
@@ -152,20 +151,16 @@ class Journal:
     ) -> JournalEntry:
         """Write the entry for a run this process just started (``kind`` "test_config": a
         task instance of the test configuration ``config_id``)."""
-        pid = os.getpid()
         entry = JournalEntry(
             server=server,
             execution_id=execution_id,
             model=model,
             nodeid=nodeid,
-            pid=pid,
-            host=socket.gethostname(),
-            started=time.time(),
-            pid_start=process_start_time(pid),
             kind=kind,
             config_id=config_id,
+            **this_process(),
         )
-        self._write(self._path(pid, execution_id), asdict(entry))
+        self._write(self._path(entry.pid, execution_id), asdict(entry))
         return entry
 
     def remove(self, execution_id: str, pid: int | None = None) -> None:

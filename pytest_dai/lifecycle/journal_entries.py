@@ -15,7 +15,7 @@ from pytest_dai.client.safety import is_plain_id
 from pytest_dai.lifecycle.journal_files import field_pid, field_pid_start, field_text, field_time
 from pytest_dai.lifecycle.processes import process_start_time
 
-__all__ = ["JournalEntry", "StartIntent"]
+__all__ = ["JournalEntry", "StartIntent", "this_process"]
 
 #: Kinds of run: a model run, or a run of a test configuration.
 MODEL = "model"
@@ -24,22 +24,56 @@ TEST_CONFIG = "test_config"
 _counter = itertools.count()
 
 
-@dataclass(frozen=True)
-class JournalEntry:
-    """One run in flight."""
+def this_process() -> dict[str, Any]:
+    """Who writes an entry now: pid (and its start time, to tell a reused pid apart), host,
+    time."""
+    pid = os.getpid()
+    return {
+        "pid": pid,
+        "host": socket.gethostname(),
+        "started": time.time(),
+        "pid_start": process_start_time(pid),
+    }
+
+
+def _common_fields(raw: dict[str, Any]) -> dict[str, Any]:
+    """The fields every journal file has, checked (ValueError or TypeError if one is off)."""
+    return {
+        "server": field_text(raw, "server"),
+        "model": field_text(raw, "model", ""),
+        "nodeid": field_text(raw, "nodeid", ""),
+        "pid": field_pid(raw),
+        "host": field_text(raw, "host", ""),
+        "started": field_time(raw),
+        "pid_start": field_pid_start(raw),
+        "kind": field_text(raw, "kind", MODEL),
+        "config_id": field_text(raw, "config_id", ""),
+    }
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Written:
+    """What every journal file says of itself: the server, what ran (``model``: the model's
+    name, or the test configuration's), the test, and the process that wrote it."""
 
     server: str
-    execution_id: str
-    model: str
-    nodeid: str
+    model: str = ""
+    nodeid: str = ""
     pid: int
     host: str
     started: float
     pid_start: str | None = None
-    #: "model" (``execution_id`` is an execution id) or "test_config" (a task instance id,
-    #: and ``config_id`` the test configuration it ran; ``model`` is the configuration's name).
+    #: "model" or "test_config" (then ``config_id`` is the test configuration's id).
     kind: str = MODEL
     config_id: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class JournalEntry(_Written):
+    """One run in flight: ``execution_id`` is a model run's execution id, or a test
+    configuration run's task instance id."""
+
+    execution_id: str
 
     def describe(self) -> str:
         """``model 'M' (execution X, test T, pid P)`` (or ``test configuration 'C' (task
@@ -59,25 +93,14 @@ class JournalEntry:
         """The entry a file holds; None when a field is missing, of the wrong type or out of
         range, or the execution id is not a plain id (tolerance rule 11)."""
         try:
-            entry = cls(
-                server=field_text(raw, "server"),
-                execution_id=field_text(raw, "execution_id"),
-                model=field_text(raw, "model", ""),
-                nodeid=field_text(raw, "nodeid", ""),
-                pid=field_pid(raw),
-                host=field_text(raw, "host", ""),
-                started=field_time(raw),
-                pid_start=field_pid_start(raw),
-                kind=field_text(raw, "kind", MODEL),
-                config_id=field_text(raw, "config_id", ""),
-            )
+            entry = cls(execution_id=field_text(raw, "execution_id"), **_common_fields(raw))
         except (ValueError, TypeError):
             return None
         return entry if is_plain_id(entry.execution_id) else None
 
 
-@dataclass(frozen=True)
-class StartIntent:
+@dataclass(frozen=True, kw_only=True)
+class StartIntent(_Written):
     """A start about to be sent: what to look for if its answer is lost.
 
     ``kind`` "model": a run of model ``model_id`` (named ``model``) on agent ``agent_id``
@@ -85,19 +108,10 @@ class StartIntent:
     configuration ``config_id``, named ``model``.
     """
 
-    server: str
     key: str
-    model_id: str
-    model: str
-    agent_id: str
-    agent: str
-    nodeid: str
-    pid: int
-    host: str
-    started: float
-    pid_start: str | None = None
-    kind: str = MODEL
-    config_id: str = ""
+    model_id: str = ""
+    agent_id: str = ""
+    agent: str = ""
 
     @classmethod
     def now(
@@ -113,21 +127,18 @@ class StartIntent:
         config_id: str = "",
     ) -> StartIntent:
         """An intent of this process, for a start sent now."""
-        pid = os.getpid()
+        writer = this_process()
         return cls(
             server=server,
-            key=f"{pid}-{time.monotonic_ns()}-{next(_counter)}",
+            key=f"{writer['pid']}-{time.monotonic_ns()}-{next(_counter)}",
             model_id=model_id,
             model=model,
             agent_id=agent_id,
             agent=agent,
             nodeid=nodeid,
-            pid=pid,
-            host=socket.gethostname(),
-            started=time.time(),
-            pid_start=process_start_time(pid),
             kind=kind,
             config_id=config_id,
+            **writer,
         )
 
     def describe(self) -> str:
@@ -142,19 +153,11 @@ class StartIntent:
         the key must be a plain id, and a test configuration's id too)."""
         try:
             intent = cls(
-                server=field_text(raw, "server"),
                 key=field_text(raw, "key"),
                 model_id=field_text(raw, "model_id", ""),
-                model=field_text(raw, "model", ""),
                 agent_id=field_text(raw, "agent_id", ""),
                 agent=field_text(raw, "agent", ""),
-                nodeid=field_text(raw, "nodeid", ""),
-                pid=field_pid(raw),
-                host=field_text(raw, "host", ""),
-                started=field_time(raw),
-                pid_start=field_pid_start(raw),
-                kind=field_text(raw, "kind", MODEL),
-                config_id=field_text(raw, "config_id", ""),
+                **_common_fields(raw),
             )
         except (ValueError, TypeError):
             return None

@@ -15,28 +15,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pytest_dai.client.status import RunState
-from pytest_dai.lifecycle.run_errors import (
-    DAIDryRun,
-    DAIRunCancelled,
-    DAIRunError,
-    DAIRunFailed,
-    DAIRunOutcome,
-    DAIRunTimeout,
-)
+
+# The exceptions, importable from here too (they live apart: see run_errors).
+from pytest_dai.lifecycle.run_errors import DAIDryRun as DAIDryRun
+from pytest_dai.lifecycle.run_errors import DAIRunCancelled as DAIRunCancelled
+from pytest_dai.lifecycle.run_errors import DAIRunError as DAIRunError
+from pytest_dai.lifecycle.run_errors import DAIRunFailed as DAIRunFailed
+from pytest_dai.lifecycle.run_errors import DAIRunOutcome as DAIRunOutcome
+from pytest_dai.lifecycle.run_errors import DAIRunTimeout as DAIRunTimeout
 
 if TYPE_CHECKING:
     from pytest_dai.client.records import LogEntry
     from pytest_dai.lifecycle.execution import Execution
 
-__all__ = [
-    "DAIDryRun",
-    "DAIRunCancelled",
-    "DAIRunError",
-    "DAIRunFailed",
-    "DAIRunOutcome",
-    "DAIRunTimeout",
-    "default_outcome",
-]
+__all__ = ["default_outcome"]
 
 
 def default_outcome(
