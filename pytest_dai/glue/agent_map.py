@@ -16,6 +16,8 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from pytest_dai.glue.keys import worker_input
+
 if TYPE_CHECKING:
     import pytest
 
@@ -52,7 +54,7 @@ def _planned(item: pytest.Item) -> PlannedTest | None:
 
 def publish_test_map(config: pytest.Config, items: list[pytest.Item]) -> None:
     """(Worker) write this worker's map into the controller's folder, atomically."""
-    folder = getattr(config, "workerinput", {}).get(WORKERINPUT_TEST_MAP)
+    folder = worker_input(config).get(WORKERINPUT_TEST_MAP)
     if not folder:
         return
     data: dict[str, list[Any]] = {}
@@ -60,7 +62,7 @@ def publish_test_map(config: pytest.Config, items: list[pytest.Item]) -> None:
         planned = _planned(item)
         if planned is not None:
             data[item.nodeid] = [planned.agent, planned.expected]
-    worker = str(config.workerinput.get("workerid", os.getpid()))  # type: ignore[attr-defined]
+    worker = str(worker_input(config).get("workerid", os.getpid()))
     target = os.path.join(folder, f"{worker}-{os.getpid()}.json")
     try:
         with open(target + ".tmp", "w", encoding="utf-8") as handle:

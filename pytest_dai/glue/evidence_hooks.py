@@ -13,14 +13,14 @@ import inspect
 import logging
 from typing import TYPE_CHECKING
 
-import pytest
-
 from pytest_dai.client.errors import DAIConnectionError
 from pytest_dai.glue.evidence import Evidence, collect
-from pytest_dai.glue.keys import EVIDENCE_KEY
+from pytest_dai.glue.keys import EVIDENCE_KEY, SCREENSHOTS_DOWN_KEY
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
+
+    import pytest
 
     from pytest_dai.client.records import LogEntry
     from pytest_dai.glue.state import DAIState
@@ -39,11 +39,6 @@ log = logging.getLogger("pytest_dai")
 
 #: Report attribute that carries the evidence (a dict) to the controller.
 REPORT_ATTRIBUTE = "dai_evidence"
-
-#: Set (to why) once a screenshot could not be fetched for want of an answer: a server that
-#: does not answer E12 is not asked again in this process, so that it costs one failed test
-#: its time (a few seconds at most), not every failed test.
-SCREENSHOTS_DOWN_KEY = pytest.StashKey[str]()
 
 
 def keep_evidence(

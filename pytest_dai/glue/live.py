@@ -11,6 +11,8 @@ import contextlib
 import time
 from typing import TYPE_CHECKING
 
+from pytest_dai.glue.keys import is_worker
+
 if TYPE_CHECKING:
     import pytest
 
@@ -43,9 +45,7 @@ class LiveLine:
         self._reporter = config.pluginmanager.get_plugin("terminalreporter")
         self._capture = config.pluginmanager.get_plugin("capturemanager")
         self.enabled = (
-            self._reporter is not None
-            and not hasattr(config, "workerinput")
-            and config.get_verbosity() >= 0
+            self._reporter is not None and not is_worker(config) and config.get_verbosity() >= 0
         )
         self.tty = bool(self.enabled and getattr(self._reporter, "isatty", False))
         self._shown = ""

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_dai.client.errors import DAIConfigError
+from pytest_dai.glue.keys import STATE_KEY, is_worker, worker_input
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection
@@ -69,7 +70,7 @@ class DAIState:
     @property
     def is_worker(self) -> bool:
         """True in a pytest-xdist worker."""
-        return hasattr(self.config, "workerinput")
+        return is_worker(self.config)
 
     # -- the simulator ------------------------------------------------------------------------
 
@@ -78,7 +79,7 @@ class DAIState:
         if self.settings.simulator is None:
             return
         if self.is_worker:
-            info = self.config.workerinput.get(WORKERINPUT_SIMULATOR)  # type: ignore[attr-defined]
+            info = worker_input(self.config).get(WORKERINPUT_SIMULATOR)
             if info:
                 self.settings = self.settings.with_simulator(**info)
                 return
@@ -185,7 +186,7 @@ class DAIState:
         from pytest_dai.lifecycle.journal import Journal, default_journal_dir
 
         if self._journal is None:
-            given = getattr(self.config, "workerinput", {}).get(WORKERINPUT_JOURNAL)
+            given = worker_input(self.config).get(WORKERINPUT_JOURNAL)
             if given:
                 self._journal = Journal(given, tighten=True)  # the controller made it
             elif getattr(self.config, "cache", None) is not None:
@@ -298,7 +299,7 @@ class DAIState:
 
     def hand_over_pending_steps(self) -> None:
         """(Worker) leave this worker's pending steps in the controller's folder."""
-        folder = getattr(self.config, "workerinput", {}).get(WORKERINPUT_STEPS)
+        folder = worker_input(self.config).get(WORKERINPUT_STEPS)
         if not folder or not self.pending_steps:
             return
         data = [steps.to_dict() for steps in self.pending_steps.values()]
@@ -350,6 +351,3 @@ def journal_key(run: AnyRun) -> str:
     """A run's id in the journal: the execution id, or a test config's task instance id."""
     task = getattr(run, "task_instance_id", None)
     return str(task) if task is not None else str(run.id)
-
-
-STATE_KEY = pytest.StashKey[DAIState]()

@@ -16,7 +16,7 @@ import pytest
 from pytest_dai.client.errors import DAIError
 from pytest_dai.client.status import RunState
 from pytest_dai.glue.history import expected_duration, history_key
-from pytest_dai.glue.keys import EXECUTION_KEY, RERUN_OF_KEY
+from pytest_dai.glue.keys import EXECUTION_KEY, MESSAGES_KEY, RERUN_OF_KEY
 from pytest_dai.glue.live import LiveLine
 from pytest_dai.glue.runner import (
     LOG_SECTION,
@@ -58,8 +58,6 @@ RERUN_FILTER = {"step_status_include": ("Failed", "Error")}
 MAX_FAILED_LOGS = 10
 LAST_LINES = 3
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
-#: Each failed test case's last error lines, by test result id.
-MESSAGES_KEY = pytest.StashKey[dict[str, str]]()
 
 
 def config_properties(result: TestConfigResult) -> dict[str, str]:
