@@ -34,6 +34,8 @@ from pytest_dai.glue.setup_hooks import (
 from pytest_dai.glue.summary_hooks import SummaryHooks
 from pytest_dai.glue.test_hooks import (
     pytest_dai_map_outcome,
+    pytest_report_from_serializable,
+    pytest_report_to_serializable,
     pytest_runtest_call,
     pytest_runtest_makereport,
     pytest_runtest_protocol,
@@ -56,7 +58,9 @@ __all__ = [
     "pytest_collection_modifyitems",
     "pytest_configure",
     "pytest_dai_map_outcome",
+    "pytest_report_from_serializable",
     "pytest_report_header",
+    "pytest_report_to_serializable",
     "pytest_runtest_call",
     "pytest_runtest_makereport",
     "pytest_runtest_protocol",

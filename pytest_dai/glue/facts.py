@@ -14,20 +14,18 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Any, cast
 
 from pytest_dai.client.status import RunState
-from pytest_dai.lifecycle.steps import StepResult
+from pytest_dai.glue.server_options import NO_AGENT
 
 if TYPE_CHECKING:
     from pytest_dai.lifecycle.execution import Execution
     from pytest_dai.lifecycle.session import AnyRun
-    from pytest_dai.lifecycle.steps import RunSteps
+    from pytest_dai.lifecycle.steps import StepResult
     from pytest_dai.lifecycle.test_config_run import TestConfigResult
 
 __all__ = ["REPORT_ATTRIBUTE", "RunReport"]
 
 #: The test report attribute that carries a test's runs (a list of :class:`RunReport`).
 REPORT_ATTRIBUTE = "dai_runs"
-#: What a model run that names no agent shows as its agent.
-NO_AGENT = "no agent"
 
 
 @dataclass
@@ -113,10 +111,10 @@ class RunReport:
             started_at=execution.started_at.isoformat() if execution.started_at else "",
         )
 
-    def with_steps(self, steps: RunSteps) -> RunReport:
-        """This report with the steps (and why the wait stopped) of ``steps``."""
-        self.steps = list(steps.steps)
-        self.interrupted = steps.interrupted
+    def with_steps(self, steps: list[StepResult], interrupted: str = "") -> RunReport:
+        """This report with its steps, and why the wait stopped before the run ended."""
+        self.steps = list(steps)
+        self.interrupted = interrupted
         return self
 
     # -- what people read ----------------------------------------------------------------------
@@ -149,14 +147,15 @@ class RunReport:
     def properties(self) -> list[tuple[str, str]]:
         """The product spec's ``dai_*`` JUnit properties of the run (the one place where run
         facts become strings)."""
+        found = [("dai_rerun_of", self.rerun_of)] if self.rerun_of else []
         if self.kind == "test_config":
-            found = [
+            found += [
                 ("dai_test_config", self.name),
                 ("dai_task_instance_id", self.key),
                 ("dai_result_id", self.run_id),
             ]
         else:
-            found = [
+            found += [
                 ("dai_execution_id", self.key),
                 ("dai_run_id", self.run_id),
                 ("dai_model", self.name),
@@ -190,6 +189,8 @@ class RunReport:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunReport:
         """The report :meth:`to_dict` made (unknown keys ignored)."""
+        from pytest_dai.lifecycle.steps import StepResult
+
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
         values["state"] = RunState(values.get("state", RunState.UNKNOWN.value))

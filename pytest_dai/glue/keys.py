@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from pytest_dai.glue.state import DAIState
     from pytest_dai.glue.test_config_marker import TestConfigSpec
     from pytest_dai.lifecycle.session import AnyRun
-    from pytest_dai.lifecycle.steps import RunSteps
 
 __all__ = [
     "CALL_START_KEY",
@@ -36,7 +35,6 @@ __all__ = [
     "SIGTERM_KEY",
     "SPEC_KEY",
     "STATE_KEY",
-    "STEPS_KEY",
     "SUMMARY_KEY",
     "is_worker",
     "worker_input",
@@ -66,8 +64,6 @@ SPEC_KEY: pytest.StashKey[ModelSpec] = pytest.StashKey()
 EXECUTION_KEY: pytest.StashKey[AnyRun] = pytest.StashKey()
 #: The facts of the test's marker run as last known (its steps once it ended).
 RUN_REPORT_KEY: pytest.StashKey[RunReport] = pytest.StashKey()
-#: The run's steps (for the steps JUnit file and the summary).
-STEPS_KEY: pytest.StashKey[RunSteps] = pytest.StashKey()
 #: The run's log, once fetched.
 LOGS_KEY: pytest.StashKey[list[LogEntry] | None] = pytest.StashKey()
 #: Each failed test case's last error lines, by test result id (a test configuration).

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pytest_dai.client.status import RunState, normalise_status
-
 if TYPE_CHECKING:
     import pytest
 
@@ -64,15 +62,14 @@ def update_failed_runs(config: pytest.Config, collector: SummaryCollector) -> No
             continue  # the marker's run is what --dai-rerun-failed re-runs
         nodeid = run.nodeid
         # A test whose run passed but whose body failed: DAI has nothing to re-run.
-        run_passed = normalise_status(run.status, ended=True).state is RunState.PASSED
-        if run.failed and run.run_id and not run_passed:
+        if run.test_failed and run.run_id and not run.passed:
             failed[test_key(nodeid)] = {
                 "server": _server(config),
                 "run_id": run.run_id,
-                "execution_id": run.execution_id,
-                "model": run.model,
+                "execution_id": run.key,
+                "model": run.name,
             }
-        elif not run.failed or run_passed:
+        elif not run.test_failed or run.passed:
             failed.pop(test_key(nodeid), None)
     cache.set(CACHE_KEY, failed)
 

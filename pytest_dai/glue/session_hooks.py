@@ -4,10 +4,15 @@ file, the failed runs and the duration history)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
 from pytest_dai.client.errors import DAIError
 from pytest_dai.glue.keys import RERUN_OF_KEY, STATE_KEY, SUMMARY_KEY, worker_input
+
+if TYPE_CHECKING:
+    from pytest_dai.glue.reporting import SummaryCollector
 
 __all__ = [
     "pytest_collection_finish",
@@ -59,17 +64,15 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if state._session is not None:
         state._session.abort_unfinished()
     if state.is_worker:
-        state.hand_over_pending_steps()
+        state.hand_over_pending_runs()
         return
     collector = config.stash.get(SUMMARY_KEY, None)
     if collector is None:
         return
-    collector.add_pending_steps(state.collect_worker_steps())
+    collector.add_pending([*state.pending_runs.values(), *state.collect_worker_runs()])
     from pytest_dai.glue.interrupted import report_aborted_runs
 
-    report_aborted_runs(
-        config, collector, [*state.pending_steps.values(), *collector.steps.values()]
-    )
+    report_aborted_runs(config, collector)
     if collector.runs:
         from pytest_dai.glue.history import record_durations
         from pytest_dai.glue.rerun import update_failed_runs
@@ -77,19 +80,23 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         update_failed_runs(config, collector)
         record_durations(config, collector)
     if state.settings.junit_steps:
-        from pytest_dai.glue.junit_steps import write_steps_junit
+        _write_steps(session, state.settings.junit_steps, collector)
 
-        runs = {**state.pending_steps, **collector.steps}
-        try:
-            write_steps_junit(state.settings.junit_steps, list(runs.values()))
-        except OSError as exc:
-            reporter = config.pluginmanager.get_plugin("terminalreporter")
-            line = f"dai: could not write the steps file {state.settings.junit_steps}: {exc}"
-            if reporter is not None:
-                reporter.ensure_newline()
-                reporter.write_line(line, red=True)
-            if session.exitstatus == pytest.ExitCode.OK:
-                session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+def _write_steps(session: pytest.Session, path: str, collector: SummaryCollector) -> None:
+    """The steps file, of every run (one that cannot be written fails the session)."""
+    from pytest_dai.glue.junit_steps import write_steps_junit
+
+    try:
+        write_steps_junit(path, collector.all_runs())
+    except OSError as exc:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        line = f"dai: could not write the steps file {path}: {exc}"
+        if reporter is not None:
+            reporter.ensure_newline()
+            reporter.write_line(line, red=True)
+        if session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -4,29 +4,34 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from pytest_dai.client.errors import DAIError
+from pytest_dai.glue.facts import REPORT_ATTRIBUTE, from_plain, to_plain
 from pytest_dai.glue.keys import (
     CALL_START_KEY,
     CONFIG_SPEC_KEY,
     EVIDENCE_KEY,
     PROTOCOL_START_KEY,
+    RUN_REPORT_KEY,
     SPEC_KEY,
     STATE_KEY,
-    STEPS_KEY,
 )
 from pytest_dai.glue.redaction import redact_report
 
 if TYPE_CHECKING:
     from collections.abc import Generator
 
+    from pytest_dai.glue.facts import RunReport
+    from pytest_dai.glue.state import DAIState
     from pytest_dai.lifecycle.execution import Execution
 
 __all__ = [
     "pytest_dai_map_outcome",
+    "pytest_report_from_serializable",
+    "pytest_report_to_serializable",
     "pytest_runtest_call",
     "pytest_runtest_makereport",
     "pytest_runtest_protocol",
@@ -38,6 +43,8 @@ def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, None, object]:
     """Know which test is running (runs started by hand are journalled under it) and when
     its setup began (a run's deadline ends before pytest-timeout's)."""
     item.stash[PROTOCOL_START_KEY] = time.monotonic()
+    if RUN_REPORT_KEY in item.stash:  # a test run again (pytest-rerunfailures): a new run
+        del item.stash[RUN_REPORT_KEY]
     state = item.config.stash.get(STATE_KEY, None)
     if state is not None:
         state.current_nodeid = item.nodeid
@@ -97,17 +104,10 @@ def pytest_runtest_makereport(
     report carries the run's steps and the runs the test started by hand."""
     report = yield
     state = item.config.stash.get(STATE_KEY, None)
-    steps = item.stash.get(STEPS_KEY, None)
-    if steps is not None and call.when == "call":
-        report.dai_steps = steps.to_dict()  # type: ignore[attr-defined]
-        if state is not None:
-            state.pending_steps.pop(steps.execution_id, None)
-    if state is not None and call.when == "call" and item.nodeid in state.runs_started:
-        from pytest_dai.glue.runner import report_runs_by_hand
-
-        by_hand = report_runs_by_hand(item, state)
-        if by_hand:
-            report.dai_runs = by_hand  # type: ignore[attr-defined]
+    if call.when == "call" and state is not None:
+        runs = _runs_of(item, state)
+        if runs:
+            setattr(report, REPORT_ATTRIBUTE, runs)
     excinfo = call.excinfo
     if report.failed and excinfo is not None and isinstance(excinfo.value, DAIError):
         report.longrepr = f"{type(excinfo.value).__name__}: {excinfo.value}"
@@ -115,7 +115,7 @@ def pytest_runtest_makereport(
         SPEC_KEY in item.stash
         or CONFIG_SPEC_KEY in item.stash
         or EVIDENCE_KEY in item.stash
-        or hasattr(report, "dai_runs")
+        or hasattr(report, REPORT_ATTRIBUTE)
     )
     if call.when == "call" and dai_test:
         from pytest_dai.glue.evidence_hooks import annotate_report
@@ -123,6 +123,47 @@ def pytest_runtest_makereport(
         annotate_report(item, report)
     if state is not None:
         redact_report(report)
+    return report
+
+
+def _runs_of(item: pytest.Item, state: DAIState) -> list[RunReport]:
+    """The runs the test's call report carries: its marker's (with the failure evidence's
+    screenshot), then those it started by hand."""
+    runs = []
+    marker_run = item.stash.get(RUN_REPORT_KEY, None)
+    if marker_run is not None:
+        state.pending_runs.pop(marker_run.key, None)
+        evidence = item.stash.get(EVIDENCE_KEY, None)
+        # A test configuration's screenshots are its failed test cases' (JUnit properties).
+        if evidence is not None and marker_run.kind == "model":
+            marker_run.screenshot, marker_run.warning = evidence.screenshot, evidence.warning
+        runs.append(marker_run)
+    if item.nodeid in state.runs_started:
+        from pytest_dai.glue.by_hand import report_runs_by_hand
+
+        runs.extend(report_runs_by_hand(item, state))
+    return runs
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_report_to_serializable(
+    report: pytest.CollectReport | pytest.TestReport,
+) -> Generator[None, dict[str, Any] | None, dict[str, Any] | None]:
+    """The report's runs as plain data (pytest-xdist sends the report to the controller)."""
+    data = yield
+    if data is not None and REPORT_ATTRIBUTE in data:
+        data[REPORT_ATTRIBUTE] = to_plain(data[REPORT_ATTRIBUTE])
+    return data
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_report_from_serializable(
+    data: dict[str, Any],
+) -> Generator[None, object, object]:
+    """The report's runs back as :class:`RunReport` (on the xdist controller)."""
+    report = yield
+    if isinstance(report, pytest.TestReport) and hasattr(report, REPORT_ATTRIBUTE):
+        setattr(report, REPORT_ATTRIBUTE, from_plain(getattr(report, REPORT_ATTRIBUTE)))
     return report
 
 
