@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 __all__ = [
     "EVIDENCE_KEY",
     "annotate_report",
-    "attach_to_junit",
     "keep_evidence",
     "keep_run_evidence",
     "marker_location",
@@ -157,28 +156,3 @@ def annotate_report(item: pytest.Item, report: pytest.TestReport) -> None:
         from pytest_dai.glue.html_report import add_extras
 
         add_extras(item, report, evidence)
-
-
-def attach_to_junit(config: pytest.Config, report: pytest.TestReport) -> None:
-    """(Controller) a ``[[ATTACHMENT|<absolute path>]]`` line per saved file in the testcase's
-    ``<system-out>``, whatever ``junit_logging`` says."""
-    data = getattr(report, REPORT_ATTRIBUTE, None)
-    if not isinstance(data, dict) or report.when != "call":
-        return
-    from pytest_dai.glue.evidence import Evidence
-
-    paths = Evidence.from_dict(data).files()
-    if not paths:
-        return
-    try:
-        from xml.etree import ElementTree as ET
-
-        from _pytest.junitxml import xml_key
-    except ImportError:  # pragma: no cover - pytest moved it
-        return
-    xml = config.stash.get(xml_key, None)
-    if xml is None:
-        return
-    node = ET.Element("system-out")
-    node.text = "".join(f"[[ATTACHMENT|{path}]]\n" for path in paths)
-    xml.node_reporter(report).append(node)

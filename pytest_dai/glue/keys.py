@@ -25,6 +25,7 @@ __all__ = [
     "CONFIG_SPEC_KEY",
     "EVIDENCE_KEY",
     "EXECUTION_KEY",
+    "IN_SUBTESTS_KEY",
     "LOGS_KEY",
     "MESSAGES_KEY",
     "PROTOCOL_START_KEY",
@@ -68,6 +69,9 @@ RUN_REPORT_KEY: pytest.StashKey[RunReport] = pytest.StashKey()
 LOGS_KEY: pytest.StashKey[list[LogEntry] | None] = pytest.StashKey()
 #: Each failed test case's last error lines, by test result id (a test configuration).
 MESSAGES_KEY: pytest.StashKey[dict[str, str]] = pytest.StashKey()
+#: Set while a test configuration's test case runs are reported as pytest subtests: their
+#: reports are the subtests', and carry neither the run nor the evidence.
+IN_SUBTESTS_KEY: pytest.StashKey[bool] = pytest.StashKey()
 #: With ``--dai-rerun-failed``: the run id of the failed run this test re-runs.
 RERUN_OF_KEY: pytest.StashKey[str] = pytest.StashKey()
 #: ``time.monotonic()`` when the test's setup began (pytest-timeout's clock starts there).

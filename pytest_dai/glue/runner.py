@@ -26,6 +26,7 @@ from pytest_dai.glue.keys import (
 from pytest_dai.glue.live import LiveLine
 from pytest_dai.glue.server_options import NO_AGENT
 from pytest_dai.glue.timeouts import TIMEOUT_MARGIN
+from pytest_dai.glue.user_hooks import call_hook, from_user_hook
 from pytest_dai.lifecycle.steps import run_steps
 
 if TYPE_CHECKING:
@@ -144,6 +145,7 @@ def run_marked_test(item: pytest.Item, state: DAIState, spec: ModelSpec) -> Exec
 
     Returns the finished :class:`Execution` when the test may go on to its body.
     """
+    __tracebackhide__ = from_user_hook
     session = state.session()
     if state.settings.dry_run:
         dry_run(session, spec)
@@ -167,7 +169,7 @@ def run_marked_test(item: pytest.Item, state: DAIState, spec: ModelSpec) -> Exec
     keep_steps(item, state, execution, steps.steps, why)
     if timed_out is not None:
         raise timed_out
-    result = item.config.hook.pytest_dai_map_outcome(item=item, execution=execution)
+    result = call_hook(item.config.hook.pytest_dai_map_outcome, item=item, execution=execution)
     apply_outcome(item, execution, result)
     return execution
 
@@ -184,13 +186,14 @@ def wait_for_run(
     what is known and the exception goes on.
 
     Returns the deadline's :class:`DAIRunTimeout` (the run was aborted) or None."""
+    __tracebackhide__ = from_user_hook
     from pytest_dai.lifecycle.outcome import DAIRunTimeout
 
     hook = item.config.hook
     live = LiveLine(item.config)
     timed_out: DAIRunTimeout | None = None
     try:
-        hook.pytest_dai_execution_started(item=item, execution=run)
+        call_hook(hook.pytest_dai_execution_started, item=item, execution=run)
 
         def on_poll(current: AnyRun) -> None:
             record(item, current)
@@ -210,7 +213,7 @@ def wait_for_run(
         raise
     live.end(run)
     record(item, run)
-    hook.pytest_dai_execution_finished(item=item, execution=run)
+    call_hook(hook.pytest_dai_execution_finished, item=item, execution=run)
     return timed_out
 
 
@@ -329,7 +332,7 @@ def default_map_outcome(item: pytest.Item, execution: AnyRun) -> str | BaseExcep
 
 def apply_outcome(item: pytest.Item, execution: AnyRun, result: object) -> None:
     """Act on what ``pytest_dai_map_outcome`` returned."""
-    __tracebackhide__ = True
+    __tracebackhide__ = True  # an exception from here is the hook's (or a DAIError: one line)
     if isinstance(result, BaseException):
         raise result
     if result is None or result == "passed":

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from pytest_dai.glue.facts import REPORT_ATTRIBUTE
 from pytest_dai.glue.keys import is_worker
 
 if TYPE_CHECKING:
@@ -28,10 +29,13 @@ class SummaryHooks:
         """Take the runs from the report; a failed run's evidence goes into the JUnit testcase
         (after pytest's own ``<failure>``)."""
         self.collector.add(report)
-        if getattr(report, "dai_evidence", None) and not is_worker(self.config):
-            from pytest_dai.glue.evidence_hooks import attach_to_junit
+        if is_worker(self.config):
+            return
+        if getattr(report, "dai_evidence", None) or getattr(report, REPORT_ATTRIBUTE, None):
+            from pytest_dai.glue.junit_xml import attach_to_junit, keep_one_failure
 
             attach_to_junit(self.config, report)
+            keep_one_failure(self.config, report)
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         """The "DAI model runs" summary: every run with status, duration and address, the

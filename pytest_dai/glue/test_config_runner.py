@@ -16,7 +16,7 @@ import pytest
 from pytest_dai.client.errors import DAIError
 from pytest_dai.client.status import RunState
 from pytest_dai.glue.history import expected_duration, history_key
-from pytest_dai.glue.keys import EXECUTION_KEY, MESSAGES_KEY, RERUN_OF_KEY
+from pytest_dai.glue.keys import EXECUTION_KEY, IN_SUBTESTS_KEY, MESSAGES_KEY, RERUN_OF_KEY
 from pytest_dai.glue.runner import (
     LOG_SECTION,
     _why,
@@ -27,6 +27,7 @@ from pytest_dai.glue.runner import (
     wait_for_run,
 )
 from pytest_dai.glue.test_config_marker import read_parameters_file
+from pytest_dai.glue.user_hooks import call_hook, from_user_hook
 from pytest_dai.lifecycle.outcome import (
     DAIRunCancelled,
     DAIRunError,
@@ -71,6 +72,7 @@ def _parameters(state: DAIState, spec: TestConfigSpec) -> dict[str, object]:
 def run_test_config_test(item: pytest.Item, state: DAIState, spec: TestConfigSpec) -> object:
     """Start the test configuration, wait (aborting on any interruption), report, and apply
     the outcome. Returns the finished :class:`TestConfigResult` when the body may run."""
+    __tracebackhide__ = from_user_hook
     result = _start(item, state, spec)
     # Earlier passed runs of this configuration say when it ends: the wait polls near there.
     result.expected_duration = expected_duration(item.config, history_key(result.name, result.kind))
@@ -95,7 +97,7 @@ def run_test_config_test(item: pytest.Item, state: DAIState, spec: TestConfigSpe
     if log_text:  # after the subtests: each of their reports would repeat it
         item.add_report_section("call", LOG_SECTION, log_text)
     keep_steps(item, state, result, config_steps(result, messages=messages), "")
-    outcome = item.config.hook.pytest_dai_map_outcome(item=item, execution=result)
+    outcome = call_hook(item.config.hook.pytest_dai_map_outcome, item=item, execution=result)
     apply_outcome(item, result, outcome)
     return result
 
@@ -198,14 +200,17 @@ def _subtests(item: pytest.Item, result: TestConfigResult, messages: dict[str, s
         subtests = request.getfixturevalue("subtests")
     except pytest.FixtureLookupError:
         return
-    for tr in result.test_results:
-        with subtests.test(msg=tr.name, dai_test_result=tr.id):
-            if tr.state is RunState.CANCELLED:
-                pytest.skip(f"{tr.name}: {tr.status}")
-            if not tr.passed:
-                pytest.fail(
-                    f"{tr.name}: {tr.status}\n{messages.get(tr.id, '')}".rstrip(), pytrace=False
-                )
+    item.stash[IN_SUBTESTS_KEY] = True
+    try:
+        for tr in result.test_results:
+            with subtests.test(msg=tr.name, dai_test_result=tr.id):
+                if tr.state is RunState.CANCELLED:
+                    pytest.skip(f"{tr.name}: {tr.status}")
+                if not tr.passed:
+                    message = f"{tr.name}: {tr.status}\n{messages.get(tr.id, '')}".rstrip()
+                    pytest.fail(message, pytrace=False)
+    finally:
+        item.stash[IN_SUBTESTS_KEY] = False
 
 
 def _step_outcome(tr: TestResult) -> str:

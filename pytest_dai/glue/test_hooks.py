@@ -14,12 +14,14 @@ from pytest_dai.glue.keys import (
     CALL_START_KEY,
     CONFIG_SPEC_KEY,
     EVIDENCE_KEY,
+    IN_SUBTESTS_KEY,
     PROTOCOL_START_KEY,
     RUN_REPORT_KEY,
     SPEC_KEY,
     STATE_KEY,
 )
 from pytest_dai.glue.redaction import redact_report
+from pytest_dai.glue.user_hooks import from_user_hook
 
 if TYPE_CHECKING:
     from collections.abc import Generator
@@ -59,6 +61,7 @@ def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, None, object]:
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     """For a ``dai_model`` (or ``dai_test_config``) test: start the run, wait for it, then
     run the test body."""
+    __tracebackhide__ = from_user_hook
     item.stash[CALL_START_KEY] = time.monotonic()
     try:
         config_spec = item.stash.get(CONFIG_SPEC_KEY, None)
@@ -104,6 +107,10 @@ def pytest_runtest_makereport(
     report carries the run's steps and the runs the test started by hand."""
     report = yield
     state = item.config.stash.get(STATE_KEY, None)
+    if item.stash.get(IN_SUBTESTS_KEY, False):  # a subtest's report (a test case run)
+        if state is not None:
+            redact_report(report)
+        return report
     if call.when == "call" and state is not None:
         runs = _runs_of(item, state)
         if runs:

@@ -104,7 +104,7 @@ def starts(sim: DAISimulator) -> list[Any]:
 
 
 def failure_text(path: Path, name: str = "test_config") -> str:
-    """Every ``<failure>``/``<error>`` text of a testcase (subtests add their own)."""
+    """Every ``<failure>``/``<error>`` text of a testcase."""
     root = ET.parse(path).getroot()
     case = next(c for c in root.iter("testcase") if c.get("name") == name)
     return "\n".join(
@@ -164,6 +164,11 @@ def test_failing_config_names_the_failed_test_case(
     assert "SUBFAILED[Fail]" in out  # the failed test case as a pytest subtest
     text = failure_text(pytester.path / "junit.xml")
     assert "Fail (model Fail): Failed" in text
+    # one <failure>, the test's own (it names the failed test case), not one per subtest too
+    root = ET.parse(pytester.path / "junit.xml").getroot()
+    (case,) = [c for c in root.iter("testcase") if c.get("name") == "test_config"]
+    assert [e.tag for e in case if e.tag in ("failure", "error")] == ["failure"]
+    assert next(root.iter("testsuite")).get("failures") == "1"
     assert junit(pytester)["test_config"].properties["dai_status"] == "FAILED"
     # the screenshot the failed test case's failing action saw, saved as evidence (E10 -> E12)
     shot = Path(junit(pytester)["test_config"].properties["dai_screenshot"])
