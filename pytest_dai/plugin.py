@@ -19,6 +19,7 @@ from pytest_dai.glue.fixtures import (
 from pytest_dai.glue.session_hooks import (
     pytest_collection_finish,
     pytest_collection_modifyitems,
+    pytest_report_collectionfinish,
     pytest_sessionfinish,
     pytest_sessionstart,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "pytest_collection_modifyitems",
     "pytest_configure",
     "pytest_dai_map_outcome",
+    "pytest_report_collectionfinish",
     "pytest_report_from_serializable",
     "pytest_report_header",
     "pytest_report_to_serializable",

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 __all__ = [
     "pytest_collection_finish",
     "pytest_collection_modifyitems",
+    "pytest_report_collectionfinish",
     "pytest_sessionfinish",
     "pytest_sessionstart",
 ]
@@ -106,9 +107,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     state = config.stash.get(STATE_KEY, None)
     if state is None or not state.settings.rerun_failed:
         return
-    from pytest_dai.glue.rerun import select_reruns
+    from pytest_dai.glue.rerun import rerun_line, select_reruns
 
     reruns, deselected = select_reruns(config, items)
+    state.rerun_line = rerun_line(len(reruns))
     if not reruns:
         return
     for item in items:
@@ -117,6 +119,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = [item for item in items if item.nodeid in reruns]
+
+
+def pytest_report_collectionfinish(config: pytest.Config) -> list[str]:
+    """After "collected N items": what ``--dai-rerun-failed`` re-runs."""
+    state = config.stash.get(STATE_KEY, None)
+    return [state.rerun_line] if state is not None and state.rerun_line else []
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -64,6 +64,8 @@ class DAIState:
         self.server_fault: ServerFault | None = None
         #: Whether the server had its one cheap look before the first call (glue/failfast.py).
         self.server_checked = False
+        #: With ``--dai-rerun-failed``: what it re-runs this session (shown after collection).
+        self.rerun_line = ""
 
     def __repr__(self) -> str:
         return f"DAIState(url={self.settings.url!r}, session={self._session is not None})"

@@ -19,6 +19,20 @@ class XdistHooks:
 
     def __init__(self, state: DAIState) -> None:
         self.state = state
+        self._rerun_told = False
+
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        """``--dai-rerun-failed``: say once what it re-runs (the workers collect, and their
+        "collected" lines are not shown)."""
+        if self._rerun_told or not self.state.settings.rerun_failed:
+            return
+        self._rerun_told = True
+        from pytest_dai.glue.rerun import rerun_ids, rerun_line
+
+        reporter = self.state.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.ensure_newline()
+            reporter.write_line(rerun_line(len(rerun_ids(self.state.config, ids))))
 
     def pytest_configure_node(self, node: Any) -> None:
         """Hand the controller's simulator and journal folder to each worker."""
