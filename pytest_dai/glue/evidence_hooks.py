@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from pytest_dai.client.errors import DAIConnectionError
 from pytest_dai.glue.evidence import Evidence, collect
+from pytest_dai.glue.facts import set_property
 from pytest_dai.glue.keys import EVIDENCE_KEY, SCREENSHOTS_DOWN_KEY
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = [
     "EVIDENCE_KEY",
     "annotate_report",
+    "guarded_fetch",
     "keep_evidence",
     "keep_run_evidence",
     "marker_location",
@@ -71,9 +73,9 @@ def keep_evidence(
     if evidence.screenshot and earlier is not None and earlier.screenshot:
         item.user_properties.append(("dai_screenshot", evidence.screenshot))
     elif evidence.screenshot:
-        _set_property(item, "dai_screenshot", evidence.screenshot)
+        set_property(item, "dai_screenshot", evidence.screenshot)
     if evidence.git_sha and (earlier is None or not earlier.git_sha):
-        _set_property(item, "dai_git_sha", evidence.git_sha)
+        set_property(item, "dai_git_sha", evidence.git_sha)
     return item.stash[EVIDENCE_KEY]
 
 
@@ -91,31 +93,33 @@ def keep_run_evidence(
     from pytest_dai.client.status import RunState
 
     failed = timed_out or execution.state in (RunState.FAILED, RunState.ERROR)
-    config = item.config
-
-    def fetch(image_id: str) -> bytes:
-        down = config.stash.get(SCREENSHOTS_DOWN_KEY, None)
-        if down is not None:
-            raise DAIConnectionError(f"E12: screenshots not asked for again after {down}")
-        try:
-            return state.session().client.screenshot(image_id)
-        except DAIConnectionError as exc:
-            config.stash[SCREENSHOTS_DOWN_KEY] = f"{item.nodeid}: {exc}".splitlines()[0]
-            raise
-
     return keep_evidence(
         item,
         logs,
-        fetch,
+        guarded_fetch(item, lambda image_id: state.session().client.screenshot(image_id)),
         folder=state.settings.artifacts,
         run=execution.run_id or execution.id,
         failed=failed,
     )
 
 
-def _set_property(item: pytest.Item, name: str, value: str) -> None:
-    item.user_properties[:] = [(k, v) for k, v in item.user_properties if k != name]
-    item.user_properties.append((name, value))
+def guarded_fetch(item: pytest.Item, fetch: Callable[[str], bytes]) -> Callable[[str], bytes]:
+    """``fetch`` (a screenshot by image id), not tried again in this process once the server
+    did not answer: a server that does not answer costs one failed run its time (a few
+    seconds at most), not every failed run (model run or test case run)."""
+    config = item.config
+
+    def guarded(image_id: str) -> bytes:
+        down = config.stash.get(SCREENSHOTS_DOWN_KEY, None)
+        if down is not None:
+            raise DAIConnectionError(f"screenshots not asked for again after {down}")
+        try:
+            return fetch(image_id)
+        except DAIConnectionError as exc:
+            config.stash[SCREENSHOTS_DOWN_KEY] = f"{item.nodeid}: {exc}".splitlines()[0]
+            raise
+
+    return guarded
 
 
 def marker_location(item: pytest.Item) -> tuple[str, int]:

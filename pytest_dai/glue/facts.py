@@ -17,12 +17,14 @@ from pytest_dai.client.status import RunState
 from pytest_dai.glue.server_options import NO_AGENT
 
 if TYPE_CHECKING:
+    import pytest
+
     from pytest_dai.lifecycle.execution import Execution
     from pytest_dai.lifecycle.session import AnyRun
     from pytest_dai.lifecycle.steps import StepResult
     from pytest_dai.lifecycle.test_config_run import TestConfigResult
 
-__all__ = ["REPORT_ATTRIBUTE", "RunReport"]
+__all__ = ["REPORT_ATTRIBUTE", "RunReport", "from_plain", "set_property", "to_plain"]
 
 #: The test report attribute that carries a test's runs (a list of :class:`RunReport`).
 REPORT_ATTRIBUTE = "dai_runs"
@@ -196,6 +198,12 @@ class RunReport:
         values["state"] = RunState(values.get("state", RunState.UNKNOWN.value))
         values["steps"] = [StepResult(**step) for step in values.get("steps", [])]
         return cls(**values)
+
+
+def set_property(item: pytest.Item, name: str, value: str) -> None:
+    """Set a JUnit property of the test (replacing an earlier value of the same name)."""
+    item.user_properties[:] = [(k, v) for k, v in item.user_properties if k != name]
+    item.user_properties.append((name, value))
 
 
 def to_plain(value: object) -> object:

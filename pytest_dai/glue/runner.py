@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, NoReturn, cast
 import pytest
 
 from pytest_dai.client.errors import DAIConfigError, DAIError, DAINotFoundError
-from pytest_dai.glue.facts import RunReport
+from pytest_dai.glue.facts import RunReport, set_property
 from pytest_dai.glue.history import expected_duration
 from pytest_dai.glue.keys import (
     CALL_START_KEY,
@@ -106,12 +106,6 @@ def run_deadline_and_source(
             deadline = own
             source = f"it ends before the test's pytest-timeout of {timeout:g} s"
     return deadline, source
-
-
-def set_property(item: pytest.Item, name: str, value: object) -> None:
-    """Set a JUnit property of the test (replacing an earlier value of the same name)."""
-    item.user_properties[:] = [(k, v) for k, v in item.user_properties if k != name]
-    item.user_properties.append((name, "" if value is None else str(value)))
 
 
 def record(item: pytest.Item, run: AnyRun) -> RunReport:

@@ -15,6 +15,7 @@ import pytest
 
 from pytest_dai.client.errors import DAIError
 from pytest_dai.client.status import RunState
+from pytest_dai.glue.facts import set_property
 from pytest_dai.glue.history import expected_duration, history_key
 from pytest_dai.glue.keys import EXECUTION_KEY, IN_SUBTESTS_KEY, MESSAGES_KEY, RERUN_OF_KEY
 from pytest_dai.glue.runner import (
@@ -23,7 +24,6 @@ from pytest_dai.glue.runner import (
     apply_outcome,
     keep_steps,
     record,
-    set_property,
     wait_for_run,
 )
 from pytest_dai.glue.test_config_marker import read_parameters_file
@@ -165,7 +165,7 @@ def _failure_lines(
     """Each failed test case's last error lines (E10), by test result id, and their logs
     (for the report section); the screenshot each failing action saw is kept as evidence
     (``dai_screenshot``, one per failed test case)."""
-    from pytest_dai.glue.evidence_hooks import keep_evidence
+    from pytest_dai.glue.evidence_hooks import guarded_fetch, keep_evidence
 
     messages: dict[str, str] = {}
     sections: list[str] = []
@@ -179,7 +179,7 @@ def _failure_lines(
         keep_evidence(
             item,
             logs,
-            result.api.client.screenshot,
+            guarded_fetch(item, result.api.client.screenshot),
             folder=state.settings.artifacts,
             run=tr.id,
             failed=True,
