@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pytest_dai.glue.fixtures import (
     _dai_model_marker,
+    _dai_simulator_reset,
     dai_execution,
     dai_result,
     dai_session,
@@ -49,6 +50,7 @@ __all__ = [
     "SummaryHooks",
     "XdistHooks",
     "_dai_model_marker",
+    "_dai_simulator_reset",
     "dai_execution",
     "dai_result",
     "dai_session",
