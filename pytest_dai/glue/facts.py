@@ -73,44 +73,34 @@ class RunReport:
     @classmethod
     def of(cls, run: AnyRun, nodeid: str, *, by_hand: bool = False) -> RunReport:
         """The facts of ``run`` as it is now."""
-        if run.kind == "test_config":
-            result = cast("TestConfigResult", run)
-            started = result.record.started_at if result.record is not None else None
-            return cls(
-                kind="test_config",
-                key=result.task_instance_id,
-                name=result.name,
-                nodeid=nodeid,
-                status=result.status,
-                state=result.state,
-                url=result.url,
-                run_id=result.id or "",
-                duration=result.duration,
-                finished=result.finished,
-                aborted=result.aborted,
-                abort_report=result.abort_report,
-                rerun_of=result.rerun_of,
-                by_hand=by_hand,
-                started_at=started.isoformat() if started else "",
-            )
-        execution = cast("Execution", run)
+        from pytest_dai.glue.state import journal_key
+
+        config = cast("TestConfigResult", run) if run.kind == "test_config" else None
+        if config is not None:
+            started = config.record.started_at if config.record is not None else None
+            run_id = config.id
+        else:
+            execution = cast("Execution", run)
+            started, run_id = execution.started_at, execution.run_id
         return cls(
-            kind="model",
-            key=execution.id,
-            name=execution.model,
+            kind=run.kind,
+            key=journal_key(run),
+            name=run.model,
             nodeid=nodeid,
-            status=execution.status,
-            state=execution.state,
-            url=execution.url,
-            run_id=execution.run_id or "",
-            agent=execution.agent or NO_AGENT,
-            duration=execution.duration,
-            finished=execution.finished,
-            aborted=execution.aborted,
-            steps_total=execution.steps_total,
-            steps_failed=execution.steps_failed,
+            status=run.status,
+            state=run.state,
+            url=run.url,
+            run_id=run_id or "",
+            agent="" if config is not None else (run.agent or NO_AGENT),
+            duration=run.duration,
+            finished=run.finished,
+            aborted=run.aborted,
+            abort_report=config.abort_report if config is not None else "",
+            steps_total=run.steps_total,
+            steps_failed=run.steps_failed,
+            rerun_of=config.rerun_of if config is not None else "",
             by_hand=by_hand,
-            started_at=execution.started_at.isoformat() if execution.started_at else "",
+            started_at=started.isoformat() if started else "",
         )
 
     def with_steps(self, steps: list[StepResult], interrupted: str = "") -> RunReport:
