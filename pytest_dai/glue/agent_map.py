@@ -16,7 +16,7 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pytest_dai.glue.keys import worker_input
+from pytest_dai.glue.keys import WORKERINPUT_TEST_MAP, worker_input
 
 if TYPE_CHECKING:
     import pytest
@@ -25,7 +25,6 @@ __all__ = ["WORKERINPUT_TEST_MAP", "PlannedTest", "publish_test_map", "read_test
 
 log = logging.getLogger("pytest_dai")
 
-WORKERINPUT_TEST_MAP = "dai_test_map_dir"
 #: A map file larger than this is not read (the server's and the user's data stay bounded).
 MAX_MAP_BYTES = 64 * 1024 * 1024
 

@@ -37,6 +37,10 @@ __all__ = [
     "SPEC_KEY",
     "STATE_KEY",
     "SUMMARY_KEY",
+    "WORKERINPUT_JOURNAL",
+    "WORKERINPUT_SIMULATOR",
+    "WORKERINPUT_STEPS",
+    "WORKERINPUT_TEST_MAP",
     "is_worker",
     "worker_input",
 ]
@@ -80,6 +84,18 @@ PROTOCOL_START_KEY: pytest.StashKey[float] = pytest.StashKey()
 EVIDENCE_KEY: pytest.StashKey[Evidence] = pytest.StashKey()
 #: ``time.monotonic()`` when the test's call began (with ``timeout_func_only``).
 CALL_START_KEY: pytest.StashKey[float] = pytest.StashKey()
+
+
+# -- what the xdist controller hands each worker (``workerinput`` keys) -------------------------
+
+#: The controller's ``--dai-simulator`` (address and credentials).
+WORKERINPUT_SIMULATOR = "dai_simulator"
+#: The controller's run journal folder.
+WORKERINPUT_JOURNAL = "dai_journal"
+#: Where a worker leaves the runs it was waiting on when the session was interrupted.
+WORKERINPUT_STEPS = "dai_steps_dir"
+#: Where a worker publishes each marked test's agent (``--dai-dist=agent``).
+WORKERINPUT_TEST_MAP = "dai_test_map_dir"
 
 
 def is_worker(config: pytest.Config) -> bool:

@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING
 import pytest
 
 from pytest_dai.client.errors import DAIError
-from pytest_dai.glue.keys import RERUN_OF_KEY, STATE_KEY, SUMMARY_KEY, worker_input
+from pytest_dai.glue.keys import (
+    RERUN_OF_KEY,
+    STATE_KEY,
+    SUMMARY_KEY,
+    WORKERINPUT_TEST_MAP,
+    worker_input,
+)
 
 if TYPE_CHECKING:
     from pytest_dai.glue.reporting import SummaryCollector
@@ -21,8 +27,6 @@ __all__ = [
     "pytest_sessionfinish",
     "pytest_sessionstart",
 ]
-
-WORKERINPUT_TEST_MAP = "dai_test_map_dir"  # glue.agent_map's, without importing it
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -18,7 +18,14 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_dai.client.errors import DAIConfigError
-from pytest_dai.glue.keys import STATE_KEY, is_worker, worker_input
+from pytest_dai.glue.keys import (
+    STATE_KEY,
+    WORKERINPUT_JOURNAL,
+    WORKERINPUT_SIMULATOR,
+    WORKERINPUT_STEPS,
+    is_worker,
+    worker_input,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection
@@ -33,10 +40,6 @@ if TYPE_CHECKING:
 __all__ = ["STATE_KEY", "DAIState"]
 
 log = logging.getLogger("pytest_dai")
-
-WORKERINPUT_SIMULATOR = "dai_simulator"
-WORKERINPUT_JOURNAL = "dai_journal"
-WORKERINPUT_STEPS = "dai_steps_dir"
 
 
 class DAIState:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from pytest_dai.client.errors import DAIError
-from pytest_dai.glue.state import WORKERINPUT_JOURNAL, WORKERINPUT_SIMULATOR, WORKERINPUT_STEPS
+from pytest_dai.glue.keys import WORKERINPUT_JOURNAL, WORKERINPUT_SIMULATOR, WORKERINPUT_STEPS
 
 if TYPE_CHECKING:
     from pytest_dai.glue.state import DAIState
