@@ -112,7 +112,7 @@ def guarded_fetch(item: pytest.Item, fetch: Callable[[str], bytes]) -> Callable[
     def guarded(image_id: str) -> bytes:
         down = config.stash.get(SCREENSHOTS_DOWN_KEY, None)
         if down is not None:
-            raise DAIConnectionError(f"screenshots not asked for again after {down}")
+            raise DAIConnectionError(f"fetching a screenshot: not asked for again after {down}")
         try:
             return fetch(image_id)
         except DAIConnectionError as exc:
