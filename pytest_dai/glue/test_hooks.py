@@ -104,7 +104,8 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """A failure from pytest-dai reads as its message, not as a traceback of the plugin; the
-    report carries the run's steps and the runs the test started by hand."""
+    call's report carries the test's runs (``report.dai_runs``: a :class:`RunReport` each, the
+    marker's and those started by hand, steps and all)."""
     report = yield
     state = item.config.stash.get(STATE_KEY, None)
     if item.stash.get(IN_SUBTESTS_KEY, False):  # a subtest's report (a test case run)
