@@ -79,6 +79,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(SummaryHooks(collector, config), "dai-summary")
     config.pluginmanager.register(InterruptHooks(state), "dai-interrupt")
     config.pluginmanager.register(RedactionHooks(config), "dai-redaction")
+    if state.settings.dry_run:
+        from pytest_dai.glue.dry_run import DryRunHooks
+
+        config.pluginmanager.register(DryRunHooks(config), "dai-dry-run")
     if config.pluginmanager.hasplugin("xdist") and not is_worker(config):
         from pytest_dai.glue.xdist_hooks import XdistHooks
 

@@ -35,12 +35,16 @@ class XdistHooks:
             reporter.write_line(rerun_line(len(rerun_ids(self.state.config, ids))))
 
     def pytest_configure_node(self, node: Any) -> None:
-        """Hand the controller's simulator and journal folder to each worker."""
+        """Hand the controller's simulator and journal folder to each worker; take its
+        progress news (:mod:`pytest_dai.glue.progress`)."""
         info = self.state.simulator_info()
         if info is not None:
             node.workerinput[WORKERINPUT_SIMULATOR] = info
         node.workerinput[WORKERINPUT_JOURNAL] = str(self.state.journal.directory)
         node.workerinput[WORKERINPUT_STEPS] = str(self.state.worker_steps_dir())
+        from pytest_dai.glue.progress import relay_progress
+
+        relay_progress(self.state.config, node)
 
     def pytest_testnodedown(self, node: Any, error: object | None) -> None:
         """A worker went down: abort the runs it left going (if it crashed or was killed).
