@@ -13,7 +13,6 @@ from pytest_dai.glue.keys import EXECUTION_KEY
 if TYPE_CHECKING:
     import pytest
 
-    from pytest_dai.glue.state import DAIState
     from pytest_dai.lifecycle.execution import Execution
     from pytest_dai.lifecycle.session import AnyRun
     from pytest_dai.lifecycle.test_config_run import TestConfigResult
@@ -24,17 +23,12 @@ __all__ = ["report_runs_by_hand"]
 NOT_WAITED = "the test ended before the run did (it is aborted at the session's end)"
 
 
-def report_runs_by_hand(item: pytest.Item, state: DAIState) -> list[RunReport]:
+def report_runs_by_hand(item: pytest.Item, runs: list[AnyRun]) -> list[RunReport]:
     """The runs the test started through ``dai_session`` (every run it started but its
     marker's), with their steps. A test without a marker run also gets their ``dai_*`` JUnit
     properties, one group a run in the order they started."""
-    marker_run = item.stash.get(EXECUTION_KEY, None)
-    found = [
-        _report(run, item.nodeid)
-        for run in state.runs_started.pop(item.nodeid, [])
-        if run is not marker_run
-    ]
-    if found and marker_run is None:
+    found = [_report(run, item.nodeid) for run in runs]
+    if found and EXECUTION_KEY not in item.stash:
         for run in found:
             item.user_properties.extend((name, value) for name, value in run.properties() if value)
     return found

@@ -14,6 +14,7 @@ from pytest_dai.glue.keys import (
     CALL_START_KEY,
     CONFIG_SPEC_KEY,
     EVIDENCE_KEY,
+    EXECUTION_KEY,
     IN_SUBTESTS_KEY,
     PROTOCOL_START_KEY,
     RUN_REPORT_KEY,
@@ -146,10 +147,12 @@ def _runs_of(item: pytest.Item, state: DAIState) -> list[RunReport]:
         if evidence is not None and marker_run.kind == "model":
             marker_run.screenshot, marker_run.warning = evidence.screenshot, evidence.warning
         runs.append(marker_run)
-    if item.nodeid in state.runs_started:
+    marker = item.stash.get(EXECUTION_KEY, None)
+    by_hand = [run for run in state.runs_started.pop(item.nodeid, []) if run is not marker]
+    if by_hand:  # (imported only then: a marked test's report is made close to its timeout)
         from pytest_dai.glue.by_hand import report_runs_by_hand
 
-        runs.extend(report_runs_by_hand(item, state))
+        runs.extend(report_runs_by_hand(item, by_hand))
     return runs
 
 
