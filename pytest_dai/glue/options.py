@@ -27,6 +27,7 @@ import pytest
 
 from pytest_dai.client.errors import DAIConfigError, register_secret
 from pytest_dai.client.token_url import TOKEN_PATH, default_token_url
+from pytest_dai.glue.keys import SETTINGS_KEY
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -230,10 +231,6 @@ class Settings:
         if value is None:
             return "none"
         return str(value)
-
-
-SETTINGS_KEY = pytest.StashKey[Settings]()
-"""Where ``pytest_configure`` keeps the session's :class:`Settings` (``config.stash``)."""
 
 
 def _number(value: float) -> str:
