@@ -6,6 +6,7 @@ Those are imported the first time a DAI test, fixture or option needs them.
 
 from __future__ import annotations
 
+import copy
 import os
 import signal
 import threading
@@ -33,6 +34,7 @@ from pytest_dai.glue.keys import (
     SPEC_KEY,
     STEPS_KEY,
 )
+from pytest_dai.glue.marker_args import MarkerCheck
 from pytest_dai.glue.options import SETTINGS_KEY, add_options, resolve_settings
 from pytest_dai.glue.redaction import RedactionHooks, redact_report
 from pytest_dai.glue.reporting import SummaryCollector
@@ -86,6 +88,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     add_options(parser)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(
+    early_config: pytest.Config, parser: pytest.Parser, args: list[str]
+) -> None:
+    """``--dai-simulator`` written before a test folder or file: keep that a test path."""
+    from pytest_dai.glue.resolve import simulator_before_path
+
+    if simulator_before_path(args, early_config.invocation_params.dir):
+        early_config.known_args_namespace = parser.parse_known_args(
+            args, namespace=copy.copy(early_config.option)
+        )
+
+
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     """Add pytest-dai's hookspecs (``pytest_dai_*``)."""
     pluginmanager.add_hookspecs(hookspecs.DAIHookSpecs)
@@ -102,8 +117,8 @@ def pytest_configure(config: pytest.Config) -> None:
     settings = resolve_settings(config)
     state = DAIState(config, settings)
     state.start_simulator()
-    config.stash[SETTINGS_KEY] = state.settings
     config.stash[STATE_KEY] = state
+    config.pluginmanager.register(MarkerCheck(), "dai-markers")
     collector = SummaryCollector()
     config.stash[SUMMARY_KEY] = collector
     config.pluginmanager.register(SummaryHooks(collector, config), "dai-summary")

@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_dai.client.errors import DAIConfigError
+from pytest_dai.glue.settings import SETTINGS_KEY
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection
 
     from pytest_dai.glue.failfast import ServerFault
-    from pytest_dai.glue.options import Settings
+    from pytest_dai.glue.settings import Settings
     from pytest_dai.lifecycle.journal import Journal, JournalEntry
     from pytest_dai.lifecycle.session import AnyRun, DAISession
     from pytest_dai.lifecycle.steps import RunSteps
@@ -43,7 +44,7 @@ class DAIState:
 
     def __init__(self, config: pytest.Config, settings: Settings) -> None:
         self.config = config
-        self.settings = settings
+        config.stash[SETTINGS_KEY] = settings
         self.simulator: DAISimulator | None = None
         self._session: DAISession | None = None
         self._journal: Journal | None = None
@@ -67,6 +68,12 @@ class DAIState:
         return f"DAIState(url={self.settings.url!r}, session={self._session is not None})"
 
     @property
+    def settings(self) -> Settings:
+        """The session's settings: the one copy, ``config.stash[SETTINGS_KEY]`` (with the
+        simulator's connection once :meth:`start_simulator` ran)."""
+        return self.config.stash[SETTINGS_KEY]
+
+    @property
     def is_worker(self) -> bool:
         """True in a pytest-xdist worker."""
         return hasattr(self.config, "workerinput")
@@ -80,7 +87,7 @@ class DAIState:
         if self.is_worker:
             info = self.config.workerinput.get(WORKERINPUT_SIMULATOR)  # type: ignore[attr-defined]
             if info:
-                self.settings = self.settings.with_simulator(**info)
+                self.config.stash[SETTINGS_KEY] = self.settings.with_simulator(**info)
                 return
         from pytest_dai.simulator import DAISimulator, ScenarioError
 
@@ -91,7 +98,7 @@ class DAIState:
         except ScenarioError as exc:
             raise pytest.UsageError(f"--dai-simulator: {exc}") from None
         self.simulator = simulator
-        self.settings = self.settings.with_simulator(
+        self.config.stash[SETTINGS_KEY] = self.settings.with_simulator(
             url=simulator.url,
             token_url=simulator.token_url,
             client_id=simulator.client_id,
@@ -124,20 +131,21 @@ class DAIState:
 
     def _make_session(self) -> DAISession:
         from pytest_dai.client.credentials import Credentials
+        from pytest_dai.client.defaults import keycloak_token_url
         from pytest_dai.client.endpoints import DAIClient
         from pytest_dai.lifecycle.session import DAISession
 
         settings = self.settings
         if settings.url is None:
-            raise DAIConfigError(settings.missing_server_message())
+            from pytest_dai.glue.settings import MISSING_SERVER_MESSAGE
+
+            raise DAIConfigError(MISSING_SERVER_MESSAGE)
         if not settings.client_secret:
             raise DAIConfigError(
                 "no DAI client secret: set DAI_CLIENT_SECRET, or give the API Access CSV with "
                 "--dai-credentials or DAI_CREDENTIALS"
             )
-        token_url = settings.token_url or (
-            f"{settings.url}/auth/realms/{settings.realm}/protocol/openid-connect/token"
-        )
+        token_url = settings.token_url or keycloak_token_url(settings.url, settings.realm)
         from pytest_dai.glue.failfast import quiet_retry_warnings
 
         quiet_retry_warnings()

@@ -13,6 +13,7 @@ import time
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from pytest_dai.client import defaults
 from pytest_dai.client.deadline import call_budget
 from pytest_dai.client.errors import DAIError, DAIProtocolError
 from pytest_dai.client.status import RunState, Status, normalise_status
@@ -48,8 +49,8 @@ class Execution:
         *,
         model: str,
         agent: str | None = None,
-        run_url: str = "{url}/runs/{run_id}",
-        poll_interval: float = 5.0,
+        run_url: str = defaults.RUN_URL,
+        poll_interval: float = defaults.POLL_INTERVAL,
         record_grace: float = 120.0,
         expected_duration: float | None = None,
         initial_status: str = "Queued",

@@ -745,17 +745,11 @@ def test_with_simulator_fills_the_connection() -> None:
     assert SECRET not in "\n".join(filled.header_lines())
 
 
-def test_missing_server_message_and_run_url() -> None:
-    assert Settings().missing_server_message() == MISSING_SERVER_MESSAGE
+def test_missing_server_message() -> None:
     assert MISSING_SERVER_MESSAGE == (
         "no DAI server configured: give --dai-url or DAI_URL (or dai_url in the ini file), "
         "or run with --dai-simulator"
     )
-    assert Settings().format_run_url(run_id=7) is None
-    assert Settings(url="https://d").format_run_url(run_id=7) == "https://d/runs/7"
-    assert Settings(url="https://d").format_run_url(execution_id="e") is None
-    custom = Settings(run_url="https://ui/{execution_id}")
-    assert custom.format_run_url(execution_id="abc") == "https://ui/abc"
 
 
 # --------------------------------------------------------------------------------------------

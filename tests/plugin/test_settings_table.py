@@ -1,0 +1,150 @@
+"""The one settings table: the README, the ``Settings`` defaults, the options and ini keys all
+come from it, and each default value is written once in the product code."""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+import pytest_dai
+from pytest_dai.client import defaults
+from pytest_dai.glue.settings import Settings
+from pytest_dai.glue.settings_table import ROWS, TABLE, readme_table, shown_default
+
+PACKAGE = Path(pytest_dai.__file__).parent
+README = PACKAGE.parent / "README.md"
+DEFAULTS_FILE = PACKAGE / "client" / "defaults.py"
+
+#: Defaults that are plain words of a vocabulary ("no", "keycloak"): checked only where they
+#: would be a default (a parameter's or a field's), not wherever the word appears.
+WORDS = {"AUTH", "DIST"}
+
+
+def product_files() -> list[Path]:
+    """The product's modules, without the simulator (a server of its own, with its own
+    realm and client id, that never imports the client)."""
+    return [
+        path
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if "simulator" not in path.relative_to(PACKAGE).parts
+    ]
+
+
+def default_constants() -> dict[str, object]:
+    return {
+        name: value
+        for name, value in vars(defaults).items()
+        if name.isupper() and isinstance(value, (str, int, float))
+    }
+
+
+def _same(node: ast.AST, value: object) -> bool:
+    return (
+        isinstance(node, ast.Constant) and type(node.value) is type(value) and node.value == value
+    )
+
+
+def default_positions(tree: ast.AST) -> list[ast.AST]:
+    """The expressions that are defaults: of function parameters and of class fields."""
+    found: list[ast.AST] = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            found.extend(node.args.defaults)
+            found.extend(d for d in node.args.kw_defaults if d is not None)
+        elif isinstance(node, ast.ClassDef):
+            found.extend(
+                item.value
+                for item in node.body
+                if isinstance(item, ast.AnnAssign) and item.value is not None
+            )
+    return found
+
+
+def test_every_default_literal_is_written_once() -> None:
+    constants = default_constants()
+    assert {"RUN_DEADLINE", "POLL_INTERVAL", "REQUEST_TIMEOUT", "CLIENT_ID"} <= set(constants)
+    offences: list[str] = []
+    for path in product_files():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        name = path.relative_to(PACKAGE.parent)
+        everywhere = [node for node in ast.walk(tree) if isinstance(node, ast.Constant)]
+        positions = default_positions(tree)
+        for constant, value in constants.items():
+            distinctive = isinstance(value, str) and constant not in WORDS
+            nodes = everywhere if distinctive else positions
+            count = sum(_same(node, value) for node in nodes)
+            if path == DEFAULTS_FILE:
+                count = sum(_same(node, value) for node in everywhere) - 1
+            if value == defaults.RUN_DEADLINE:  # 7200 means nothing else
+                count = sum(
+                    isinstance(n.value, (int, float)) and not isinstance(n.value, bool)
+                    and n.value == value
+                    for n in everywhere
+                ) - (path == DEFAULTS_FILE)  # fmt: skip
+            if count:
+                offences.append(f"{name}: {value!r} ({constant}) written again {count}x")
+    assert offences == []
+
+
+def test_the_grep_finds_a_second_copy(tmp_path: Path) -> None:
+    """The check above can fail: a constructor with its own 5.0 is found."""
+    source = "class Poller:\n    def __init__(self, poll_interval: float = 5.0) -> None: ...\n"
+    tree = ast.parse(source)
+    assert sum(_same(node, defaults.POLL_INTERVAL) for node in default_positions(tree)) == 1
+
+
+def test_the_readme_table_is_the_settings_table() -> None:
+    section = README.read_text(encoding="utf-8").split("\n## Configuration\n", 1)[1]
+    section = section.split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("|")]
+    expected = readme_table()
+    assert rows == expected, "README's Configuration table, from the settings table:\n" + (
+        "\n".join(expected)
+    )
+
+
+def test_every_row_is_a_settings_field_with_the_table_default() -> None:
+    fields = {f.name: f for f in dataclasses.fields(Settings) if f.name != "sources"}
+    assert list(ROWS) == [row.name for row in TABLE]
+    assert set(fields) == set(ROWS)
+    for row in TABLE:
+        expected = row.default if row.default is not None else (False if row.flag else None)
+        assert fields[row.name].default == expected, row.name
+
+
+@pytest.mark.parametrize("row", TABLE, ids=[row.name for row in TABLE])
+def test_options_and_ini_keys_come_from_the_table(pytester: pytest.Pytester, row: object) -> None:
+    from pytest_dai.glue.settings_table import Setting
+
+    assert isinstance(row, Setting)
+    config = pytester.parseconfig()
+    if row.option is not None:
+        dest = row.option.lstrip("-").replace("-", "_")
+        assert config.getoption(dest) is None  # no default: the resolution tells them apart
+    if row.ini is not None:
+        assert config.getini(row.ini) is None
+
+
+def test_help_shows_the_table_defaults(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--help")
+    text = " ".join(result.stdout.str().split())
+    assert "default 7200" in text
+    assert f"default {defaults.CLIENT_ID}" in text
+    assert "DAI_CLIENT_SECRET or the credentials file" in text
+    for row in TABLE:
+        if row.option:
+            assert row.option in text
+        if row.ini:
+            assert row.ini in text
+
+
+def test_shown_defaults() -> None:
+    assert shown_default(ROWS["timeout"]) == "7200"
+    assert shown_default(ROWS["backoff_factor"]) == "0.5"
+    assert shown_default(ROWS["dry_run"]) == "off"
+    assert shown_default(ROWS["allow_insecure_token_url"]) == "false"
+    assert shown_default(ROWS["realm"]) == "`eggplant`"
+    assert shown_default(ROWS["credentials"]) == "none"
