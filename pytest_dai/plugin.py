@@ -35,9 +35,11 @@ from pytest_dai.glue.keys import (
     STEPS_KEY,
 )
 from pytest_dai.glue.marker_args import MarkerCheck
-from pytest_dai.glue.options import SETTINGS_KEY, add_options, resolve_settings
 from pytest_dai.glue.redaction import RedactionHooks, redact_report
 from pytest_dai.glue.reporting import SummaryCollector
+from pytest_dai.glue.resolve import resolve_settings
+from pytest_dai.glue.settings import SETTINGS_KEY
+from pytest_dai.glue.settings_table import add_options
 from pytest_dai.glue.state import (
     STATE_KEY,
     WORKERINPUT_JOURNAL,
@@ -52,7 +54,7 @@ if TYPE_CHECKING:
     from collections.abc import Generator
     from types import FrameType
 
-    from pytest_dai.glue.options import Settings
+    from pytest_dai.glue.settings import Settings
     from pytest_dai.lifecycle.execution import Execution
 
 __all__ = [
