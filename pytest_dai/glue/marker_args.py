@@ -21,7 +21,14 @@ from pytest_dai.client.errors import DAIConfigError, DAIError
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["MarkFail", "MarkerCheck", "bind_marker", "check_marked_items", "describe"]
+__all__ = [
+    "MarkFail",
+    "MarkerCheck",
+    "bind_marker",
+    "check_marked_items",
+    "describe",
+    "signature_text",
+]
 
 _SHOWN_LIMIT = 120
 
@@ -42,6 +49,14 @@ def describe(value: object) -> str:
     if len(text) > _SHOWN_LIMIT:
         text = text[: _SHOWN_LIMIT - 3] + "..."
     return f"{text} ({type(value).__name__})"
+
+
+def signature_text(signature: Callable[..., Any]) -> str:
+    """``dai_model(model, *, agent=None, ...)``: the marker as users write it (no types)."""
+    sig = inspect.signature(signature)
+    bare = [p.replace(annotation=inspect.Parameter.empty) for p in sig.parameters.values()]
+    shown = sig.replace(parameters=bare, return_annotation=inspect.Signature.empty)
+    return f"{signature.__name__}{shown}"
 
 
 def bind_marker(signature: Callable[..., Any], mark: pytest.Mark, fail: MarkFail) -> dict[str, Any]:

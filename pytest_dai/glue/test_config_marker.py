@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from pytest_dai.client import defaults
 from pytest_dai.client.errors import DAIConfigError
-from pytest_dai.glue.marker_args import MarkFail, bind_marker
+from pytest_dai.glue.marker_args import MarkFail, bind_marker, signature_text
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -34,10 +34,6 @@ __all__ = [
 ]
 
 MARKER = "dai_test_config"
-SIGNATURE = (
-    "dai_test_config(config, *, model=None, suite=None, parameters=None, filter_by=None, "
-    "timeout=None)"
-)
 _SCALARS = (str, int, float, bool)
 
 
@@ -51,6 +47,9 @@ def dai_test_config(
     timeout: float | None = None,
 ) -> None:
     """The marker's signature (never called: the marker's arguments are bound to it)."""
+
+
+SIGNATURE = signature_text(dai_test_config)
 
 
 @dataclass(frozen=True)

@@ -148,3 +148,13 @@ def test_shown_defaults() -> None:
     assert shown_default(ROWS["allow_insecure_token_url"]) == "false"
     assert shown_default(ROWS["realm"]) == "`eggplant`"
     assert shown_default(ROWS["credentials"]) == "none"
+
+
+def test_the_readme_shows_the_markers_signatures() -> None:
+    from pytest_dai.glue.marker_args import signature_text
+    from pytest_dai.glue.model_marker import dai_model
+    from pytest_dai.glue.test_config_marker import dai_test_config
+
+    text = " ".join(README.read_text(encoding="utf-8").split())
+    for signature in (dai_model, dai_test_config):
+        assert f"`@pytest.mark.{signature_text(signature)}`" in text
