@@ -158,3 +158,13 @@ def test_the_readme_shows_the_markers_signatures() -> None:
     text = " ".join(README.read_text(encoding="utf-8").split())
     for signature in (dai_model, dai_test_config):
         assert f"`@pytest.mark.{signature_text(signature)}`" in text
+
+
+def test_the_registered_markers_help_shows_the_signatures() -> None:
+    from pytest_dai.glue.marker_args import signature_text
+    from pytest_dai.glue.model_marker import dai_model
+    from pytest_dai.glue.test_config_marker import dai_test_config
+    from pytest_dai.plugin import CONFIG_MARKER_HELP, MARKER_HELP
+
+    assert MARKER_HELP.startswith(signature_text(dai_model) + ": ")
+    assert CONFIG_MARKER_HELP.startswith(signature_text(dai_test_config) + ": ")
