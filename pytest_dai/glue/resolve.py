@@ -18,6 +18,7 @@ import pytest
 
 from pytest_dai.client import defaults
 from pytest_dai.client.errors import register_secret
+from pytest_dai.client.token_url import default_token_url
 from pytest_dai.glue.converters import Given, read_csv, to_url
 from pytest_dai.glue.settings import SOURCE_DEFAULT, SOURCE_DERIVED, SOURCE_DERIVED_V2, Settings
 from pytest_dai.glue.settings_table import IGNORED_SECRET_KEY, TABLE
@@ -140,7 +141,7 @@ def _derive_token_url(values: dict[str, Any], sources: dict[str, str], given: bo
         sources["token_url"] = SOURCE_DERIVED_V2
     if "token_url" not in values:
         realm = values.get("realm", defaults.REALM)
-        values["token_url"] = defaults.keycloak_token_url(values["url"], realm)
+        values["token_url"] = default_token_url(values["url"], realm)
         sources["token_url"] = SOURCE_DERIVED
 
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_dai.client import defaults
+from pytest_dai.client.token_url import TOKEN_PATH
 from pytest_dai.glue import converters as c
 
 if TYPE_CHECKING:
@@ -91,7 +92,7 @@ TABLE: tuple[Setting, ...] = (
         "token_url", "token URL", "OAuth token URL.", c.to_url,
         "--dai-token-url", "DAI_TOKEN_URL", "dai_token_url",
         default_text="the credentials CSV's `token_url`, else `{url}"
-        + defaults.TOKEN_PATH
+        + TOKEN_PATH
         + "` (with `dai_auth = v2`: `{url}"
         + defaults.V2_AUTH_PATH
         + "`)",

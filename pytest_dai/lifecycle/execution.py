@@ -14,11 +14,15 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from pytest_dai.client import defaults
+from pytest_dai.client.calls import RUN_STATUS
 from pytest_dai.client.deadline import call_budget
 from pytest_dai.client.errors import DAIError, DAIProtocolError
 from pytest_dai.client.status import RunState, Status, normalise_status
-from pytest_dai.lifecycle.outcome import DAIRunTimeout, describe_failure
+from pytest_dai.client.text import escape_control_chars
 from pytest_dai.lifecycle.polling import PollSchedule
+from pytest_dai.lifecycle.run_errors import DAIRunTimeout
+from pytest_dai.lifecycle.run_state import RunStateView
+from pytest_dai.lifecycle.runlog import failing_entry, reads_as_error
 from pytest_dai.lifecycle.shield import interrupts_held
 
 if TYPE_CHECKING:
@@ -31,8 +35,11 @@ __all__ = ["Execution"]
 
 log = logging.getLogger("pytest_dai")
 
+#: How many of the last error lines of the run log a failure message quotes.
+LAST_ERROR_LINES = 5
 
-class Execution:
+
+class Execution(RunStateView):
     """A DAI model run. Attributes mirror the latest run record; :meth:`refresh` updates them.
 
     ``id`` is the execution id (E1's answer, used by E2 and E3); ``run_id`` the run record's id
@@ -66,7 +73,6 @@ class Execution:
         self.expected_duration = expected_duration
         self.polls = 0
         self.aborted = False
-        self.abort_requested_at: float | None = None
         self.detected_at: float | None = None
         self._client = client
         self._run_url = run_url
@@ -90,26 +96,6 @@ class Execution:
         return self.record.status
 
     @property
-    def status(self) -> str:
-        """The server's status word ("Queued" before the server has a run record)."""
-        return self.status_info.word or str(self.status_info.state)
-
-    @property
-    def state(self) -> RunState:
-        """The normalised state."""
-        return self.status_info.state
-
-    @property
-    def finished(self) -> bool:
-        """True once the run has ended."""
-        return self.status_info.final
-
-    @property
-    def passed(self) -> bool:
-        """True when the run ended as passed."""
-        return self.state is RunState.PASSED
-
-    @property
     def run(self) -> dict[str, Any]:
         """The raw run record as the server sent it (empty before there is one)."""
         return dict(self.record.raw) if self.record is not None else {}
@@ -128,21 +114,6 @@ class Execution:
     def ended_at(self) -> datetime | None:
         """When the run ended on the server."""
         return self.record.ended_at if self.record is not None else None
-
-    @property
-    def duration(self) -> float | None:
-        """Seconds from start to end by the server's clock; while going, the time so far."""
-        start, end = self.started_at, self.ended_at
-        if start is not None and end is not None:
-            return max((end - start).total_seconds(), 0.0)
-        if self._running_since is not None:
-            return time.monotonic() - self._running_since
-        return None
-
-    @property
-    def elapsed(self) -> float:
-        """Seconds since the start request, by this process's clock."""
-        return time.monotonic() - self._created
 
     @property
     def steps_total(self) -> int | None:
@@ -166,6 +137,28 @@ class Execution:
             url=self._client.url, run_id=self.run_id or self.id, execution_id=self.id
         )
 
+    def failure_details(self, logs: list[LogEntry] | None) -> str:
+        """The lines after a failure's summary: the steps done, the entry the run failed on,
+        the last lines of the run log that read as errors (their words, not only their
+        severity: contract 2.5) and the run's address."""
+        lines: list[str] = []
+        if self.steps_total is not None:
+            done = self.steps_done if self.steps_done is not None else "?"
+            lines.append(
+                f"steps: {done} of {self.steps_total} done, {self.steps_failed or 0} failed"
+            )
+        if logs:
+            failing = failing_entry(logs, self.state)
+            if failing is not None:
+                where = f"step {failing.step_ref}" if failing.step_ref is not None else "the log"
+                lines.append(escape_control_chars(f"failed in {where}: {failing.message}"))
+            errors = [e for e in logs if reads_as_error(e) and e is not failing]
+            if errors:
+                lines.append("last error lines of the run log:")
+                lines.extend(f"  {entry.format()}" for entry in errors[-LAST_ERROR_LINES:])
+        lines.append(f"run: {self.url}")
+        return "\n".join(lines)
+
     # -- actions ------------------------------------------------------------------------------
 
     def refresh(self) -> Execution:
@@ -178,7 +171,7 @@ class Execution:
         if record is None:
             if self.record is None and self.elapsed > self.record_grace:
                 raise DAIProtocolError(
-                    f"E2 GET /ai/runs: no run record for execution {self.id} "
+                    f"{self._client.label(RUN_STATUS)}: no run record for execution {self.id} "
                     f"{self.record_grace:g} s after it was started"
                 )
             return self
@@ -253,7 +246,7 @@ class Execution:
                         + (f" ({deadline_source})" if deadline_source else "")
                         + f" and was aborted; last status {self.status}",
                         execution=self,
-                        details=describe_failure(self, None),
+                        details=self.failure_details(None),
                     )
                 running_for = now - self._running_since if self._running_since is not None else None
                 delay = schedule.next_delay(running_for, self.steps_done, self.steps_total)
@@ -292,7 +285,6 @@ class Execution:
             if self.aborted or self.finished:
                 return False
             self.aborted = True
-            self.abort_requested_at = time.time()
         # A second Ctrl-C (or a CI's SIGTERM after its SIGINT) must not cut the abort off: it
         # is held until the abort is done, then goes on as usual.
         with interrupts_held():
