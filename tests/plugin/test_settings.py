@@ -566,11 +566,11 @@ ERRORS = [
         ),
     ),
     (
-        ["--dai-simulator", "examples"],
+        ["--dai-simulator", "exmples"],  # a typo; a real test folder is a test path
         "",
         {},
         (
-            "--dai-simulator: expected a scenario .json file, got 'examples' (write "
+            "--dai-simulator: expected a scenario .json file, got 'exmples' (write "
             "--dai-simulator=FILE, or put --dai-simulator after the test paths)"
         ),
     ),
