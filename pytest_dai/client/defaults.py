@@ -3,8 +3,9 @@
 The settings table (:mod:`pytest_dai.glue.settings_table`) shows and documents them, the
 :class:`~pytest_dai.glue.settings.Settings` fields take them, and the constructors of the client
 and the lifecycle use them as their keyword defaults (the Keycloak token path is
-:mod:`pytest_dai.client.token_url`'s). Every layer may read this module: it imports nothing. ``tests/plugin/test_settings_table.py`` fails when one of these literals shows
-up a second time in the product code.
+:mod:`pytest_dai.client.token_url`'s). Every layer may read this module: it imports nothing.
+``tests/plugin/test_settings_table.py`` fails when one of these literals shows up a second time
+in the product code.
 """
 
 from __future__ import annotations

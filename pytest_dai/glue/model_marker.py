@@ -30,7 +30,7 @@ def dai_model(
     model: str,
     *,
     agent: str | None = None,
-    test_case: int | str | None = None,
+    test_case: int | None = None,
     sut: str | None = None,
     sut_criteria: str | list[str] | None = None,
     rerun: int | str | None = None,
@@ -125,7 +125,12 @@ def parse_marker(mark: pytest.Mark, settings: Settings, nodeid: str) -> ModelSpe
     ``timeout=`` the session's run deadline. Raises :class:`DAIConfigError` with one line
     naming the test and the argument.
     """
-    from pytest_dai.glue.marker_extras import parse_asset, parse_script, parse_step_pause_time
+    from pytest_dai.glue.marker_extras import (
+        parse_asset,
+        parse_script,
+        parse_step_pause_time,
+        parse_test_case,
+    )
 
     fail = MarkFail("dai_model", nodeid)
     args = bind_marker(dai_model, mark, fail)
@@ -143,7 +148,7 @@ def parse_marker(mark: pytest.Mark, settings: Settings, nodeid: str) -> ModelSpe
     return ModelSpec(
         model=model,
         agent=settings.agent if agent is None else agent,  # None: dai_agent, maybe none
-        test_case=None if test_case is None else _id(fail, "test_case", test_case, "a test case"),
+        test_case=None if test_case is None else parse_test_case(fail, test_case),
         sut=None if sut is None else _text(fail, "sut", sut, "a SUT id"),
         sut_criteria=_criteria(fail, get("sut_criteria")),
         rerun=None if rerun is None else _id(fail, "rerun", rerun, "a test case run"),
