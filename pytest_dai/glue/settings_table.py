@@ -169,7 +169,9 @@ TABLE: tuple[Setting, ...] = (
         usage="`--dai-simulator[=SCENARIO]`",
     ),
     Setting(
-        "run_url", "run page address template",
+        "run_url",
+        "run page address template (`{url}`, `{run_id}`: the run's integer id, "
+        "`{execution_id}`: the execution service's id; see below)",
         "Run page address template with {url}, {run_id}, {execution_id}.", c.to_run_url,
         ini="dai_run_url", default=defaults.RUN_URL,
     ),

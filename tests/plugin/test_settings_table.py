@@ -18,9 +18,17 @@ PACKAGE = Path(pytest_dai.__file__).parent
 README = PACKAGE.parent / "README.md"
 DEFAULTS_FILE = PACKAGE / "client" / "defaults.py"
 
-#: Defaults that are plain words of a vocabulary ("no", "keycloak"): checked only where they
-#: would be a default (a parameter's or a field's), not wherever the word appears.
-WORDS = {"AUTH", "DIST"}
+#: The parameter and field names under which a default that is a plain number or word ("no",
+#: 5.0) would be written again; the distinctive ones (7200, the URL templates) are looked for
+#: wherever they stand.
+NAMES = {
+    "AUTH": {"auth", "scheme"},
+    "DIST": {"dist"},
+    "REQUEST_TIMEOUT": {"timeout", "request_timeout"},
+    "REQUEST_ATTEMPTS": {"attempts", "request_retries", "retries"},
+    "BACKOFF_FACTOR": {"backoff_factor"},
+    "POLL_INTERVAL": {"poll_interval", "max_interval", "interval"},
+}
 
 
 def product_files() -> list[Path]:
@@ -47,44 +55,53 @@ def _same(node: ast.AST, value: object) -> bool:
     )
 
 
-def default_positions(tree: ast.AST) -> list[ast.AST]:
-    """The expressions that are defaults: of function parameters and of class fields."""
-    found: list[ast.AST] = []
+def default_positions(tree: ast.AST) -> list[tuple[str, ast.AST]]:
+    """``(name, default)`` of every function parameter and class field with a default."""
+    found: list[tuple[str, ast.AST]] = []
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            found.extend(node.args.defaults)
-            found.extend(d for d in node.args.kw_defaults if d is not None)
+            positional = [*node.args.posonlyargs, *node.args.args]
+            found.extend(
+                (arg.arg, default)
+                for arg, default in zip(positional[::-1], node.args.defaults[::-1], strict=False)
+            )
+            found.extend(
+                (arg.arg, default)
+                for arg, default in zip(node.args.kwonlyargs, node.args.kw_defaults, strict=True)
+                if default is not None
+            )
         elif isinstance(node, ast.ClassDef):
             found.extend(
-                item.value
+                (item.target.id, item.value)
                 for item in node.body
-                if isinstance(item, ast.AnnAssign) and item.value is not None
+                if isinstance(item, ast.AnnAssign)
+                and isinstance(item.target, ast.Name)
+                and item.value is not None
             )
     return found
+
+
+def copies(tree: ast.AST, constant: str, value: object) -> int:
+    """How often ``value`` (the default ``constant``) is written in ``tree``."""
+    if constant in NAMES:
+        names = NAMES[constant]
+        return sum(_same(node, value) for name, node in default_positions(tree) if name in names)
+    return sum(_same(node, value) for node in ast.walk(tree))
 
 
 def test_every_default_literal_is_written_once() -> None:
     constants = default_constants()
     assert {"RUN_DEADLINE", "POLL_INTERVAL", "REQUEST_TIMEOUT", "CLIENT_ID"} <= set(constants)
+    assert set(NAMES) <= set(constants)
     offences: list[str] = []
     for path in product_files():
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        name = path.relative_to(PACKAGE.parent)
-        everywhere = [node for node in ast.walk(tree) if isinstance(node, ast.Constant)]
-        positions = default_positions(tree)
         for constant, value in constants.items():
-            distinctive = isinstance(value, str) and constant not in WORDS
-            nodes = everywhere if distinctive else positions
-            count = sum(_same(node, value) for node in nodes)
+            count = copies(tree, constant, value)
             if path == DEFAULTS_FILE:
-                count = sum(_same(node, value) for node in everywhere) - 1
-            if value == defaults.RUN_DEADLINE:  # 7200 means nothing else
-                count = sum(
-                    isinstance(n.value, (int, float)) and not isinstance(n.value, bool)
-                    and n.value == value
-                    for n in everywhere
-                ) - (path == DEFAULTS_FILE)  # fmt: skip
+                count = sum(_same(node, value) for node in ast.walk(tree)) - 1
             if count:
+                name = path.relative_to(PACKAGE.parent)
                 offences.append(f"{name}: {value!r} ({constant}) written again {count}x")
     assert offences == []
 
@@ -92,8 +109,10 @@ def test_every_default_literal_is_written_once() -> None:
 def test_the_grep_finds_a_second_copy(tmp_path: Path) -> None:
     """The check above can fail: a constructor with its own 5.0 is found."""
     source = "class Poller:\n    def __init__(self, poll_interval: float = 5.0) -> None: ...\n"
-    tree = ast.parse(source)
-    assert sum(_same(node, defaults.POLL_INTERVAL) for node in default_positions(tree)) == 1
+    assert copies(ast.parse(source), "POLL_INTERVAL", defaults.POLL_INTERVAL) == 1
+    source = "@dataclass\nclass Run:\n    timeout: float = 7200.0\n    first: float = 5.0\n"
+    assert copies(ast.parse(source), "RUN_DEADLINE", defaults.RUN_DEADLINE) == 1
+    assert copies(ast.parse(source), "POLL_INTERVAL", defaults.POLL_INTERVAL) == 0
 
 
 def test_the_readme_table_is_the_settings_table() -> None:
