@@ -92,7 +92,8 @@ def check_marked_items(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Parse the markers of every marked test now: a bad one becomes a collection error of
     that test (pytest then stops before running anything, unless
     ``--continue-on-collection-errors``), and the test is taken out of ``items``."""
-    from pytest_dai.glue.settings import SETTINGS_KEY, Settings
+    from pytest_dai.glue.keys import SETTINGS_KEY
+    from pytest_dai.glue.settings import Settings
 
     settings = config.stash.get(SETTINGS_KEY, None) or Settings()
     bad: list[tuple[pytest.Item, str]] = []

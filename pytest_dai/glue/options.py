@@ -4,7 +4,8 @@
   variable, ini key, default, converter, help) and ``add_options``;
 - :mod:`pytest_dai.glue.resolve`: ``resolve_settings`` (command line > environment > ini file >
   default, with sources);
-- :mod:`pytest_dai.glue.settings`: the resolved :class:`Settings` and ``SETTINGS_KEY``;
+- :mod:`pytest_dai.glue.settings`: the resolved :class:`Settings` (kept at
+  ``config.stash[pytest_dai.glue.keys.SETTINGS_KEY]``);
 - :mod:`pytest_dai.glue.model_marker` and :mod:`pytest_dai.glue.test_config_marker`: the marker
   level, validated against a signature function.
 
@@ -13,11 +14,11 @@ Cheap to import: no ``requests``.
 
 from __future__ import annotations
 
+from pytest_dai.glue.keys import SETTINGS_KEY
 from pytest_dai.glue.model_marker import MARKER_KEYWORDS, ModelSpec, parse_marker
 from pytest_dai.glue.resolve import resolve_settings
 from pytest_dai.glue.settings import (
     MISSING_SERVER_MESSAGE,
-    SETTINGS_KEY,
     SOURCE_DEFAULT,
     SOURCE_DERIVED,
     SOURCE_SIMULATOR,

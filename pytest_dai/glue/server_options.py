@@ -42,7 +42,7 @@ def marker_agent(item: pytest.Item) -> str | None:
     agent = marker.kwargs.get("agent") if marker is not None else None
     if agent not in (None, ""):
         return str(agent)
-    from pytest_dai.glue.settings import SETTINGS_KEY
+    from pytest_dai.glue.keys import SETTINGS_KEY
 
     settings = item.config.stash.get(SETTINGS_KEY, None)
     return settings.agent if settings is not None else None

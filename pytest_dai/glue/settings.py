@@ -12,14 +12,11 @@ from collections.abc import Mapping  # noqa: TC003 (runtime: Settings field type
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-import pytest
-
 from pytest_dai.client import defaults
 from pytest_dai.client.errors import register_secret
 
 __all__ = [
     "MISSING_SERVER_MESSAGE",
-    "SETTINGS_KEY",
     "SOURCE_DEFAULT",
     "SOURCE_DERIVED",
     "SOURCE_DERIVED_V2",
@@ -177,10 +174,6 @@ class Settings:
         if value is None:
             return "none"
         return str(value)
-
-
-SETTINGS_KEY = pytest.StashKey[Settings]()
-"""Where ``pytest_configure`` keeps the session's :class:`Settings` (``config.stash``)."""
 
 
 def _number(value: float) -> str:

@@ -162,7 +162,7 @@ def test_no_warning_without_a_secret_in_the_ini_file(pytester: pytest.Pytester) 
 
 
 SIMULATED = """
-from pytest_dai.glue.settings import SETTINGS_KEY
+from pytest_dai.glue.keys import SETTINGS_KEY
 
 def test_on_the_simulator(request):
     settings = request.config.stash[SETTINGS_KEY]
