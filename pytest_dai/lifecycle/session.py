@@ -12,6 +12,7 @@ import time
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from pytest_dai.client import defaults
 from pytest_dai.client.calls import (
     LIST_AGENTS,
     LIST_MODELS,
@@ -55,13 +56,13 @@ class DAISession:
         self,
         client: DAIClient,
         *,
-        run_url: str = "{url}/runs/{run_id}",
-        poll_interval: float = 5.0,
+        run_url: str = defaults.RUN_URL,
+        poll_interval: float = defaults.POLL_INTERVAL,
         record_grace: float = 120.0,
         on_start: Callable[[AnyRun], None] | None = None,
         on_end: Callable[[AnyRun], None] | None = None,
         dry_run: bool = False,
-        result_url: str = "{url}/controller/results/runs/{id}",
+        result_url: str = defaults.RESULT_URL,
         journal: Journal | None = None,
         current_test: Callable[[], str] | None = None,
         on_notice: Callable[[str], None] | None = None,
