@@ -108,7 +108,8 @@ def test_ci_log_gets_each_runs_start_progress_and_end_once_in_order(
         assert whats[-1] == "ended", lines
         assert whats.count("started") == 1, lines
         assert whats.count("ended") == 1, lines
-        assert "going" in whats, lines  # every 0.05 s here; every 30 s by default
+        if model == "Pass":  # half a second of polls (Fail may end at its second poll)
+            assert "going" in whats, lines  # every 0.05 s here; every 30 s by default
         assert {worker for _, worker, _ in mine} == {mine[0][1]}, lines
         started = lines[mine[0][0]]
         assert re.search(
