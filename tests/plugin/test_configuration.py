@@ -4,11 +4,12 @@ plugin switched off or unused, and ``--dai-simulator``."""
 from __future__ import annotations
 
 import pytest
+from harness.simulators import closed_port_url
 
 from pytest_dai.glue.options import MISSING_SERVER_MESSAGE
 from pytest_dai.simulator import DAISimulator
 
-from .conftest import closed_port_url, header, junit, marked_test, run
+from .conftest import header, junit, marked_test, run
 
 PLAIN_TEST = """
     def test_plain():

@@ -20,6 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from harness.env import point_at
+from harness.inner import FAST, finish, popen
+from harness.wire import TOKEN_PATH
 
 from pytest_dai.client.credentials import Credentials
 from pytest_dai.client.deadline import call_budget
@@ -39,9 +42,8 @@ from pytest_dai.lifecycle.steps import STEPS_LIMIT, run_steps
 from pytest_dai.simulator import DAISimulator
 
 from .hostile import TOKEN, Proxy, RawServer, Request, reply, token_reply, trickle
-from .support import FAST, SECRET, finish, inner_popen, point_at
+from .support import SECRET
 
-TOKEN_PATH = "/auth/realms/eggplant/protocol/openid-connect/token"
 RUN = {"id": 7, "execution_id": "ex-1", "status": "Running", "modelname": "M"}
 
 
@@ -423,6 +425,7 @@ def _wait(predicate: Callable[[], bool], timeout: float = 20.0) -> bool:
     return predicate()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["dropped", "timed-out"])
 def test_a_start_whose_answer_is_lost_leaves_no_run(
     how: str, pytester: pytest.Pytester, proxied: tuple[DAISimulator, Proxy]
@@ -432,7 +435,7 @@ def test_a_start_whose_answer_is_lost_leaves_no_run(
         "drop" if how == "dropped" else "hang"
     )
     pytester.makepyfile(test_lost=LONG_TEST)
-    process = inner_popen(pytester, *FAST, "--dai-request-timeout=2", "-p", "no:randomly")
+    process = popen(pytester, *FAST, "--dai-request-timeout=2", "-p", "no:randomly")
     output, rc = finish(process, timeout=90)
     assert rc == pytest.ExitCode.TESTS_FAILED, output
     assert len(sim.executions()) == 1, output  # the start did reach the server
@@ -443,13 +446,14 @@ def test_a_start_whose_answer_is_lost_leaves_no_run(
     assert not list(pytester.path.glob("**/*.intent.json"))
 
 
+@pytest.mark.slow
 def test_ctrl_c_during_a_start_leaves_no_run(
     pytester: pytest.Pytester, proxied: tuple[DAISimulator, Proxy]
 ) -> None:
     sim, proxy = proxied
     proxy.rules[("POST", "/execution_service/api/v1/executions")] = "hang"
     pytester.makepyfile(test_lost=LONG_TEST)
-    process = inner_popen(pytester, *FAST)
+    process = popen(pytester, *FAST)
     assert _wait(proxy.forwarded.is_set), "the start never reached the proxy"
     assert _wait(lambda: len(sim.executions()) == 1)
     os.killpg(process.pid, signal.SIGINT)
@@ -458,13 +462,14 @@ def test_ctrl_c_during_a_start_leaves_no_run(
     assert "was found and aborted" in output, output
 
 
+@pytest.mark.slow
 def test_a_killed_start_is_reaped_by_the_next_session(
     pytester: pytest.Pytester, proxied: tuple[DAISimulator, Proxy]
 ) -> None:
     sim, proxy = proxied
     proxy.rules[("POST", "/execution_service/api/v1/executions")] = "hang"
     pytester.makepyfile(test_lost=LONG_TEST)
-    process = inner_popen(pytester, *FAST)
+    process = popen(pytester, *FAST)
     assert _wait(proxy.forwarded.is_set)
     assert _wait(lambda: len(sim.executions()) == 1)
     os.killpg(process.pid, signal.SIGKILL)
@@ -473,7 +478,7 @@ def test_a_killed_start_is_reaped_by_the_next_session(
     assert len(list(pytester.path.glob("**/*.intent.json"))) == 1
     proxy.rules.clear()
     pytester.makepyfile(test_lost="def test_nothing():\n    pass\n")
-    output, rc = finish(inner_popen(pytester, *FAST))
+    output, rc = finish(popen(pytester, *FAST))
     assert rc == 0, output
     assert _wait(lambda: sim.running_count() == 0), output
     assert "was found and aborted" in output, output
@@ -498,6 +503,7 @@ def _plant(folder: Path, **changes: Any) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_a_journal_folder_planted_by_someone_else_causes_no_request(
     pytester: pytest.Pytester, sim: DAISimulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -510,12 +516,13 @@ def test_a_journal_folder_planted_by_someone_else_causes_no_request(
     _plant(folder)
     os.chown(folder, 65534, 65534)
     pytester.makepyfile(test_x="def test_nothing():\n    pass\n")
-    output, rc = finish(inner_popen(pytester, *FAST, "-p", "no:cacheprovider"))
+    output, rc = finish(popen(pytester, *FAST, "-p", "no:cacheprovider"))
     assert rc == 0, output
     assert "is owned by another user" in output, output
     assert sim.abort_requests() == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "changes",
     [
@@ -531,12 +538,13 @@ def test_a_planted_journal_entry_causes_no_request(
     folder = pytester.path / ".pytest_cache" / "d" / "dai-journal"
     _plant(folder, **changes)
     pytester.makepyfile(test_x="def test_nothing():\n    pass\n")
-    output, rc = finish(inner_popen(pytester, *FAST))
+    output, rc = finish(popen(pytester, *FAST))
     assert rc == 0, output
     assert sim.abort_requests() == []
     assert [r.method for r in sim.request_log() if r.method == "DELETE"] == []
 
 
+@pytest.mark.slow
 def test_an_entry_file_owned_by_someone_else_is_ignored(
     pytester: pytest.Pytester, sim: DAISimulator
 ) -> None:
@@ -545,7 +553,7 @@ def test_an_entry_file_owned_by_someone_else_is_ignored(
     folder = pytester.path / ".pytest_cache" / "d" / "dai-journal"
     os.chown(_plant(folder), 65534, 65534)
     pytester.makepyfile(test_x="def test_nothing():\n    pass\n")
-    output, rc = finish(inner_popen(pytester, *FAST))
+    output, rc = finish(popen(pytester, *FAST))
     assert rc == 0, output
     assert sim.abort_requests() == []
 
@@ -557,6 +565,7 @@ def test_hung(dai_session):
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["pytest-timeout", "ctrl-c"])
 def test_no_token_in_tracebacks_during_a_hung_request(
     how: str, pytester: pytest.Pytester, proxied: tuple[DAISimulator, Proxy]
@@ -567,7 +576,7 @@ def test_no_token_in_tracebacks_during_a_hung_request(
     args = [*FAST, "--showlocals", "--tb=long", "--fulltrace", "--junitxml=junit.xml"]
     if how == "pytest-timeout":
         args += ["--timeout=2", "--timeout-method=signal"]
-    process = inner_popen(pytester, *args)
+    process = popen(pytester, *args)
     if how == "ctrl-c":
         assert _wait(lambda: bool(proxy.server.seen("/ai/models")))
         time.sleep(0.3)
@@ -623,30 +632,32 @@ def test_redaction_pass_masks_reports() -> None:
     assert "client_secret=abc" not in report.sections[0][1]
 
 
+@pytest.mark.slow
 def test_http_token_url_for_https_server_is_refused_at_start(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     point_at(monkeypatch, "https://dai.example", "c", SECRET)
     monkeypatch.setenv("DAI_TOKEN_URL", "http://keycloak.example/token")
     pytester.makepyfile(test_x="def test_nothing():\n    pass\n")
-    output, rc = finish(inner_popen(pytester, "--co", "-p", "no:cacheprovider"))
+    output, rc = finish(popen(pytester, "--co", "-p", "no:cacheprovider"))
     assert rc == pytest.ExitCode.USAGE_ERROR, output
     lines = [line for line in output.splitlines() if "dai_allow_insecure_token_url" in line]
     assert len(lines) == 1, output
     assert "http://keycloak.example/token" in lines[0]
     allowed = "--dai-allow-insecure-token-url"
-    output, rc = finish(inner_popen(pytester, "--co", "-p", "no:cacheprovider", allowed))
+    output, rc = finish(popen(pytester, "--co", "-p", "no:cacheprovider", allowed))
     assert rc == 0, output
 
 
+@pytest.mark.slow
 def test_plain_http_server_gets_one_header_warning(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     point_at(monkeypatch, "http://dai.example", "c", SECRET)
     pytester.makepyfile(test_x="def test_nothing():\n    pass\n")
-    output, rc = finish(inner_popen(pytester, "--co", "-p", "no:cacheprovider"))
+    output, rc = finish(popen(pytester, "--co", "-p", "no:cacheprovider"))
     assert rc == 0, output
     assert len([line for line in output.splitlines() if "plain http" in line]) == 1, output
     point_at(monkeypatch, "https://dai.example", "c", SECRET)
-    output, rc = finish(inner_popen(pytester, "--co", "-p", "no:cacheprovider"))
+    output, rc = finish(popen(pytester, "--co", "-p", "no:cacheprovider"))
     assert "plain http" not in output, output
