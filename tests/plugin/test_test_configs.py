@@ -4,7 +4,6 @@ steps file, dry run, rerun, parameters and hooks."""
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import signal
@@ -19,27 +18,23 @@ from typing import Any
 import pytest
 import xmlschema
 from harness.env import point_env_at
+from harness.scenarios import model, steps, with_models
 from harness.simulators import wait_idle
+from harness.wire import EXECUTIONS
 
 from pytest_dai.simulator import DAISimulator
 
 from .conftest import ERROR_MESSAGE, FAIL_MESSAGE, FAST, SCENARIO, junit
 
 TASKS = "/task_scheduler_service/api/v1/task_instances"
-EXECUTIONS = "/execution_service/api/v1/executions"
 RESULTS = "/api/v2/test_config_results"
 SCHEMA = Path(__file__).resolve().parent.parent / "data" / "junit-10.xsd"
 
 
 def _scenario() -> dict[str, Any]:
-    data = copy.deepcopy(SCENARIO)
-    data["models"].append(
-        {
-            "id": "m-flaky",
-            "name": "Flaky",
-            "attempts": ["failed", "passed"],
-            "steps": [{"name": "Add", "duration": 10}, {"name": "Check", "duration": 10}],
-        }
+    data = with_models(
+        SCENARIO,
+        model("m-flaky", "Flaky", *steps(10, "Add", "Check"), attempts=["failed", "passed"]),
     )
     data["test_configs"] = [
         {"id": "tc-pass", "name": "Passing", "agent": "agent-1", "runs": [{"model": "Pass"}] * 2},
