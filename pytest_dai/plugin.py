@@ -18,6 +18,7 @@ from pytest_dai.client.errors import DAIError
 from pytest_dai.glue import hookspecs
 from pytest_dai.glue.fixtures import (
     _dai_model_marker,
+    _dai_simulator_reset,
     dai_execution,
     dai_result,
     dai_session,
@@ -55,6 +56,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "_dai_model_marker",
+    "_dai_simulator_reset",
     "dai_execution",
     "dai_result",
     "dai_session",

@@ -141,7 +141,8 @@ def _prepare_test_config(request: pytest.FixtureRequest, marker: pytest.Mark) ->
 def dai_simulator(request: pytest.FixtureRequest) -> Iterator[DAISimulator]:
     """A running DAI simulator (``url``, ``token_url``, ``client_id``, ``client_secret``,
     ``request_log()``, ``set_faults()``...): the one ``--dai-simulator`` started in this
-    process, or else a new one with the packaged scenario for this session."""
+    process, or else a new one with the packaged scenario for this session. Its faults and
+    dialect are put back after each test (``DAISimulator.reset()``)."""
     state = request.config.stash[STATE_KEY]
     if state.simulator is not None:
         yield state.simulator
@@ -150,3 +151,16 @@ def dai_simulator(request: pytest.FixtureRequest) -> Iterator[DAISimulator]:
 
     with DAISimulator() as simulator:
         yield simulator
+
+
+@pytest.fixture(autouse=True)
+def _dai_simulator_reset(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After a test that used ``dai_simulator``, put its faults and dialect back (as
+    pytest-httpserver's ``httpserver`` clears its handlers): the simulator stays up for the
+    session, but what one test set never leaks into the next."""
+    if "dai_simulator" not in request.fixturenames:
+        yield
+        return
+    simulator: DAISimulator = request.getfixturevalue("dai_simulator")
+    yield
+    simulator.reset()

@@ -277,7 +277,8 @@ class DAISimulator:
     ``scenario``: ``None`` (the packaged default), a JSON file path, a dict or a
     :class:`Scenario`. ``port=0`` picks a free port; :meth:`stop` then :meth:`start` restarts on
     the same port with all state kept. ``faults`` and ``dialect`` (a :class:`Dialect` or a preset
-    name from ``DIALECTS``) override the scenario's.
+    name from ``DIALECTS``) override the scenario's. ``on_request`` is called with the
+    :class:`RequestRecord` of every request once it is answered (the CLI's ``--verbose``).
     """
 
     def __init__(
@@ -288,15 +289,21 @@ class DAISimulator:
         port: int = 0,
         faults: Faults | None = None,
         dialect: Dialect | str | None = None,
+        on_request: Callable[[RequestRecord], None] | None = None,
     ) -> None:
         self.scenario = Scenario.load(scenario)
+        self.on_request = on_request
         self.host = host
         self._port = port
         self._engine = Engine(self.scenario)
         self._test_configs = TestConfigState(self.scenario.test_configs)
         self._lock = self._engine.lock
-        self._faults = copy_faults(faults if faults is not None else self.scenario.faults)
-        self._dialect = self._as_dialect(dialect if dialect is not None else self.scenario.dialect)
+        self._initial_faults = copy_faults(faults if faults is not None else self.scenario.faults)
+        self._initial_dialect = self._as_dialect(
+            dialect if dialect is not None else self.scenario.dialect
+        )
+        self._faults = copy_faults(self._initial_faults)
+        self._dialect = copy_dialect(self._initial_dialect)
         self._rng = random.Random(self._faults.seed)
         self._log: deque[RequestRecord] = deque(maxlen=LOG_LIMIT)
         self._server: _HTTPServer | None = None
@@ -432,6 +439,15 @@ class DAISimulator:
     def clear_faults(self) -> None:
         """Remove every fault."""
         self.faults = Faults()
+
+    def reset(self) -> None:
+        """Put back the faults and the dialect the simulator was created with (the scenario's,
+        or the ``faults`` and ``dialect`` arguments). Runs, tokens and the request log stay.
+        The ``dai_simulator`` fixture calls this after every test that used it."""
+        with self._lock:
+            self._faults = copy_faults(self._initial_faults)
+            self._rng = random.Random(self._faults.seed)
+            self._dialect = copy_dialect(self._initial_dialect)
 
     @property
     def dialect(self) -> Dialect:
@@ -637,8 +653,11 @@ class DAISimulator:
         arrived: float,
         body: dict[str, Any] | None,
     ) -> None:
+        record = RequestRecord(method, path, query, status, arrived, body)
         with self._lock:
-            self._log.append(RequestRecord(method, path, query, status, arrived, body))
+            self._log.append(record)
+        if self.on_request is not None:
+            self.on_request(record)
 
     def _fault_action(self, path: str) -> str | int | None:
         """Decide (lock held) whether this request is dropped or failed."""

@@ -21,6 +21,18 @@ from pytest_dai.simulator import DAISimulator
 EXECUTIONS = "/execution_service/api/v1/executions"
 
 
+def start(session: requests.Session, url: str, model_id: str) -> str:
+    """Start a run of ``model_id`` (no agent); its execution id."""
+    response = session.post(
+        url + EXECUTIONS,
+        json={"execution_type": "executing", "model_id": model_id, "agent": None},
+        timeout=10,
+    )
+    if response.status_code not in (200, 201):
+        raise SystemExit(f"starting a run: HTTP {response.status_code}: {response.text[:200]}")
+    return str(response.json()["id"])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0)
@@ -39,15 +51,11 @@ def main() -> int:
             timeout=10,
         ).json()["access_token"]
         session.headers["Authorization"] = f"Bearer {token}"
-        models = [m["id"] for m in session.get(sim.url + "/ai/models", timeout=10).json()]
-        execution_ids = [
-            session.post(
-                sim.url + EXECUTIONS,
-                json={"execution_type": "executing", "model_id": models[i % len(models)]},
-                timeout=10,
-            ).json()["id"]
-            for i in range(8)
-        ]
+        # A revision-2 server lists models by number and names their uuid ``modeluuid``: a
+        # start names the model by that uuid.
+        listing = session.get(sim.url + "/ai/models", timeout=10).json()
+        models = [str(m.get("modeluuid", m["id"])) for m in listing]
+        execution_ids = [start(session, sim.url, models[i % len(models)]) for i in range(8)]
 
         latencies: list[list[float]] = [[] for _ in range(args.pollers)]
         errors = [0] * args.pollers

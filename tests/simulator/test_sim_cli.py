@@ -114,3 +114,94 @@ def test_cli_port_out_of_range_is_a_usage_error(capsys) -> None:
         main(["--port", "99999"])
     assert info.value.code == 2
     assert "argument --port: invalid port value: '99999'" in capsys.readouterr().err
+
+
+def _header(process: subprocess.Popen[str]) -> list[str]:
+    """The lines the CLI prints before serving: addresses, credentials and ``export`` lines."""
+    assert process.stdout is not None
+    lines: list[str] = []
+    while not (lines and lines[-1].startswith("export DAI_CLIENT_SECRET=")):
+        line = process.stdout.readline()
+        assert line, f"the simulator stopped early: {lines}"
+        lines.append(line.rstrip("\n"))
+    return lines
+
+
+def _stop(process: subprocess.Popen[str]) -> str:
+    process.send_signal(signal.SIGINT)
+    out, _err = process.communicate(timeout=5)
+    assert process.returncode == 0
+    return out
+
+
+def test_cli_prints_export_lines_a_shell_takes(tmp_path: Path) -> None:
+    scenario = json.loads((ROOT / "examples" / "scenario.json").read_text())
+    scenario["credentials"] = {"client_id": "client:dai:x", "client_secret": "it's $ecret"}
+    path = tmp_path / "quoted.json"
+    path.write_text(json.dumps(scenario))
+    process = _launch("--port", "0", "--scenario", str(path))
+    try:
+        lines = _header(process)
+        url = lines[0].rsplit(" ", 1)[1]
+        exports = [line for line in lines if line.startswith("export ")]
+        assert [line.split("=", 1)[0] for line in exports] == [
+            "export DAI_URL",
+            "export DAI_REALM",
+            "export DAI_CLIENT_ID",
+            "export DAI_CLIENT_SECRET",
+        ]
+        shell = subprocess.run(
+            [
+                "sh",
+                "-c",
+                "\n".join(exports) + '\nprintf "%s\\n" "$DAI_URL" "$DAI_REALM" '
+                '"$DAI_CLIENT_ID" "$DAI_CLIENT_SECRET"',
+            ],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        )
+        assert shell.stdout.splitlines() == [url, "eggplant", "client:dai:x", "it's $ecret"]
+        _stop(process)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+
+def test_cli_verbose_prints_each_request_without_bodies() -> None:
+    process = _launch("--port", "0", "--verbose")
+    try:
+        lines = _header(process)
+        url = lines[0].rsplit(" ", 1)[1]
+        secret = lines[3].split(": ", 1)[1]
+        token_url = lines[1].split(": ", 1)[1]
+        requests.post(
+            token_url,
+            data={"grant_type": "client_credentials", "client_id": "x", "client_secret": secret},
+            timeout=5,
+        )
+        requests.get(f"{url}/ai/runs", params={"execution_id": "e-1"}, timeout=5)
+        out = _stop(process)
+        logged = out.splitlines()
+        assert len(logged) == 2, out
+        assert logged[0].endswith(" POST /auth/realms/eggplant/protocol/openid-connect/token 401")
+        assert logged[1].endswith(" GET /ai/runs?execution_id=e-1 401")
+        assert secret not in out
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+
+def test_cli_is_quiet_about_requests_without_verbose() -> None:
+    process = _launch("--port", "0")
+    try:
+        url = _header(process)[0].rsplit(" ", 1)[1]
+        requests.get(f"{url}/ai/runs", timeout=5)
+        assert _stop(process) == ""
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
