@@ -54,6 +54,7 @@ def test_header_is_two_lines_without_v(pytester: pytest.Pytester, dai_env: DAISi
     assert dai_env.client_secret not in result.stdout.str()
 
 
+@pytest.mark.slow
 def test_marker_timeout_beats_dai_timeout_which_applies_otherwise(
     pytester: pytest.Pytester, dai_env: DAISimulator
 ) -> None:

@@ -286,6 +286,7 @@ def test_evidence_of_several_runs_of_one_test_adds_up(pytester: pytest.Pytester)
     assert report.count("DAI screenshot (test_any.py-test_config") == 2
 
 
+@pytest.mark.slow
 def test_a_server_that_does_not_answer_screenshots_is_not_asked_again(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -228,6 +228,7 @@ SLOW = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", sorted(SLOW))
 def test_a_call_ends_within_its_total_deadline(
     kind: str, servers: Callable[..., RawServer]
@@ -243,6 +244,7 @@ def test_a_call_ends_within_its_total_deadline(
     assert took < 6, took
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", sorted(SLOW))
 def test_an_abort_is_bounded_in_total(kind: str, servers: Callable[..., RawServer]) -> None:
     server = servers(SLOW[kind])
@@ -255,6 +257,7 @@ def test_an_abort_is_bounded_in_total(kind: str, servers: Callable[..., RawServe
     assert len(server.seen("/execution_service")) >= 1
 
 
+@pytest.mark.slow
 def test_retry_after_is_capped_by_what_is_left(servers: Callable[..., RawServer]) -> None:
     def handler(server: RawServer, conn: socket.socket, request: Request) -> None:
         reply(conn, 503, {"detail": "busy"}, {"Retry-After": "60"})
