@@ -27,11 +27,11 @@ _EXPORTS = {
     "DAIHTTPError": "pytest_dai.client.errors",
     "DAINotFoundError": "pytest_dai.client.errors",
     "DAIProtocolError": "pytest_dai.client.errors",
-    "DAIRunOutcome": "pytest_dai.lifecycle.outcome",
-    "DAIRunFailed": "pytest_dai.lifecycle.outcome",
-    "DAIRunError": "pytest_dai.lifecycle.outcome",
-    "DAIRunCancelled": "pytest_dai.lifecycle.outcome",
-    "DAIRunTimeout": "pytest_dai.lifecycle.outcome",
+    "DAIRunOutcome": "pytest_dai.lifecycle.run_errors",
+    "DAIRunFailed": "pytest_dai.lifecycle.run_errors",
+    "DAIRunError": "pytest_dai.lifecycle.run_errors",
+    "DAIRunCancelled": "pytest_dai.lifecycle.run_errors",
+    "DAIRunTimeout": "pytest_dai.lifecycle.run_errors",
     "RunState": "pytest_dai.client.status",
     "Execution": "pytest_dai.lifecycle.execution",
     "DAISession": "pytest_dai.lifecycle.session",
@@ -80,7 +80,7 @@ if TYPE_CHECKING:
     )
     from pytest_dai.client.status import RunState
     from pytest_dai.lifecycle.execution import Execution
-    from pytest_dai.lifecycle.outcome import (
+    from pytest_dai.lifecycle.run_errors import (
         DAIRunCancelled,
         DAIRunError,
         DAIRunFailed,

@@ -173,6 +173,24 @@ def execution_id_of(record: dict[str, Any], fields: tuple[str, ...]) -> str | No
     return None
 
 
+def id_in_answer(payload: Any, fields: tuple[str, ...], endpoint: str, name: str) -> str:
+    """The id a start answered (the first of ``fields`` that holds one); an answer that is not
+    an object, or has none, is a :class:`DAIProtocolError` naming ``endpoint`` and the id's
+    ``name`` ("execution id")."""
+    if not isinstance(payload, dict):
+        raise DAIProtocolError(
+            f"{endpoint}: expected an object with the {name}, got {type(payload).__name__}",
+            endpoint=endpoint,
+        )
+    found = execution_id_of(payload, fields)
+    if found is None:
+        raise DAIProtocolError(
+            f"{endpoint}: answer has no {name} (looked for {', '.join(fields)})",
+            endpoint=endpoint,
+        )
+    return found
+
+
 def _status_word(value: str | int) -> str | int:
     return _name(value) or "" if isinstance(value, str) else value
 

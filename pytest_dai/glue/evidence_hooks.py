@@ -102,7 +102,7 @@ def keep_run_evidence(
     def fetch(image_id: str) -> bytes:
         down = config.stash.get(SCREENSHOTS_DOWN_KEY, None)
         if down is not None:
-            raise DAIConnectionError(f"E12: screenshots not asked for again after {down}")
+            raise DAIConnectionError(f"fetching a screenshot: not asked for again after {down}")
         try:
             return state.session().client.screenshot(image_id)
         except DAIConnectionError as exc:

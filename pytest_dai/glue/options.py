@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from pytest_dai.client.errors import DAIConfigError, register_secret
+from pytest_dai.client.token_url import TOKEN_PATH, default_token_url
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -53,7 +54,6 @@ DEFAULT_RUN_URL = "{url}/runs/{run_id}"
 DEFAULT_RESULT_URL = "{url}/controller/results/runs/{id}"
 RESULT_URL_PLACEHOLDERS = ("url", "id", "task_instance_id", "test_config_id")
 DEFAULT_ARTIFACTS = "dai-artifacts"
-TOKEN_PATH = "/auth/realms/{realm}/protocol/openid-connect/token"
 RUN_URL_PLACEHOLDERS = ("url", "run_id", "execution_id")
 
 MISSING_SERVER_MESSAGE = (
@@ -301,7 +301,7 @@ def add_options(parser: pytest.Parser) -> None:
         metavar="URL",
         default=None,
         help="OAuth token URL (env DAI_TOKEN_URL, ini dai_token_url; default "
-        "{url}/auth/realms/{realm}/protocol/openid-connect/token).",
+        f"{{url}}{TOKEN_PATH}).",
     )
     group.addoption(
         "--dai-client-id",
@@ -850,7 +850,7 @@ def resolve_settings(config: pytest.Config, environ: Mapping[str, str] | None = 
         sources["token_url"] = SOURCE_DERIVED_V2
     if "token_url" not in values and "url" in values:
         realm = values.get("realm", DEFAULT_REALM)
-        values["token_url"] = values["url"] + TOKEN_PATH.format(realm=realm)
+        values["token_url"] = default_token_url(values["url"], realm)
         sources["token_url"] = SOURCE_DERIVED
     take("request_timeout", number("a number of seconds > 0", lambda n: n > 0))
     take("request_retries", _to_retries)

@@ -125,6 +125,7 @@ class DAIState:
     def _make_session(self) -> DAISession:
         from pytest_dai.client.credentials import Credentials
         from pytest_dai.client.endpoints import DAIClient
+        from pytest_dai.client.token_url import default_token_url
         from pytest_dai.lifecycle.session import DAISession
 
         settings = self.settings
@@ -135,9 +136,7 @@ class DAIState:
                 "no DAI client secret: set DAI_CLIENT_SECRET, or give the API Access CSV with "
                 "--dai-credentials or DAI_CREDENTIALS"
             )
-        token_url = settings.token_url or (
-            f"{settings.url}/auth/realms/{settings.realm}/protocol/openid-connect/token"
-        )
+        token_url = settings.token_url or default_token_url(settings.url, settings.realm)
         from pytest_dai.glue.failfast import quiet_retry_warnings
 
         quiet_retry_warnings()
@@ -333,13 +332,8 @@ class DAIState:
         with self._lock:
             session, self._session = self._session, None
         try:
-            if session is not None:
-                aborted = session.abort_unfinished()
-                for execution in aborted:
-                    log.warning(
-                        "pytest-dai: aborted unfinished run %s at session end", execution.id
-                    )
-                session.client.close()
+            for execution in session.close() if session is not None else []:
+                log.warning("pytest-dai: aborted unfinished run %s at session end", execution.id)
         finally:
             if self.simulator is not None:
                 self.simulator.stop()

@@ -13,11 +13,14 @@ import time
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from pytest_dai.client.calls import RUN_STATUS
 from pytest_dai.client.deadline import call_budget
 from pytest_dai.client.errors import DAIError, DAIProtocolError
 from pytest_dai.client.status import RunState, Status, normalise_status
-from pytest_dai.lifecycle.outcome import DAIRunTimeout, describe_failure
+from pytest_dai.client.text import escape_control_chars
 from pytest_dai.lifecycle.polling import PollSchedule
+from pytest_dai.lifecycle.run_errors import DAIRunTimeout
+from pytest_dai.lifecycle.runlog import failing_entry, reads_as_error
 from pytest_dai.lifecycle.shield import interrupts_held
 
 if TYPE_CHECKING:
@@ -29,6 +32,9 @@ if TYPE_CHECKING:
 __all__ = ["Execution"]
 
 log = logging.getLogger("pytest_dai")
+
+#: How many of the last error lines of the run log a failure message quotes.
+LAST_ERROR_LINES = 5
 
 
 class Execution:
@@ -65,7 +71,6 @@ class Execution:
         self.expected_duration = expected_duration
         self.polls = 0
         self.aborted = False
-        self.abort_requested_at: float | None = None
         self.detected_at: float | None = None
         self._client = client
         self._run_url = run_url
@@ -165,6 +170,28 @@ class Execution:
             url=self._client.url, run_id=self.run_id or self.id, execution_id=self.id
         )
 
+    def failure_details(self, logs: list[LogEntry] | None) -> str:
+        """The lines after a failure's summary: the steps done, the entry the run failed on,
+        the last lines of the run log that read as errors (their words, not only their
+        severity: contract 2.5) and the run's address."""
+        lines: list[str] = []
+        if self.steps_total is not None:
+            done = self.steps_done if self.steps_done is not None else "?"
+            lines.append(
+                f"steps: {done} of {self.steps_total} done, {self.steps_failed or 0} failed"
+            )
+        if logs:
+            failing = failing_entry(logs, self.state)
+            if failing is not None:
+                where = f"step {failing.step_ref}" if failing.step_ref is not None else "the log"
+                lines.append(escape_control_chars(f"failed in {where}: {failing.message}"))
+            errors = [e for e in logs if reads_as_error(e) and e is not failing]
+            if errors:
+                lines.append("last error lines of the run log:")
+                lines.extend(f"  {entry.format()}" for entry in errors[-LAST_ERROR_LINES:])
+        lines.append(f"run: {self.url}")
+        return "\n".join(lines)
+
     # -- actions ------------------------------------------------------------------------------
 
     def refresh(self) -> Execution:
@@ -177,7 +204,7 @@ class Execution:
         if record is None:
             if self.record is None and self.elapsed > self.record_grace:
                 raise DAIProtocolError(
-                    f"E2 GET /ai/runs: no run record for execution {self.id} "
+                    f"{self._client.label(RUN_STATUS)}: no run record for execution {self.id} "
                     f"{self.record_grace:g} s after it was started"
                 )
             return self
@@ -252,7 +279,7 @@ class Execution:
                         + (f" ({deadline_source})" if deadline_source else "")
                         + f" and was aborted; last status {self.status}",
                         execution=self,
-                        details=describe_failure(self, None),
+                        details=self.failure_details(None),
                     )
                 running_for = now - self._running_since if self._running_since is not None else None
                 delay = schedule.next_delay(running_for, self.steps_done, self.steps_total)
@@ -291,7 +318,6 @@ class Execution:
             if self.aborted or self.finished:
                 return False
             self.aborted = True
-            self.abort_requested_at = time.time()
         # A second Ctrl-C (or a CI's SIGTERM after its SIGINT) must not cut the abort off: it
         # is held until the abort is done, then goes on as usual.
         with interrupts_held():

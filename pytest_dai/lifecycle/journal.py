@@ -9,10 +9,11 @@ never contend.
 
 The journal holds no secret: server URL, execution id, model, test id, pid, host, times.
 
-Before a start (E1) is sent, an *intent* is written (``*.intent.json``): if no execution id comes
-back (the connection dropped, a timeout, a 5xx, Ctrl-C mid-request), the run may exist anyway,
-and the intent says which model, agent and time to look for (see
-:mod:`pytest_dai.lifecycle.lost_starts`). It is replaced by the run's entry once the id is known.
+Before a start is sent (a model run's or a test configuration's), an *intent* is written
+(``*.intent.json``): if no id comes back (the connection dropped, a timeout, a 5xx, Ctrl-C
+mid-request), the run may exist anyway, and the intent says what and since when to look for
+(see :mod:`pytest_dai.lifecycle.lost_starts`). It is replaced by the run's entry once the id is
+known.
 
 The journal is trusted only if it is ours: its folder is made private (0700) and refused when
 it is a symbolic link, owned by someone else, or writable by group or others; an entry file is
@@ -23,25 +24,19 @@ rule 11). So an entry planted by another user never causes a request.
 from __future__ import annotations
 
 import contextlib
-import itertools
 import json
 import os
 import socket
 import stat
 import tempfile
-import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pytest_dai.client.safety import is_plain_id
-from pytest_dai.lifecycle.journal_files import (
-    field_pid,
-    field_pid_start,
-    field_text,
-    field_time,
-    read_entry,
-)
+from pytest_dai.lifecycle.journal_entries import JournalEntry, StartIntent, this_process
+from pytest_dai.lifecycle.journal_files import read_entry
+from pytest_dai.lifecycle.processes import pid_alive, process_start_time
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -58,109 +53,10 @@ __all__ = [
 
 SUFFIX = ".run.json"
 INTENT_SUFFIX = ".intent.json"
-_counter = itertools.count()
 
 
 class JournalRefusedError(OSError):
     """The journal folder is not safe to trust (someone else's, or writable by others)."""
-
-
-def process_start_time(pid: int) -> str | None:
-    """The kernel's start time of ``pid`` (Linux ``/proc``), to tell a reused pid apart."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
-            stat = handle.read()
-    except OSError:
-        return None
-    # Field 22 (starttime); the command name (field 2) may hold spaces, so split after it.
-    fields = stat.rsplit(")", 1)[-1].split()
-    return fields[19] if len(fields) > 19 else None
-
-
-def _proc_state(pid: int) -> str | None:
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
-            fields = handle.read().rsplit(")", 1)[-1].split()
-    except OSError:
-        return None
-    return fields[0] if fields else None
-
-
-def pid_alive(pid: int, start_time: str | None = None) -> bool:
-    """Whether process ``pid`` is alive (and, where known, is the same process as before).
-
-    A zombie (a dead child its parent has not waited for yet) counts as dead.
-    """
-    if pid <= 0:
-        return False
-    if _proc_state(pid) in {"Z", "X"}:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    except OSError:
-        return False
-    if start_time is not None:
-        now = process_start_time(pid)
-        if now is not None and now != start_time:
-            return False
-    return True
-
-
-@dataclass(frozen=True)
-class JournalEntry:
-    """One run in flight."""
-
-    server: str
-    execution_id: str
-    model: str
-    nodeid: str
-    pid: int
-    host: str
-    started: float
-    pid_start: str | None = None
-    #: "model" (``execution_id`` is an execution id) or "test_config" (a task instance id,
-    #: and ``config_id`` the test configuration it ran).
-    kind: str = "model"
-    config_id: str = ""
-
-    def describe(self) -> str:
-        """``model 'M' (execution X, test T, pid P)`` (or ``test configuration 'C' (task
-        instance X, ...)``)."""
-        if self.kind == "test_config":
-            return (
-                f"test configuration {self.model!r} (task instance {self.execution_id}, test "
-                f"{self.nodeid or '-'}, pid {self.pid})"
-            )
-        return (
-            f"model {self.model!r} (execution {self.execution_id}, test {self.nodeid or '-'}, "
-            f"pid {self.pid})"
-        )
-
-
-@dataclass(frozen=True)
-class StartIntent:
-    """A start about to be sent (E1): what to look for if its answer is lost."""
-
-    server: str
-    key: str
-    model_id: str
-    model: str
-    agent_id: str
-    agent: str
-    nodeid: str
-    pid: int
-    host: str
-    started: float
-    pid_start: str | None = None
-
-    def describe(self) -> str:
-        """``model 'M' on agent 'A' (test T, pid P)``."""
-        on = f" on agent {self.agent!r}" if self.agent else ""
-        return f"model {self.model!r}{on} (test {self.nodeid or '-'}, pid {self.pid})"
 
 
 class Journal:
@@ -255,20 +151,16 @@ class Journal:
     ) -> JournalEntry:
         """Write the entry for a run this process just started (``kind`` "test_config": a
         task instance of the test configuration ``config_id``)."""
-        pid = os.getpid()
         entry = JournalEntry(
             server=server,
             execution_id=execution_id,
             model=model,
             nodeid=nodeid,
-            pid=pid,
-            host=socket.gethostname(),
-            started=time.time(),
-            pid_start=process_start_time(pid),
             kind=kind,
             config_id=config_id,
+            **this_process(),
         )
-        self._write(self._path(pid, execution_id), asdict(entry))
+        self._write(self._path(entry.pid, execution_id), asdict(entry))
         return entry
 
     def remove(self, execution_id: str, pid: int | None = None) -> None:
@@ -279,26 +171,8 @@ class Journal:
     def entries(self) -> list[JournalEntry]:
         """Every valid entry on disk; files that are not ours, unreadable or invalid (an
         execution id that is not a plain id...) are skipped and left for a person to see."""
-        found = []
-        for raw in self._read_all(SUFFIX):
-            try:
-                entry = JournalEntry(
-                    server=field_text(raw, "server"),
-                    execution_id=field_text(raw, "execution_id"),
-                    model=field_text(raw, "model", ""),
-                    nodeid=field_text(raw, "nodeid", ""),
-                    pid=field_pid(raw),
-                    host=field_text(raw, "host", ""),
-                    started=field_time(raw),
-                    pid_start=field_pid_start(raw),
-                    kind=field_text(raw, "kind", "model"),
-                    config_id=field_text(raw, "config_id", ""),
-                )
-            except (ValueError, TypeError):
-                continue
-            if is_plain_id(entry.execution_id):
-                found.append(entry)
-        return found
+        found = (JournalEntry.from_raw(raw) for raw in self._read_all(SUFFIX))
+        return [entry for entry in found if entry is not None]
 
     def orphans(
         self,
@@ -320,31 +194,8 @@ class Journal:
 
     # -- start intents ------------------------------------------------------------------------
 
-    def record_intent(
-        self,
-        server: str,
-        *,
-        model_id: str,
-        model: str,
-        agent_id: str = "",
-        agent: str = "",
-        nodeid: str = "",
-    ) -> StartIntent:
-        """Write an intent just before a start is sent (see the module docstring)."""
-        pid = os.getpid()
-        intent = StartIntent(
-            server=server,
-            key=f"{pid}-{time.monotonic_ns()}-{next(_counter)}",
-            model_id=model_id,
-            model=model,
-            agent_id=agent_id,
-            agent=agent,
-            nodeid=nodeid,
-            pid=pid,
-            host=socket.gethostname(),
-            started=time.time(),
-            pid_start=process_start_time(pid),
-        )
+    def record_intent(self, intent: StartIntent) -> StartIntent:
+        """Write an intent just before its start is sent (see the module docstring)."""
         self._write(self.directory / f"{intent.key}{INTENT_SUFFIX}", asdict(intent))
         return intent
 
@@ -356,27 +207,8 @@ class Journal:
 
     def intents(self) -> list[StartIntent]:
         """Every valid intent on disk (same trust rules as :meth:`entries`)."""
-        found = []
-        for raw in self._read_all(INTENT_SUFFIX):
-            try:
-                intent = StartIntent(
-                    server=field_text(raw, "server"),
-                    key=field_text(raw, "key"),
-                    model_id=field_text(raw, "model_id"),
-                    model=field_text(raw, "model", ""),
-                    agent_id=field_text(raw, "agent_id", ""),
-                    agent=field_text(raw, "agent", ""),
-                    nodeid=field_text(raw, "nodeid", ""),
-                    pid=field_pid(raw),
-                    host=field_text(raw, "host", ""),
-                    started=field_time(raw),
-                    pid_start=field_pid_start(raw),
-                )
-            except (ValueError, TypeError):
-                continue
-            if is_plain_id(intent.key):
-                found.append(intent)
-        return found
+        found = (StartIntent.from_raw(raw) for raw in self._read_all(INTENT_SUFFIX))
+        return [intent for intent in found if intent is not None]
 
     def orphan_intents(
         self,

@@ -97,27 +97,28 @@ def failing_entry(logs: Sequence[LogEntry], state: RunState) -> LogEntry | None:
     return next((entry for entry in reversed(logs) if reads_as_error(entry)), None)
 
 
+#: A step's outcome when the step ended in a state (any other final state: "error").
+_STEP_OUTCOME = {
+    RunState.PASSED: "passed",
+    RunState.FAILED: "failed",
+    RunState.CANCELLED: "skipped",
+}
+
+
+def _step_outcome(state: RunState) -> str:
+    return _STEP_OUTCOME.get(state, "error")
+
+
 def _explicit(word: str) -> str:
-    state = normalise_status(word, ended=True).state
-    return {
-        RunState.PASSED: "passed",
-        RunState.FAILED: "failed",
-        RunState.CANCELLED: "skipped",
-    }.get(state, "error")
+    """The outcome of a step whose own status word an older server wrote into the log."""
+    return _step_outcome(normalise_status(word, ended=True).state)
 
 
 def step_verdicts(
     groups: Sequence[StepGroup], state: RunState, *, finished: bool, steps_failed: int | None
 ) -> list[str]:
     """One outcome (see :data:`OUTCOMES`) per step group, by the rules of this module."""
-    last_outcome = {
-        RunState.PASSED: "passed",
-        RunState.FAILED: "failed",
-        RunState.ERROR: "error",
-        RunState.CANCELLED: "skipped",
-    }.get(state, "error")
-    if not finished:
-        last_outcome = "unknown"
+    last_outcome = _step_outcome(state) if finished else "unknown"
     explicit_failures = sum(
         1 for g in groups if g.explicit_status and _explicit(g.explicit_status) != "passed"
     )

@@ -6,18 +6,24 @@ This is what the ``dai_session`` fixture gives. Runs started through it are trac
 
 from __future__ import annotations
 
-import difflib
 import logging
 import threading
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from pytest_dai.client.endpoints import E4, E5
-from pytest_dai.client.errors import DAIError, DAINotFoundError
+from pytest_dai.client.calls import (
+    LIST_AGENTS,
+    LIST_MODELS,
+    LIST_TEST_CONFIGS,
+    START_RUN,
+    START_TEST_CONFIG,
+)
+from pytest_dai.client.errors import DAINotFoundError
 from pytest_dai.lifecycle.execution import Execution
-from pytest_dai.lifecycle.lost_starts import may_have_started, recover_lost_start
-from pytest_dai.lifecycle.outcome import DAIDryRun
-from pytest_dai.lifecycle.shield import interrupts_held
+from pytest_dai.lifecycle.journal_entries import TEST_CONFIG, StartIntent
+from pytest_dai.lifecycle.lookup import pick, resolve_test_config
+from pytest_dai.lifecycle.run_errors import DAIDryRun
+from pytest_dai.lifecycle.start_guard import StartGuard
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -26,36 +32,15 @@ if TYPE_CHECKING:
     from pytest_dai.client.records import Agent, Model, RunRecord
     from pytest_dai.client.start_body import Asset
     from pytest_dai.client.test_configs import TestConfig, TestConfigAPI
+    from pytest_dai.lifecycle.journal import Journal
     from pytest_dai.lifecycle.test_config_run import TestConfigResult
 
     #: A run of either kind (``run.kind`` is "model" or "test_config").
     AnyRun = Execution | TestConfigResult
-    from pytest_dai.lifecycle.journal import Journal, StartIntent
 
 __all__ = ["DAISession"]
 
 log = logging.getLogger("pytest_dai")
-
-
-def _pick(ref: str, records: Sequence[Model | Agent], kind: str, endpoint: str) -> int:
-    """Index of the record whose id or name is ``ref`` (exact, then case-insensitive)."""
-    for i, record in enumerate(records):
-        if ref in (record.id, getattr(record, "uuid", None)):
-            return i
-    for i, record in enumerate(records):
-        if record.name == ref:
-            return i
-    folded = [i for i, r in enumerate(records) if r.name.casefold() == ref.casefold()]
-    if len(folded) == 1:
-        return folded[0]
-    names = [r.name for r in records]
-    close = difflib.get_close_matches(ref, names, n=3, cutoff=0.5)
-    hint = (
-        "close matches: " + ", ".join(repr(n) for n in close)
-        if close
-        else f"known {kind}s: " + (", ".join(repr(n) for n in names[:10]) or "none")
-    )
-    raise DAINotFoundError(f"unknown {kind} {ref!r} ({endpoint}); {hint}", endpoint=endpoint)
 
 
 class DAISession:
@@ -100,6 +85,7 @@ class DAISession:
         self._configs: list[TestConfig] | None = None
         self._config_api: TestConfigAPI | None = None
         self._started_configs: list[TestConfigResult] = []
+        self._guard = StartGuard(client, journal, self._known_ids, on_notice)
 
     def __repr__(self) -> str:
         return f"DAISession(url={self.client.url!r}, runs_started={len(self._started)})"
@@ -137,19 +123,19 @@ class DAISession:
         """The model whose id or name is ``ref``; unknown: DAINotFoundError with close matches."""
         models = self.models()
         try:
-            return models[_pick(ref, models, "model", E5)]
+            return models[pick(ref, models, "model", LIST_MODELS.request(self.url))]
         except DAINotFoundError:
             models = self.models(refresh=True)
-            return models[_pick(ref, models, "model", E5)]
+            return models[pick(ref, models, "model", LIST_MODELS.request(self.url))]
 
     def resolve_agent(self, ref: str) -> Agent:
         """The agent whose id or name is ``ref``; unknown: DAINotFoundError with close matches."""
         agents = self.agents()
         try:
-            return agents[_pick(ref, agents, "agent", E4)]
+            return agents[pick(ref, agents, "agent", LIST_AGENTS.request(self.url))]
         except DAINotFoundError:
             agents = self.agents(refresh=True)
-            return agents[_pick(ref, agents, "agent", E4)]
+            return agents[pick(ref, agents, "agent", LIST_AGENTS.request(self.url))]
 
     def start(
         self,
@@ -176,8 +162,15 @@ class DAISession:
         if self.dry_run:
             where = f"on agent {found_agent.name!r}" if found_agent else "with no agent"
             raise DAIDryRun(f"dry run: would start model {found_model.name!r} {where}")
-        intent = self._write_intent(found_model, found_agent)
-        try:
+        intent = StartIntent.now(
+            self.client.url,
+            model_id=found_model.id,
+            model=found_model.name,
+            agent_id=found_agent.id if found_agent else "",
+            agent=found_agent.name if found_agent else "",
+            nodeid=self._current_test() if self._current_test else "",
+        )
+        with self._guard.sending(intent, START_RUN):
             started = self.client.start_execution(
                 None if rerun_only and rerun is not None else found_model.start_id,
                 agent_id=found_agent.id if found_agent else None,
@@ -190,32 +183,27 @@ class DAISession:
                 script=script,
                 asset=asset,
             )
-        except BaseException as exc:
-            if intent is not None:
-                self._lost_start(intent, exc)
-            raise
         status = started.raw.get("status")
-        execution = Execution(
-            self.client,
+        execution = self._execution(
             started.id,
             model=found_model.name,
             agent=found_agent.name if found_agent else None,
-            run_url=self.run_url,
-            poll_interval=self.poll_interval,
-            record_grace=self.record_grace,
             expected_duration=expected_duration,
             initial_status=status if isinstance(status, str) and status else "Queued",
             on_end=self.on_end,
         )
         with self._lock:
             self._started.append(execution)
+        self._announce(execution, intent)
+        return execution
+
+    def _announce(self, run: AnyRun, intent: StartIntent) -> None:
+        """Tell ``on_start`` (which journals the run), then forget the start's intent."""
         try:
             if self.on_start is not None:
-                self.on_start(execution)
+                self.on_start(run)
         finally:
-            if intent is not None and self.journal is not None:
-                self.journal.remove_intent(intent)
-        return execution
+            self._guard.done(intent)
 
     # -- test configurations (contract 2.6) -----------------------------------------------------
 
@@ -244,13 +232,13 @@ class DAISession:
     ) -> TestConfig:
         """The test configuration whose id or name is ``ref`` (told apart by ``model`` or
         ``suite`` where names repeat); unknown: DAINotFoundError with close matches."""
-        from pytest_dai.lifecycle.test_config_support import resolve_test_config
-
+        listed_by = LIST_TEST_CONFIGS.request(self.url)
         try:
-            return resolve_test_config(self.test_configs(), ref, model=model, suite=suite)
+            configs = self.test_configs()
+            return resolve_test_config(configs, ref, model=model, suite=suite, listed_by=listed_by)
         except DAINotFoundError:
             configs = self.test_configs(refresh=True)
-            return resolve_test_config(configs, ref, model=model, suite=suite)
+            return resolve_test_config(configs, ref, model=model, suite=suite, listed_by=listed_by)
 
     def start_test_config(
         self,
@@ -271,19 +259,22 @@ class DAISession:
             extra = " with parameter overrides" if parameters else ""
             extra += f" filtered by {dict(filter_by)}" if filter_by else ""
             raise DAIDryRun(f"dry run: would start test configuration {found.name!r}{extra}")
-        started_wall = datetime.now(timezone.utc)
-        try:
+        intent = StartIntent.now(
+            self.client.url,
+            model=found.name,
+            nodeid=self._current_test() if self._current_test else "",
+            kind=TEST_CONFIG,
+            config_id=found.id,
+        )
+        with self._guard.sending(intent, START_TEST_CONFIG):
             task_instance_id = self.test_config_api.start(
                 found.id, parameters=parameters, filters=filter_by
             )
-        except BaseException as exc:
-            self._lost_config_start(found, started_wall, exc)
-            raise
         run = TestConfigResult(
             self.test_config_api,
             found,
             task_instance_id,
-            started_wall=started_wall,
+            started_wall=datetime.fromtimestamp(intent.started, tz=timezone.utc),
             result_url=self.result_url,
             poll_interval=self.poll_interval,
             record_grace=self.record_grace,
@@ -292,32 +283,8 @@ class DAISession:
         )
         with self._lock:
             self._started_configs.append(run)
-        if self.on_start is not None:
-            self.on_start(run)
+        self._announce(run, intent)
         return run
-
-    def _lost_config_start(
-        self, config: TestConfig, started_wall: datetime, exc: BaseException
-    ) -> None:
-        """E7 failed: if it may have started the configuration anyway, find that run and
-        abort it (bounded; Ctrl-C held meanwhile), and say so in the error or a warning."""
-        from pytest_dai.lifecycle.test_config_support import (
-            config_start_may_have_started,
-            recover_lost_config_start,
-        )
-
-        if not config_start_may_have_started(exc):
-            return
-        known = {run.task_instance_id for run in self.started_test_configs}
-        with interrupts_held():
-            line = recover_lost_config_start(self.test_config_api, config, started_wall, known)
-        if not line:
-            return
-        if isinstance(exc, DAIError):
-            exc.message = f"{exc.message}; {line}"
-            exc.args = (exc.message,)
-        else:
-            log.warning("pytest-dai: %s", line)
 
     @property
     def started_test_configs(self) -> list[TestConfigResult]:
@@ -325,61 +292,29 @@ class DAISession:
         with self._lock:
             return list(self._started_configs)
 
-    def _write_intent(self, model: Model, agent: Agent | None) -> StartIntent | None:
-        """Journal the start about to be sent; None when there is no journal or it refuses."""
-        if self.journal is None:
-            return None
-        try:
-            return self.journal.record_intent(
-                self.client.url,
-                model_id=model.id,
-                model=model.name,
-                agent_id=agent.id if agent else "",
-                agent=agent.name if agent else "",
-                nodeid=self._current_test() if self._current_test else "",
-            )
-        except OSError as exc:
-            log.warning("pytest-dai: could not write the run journal: %s", exc)
-            return None
-
-    def _lost_start(self, intent: StartIntent, exc: BaseException) -> None:
-        """The start failed: if it may have started a run anyway, find that run and abort it
-        (bounded; Ctrl-C held meanwhile) and say so in the error, or in a warning."""
-        assert self.journal is not None
-        if not may_have_started(exc):
-            self.journal.remove_intent(intent)
-            return
-        with interrupts_held():
-            searched, line = recover_lost_start(self.client, intent, self._known_ids())
-        if searched:
-            self.journal.remove_intent(intent)
-        if not line:
-            return
-        if isinstance(exc, DAIError):
-            exc.message = f"{exc.message}; {line.removeprefix('dai: ')}"
-            exc.args = (exc.message,)
-        elif self.on_notice is not None:
-            self.on_notice(line)
-        else:
-            log.warning("pytest-dai: %s", line.removeprefix("dai: "))
-
     def _known_ids(self) -> set[str]:
-        """Execution ids of runs known to be someone's: ours, and those in the journal."""
+        """Ids of runs known to be someone's: ours (execution ids, task instance ids), and
+        those in the journal."""
         known = {execution.id for execution in self.started}
+        known |= {run.task_instance_id for run in self.started_test_configs}
         if self.journal is not None:
             known |= {entry.execution_id for entry in self.journal.entries()}
         return known
 
-    def execution(self, execution_id: str) -> Execution:
-        """An :class:`Execution` for a run started elsewhere, refreshed once."""
-        execution = Execution(
+    def _execution(self, execution_id: str, **details: Any) -> Execution:
+        """An :class:`Execution` on this session's client, with its settings."""
+        return Execution(
             self.client,
-            str(execution_id),
-            model="?",
+            execution_id,
             run_url=self.run_url,
             poll_interval=self.poll_interval,
             record_grace=self.record_grace,
+            **details,
         )
+
+    def execution(self, execution_id: str) -> Execution:
+        """An :class:`Execution` for a run started elsewhere, refreshed once."""
+        execution = self._execution(str(execution_id), model="?")
         execution.refresh()
         if execution.record is not None and execution.record.model_name:
             execution.model = execution.record.model_name
@@ -402,9 +337,10 @@ class DAISession:
                 aborted.append(run)
         return aborted
 
-    def close(self) -> None:
-        """Abort what is still going, then close the client's connections."""
+    def close(self) -> list[AnyRun]:
+        """Abort what is still going, then close the client's connections; return the runs
+        aborted (the plugin calls this at the end of the pytest session)."""
         try:
-            self.abort_unfinished()
+            return self.abort_unfinished()
         finally:
             self.client.close()

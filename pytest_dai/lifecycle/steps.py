@@ -111,7 +111,30 @@ def run_steps(
 ) -> RunSteps:
     """The steps of ``execution`` from its log. ``interrupted`` is why the wait stopped early
     (e.g. "the session was interrupted"), used as the reason for steps not reached."""
-    entries = logs or []
+    steps = _steps_in_log(execution, logs or [], interrupted)
+    steps += _steps_not_in_log(execution, logs, len(steps), interrupted)
+    aborted = execution.aborted and not execution.finished
+    return RunSteps(
+        execution_id=execution.id,
+        model=execution.model,
+        agent=execution.agent or "no agent",
+        status="Aborted" if aborted else execution.status,
+        url=execution.url,
+        nodeid=nodeid,
+        duration=round(execution.duration or 0.0, 3),
+        started_at=execution.started_at.isoformat() if execution.started_at else "",
+        interrupted=interrupted,
+        run_id=execution.run_id or "",
+        aborted=aborted,
+        steps=steps,
+    )
+
+
+def _steps_in_log(
+    execution: Execution, entries: list[LogEntry], interrupted: str
+) -> list[StepResult]:
+    """One result per step the log names (its ``step_id`` groups), at most
+    :data:`STEPS_LIMIT`."""
     groups = step_groups(entries)
     verdicts = step_verdicts(
         groups,
@@ -146,13 +169,22 @@ def run_steps(
                 message=_message(outcome, is_last, execution, text, interrupted),
             )
         )
+    return steps
+
+
+def _steps_not_in_log(
+    execution: Execution, logs: list[LogEntry] | None, listed: int, interrupted: str
+) -> list[StepResult]:
+    """The steps the run record counts beyond the ``listed`` ones from the log: done but not
+    told apart (a log without step ids, or none read), then not reached."""
     total = execution.steps_total or 0
     note = ""
     if total > STEPS_LIMIT:
         # A record may claim 10^9 steps: list what is real, never one entry per claimed step.
         note = f" (the server claims {total} steps; the first {STEPS_LIMIT} are listed)"
         total = STEPS_LIMIT
-    if not groups and total:
+    steps: list[StepResult] = []
+    if not listed and total:
         # No step ids to go by (a log without them, or none could be read): the steps the
         # record counts as done cannot be told apart.
         done = total if execution.steps_done is None else min(execution.steps_done, total)
@@ -161,21 +193,6 @@ def run_steps(
             message = f"result unknown: the run log {why}"
             steps.append(StepResult(number, f"{number:03d} step {number}", "unknown", 0.0, message))
     reason = _reason(execution, interrupted) + note
-    for number in range(len(steps) + 1, total + 1):
+    for number in range(listed + len(steps) + 1, total + 1):
         steps.append(StepResult(number, f"{number:03d} step {number}", "skipped", 0.0, reason))
-    run_duration = execution.duration
-    aborted = execution.aborted and not execution.finished
-    return RunSteps(
-        execution_id=execution.id,
-        model=execution.model,
-        agent=execution.agent or "no agent",
-        status="Aborted" if aborted else execution.status,
-        url=execution.url,
-        nodeid=nodeid,
-        duration=round(run_duration or 0.0, 3),
-        started_at=execution.started_at.isoformat() if execution.started_at else "",
-        interrupted=interrupted,
-        run_id=execution.run_id or "",
-        aborted=aborted,
-        steps=steps,
-    )
+    return steps

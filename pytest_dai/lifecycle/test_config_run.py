@@ -14,11 +14,12 @@ import time
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
+from pytest_dai.client.calls import CONFIG_RESULTS
 from pytest_dai.client.deadline import call_budget
 from pytest_dai.client.errors import DAIError, DAIProtocolError
 from pytest_dai.client.status import RunState, Status, normalise_status
-from pytest_dai.lifecycle.outcome import DAIRunTimeout
 from pytest_dai.lifecycle.polling import PollSchedule
+from pytest_dai.lifecycle.run_errors import DAIRunTimeout
 from pytest_dai.lifecycle.shield import interrupts_held
 from pytest_dai.lifecycle.test_config_support import TestResult, abort_task_instance
 
@@ -194,7 +195,7 @@ class TestConfigResult:
         if found is None:
             if self.record is None and self.elapsed > self.record_grace:
                 raise DAIProtocolError(
-                    f"E8 GET /api/v2/test_config_results: no result for task instance "
+                    f"{self._api.client.label(CONFIG_RESULTS)}: no result for task instance "
                     f"{self.task_instance_id} {self.record_grace:g} s after it was started"
                 )
             return self

@@ -1,41 +1,28 @@
 """Parts of a test-config run that stand on their own: one test case run's result
 (:class:`TestResult`), the abort with its fallback (:func:`abort_task_instance`), and the
-name lookup (:func:`resolve_test_config`). Contract section 2.6.
+reaping of a run a killed session left (:func:`reap_test_config`). Contract section 2.6.
 """
 
 from __future__ import annotations
 
-import difflib
-from datetime import timedelta
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from pytest_dai.client.deadline import call_budget
 from pytest_dai.client.errors import (
-    DAIAuthError,
-    DAIConfigError,
     DAIError,
-    DAIHTTPError,
-    DAINotFoundError,
 )
 from pytest_dai.client.status import RunState, Status
-from pytest_dai.client.test_configs import E14
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Collection
-    from datetime import datetime
+    from collections.abc import Callable
 
     from pytest_dai.client.records import LogEntry
-    from pytest_dai.client.test_configs import TestConfig, TestConfigAPI, TestResultRecord
+    from pytest_dai.client.test_configs import TestConfigAPI, TestResultRecord
     from pytest_dai.lifecycle.journal import JournalEntry
 
 __all__ = [
     "TestResult",
     "abort_task_instance",
-    "config_start_may_have_started",
     "reap_test_config",
-    "recover_lost_config_start",
-    "resolve_test_config",
 ]
 
 
@@ -136,51 +123,10 @@ def abort_task_instance(
             stopped += 1
         except DAIError as exc:
             failed.append(str(exc))
-    how = f"{prefix}; aborted {stopped} running model execution(s) with E3"
+    how = f"{prefix}; aborted {stopped} running model execution(s) one by one"
     if failed:
         return False, f"{how}; could not abort {len(failed)}: {failed[0]}"
     return True, how
-
-
-def resolve_test_config(
-    configs: list[TestConfig], ref: str, *, model: str | None = None, suite: str | None = None
-) -> TestConfig:
-    """The config whose id or name is ``ref``; a name several configs share is told apart by
-    ``model`` (model-based configs) or ``suite`` (script-based ones). Unknown: DAINotFoundError
-    with close matches; still ambiguous: DAIConfigError listing the models and suites."""
-    by_id = [c for c in configs if c.id == ref]
-    if by_id:
-        return by_id[0]
-    named = [c for c in configs if c.name == ref] or [
-        c for c in configs if c.name.casefold() == ref.casefold()
-    ]
-    if model is not None:
-        named = [c for c in named if (c.model or "").casefold() == model.casefold()]
-    if suite is not None:
-        named = [c for c in named if (c.suite or "").casefold() == suite.casefold()]
-    if len(named) == 1:
-        return named[0]
-    if not named:
-        names = sorted({c.name for c in configs})
-        close = difflib.get_close_matches(ref, names, n=3, cutoff=0.5)
-        hint = (
-            "close matches: " + ", ".join(repr(n) for n in close)
-            if close
-            else "known test configurations: " + (", ".join(repr(n) for n in names[:10]) or "none")
-        )
-        told = "".join(
-            f" with {word} {value!r}"
-            for word, value in (("model", model), ("suite", suite))
-            if value
-        )
-        raise DAINotFoundError(f"unknown test configuration {ref!r}{told} ({E14}); {hint}")
-    kinds = ", ".join(
-        f"{c.id} (model {c.model!r})" if c.model else f"{c.id} (suite {c.suite!r})" for c in named
-    )
-    raise DAIConfigError(
-        f"test configuration name {ref!r} is shared by {len(named)} configurations ({kinds}): "
-        "tell them apart with model=... or suite=..., or give the id"
-    )
 
 
 def reap_test_config(api: TestConfigAPI, entry: JournalEntry) -> str:
@@ -198,74 +144,3 @@ def reap_test_config(api: TestConfigAPI, entry: JournalEntry) -> str:
     if not ok:
         raise DAIError(how)
     return how
-
-
-#: Clock skew allowed when telling whether a result started after a lost start, seconds.
-LOST_START_SKEW = 30.0
-#: The most one search-and-abort for a lost start takes, seconds.
-LOST_START_BUDGET = 10.0
-
-
-def config_start_may_have_started(exc: BaseException) -> bool:
-    """Whether an E7 that failed with ``exc`` may have started the configuration anyway:
-    everything but an answer saying it did not (a 4xx, refused credentials)."""
-    if isinstance(exc, DAIAuthError):
-        return False
-    if isinstance(exc, DAIHTTPError):
-        return exc.status is None or exc.status >= 500
-    if isinstance(exc, DAIError):
-        return exc.endpoint is not None and exc.endpoint.startswith("E7")
-    return True  # Ctrl-C, SIGTERM or pytest-timeout while E7 was on its way
-
-
-def recover_lost_config_start(
-    api: TestConfigAPI,
-    config: TestConfig,
-    started_wall: datetime,
-    known_task_ids: Collection[str] = (),
-) -> str:
-    """A start (E7) whose answer was lost: find the result(s) of ``config`` it may have
-    created (not final, started at or after the start, allowing clock skew, or queued with no
-    start time yet; not one of ours) and abort them. Bounded in time; never raises a DAIError.
-    Returns one line saying what was found and done ("" when nothing was found)."""
-    earliest = started_wall - timedelta(seconds=LOST_START_SKEW)
-    try:
-        with call_budget(LOST_START_BUDGET):
-            records = api.results(config.id)
-    except DAIError as exc:
-        return (
-            f"a start of test configuration {config.name!r} got no answer and its results "
-            f"could not be listed to find the run: {exc}"
-        )
-    done: list[str] = []
-    for record in records:
-        if record.status.final or record.task_instance_id in known_task_ids:
-            continue
-        if record.started_at is not None and record.started_at < earliest:
-            continue
-        try:
-            with call_budget(LOST_START_BUDGET):
-                if record.task_instance_id is not None:
-                    _, how = abort_task_instance(
-                        api,
-                        record.task_instance_id,
-                        test_results=partial(api.test_results, record.id, quick=True),
-                    )
-                else:
-                    running = [
-                        r
-                        for r in api.test_results(record.id, quick=True)
-                        if not r.status.final and r.execution_id
-                    ]
-                    for test_result in running:
-                        api.client.abort_execution(test_result.execution_id or "")
-                    how = f"aborted {len(running)} running model execution(s) with E3"
-        except DAIError as exc:
-            how = f"could not abort: {exc}"
-        done.append(f"result {record.id}: {how}")
-    if not done:
-        return ""
-    return (
-        f"a start of test configuration {config.name!r} got no answer; the run it may have "
-        f"started was looked for: {'; '.join(done)}"
-    )

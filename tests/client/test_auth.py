@@ -139,7 +139,9 @@ def test_second_401_is_auth_error_after_two_attempts(
     rsps.get(MODELS, status=401, json={"detail": "Not authenticated"})
     with pytest.raises(DAIAuthError) as info:
         client.list_models()
-    assert_dai_message(info.value, "E5 GET /ai/models", "401", "Not authenticated")
+    assert_dai_message(
+        info.value, "listing models (GET ", "/ai/models)", "401", "Not authenticated"
+    )
     assert len(calls(rsps, "GET", MODELS)) == 2
     assert issuer.issued == 2
 

@@ -1,4 +1,4 @@
-"""Endpoints E1 to E6 (contract section 2): requests sent and answers read."""
+"""Model runs' calls (contract section 2, E1 to E6): requests sent and answers read."""
 
 from __future__ import annotations
 
@@ -10,8 +10,16 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import responses
 
+from pytest_dai.client.calls import (
+    ABORT_RUN,
+    LIST_AGENTS,
+    LIST_MODELS,
+    RUN_LOG,
+    RUN_STATUS,
+    START_RUN,
+)
 from pytest_dai.client.credentials import Credentials
-from pytest_dai.client.endpoints import E1, E2, E3, E4, E5, E6, DAIClient
+from pytest_dai.client.endpoints import DAIClient
 from pytest_dai.client.errors import DAIHTTPError, DAINotFoundError
 from pytest_dai.client.records import LogEntry
 from pytest_dai.client.status import RunState
@@ -41,12 +49,19 @@ def query(request: Any) -> dict[str, list[str]]:
     return parse_qs(urlsplit(str(request.url)).query)
 
 
-def test_endpoint_names() -> None:
-    assert E1 == "E1 POST /execution_service/api/v1/executions"
-    assert E2 == "E2 GET /ai/runs"
-    assert E3.startswith("E3 DELETE /execution_service/api/v1/executions/")
-    assert (E4, E5) == ("E4 GET /ai/agents", "E5 GET /ai/models")
-    assert E6.startswith("E6 GET /ai/runlogs/")
+def test_calls_are_named_in_words_with_their_address() -> None:
+    assert START_RUN.at(BASE) == f"starting the run (POST {EXECUTIONS})"
+    assert RUN_STATUS.at(BASE) == f"reading the run's status (GET {RUNS})"
+    assert ABORT_RUN.at(BASE, id="e-1") == f"aborting the run (DELETE {EXECUTIONS}/e-1)"
+    assert LIST_AGENTS.at(BASE) == f"listing agents (GET {AGENTS})"
+    assert LIST_MODELS.at(BASE) == f"listing models (GET {MODELS})"
+    assert RUN_LOG.at(BASE, run_id="r-1") == f"reading the run's log (GET {RUNLOGS}/r-1)"
+    # an id from the server is shown escaped and cut short
+    assert RUN_LOG.at(BASE, run_id="x" * 200) == f"reading the run's log (GET {RUNLOGS}/{'x' * 80})"
+    assert "\x1b" not in RUN_LOG.at(BASE, run_id="\x1b[31m")
+    assert START_RUN.named_in(START_RUN.at(BASE))
+    assert not START_RUN.named_in(RUN_STATUS.at(BASE))
+    assert not START_RUN.named_in(None)
 
 
 # -- E1 ---------------------------------------------------------------------------------------
@@ -101,7 +116,7 @@ def test_start_unknown_model_is_not_found(client: DAIClient, rsps: responses.Req
     with pytest.raises(DAINotFoundError) as info:
         client.start_execution("m-404")
     assert info.value.status == 404
-    assert_dai_message(info.value, E1, "404 unknown model: Model m-404 not found")
+    assert_dai_message(info.value, START_RUN.at(BASE), "404 unknown model: Model m-404 not found")
 
 
 @pytest.mark.parametrize("status", [400, 403, 422])
@@ -123,7 +138,7 @@ def test_start_5xx_other_than_503_is_not_retried(
     rsps.post(EXECUTIONS, status=201, json={"id": EXEC})
     with pytest.raises(DAIHTTPError) as info:
         client.start_execution("m-1")
-    assert_dai_message(info.value, E1, str(status), "boom")
+    assert_dai_message(info.value, START_RUN.at(BASE), str(status), "boom")
     assert len(calls(rsps, "POST", EXECUTIONS)) == 1
 
 
@@ -143,7 +158,7 @@ def test_start_empty_201_is_protocol_error(client: DAIClient, rsps: responses.Re
     rsps.post(EXECUTIONS, status=201, body="")
     with pytest.raises(DAIProtocolError) as info:
         client.start_execution("m-1")
-    assert_dai_message(info.value, E1)
+    assert_dai_message(info.value, START_RUN.at(BASE))
 
 
 # -- E2 ---------------------------------------------------------------------------------------
@@ -210,7 +225,7 @@ def test_find_run_405_is_an_error(client: DAIClient, rsps: responses.RequestsMoc
     rsps.get(RUNS, status=405)
     with pytest.raises(DAIHTTPError) as info:
         client.find_run(EXEC)
-    assert_dai_message(info.value, E2, "405")
+    assert_dai_message(info.value, RUN_STATUS.at(BASE), "405")
 
 
 def test_find_run_5xx_retried_then_succeeds(
@@ -242,9 +257,7 @@ def test_abort_503_is_retried_then_an_error(
     rsps.delete(f"{EXECUTIONS}/{EXEC}", status=503, json={"detail": "RabbitMQ is not available"})
     with pytest.raises(DAIHTTPError) as info:
         client.abort_execution(EXEC)
-    assert_dai_message(
-        info.value, f"E3 DELETE /execution_service/api/v1/executions/{EXEC}", "503", "RabbitMQ"
-    )
+    assert_dai_message(info.value, ABORT_RUN.at(BASE, id=EXEC), "503", "RabbitMQ")
     assert len(calls(rsps, "DELETE", f"{EXECUTIONS}/{EXEC}")) == 3  # abort: 3 attempts at most
 
 
@@ -277,7 +290,9 @@ def test_agent_online(
     assert agent.id == "a-1"
 
 
-@pytest.mark.parametrize(("method", "endpoint"), [("models", E5), ("agents", E4)])
+@pytest.mark.parametrize(
+    ("method", "endpoint"), [("models", LIST_MODELS.at(BASE)), ("agents", LIST_AGENTS.at(BASE))]
+)
 def test_list_404_is_an_error(
     client: DAIClient, rsps: responses.RequestsMock, method: str, endpoint: str
 ) -> None:
@@ -362,7 +377,7 @@ def test_run_logs_unknown_run_is_not_found(client: DAIClient, rsps: responses.Re
     rsps.get(f"{RUNLOGS}/r-9", status=404, json={"detail": "Run not found"})
     with pytest.raises(DAINotFoundError) as info:
         client.run_logs("r-9")
-    assert_dai_message(info.value, "E6 GET /ai/runlogs/r-9", "404", "Run not found")
+    assert_dai_message(info.value, RUN_LOG.at(BASE, run_id="r-9"), "404", "Run not found")
 
 
 def test_log_entry_defaults() -> None:

@@ -19,8 +19,9 @@ import requests
 from urllib3.util.retry import Retry
 
 from pytest_dai.client import http as dai_http
+from pytest_dai.client.calls import ABORT_RUN, LIST_MODELS, RUN_STATUS, START_RUN
 from pytest_dai.client.credentials import Credentials
-from pytest_dai.client.endpoints import E1, E2, DAIClient
+from pytest_dai.client.endpoints import DAIClient
 from pytest_dai.client.errors import DAIConfigError, DAIConnectionError, DAIHTTPError
 from pytest_dai.client.http import CappedRetry, StartSafeRetry, build_session
 
@@ -193,7 +194,7 @@ def test_retry_after_budget_runs_out(server: ScriptedServer) -> None:
     with pytest.raises(DAIHTTPError) as info:
         client.find_run("e-1")
     assert info.value.status == 429
-    assert_dai_message(info.value, E2, "429", "slow down")
+    assert_dai_message(info.value, client.label(RUN_STATUS), "429", "slow down")
     assert len(server.requests("GET", "/ai/runs")) == 2
 
 
@@ -207,7 +208,7 @@ def test_start_that_times_out_is_not_sent_twice(server: ScriptedServer) -> None:
     with pytest.raises(DAIConnectionError) as info:
         client.start_execution("m-1")
     assert time.monotonic() - started < 1.5
-    assert_dai_message(info.value, E1, "no answer within 0.4 s")
+    assert_dai_message(info.value, client.label(START_RUN), "no answer within 0.4 s")
     time.sleep(0.2)
     assert len(server.requests("POST", EXECUTIONS_PATH)) == 1
 
@@ -218,7 +219,7 @@ def test_start_that_gets_500_is_not_retried(server: ScriptedServer) -> None:
     with pytest.raises(DAIHTTPError) as info:
         client.start_execution("m-1")
     assert info.value.status == 500
-    assert_dai_message(info.value, E1, "500", "Internal Server Error")
+    assert_dai_message(info.value, client.label(START_RUN), "500", "Internal Server Error")
     assert len(server.requests("POST", EXECUTIONS_PATH)) == 1
 
 
@@ -241,7 +242,7 @@ def test_get_that_always_times_out_is_connection_error(server: ScriptedServer) -
     client = make_client(server, timeout=0.2, attempts=2)
     with pytest.raises(DAIConnectionError) as info:
         client.find_run("e-1")
-    assert_dai_message(info.value, E2, server.url)
+    assert_dai_message(info.value, client.label(RUN_STATUS), server.url)
     assert len(server.requests("GET", "/ai/runs")) == 2
 
 
@@ -253,7 +254,7 @@ def test_abort_is_quick_when_the_server_hangs(server: ScriptedServer) -> None:
     with pytest.raises(DAIConnectionError) as info:
         client.abort_execution("e-1")
     assert time.monotonic() - started < 1.5
-    assert_dai_message(info.value, "E3 DELETE /execution_service/api/v1/executions/e-1")
+    assert_dai_message(info.value, client.label(ABORT_RUN, id="e-1"))
     assert len(server.requests("DELETE", f"{EXECUTIONS_PATH}/e-1")) == 3
 
 
@@ -270,7 +271,7 @@ def test_connection_refused_after_the_configured_attempts(
         client.list_models()
     assert_dai_message(
         info.value,
-        "E5 GET /ai/models",
+        client.label(LIST_MODELS),
         f"cannot reach http://127.0.0.1:{free_port}",
         "connection refused",
     )
@@ -285,7 +286,7 @@ def test_start_with_connection_refused_is_retried(
     )
     with pytest.raises(DAIConnectionError) as info:
         client.start_execution("m-1")
-    assert_dai_message(info.value, E1, "connection refused")
+    assert_dai_message(info.value, client.label(START_RUN), "connection refused")
     assert [port for _, port in connects].count(free_port) == 2
 
 
@@ -295,7 +296,7 @@ def test_unknown_host_is_connection_error(server: ScriptedServer) -> None:
     )
     with pytest.raises(DAIConnectionError) as info:
         client.list_models()
-    assert_dai_message(info.value, "E5 GET /ai/models", "http://no-such-host.invalid")
+    assert_dai_message(info.value, client.label(LIST_MODELS), "http://no-such-host.invalid")
 
 
 # -- TLS ----------------------------------------------------------------------------------------
@@ -359,7 +360,7 @@ def test_tls_failure_on_an_endpoint_names_it(
     )
     with pytest.raises(DAIConnectionError) as info:
         client.list_models()
-    assert_dai_message(info.value, "E5 GET /ai/models", "TLS verification", tls_server.url)
+    assert_dai_message(info.value, client.label(LIST_MODELS), "TLS verification", tls_server.url)
 
 
 def test_requests_exceptions_never_escape(server: ScriptedServer) -> None:
@@ -368,4 +369,4 @@ def test_requests_exceptions_never_escape(server: ScriptedServer) -> None:
     with pytest.raises(Exception) as info:
         client.list_models()
     assert not isinstance(info.value, requests.RequestException)
-    assert_dai_message(info.value, "E5 GET /ai/models", "not JSON", "text/plain")
+    assert_dai_message(info.value, client.label(LIST_MODELS), "not JSON", "text/plain")

@@ -1,5 +1,6 @@
-"""E12 ``GET /api/v2/screenshots/{image_id}``: the bytes, with the bearer token; a 404, a body
-over the 20 MB cap, an id that would change the path: each one clear error."""
+"""Fetching a screenshot (E12, ``GET /api/v2/screenshots/{image_id}``): the bytes, with the
+bearer token; a 404, a body over the 20 MB cap, an id that would change the path: each one
+clear error."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ def test_ids_that_would_change_the_path_are_refused(
 ) -> None:
     with pytest.raises(DAIProtocolError) as caught:
         client.screenshot(bad)
-    assert_dai_message(caught.value, "E12", "image_id")
+    assert_dai_message(caught.value, "fetching a screenshot (GET ", "image_id")
     assert not [c for c in rsps.calls if "/screenshots" in c.request.url]
 
 
@@ -43,7 +44,7 @@ def test_unknown_screenshot_is_not_found(client: DAIClient, rsps: responses.Requ
     rsps.add(responses.GET, SCREENSHOTS + "gone", status=404, json={"detail": "Not found"})
     with pytest.raises(DAINotFoundError) as caught:
         client.screenshot("gone")
-    assert_dai_message(caught.value, "E12", "404")
+    assert_dai_message(caught.value, "fetching a screenshot (GET ", "404")
 
 
 def test_a_screenshot_over_the_cap_is_not_kept(
@@ -57,4 +58,4 @@ def test_a_screenshot_over_the_cap_is_not_kept(
     )
     with pytest.raises(DAIProtocolError) as caught:
         client.screenshot("huge")
-    assert_dai_message(caught.value, "E12", "larger than 20 MB")
+    assert_dai_message(caught.value, "fetching a screenshot (GET ", "larger than 20 MB")

@@ -66,7 +66,9 @@ def test_start_body_refused_is_one_clear_line(
     rsps.add(responses.POST, TASKS + "/7", json={"detail": "extra fields"}, status=status)
     with pytest.raises(DAIBodyRefused) as info:
         api.start("7", parameters={"a": "1"})
-    assert_dai_message(info.value, "E7", "does not accept parameter overrides")
+    assert_dai_message(
+        info.value, f"starting the test configuration (POST {TASKS}/7)", "does not accept parameter"
+    )
     assert_no_secret(info.value)
     # never retried without the body
     assert len([c for c in rsps.calls if "task_instances" in c.request.url]) == 1
@@ -78,7 +80,7 @@ def test_start_unknown_config_is_not_found(
     rsps.add(responses.POST, TASKS + "/nope", json={"detail": "no such config"}, status=404)
     with pytest.raises(DAINotFoundError) as info:
         api.start("nope")
-    assert_dai_message(info.value, "E7", "404")
+    assert_dai_message(info.value, f"starting the test configuration (POST {TASKS}/nope): 404")
 
 
 def test_start_answer_without_id_names_the_field(
@@ -87,7 +89,7 @@ def test_start_answer_without_id_names_the_field(
     rsps.add(responses.POST, TASKS + "/7", json={"ok": True}, status=201)
     with pytest.raises(DAIProtocolError) as info:
         api.start("7")
-    assert_dai_message(info.value, "E7", "task_instance_id")
+    assert_dai_message(info.value, "starting the test configuration (POST ", "task_instance_id")
 
 
 @pytest.mark.parametrize("bad", ["a/b", "..", "x?y", "x#y", "", "a\\b", "a\nb"])
@@ -129,10 +131,10 @@ def test_results_bare_or_enveloped(
 def test_result_without_status_names_endpoint_and_field() -> None:
     with pytest.raises(DAIProtocolError) as info:
         TestConfigResultRecord.parse({"id": 1})
-    assert_dai_message(info.value, "E8", "status")
+    assert_dai_message(info.value, "reading the test configuration's results (GET ", "status")
     with pytest.raises(DAIProtocolError) as info:
         TestResultRecord.parse({"status": "Passed"})
-    assert_dai_message(info.value, "E9", "id")
+    assert_dai_message(info.value, "reading the test case results (GET ", "id")
 
 
 def test_unknown_word_with_end_time_is_final_error() -> None:

@@ -11,6 +11,7 @@ import pytest
 import responses
 from responses.registries import OrderedRegistry
 
+from pytest_dai.client.calls import LIST_AGENTS, LIST_MODELS, RUN_STATUS, START_RUN
 from pytest_dai.client.endpoints import DAIClient
 from pytest_dai.client.errors import DAIHTTPError, DAIProtocolError
 from pytest_dai.client.http import RETRY_AFTER_MAX, build_session
@@ -18,6 +19,7 @@ from pytest_dai.client.status import RunState
 
 from .support import (
     AGENTS,
+    BASE,
     EXECUTIONS,
     MODELS,
     RUNLOGS,
@@ -145,7 +147,7 @@ def test_rule2_not_a_list_is_protocol_error(
     rsps.get(MODELS, json=payload)
     with pytest.raises(DAIProtocolError) as info:
         client.list_models()
-    assert_dai_message(info.value, "E5 GET /ai/models", needle)
+    assert_dai_message(info.value, LIST_MODELS.at(BASE), needle)
 
 
 def test_rule2_non_object_items_are_skipped(
@@ -259,7 +261,7 @@ def test_rule5_agents_405_is_a_clear_error_and_never_a_post(
         with pytest.raises(DAIHTTPError) as info:
             client.list_agents()
         assert info.value.status == 405
-        assert_dai_message(info.value, "E4 GET /ai/agents", "405", "Method Not Allowed")
+        assert_dai_message(info.value, LIST_AGENTS.at(BASE), "405", "Method Not Allowed")
         assert "never sends POST /ai/agents" in str(info.value)
     assert len(calls(rsps, "GET", AGENTS)) == 2
     assert calls(rsps, "POST", AGENTS) == []
@@ -297,7 +299,7 @@ def test_rule6_budget_is_the_configured_attempts(
     with pytest.raises(DAIHTTPError) as info:
         client.list_models()
     assert info.value.status == 503
-    assert_dai_message(info.value, "E5 GET /ai/models", "503", "busy")
+    assert_dai_message(info.value, LIST_MODELS.at(BASE), "503", "busy")
     assert len(calls(rsps, "GET", MODELS)) == 3  # attempts=3
 
 
@@ -340,13 +342,19 @@ def test_rule7_unknown_fields_everywhere_are_ignored(
             EXECUTIONS,
             {"status": "Queued", "model_id": "m-1"},
             "start",
-            ["E1 POST /execution_service/api/v1/executions", "no execution id", "execution_id"],
+            [START_RUN.at(BASE), "no execution id", "execution_id"],
         ),
-        ("POST", EXECUTIONS, ["e-1"], "start", ["E1 POST", "expected an object", "list"]),
-        ("GET", RUNS, [{**RECORD, "status": None}], "find", ["E2 GET /ai/runs", "no status field"]),
-        ("GET", RUNS, [{"id": 1, "execution_id": EXEC}], "find", ["E2 GET /ai/runs", "status"]),
-        ("GET", MODELS, [{"name": "Shop"}], "models", ["E5 GET /ai/models", "no id field"]),
-        ("GET", AGENTS, [{"name": "agent-1"}], "agents", ["E4 GET /ai/agents", "no id field"]),
+        ("POST", EXECUTIONS, ["e-1"], "start", [START_RUN.at(BASE), "expected an object", "list"]),
+        (
+            "GET",
+            RUNS,
+            [{**RECORD, "status": None}],
+            "find",
+            [RUN_STATUS.at(BASE), "no status field"],
+        ),
+        ("GET", RUNS, [{"id": 1, "execution_id": EXEC}], "find", [RUN_STATUS.at(BASE), "status"]),
+        ("GET", MODELS, [{"name": "Shop"}], "models", [LIST_MODELS.at(BASE), "no id field"]),
+        ("GET", AGENTS, [{"name": "agent-1"}], "agents", [LIST_AGENTS.at(BASE), "no id field"]),
     ],
     ids=[
         "start-no-id",
@@ -462,7 +470,7 @@ def test_rule8_json_error_bodies(
     with pytest.raises(DAIHTTPError) as info:
         client.start_execution("m-9")
     assert info.value.status == 422
-    assert_dai_message(info.value, "E1 POST /execution_service/api/v1/executions", "422", *needles)
+    assert_dai_message(info.value, START_RUN.at(BASE), "422", *needles)
 
 
 def quoted_run(text: str, marker: str) -> int:
@@ -476,10 +484,10 @@ def test_rule8_html_from_a_proxy_is_one_line_without_tags_and_short(
     rsps.get(MODELS, status=502, body=LONG_HTML, content_type="text/html")
     with pytest.raises(DAIHTTPError) as info:
         client.list_models()
-    text = assert_dai_message(info.value, "E5 GET /ai/models", "502", "502 Bad Gateway")
+    text = assert_dai_message(info.value, LIST_MODELS.at(BASE), "502", "502 Bad Gateway")
     assert "<" not in text
     assert ">" not in text
-    assert quoted_run(text, "E5 GET /ai/models: 502") <= 200
+    assert quoted_run(text, f"{LIST_MODELS.at(BASE)}: 502") <= 200
     assert text.endswith("...")
 
 
@@ -489,7 +497,7 @@ def test_rule8_long_json_detail_is_cut_to_200(
     rsps.get(MODELS, status=500, json={"detail": "x" * 5000})
     with pytest.raises(DAIHTTPError) as info:
         client.list_models()
-    text = assert_dai_message(info.value, "E5 GET /ai/models", "500")
+    text = assert_dai_message(info.value, LIST_MODELS.at(BASE), "500")
     assert "x" * 198 not in text
     assert quoted_run(text, "500") <= 200
 
@@ -509,7 +517,7 @@ def test_rule8_empty_error_body_gives_the_reason(
     rsps.get(MODELS, status=500, body="")
     with pytest.raises(DAIHTTPError) as info:
         client.list_models()
-    assert_dai_message(info.value, "E5 GET /ai/models: 500")
+    assert_dai_message(info.value, f"{LIST_MODELS.at(BASE)}: 500")
 
 
 def test_rule8_error_body_echoing_token_and_secret_is_masked(
@@ -536,7 +544,7 @@ def test_rule8_malformed_json_names_the_endpoint(
     rsps.get(RUNS, body='[{"id": 1, "status": "Runn', content_type="application/json")
     with pytest.raises(DAIProtocolError) as info:
         client.find_run(EXEC)
-    assert_dai_message(info.value, "E2 GET /ai/runs", "not JSON", "application/json")
+    assert_dai_message(info.value, RUN_STATUS.at(BASE), "not JSON", "application/json")
 
 
 def test_rule8_html_page_with_200_names_the_endpoint(
@@ -549,7 +557,7 @@ def test_rule8_html_page_with_200_names_the_endpoint(
     )
     with pytest.raises(DAIProtocolError) as info:
         client.find_run(EXEC)
-    text = assert_dai_message(info.value, "E2 GET /ai/runs", "not JSON", "text/html", "Sign in")
+    text = assert_dai_message(info.value, RUN_STATUS.at(BASE), "not JSON", "text/html", "Sign in")
     assert "<" not in text
 
 

@@ -22,7 +22,7 @@ TOKEN_URL = BASE + "/auth/realms/eggplant/protocol/openid-connect/token"
 RESULTS = BASE + "/api/v2/test_config_results"
 TEST_RESULTS = BASE + "/api/v2/test_results"
 TASK = BASE + "/task_scheduler_service/api/v1/task_instances/ti-1"
-E3 = BASE + "/execution_service/api/v1/executions/"
+RUN_ABORTS = BASE + "/execution_service/api/v1/executions/"
 CONFIG = TestConfig(id="tc-1", name="Nightly")
 
 
@@ -146,12 +146,12 @@ def test_abort_falls_back_to_e3_for_running_test_results(
             {"id": "b", "status": "Running", "execution_id": "ex-b"},
         ],
     )
-    rsps.add(responses.DELETE, E3 + "ex-b", status=204)
+    rsps.add(responses.DELETE, RUN_ABORTS + "ex-b", status=204)
     run = make(api).refresh()
     assert run.abort() is True
-    assert "aborted 1 running model execution(s) with E3" in run.abort_report
+    assert "aborted 1 running model execution(s) one by one" in run.abort_report
     deleted = [c.request.url for c in rsps.calls if c.request.method == "DELETE"]
-    assert deleted == [TASK, E3 + "ex-b"]
+    assert deleted == [TASK, RUN_ABORTS + "ex-b"]
     assert run.abort() is False  # once
 
 
@@ -194,7 +194,7 @@ def test_a_start_whose_answer_was_lost_finds_its_run_and_aborts_it(
     with pytest.raises(DAIConnectionError) as info:
         session.start_test_config("Nightly")
     message = str(info.value)
-    assert "E7" in message
+    assert message.startswith(f"starting the test configuration (POST {BASE}/task_scheduler")
     assert "result 31: aborted with DELETE task_instances/ti-lost" in message
     deleted = [c.request.url for c in rsps.calls if c.request.method == "DELETE"]
     assert deleted == [lost]

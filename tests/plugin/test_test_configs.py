@@ -230,7 +230,7 @@ def test_abort_falls_back_to_e3_when_the_server_has_no_task_abort(
     assert len(e3_deletes(tsim)) == 1
     abort = junit(pytester)["test_config"].properties["dai_abort"]
     assert "not supported by this server (404/405)" in abort
-    assert "aborted 1 running model execution(s) with E3" in abort
+    assert "aborted 1 running model execution(s) one by one" in abort
 
 
 # -- signals, xdist, hard kills -----------------------------------------------------------------

@@ -172,7 +172,7 @@ def test_a_screenshot_that_cannot_be_had_is_one_warning_line(
     assert len(warnings) == 1, warnings
     reason = {"404": "404", "large": "larger than 20 MB", "slow": "no answer within"}[fault]
     assert reason in warnings[0], warnings
-    assert "E12" in warnings[0], warnings
+    assert "fetching a screenshot (GET " in warnings[0], warnings
     assert asked, "the screenshot was never asked for"
     cases = read_junit(pytester.path / "junit.xml")
     assert "dai_screenshot" not in properties(cases["test_failed"])

@@ -105,13 +105,15 @@ def test_collect_saves_the_image_and_the_last_lines(tmp_path: Path) -> None:
 
 def test_collect_never_raises_and_says_why(tmp_path: Path) -> None:
     def missing(image_id: str) -> bytes:
-        raise DAINotFoundError(f"E12 GET /api/v2/screenshots/{image_id}: 404 unknown screenshot")
+        raise DAINotFoundError(
+            f"fetching a screenshot (GET /api/v2/screenshots/{image_id}): 404 unknown screenshot"
+        )
 
     evidence = collect(
         REVISION_2, missing, folder=str(tmp_path), nodeid="t.py::t", run="7", failed=True
     )
     assert evidence.screenshot == ""
-    assert evidence.warning.startswith("E12 GET")
+    assert evidence.warning.startswith("fetching a screenshot (GET")
     html = collect(
         REVISION_2,
         lambda _: b"<html>",

@@ -508,12 +508,13 @@ MARKER_CASES = {
     "test_execution_without_marker": "usage error: test_markers.py::test_execution_without_marker:"
     " the dai_execution fixture needs @pytest.mark.dai_model(...) on the test; to start runs by "
     "hand, use the dai_session fixture (dai_session.start(model))",
-    "test_unknown_model": "DAINotFoundError: unknown model 'Shrot' (E5 GET /ai/models); "
-    "close matches: 'Short'",
-    "test_unknown_agent": "DAINotFoundError: unknown agent 'a99' (E4 GET /ai/agents); known "
-    "agents: 'a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7', 'a8'",
-    "test_unknown_test_case": "DAINotFoundError: E1 POST /execution_service/api/v1/executions: "
-    "404 unknown model, agent or test case: Test case 999 not found in model 'Short'",
+    "test_unknown_model": "DAINotFoundError: unknown model 'Shrot': not among the models listed "
+    "by GET DAI_URL/ai/models; close matches: 'Short'",
+    "test_unknown_agent": "DAINotFoundError: unknown agent 'a99': not among the agents listed by "
+    "GET DAI_URL/ai/agents; known agents: 'a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7', 'a8'",
+    "test_unknown_test_case": "DAINotFoundError: starting the run (POST DAI_URL/execution_service/"
+    "api/v1/executions): 404 unknown model, agent or test case: Test case 999 not found in "
+    "model 'Short'",
 }
 
 
@@ -554,7 +555,8 @@ def marker_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[i
             timeout=120,
             check=False,
         )
-        yield done.returncode, (done.stdout + done.stderr).decode(errors="replace")
+        output = (done.stdout + done.stderr).decode(errors="replace")
+        yield done.returncode, output.replace(simulator.url, "DAI_URL")
 
 
 @pytest.mark.slow
@@ -590,7 +592,7 @@ def test_plain():
 """
 
 TOKEN_WHERE = "token endpoint {url}" + TOKEN_PATH
-E1 = "E1 POST " + EXECUTIONS
+STARTING = "starting the run (POST {url}" + EXECUTIONS + ")"
 JSON = "application/json"
 HTML = "text/html"
 
@@ -706,8 +708,8 @@ SERVER_CASES = (
     ),
     Answer(
         "proxy-error-page",
-        "DAIHTTPError: E5 GET /ai/models: 503 503 Service Unavailable 503 Service Unavailable "
-        "nginx",
+        "DAIHTTPError: listing models (GET {url}/ai/models): 503 503 Service Unavailable 503 "
+        "Service Unavailable nginx",
         _sim_html(burst=10, fault_paths=["/ai/models"]),
         fake=False,
         args=("--dai-request-retries=2", "--dai-backoff-factor=0"),
@@ -724,39 +726,41 @@ SERVER_CASES = (
     ),
     Answer(
         "models-not-json",
-        "DAIProtocolError: E5 GET /ai/models: answer is not JSON (text/html): 'Proxy Sign in'",
+        "DAIProtocolError: listing models (GET {url}/ai/models): answer is not JSON (text/html): "
+        "'Proxy Sign in'",
         _answer("GET", "/ai/models", 200, HTML, PROXY_PAGE),
     ),
     Answer(
         "models-not-a-list",
-        "DAIProtocolError: E5 GET /ai/models: expected a list or an object with one of items, "
-        "results, data, got an object with keys models",
+        "DAIProtocolError: listing models (GET {url}/ai/models): expected a list or an object "
+        "with one of items, results, data, got an object with keys models",
         _answer("GET", "/ai/models", 200, JSON, {"models": [{"id": "m-short"}]}),
     ),
     Answer(
         "model-without-id",
-        "DAIProtocolError: E5 GET /ai/models: model record has no id field",
+        "DAIProtocolError: listing models (GET {url}/ai/models): model record has no id field",
         _answer("GET", "/ai/models", 200, JSON, [{"name": "Short"}]),
     ),
     Answer(
         "start-without-id",
-        f"DAIProtocolError: {E1}: answer has no execution id (looked for id, execution_id, "
+        f"DAIProtocolError: {STARTING}: answer has no execution id (looked for id, execution_id, "
         "execution_status_id)",
         _answer("POST", EXECUTIONS, 201, JSON, {"model_id": "m-short", "status": "Queued"}),
     ),
     Answer(
         "start-not-json",
-        f"DAIProtocolError: {E1}: answer is not JSON (text/html): 'Proxy Sign in'",
+        f"DAIProtocolError: {STARTING}: answer is not JSON (text/html): 'Proxy Sign in'",
         _answer("POST", EXECUTIONS, 200, HTML, PROXY_PAGE),
     ),
     Answer(
         "start-a-list",
-        f"DAIProtocolError: {E1}: expected an object with the execution id, got list",
+        f"DAIProtocolError: {STARTING}: expected an object with the execution id, got list",
         _answer("POST", EXECUTIONS, 201, JSON, [{"id": "ex-1"}]),
     ),
     Answer(
         "record-without-status",
-        "DAIProtocolError: E2 GET /ai/runs: run record has no status field (fields: "
+        "DAIProtocolError: reading the run's status (GET {url}/ai/runs): run record has no status "
+        "field (fields: "
         "execution_id, id, modelname, starttime)",
         _answer(
             "GET", "/ai/runs", 200, JSON, [_without(run_record("Running", ended=False), "status")]
@@ -765,7 +769,7 @@ SERVER_CASES = (
     ),
     Answer(
         "runs-proxy-502",
-        "DAIHTTPError: E2 GET /ai/runs: 502 Proxy Sign in",
+        "DAIHTTPError: reading the run's status (GET {url}/ai/runs): 502 Proxy Sign in",
         _answer("GET", "/ai/runs", 502, HTML, PROXY_PAGE),
         args=("--dai-request-retries=2", "--dai-backoff-factor=0"),
         aborts=True,

@@ -239,7 +239,7 @@ def test_a_call_ends_within_its_total_deadline(
     with pytest.raises(DAIConnectionError) as info:
         client.list_models()
     took = time.monotonic() - began
-    one_line(info.value, "E5 GET /ai/models", "no answer within 1 s")
+    one_line(info.value, f"listing models (GET {server.url}/ai/models)", "no answer within 1 s")
     # two attempts of 1 s each, and a backoff: far from the minutes a trickle could take
     assert took < 6, took
 
@@ -304,7 +304,7 @@ def test_huge_body_is_refused_in_one_line(servers: Callable[..., RawServer]) -> 
     server = servers(_body_handler(body))
     with pytest.raises(DAIProtocolError) as info:
         client_for(server, timeout=10.0).list_models()
-    one_line(info.value, "E5 GET /ai/models", "larger than 20 MB")
+    one_line(info.value, f"listing models (GET {server.url}/ai/models)", "larger than 20 MB")
 
 
 def test_huge_declared_length_is_refused_before_reading(
@@ -339,7 +339,7 @@ def test_absurd_json_is_a_protocol_error(kind: str, servers: Callable[..., RawSe
     server = servers(_body_handler(ABSURD[kind]))
     with pytest.raises(DAIProtocolError) as info:
         client_for(server).find_run("ex-1")
-    text = one_line(info.value, "E2 GET /ai/runs")
+    text = one_line(info.value, f"reading the run's status (GET {server.url}/ai/runs)")
     if kind in ("giant-integer", "nan-count", "infinite-count"):
         assert "field steps_" in text, text
 

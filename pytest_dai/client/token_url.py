@@ -1,0 +1,17 @@
+"""Where DAI's Keycloak issues tokens when no token URL is given (contract section 1).
+
+Kept apart from :mod:`pytest_dai.client.credentials` so that the settings (read at every
+pytest start) can name it without importing the client.
+"""
+
+from __future__ import annotations
+
+__all__ = ["TOKEN_PATH", "default_token_url"]
+
+#: The token endpoint's path on the DAI server, for a Keycloak realm.
+TOKEN_PATH = "/auth/realms/{realm}/protocol/openid-connect/token"
+
+
+def default_token_url(url: str, realm: str) -> str:
+    """The token URL of DAI server ``url`` for ``realm``."""
+    return url.rstrip("/") + TOKEN_PATH.format(realm=realm)

@@ -1,0 +1,94 @@
+"""Finding what a test names, by id or by name: models, agents and test configurations.
+
+An id is taken as it is; a name matches exactly, then ignoring case. Unknown: a
+:class:`DAINotFoundError` that says where the list came from and suggests close matches (or
+lists a few known names).
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import TYPE_CHECKING
+
+from pytest_dai.client.calls import LIST_TEST_CONFIGS
+from pytest_dai.client.errors import DAIConfigError, DAINotFoundError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from pytest_dai.client.records import Agent, Model
+    from pytest_dai.client.test_configs import TestConfig
+
+__all__ = ["pick", "resolve_test_config"]
+
+
+def _hint(ref: str, names: Sequence[str], plural: str) -> str:
+    """``close matches: 'Short'``, else ``known models: 'A', 'B'`` (at most 10), or ``none``."""
+    close = difflib.get_close_matches(ref, list(names), n=3, cutoff=0.5)
+    if close:
+        return "close matches: " + ", ".join(repr(name) for name in close)
+    return f"known {plural}: " + (", ".join(repr(name) for name in names[:10]) or "none")
+
+
+def pick(ref: str, records: Sequence[Model | Agent], kind: str, listed_by: str) -> int:
+    """Index of the model or agent (``kind``) whose id or name is ``ref``; ``listed_by`` is the
+    call the records came from (``GET https://dai.example/ai/models``)."""
+    for i, record in enumerate(records):
+        if ref in (record.id, getattr(record, "uuid", None)):
+            return i
+    for i, record in enumerate(records):
+        if record.name == ref:
+            return i
+    folded = [i for i, r in enumerate(records) if r.name.casefold() == ref.casefold()]
+    if len(folded) == 1:
+        return folded[0]
+    hint = _hint(ref, [r.name for r in records], f"{kind}s")
+    raise DAINotFoundError(
+        f"unknown {kind} {ref!r}: not among the {kind}s listed by {listed_by}; {hint}",
+        endpoint=listed_by,
+    )
+
+
+def resolve_test_config(
+    configs: list[TestConfig],
+    ref: str,
+    *,
+    model: str | None = None,
+    suite: str | None = None,
+    listed_by: str = LIST_TEST_CONFIGS.request(),
+) -> TestConfig:
+    """The config whose id or name is ``ref``; a name several configs share is told apart by
+    ``model`` (model-based configs) or ``suite`` (script-based ones). Unknown: DAINotFoundError
+    with close matches (``listed_by`` says where the list came from); still ambiguous:
+    DAIConfigError listing the models and suites."""
+    by_id = [c for c in configs if c.id == ref]
+    if by_id:
+        return by_id[0]
+    named = [c for c in configs if c.name == ref] or [
+        c for c in configs if c.name.casefold() == ref.casefold()
+    ]
+    if model is not None:
+        named = [c for c in named if (c.model or "").casefold() == model.casefold()]
+    if suite is not None:
+        named = [c for c in named if (c.suite or "").casefold() == suite.casefold()]
+    if len(named) == 1:
+        return named[0]
+    if not named:
+        hint = _hint(ref, sorted({c.name for c in configs}), "test configurations")
+        told = "".join(
+            f" with {word} {value!r}"
+            for word, value in (("model", model), ("suite", suite))
+            if value
+        )
+        raise DAINotFoundError(
+            f"unknown test configuration {ref!r}{told}: not among those listed by {listed_by}; "
+            f"{hint}",
+            endpoint=listed_by,
+        )
+    kinds = ", ".join(
+        f"{c.id} (model {c.model!r})" if c.model else f"{c.id} (suite {c.suite!r})" for c in named
+    )
+    raise DAIConfigError(
+        f"test configuration name {ref!r} is shared by {len(named)} configurations ({kinds}): "
+        "tell them apart with model=... or suite=..., or give the id"
+    )
