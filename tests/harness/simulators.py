@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -43,6 +44,18 @@ class Simulators:
 
 # --------------------------------------------------------------------------------------------
 # Waiting
+
+
+def eventually(
+    predicate: Callable[[], bool], timeout: float = 10.0, interval: float = 0.02
+) -> bool:
+    """Whether ``predicate`` comes true within ``timeout`` seconds (asked every ``interval``)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
 
 
 def is_idle_within(simulator: DAISimulator, timeout: float = 5.0) -> bool:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness.env import point_env_at
+from harness.env import point_at, point_env_at
 from harness.simulators import Simulators
 
 # Imported here, before any test: pytester drops the modules a test imported when it ends, and
@@ -28,6 +28,7 @@ import pytest_dai.lifecycle.journal
 import pytest_dai.lifecycle.session  # noqa: F401
 from pytest_dai.simulator import DAISimulator
 
+from .hostile import Proxy
 from .support import SCENARIO
 
 ROW_PREFIX = "robustness:"
@@ -56,6 +57,27 @@ def make_sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., DAISimul
 
     yield make
     simulators.stop_all()
+
+
+@pytest.fixture
+def proxied_scenario() -> dict[str, Any] | None:
+    """The scenario of the simulator behind ``proxied`` (None: the robustness scenario); a test
+    module overrides it."""
+    return None
+
+
+@pytest.fixture
+def proxied(
+    make_sim: Callable[..., DAISimulator],
+    monkeypatch: pytest.MonkeyPatch,
+    proxied_scenario: dict[str, Any] | None,
+) -> Iterator[tuple[DAISimulator, Proxy]]:
+    """A simulator behind a :class:`Proxy`; the inner pytest points at the proxy."""
+    sim = make_sim(proxied_scenario, point=False)
+    proxy = Proxy(sim.url)
+    point_at(monkeypatch, proxy.url, sim.client_id, sim.client_secret)
+    yield sim, proxy
+    proxy.close()
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from harness.env import point_at
 from harness.inner import FAST, finish, popen
+from harness.simulators import eventually
 from harness.wire import TOKEN_PATH
 
 from pytest_dai.client.credentials import Credentials
@@ -407,27 +408,6 @@ def test_long():
 """
 
 
-@pytest.fixture
-def proxied(
-    make_sim: Callable[..., DAISimulator], monkeypatch: pytest.MonkeyPatch
-) -> Iterator[tuple[DAISimulator, Proxy]]:
-    """The simulator behind a :class:`Proxy`; the inner pytest points at the proxy."""
-    sim = make_sim(point=False)
-    proxy = Proxy(sim.url)
-    point_at(monkeypatch, proxy.url, sim.client_id, sim.client_secret)
-    yield sim, proxy
-    proxy.close()
-
-
-def _wait(predicate: Callable[[], bool], timeout: float = 20.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("how", ["dropped", "timed-out"])
 def test_a_start_whose_answer_is_lost_leaves_no_run(
@@ -442,7 +422,7 @@ def test_a_start_whose_answer_is_lost_leaves_no_run(
     output, rc = finish(process, timeout=90)
     assert rc == pytest.ExitCode.TESTS_FAILED, output
     assert len(sim.executions()) == 1, output  # the start did reach the server
-    assert _wait(lambda: sim.running_count() == 0), sim.executions()
+    assert eventually(lambda: sim.running_count() == 0, timeout=20), sim.executions()
     lines = [line for line in output.splitlines() if "was found and aborted" in line]
     assert len(lines) >= 1, output
     assert sim.executions()[0]["execution_id"] in lines[0]
@@ -457,11 +437,11 @@ def test_ctrl_c_during_a_start_leaves_no_run(
     proxy.rules[("POST", "/execution_service/api/v1/executions")] = "hang"
     pytester.makepyfile(test_lost=LONG_TEST)
     process = popen(pytester, *FAST)
-    assert _wait(proxy.forwarded.is_set), "the start never reached the proxy"
-    assert _wait(lambda: len(sim.executions()) == 1)
+    assert eventually(proxy.forwarded.is_set, timeout=20), "the start never reached the proxy"
+    assert eventually(lambda: len(sim.executions()) == 1, timeout=20)
     os.killpg(process.pid, signal.SIGINT)
     output, _ = finish(process, timeout=60)
-    assert _wait(lambda: sim.running_count() == 0), (sim.executions(), output)
+    assert eventually(lambda: sim.running_count() == 0, timeout=20), (sim.executions(), output)
     assert "was found and aborted" in output, output
 
 
@@ -473,8 +453,8 @@ def test_a_killed_start_is_reaped_by_the_next_session(
     proxy.rules[("POST", "/execution_service/api/v1/executions")] = "hang"
     pytester.makepyfile(test_lost=LONG_TEST)
     process = popen(pytester, *FAST)
-    assert _wait(proxy.forwarded.is_set)
-    assert _wait(lambda: len(sim.executions()) == 1)
+    assert eventually(proxy.forwarded.is_set, timeout=20)
+    assert eventually(lambda: len(sim.executions()) == 1, timeout=20)
     os.killpg(process.pid, signal.SIGKILL)
     finish(process)
     assert sim.running_count() == 1
@@ -483,7 +463,7 @@ def test_a_killed_start_is_reaped_by_the_next_session(
     pytester.makepyfile(test_lost="def test_nothing():\n    pass\n")
     output, rc = finish(popen(pytester, *FAST))
     assert rc == 0, output
-    assert _wait(lambda: sim.running_count() == 0), output
+    assert eventually(lambda: sim.running_count() == 0, timeout=20), output
     assert "was found and aborted" in output, output
     assert not list(pytester.path.glob("**/*.intent.json"))
 
@@ -581,7 +561,7 @@ def test_no_token_in_tracebacks_during_a_hung_request(
         args += ["--timeout=2", "--timeout-method=signal"]
     process = popen(pytester, *args)
     if how == "ctrl-c":
-        assert _wait(lambda: bool(proxy.server.seen("/ai/models")))
+        assert eventually(lambda: bool(proxy.server.seen("/ai/models")), timeout=20)
         time.sleep(0.3)
         os.killpg(process.pid, signal.SIGINT)
     output, _ = finish(process, timeout=60)
