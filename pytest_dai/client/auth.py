@@ -27,8 +27,13 @@ from pytest_dai.client.errors import (
     excerpt,
     register_secret,
 )
-from pytest_dai.client.http import REDIRECT_STATUSES, check_redirect, same_origin
-from pytest_dai.client.safety import escape_control_chars, parse_json, read_body
+from pytest_dai.client.http import (
+    REDIRECT_STATUSES,
+    check_redirect,
+    request_whole,
+    same_origin,
+)
+from pytest_dai.client.safety import escape_control_chars, parse_json
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -171,23 +176,22 @@ class TokenSource:
         with request_scope(timeout) as scope:
             try:
                 body, content_type = self._body()
-                response = session.post(
+                response = request_whole(
+                    session,
+                    "POST",
                     self.token_url,
+                    scope,
+                    endpoint=where,
+                    body_limit=TOKEN_BODY_LIMIT,
+                    read_redirect=True,
                     data=body,
                     timeout=timeout,
                     headers={"Accept": "application/json", "Content-Type": content_type},
-                    verify=session.verify,  # not overridden by REQUESTS_CA_BUNDLE
-                    allow_redirects=False,
-                    stream=True,
                 )
                 if response.status_code in REDIRECT_STATUSES:
                     check_redirect(
                         self.token_url, response, endpoint=where, method="POST", resend_body=False
                     )
-                read_body(response, endpoint=where, limit=TOKEN_BODY_LIMIT)
-                if scope.finish():
-                    response.close()
-                    raise requests.exceptions.Timeout("total deadline")
             except requests.exceptions.SSLError:
                 raise DAIConnectionError(
                     f"{where}: TLS verification failed (give the server's CA bundle with "

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -22,9 +22,12 @@ from urllib3.util.retry import Retry
 
 from pytest_dai.client.deadline import DeadlineAdapter, remaining_budget
 from pytest_dai.client.errors import DAIConfigError, DAIRedirectError
+from pytest_dai.client.safety import read_body
 
 if TYPE_CHECKING:
     from urllib3.response import BaseHTTPResponse
+
+    from pytest_dai.client.deadline import RequestScope
 
 __all__ = [
     "RETRY_STATUSES",
@@ -254,3 +257,29 @@ def check_redirect(
             endpoint=endpoint,
         )
     return target
+
+
+def request_whole(
+    session: requests.Session,
+    method: str,
+    url: str,
+    scope: RequestScope,
+    *,
+    endpoint: str,
+    body_limit: int,
+    read_redirect: bool = False,
+    **kwargs: Any,
+) -> requests.Response:
+    """One request (urllib3's retries inside it) that follows no redirect, its body read whole
+    up to ``body_limit`` bytes (a redirect's body only with ``read_redirect``), within
+    ``scope``'s total deadline (past it: requests' ``Timeout``). TLS is verified as the session
+    says, whatever ``REQUESTS_CA_BUNDLE`` says (psf/requests#3829)."""
+    response = session.request(
+        method, url, verify=session.verify, allow_redirects=False, stream=True, **kwargs
+    )
+    if read_redirect or response.status_code not in REDIRECT_STATUSES:
+        read_body(response, endpoint=endpoint, limit=body_limit)
+    if scope.finish():
+        response.close()
+        raise requests.exceptions.Timeout("total deadline")
+    return response

@@ -32,8 +32,9 @@ from pytest_dai.client.http import (
     build_session,
     check_redirect,
     describe_url,
+    request_whole,
 )
-from pytest_dai.client.safety import JSON_BODY_LIMIT, NotJSONError, parse_json, read_body
+from pytest_dai.client.safety import JSON_BODY_LIMIT, NotJSONError, parse_json
 
 if TYPE_CHECKING:
     from pytest_dai.client.calls import Call
@@ -190,24 +191,18 @@ class DAITransport:
         """One request (with urllib3's retries) under a total deadline, its body read."""
         with request_scope(timeout) as scope:
             try:
-                # verify passed per call: requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE
-                # override a session's verify (psf/requests#3829), which would drop the CA bundle.
-                response = sender.request(
+                response = request_whole(
+                    sender,
                     method,
                     url,
+                    scope,
+                    endpoint=endpoint,
+                    body_limit=body_limit,
                     params=params,
                     json=json,
                     timeout=timeout,
                     auth=self._abort_auth if sender is self._abort_session else self._auth,
-                    verify=sender.verify,
-                    allow_redirects=False,
-                    stream=True,
                 )
-                if response.status_code not in REDIRECT_STATUSES:
-                    read_body(response, endpoint=endpoint, limit=body_limit)
-                if scope.finish():
-                    response.close()
-                    raise requests.exceptions.Timeout("total deadline")
             except requests.exceptions.SSLError:
                 raise DAIConnectionError(
                     f"{endpoint}: TLS verification of {describe_url(url)} failed (give the "

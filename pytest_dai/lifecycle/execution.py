@@ -20,6 +20,7 @@ from pytest_dai.client.status import RunState, Status, normalise_status
 from pytest_dai.client.text import escape_control_chars
 from pytest_dai.lifecycle.polling import PollSchedule
 from pytest_dai.lifecycle.run_errors import DAIRunTimeout
+from pytest_dai.lifecycle.run_state import RunStateView
 from pytest_dai.lifecycle.runlog import failing_entry, reads_as_error
 from pytest_dai.lifecycle.shield import interrupts_held
 
@@ -37,7 +38,7 @@ log = logging.getLogger("pytest_dai")
 LAST_ERROR_LINES = 5
 
 
-class Execution:
+class Execution(RunStateView):
     """A DAI model run. Attributes mirror the latest run record; :meth:`refresh` updates them.
 
     ``id`` is the execution id (E1's answer, used by E2 and E3); ``run_id`` the run record's id
@@ -94,26 +95,6 @@ class Execution:
         return self.record.status
 
     @property
-    def status(self) -> str:
-        """The server's status word ("Queued" before the server has a run record)."""
-        return self.status_info.word or str(self.status_info.state)
-
-    @property
-    def state(self) -> RunState:
-        """The normalised state."""
-        return self.status_info.state
-
-    @property
-    def finished(self) -> bool:
-        """True once the run has ended."""
-        return self.status_info.final
-
-    @property
-    def passed(self) -> bool:
-        """True when the run ended as passed."""
-        return self.state is RunState.PASSED
-
-    @property
     def run(self) -> dict[str, Any]:
         """The raw run record as the server sent it (empty before there is one)."""
         return dict(self.record.raw) if self.record is not None else {}
@@ -132,21 +113,6 @@ class Execution:
     def ended_at(self) -> datetime | None:
         """When the run ended on the server."""
         return self.record.ended_at if self.record is not None else None
-
-    @property
-    def duration(self) -> float | None:
-        """Seconds from start to end by the server's clock; while going, the time so far."""
-        start, end = self.started_at, self.ended_at
-        if start is not None and end is not None:
-            return max((end - start).total_seconds(), 0.0)
-        if self._running_since is not None:
-            return time.monotonic() - self._running_since
-        return None
-
-    @property
-    def elapsed(self) -> float:
-        """Seconds since the start request, by this process's clock."""
-        return time.monotonic() - self._created
 
     @property
     def steps_total(self) -> int | None:

@@ -85,7 +85,7 @@ class DAISession:
         self._configs: list[TestConfig] | None = None
         self._config_api: TestConfigAPI | None = None
         self._started_configs: list[TestConfigResult] = []
-        self._guard = StartGuard(client, journal, self._known_ids, on_notice)
+        self._guard = StartGuard(client, journal, self._known_ids, self._notice)
 
     def __repr__(self) -> str:
         return f"DAISession(url={self.client.url!r}, runs_started={len(self._started)})"
@@ -291,6 +291,13 @@ class DAISession:
         """Every test-config run started through this session."""
         with self._lock:
             return list(self._started_configs)
+
+    def _notice(self, line: str) -> None:
+        """Show ``line`` with :attr:`on_notice`; without one, as a warning in the log."""
+        if self.on_notice is not None:
+            self.on_notice(line)
+        else:
+            log.warning("pytest-dai: %s", line.removeprefix("dai: "))
 
     def _known_ids(self) -> set[str]:
         """Ids of runs known to be someone's: ours (execution ids, task instance ids), and

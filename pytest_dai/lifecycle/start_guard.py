@@ -31,20 +31,20 @@ log = logging.getLogger("pytest_dai")
 
 class StartGuard:
     """Guards the starts of one session: ``journal`` (None: intents kept in memory only),
-    ``known()`` the ids of runs that are someone's (never aborted as lost), ``on_notice`` shows
-    a line to the user (else it is a warning in the log)."""
+    ``known()`` the ids of runs that are someone's (never aborted as lost), ``notice`` shows a
+    ``dai: ...`` line to the user (a lost start found while no error could carry it)."""
 
     def __init__(
         self,
         client: DAIClient,
         journal: Journal | None,
         known: Callable[[], set[str]],
-        on_notice: Callable[[str], None] | None = None,
+        notice: Callable[[str], None],
     ) -> None:
         self.client = client
         self.journal = journal
         self.known = known
-        self.on_notice = on_notice
+        self.notice = notice
 
     @contextlib.contextmanager
     def sending(self, intent: StartIntent, start: Call) -> Iterator[None]:
@@ -85,7 +85,5 @@ class StartGuard:
         if isinstance(exc, DAIError):
             exc.message = f"{exc.message}; {line.removeprefix('dai: ')}"
             exc.args = (exc.message,)
-        elif self.on_notice is not None:
-            self.on_notice(line)
         else:
-            log.warning("pytest-dai: %s", line.removeprefix("dai: "))
+            self.notice(line)

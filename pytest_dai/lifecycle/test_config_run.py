@@ -20,6 +20,7 @@ from pytest_dai.client.errors import DAIError, DAIProtocolError
 from pytest_dai.client.status import RunState, Status, normalise_status
 from pytest_dai.lifecycle.polling import PollSchedule
 from pytest_dai.lifecycle.run_errors import DAIRunTimeout
+from pytest_dai.lifecycle.run_state import RunStateView
 from pytest_dai.lifecycle.shield import interrupts_held
 from pytest_dai.lifecycle.test_config_support import TestResult, abort_task_instance
 
@@ -46,7 +47,7 @@ _claimed_lock = threading.Lock()
 _claimed: set[tuple[str, str]] = set()  # (server url, result id) matched by time
 
 
-class TestConfigResult:
+class TestConfigResult(RunStateView):
     """A run of a test configuration; attributes mirror the latest E8 record.
 
     ``id`` is the result id (None until the server lists the result), ``task_instance_id``
@@ -123,38 +124,14 @@ class TestConfigResult:
         return self.record.status if self.record is not None else normalise_status("Queued")
 
     @property
-    def status(self) -> str:
-        """The server's status word."""
-        return self.status_info.word
+    def started_at(self) -> datetime | None:
+        """When the result started on the server (None while queued)."""
+        return self.record.started_at if self.record is not None else None
 
     @property
-    def state(self) -> RunState:
-        """The normalised state."""
-        return self.status_info.state
-
-    @property
-    def finished(self) -> bool:
-        """True once the result is final."""
-        return self.status_info.final
-
-    @property
-    def passed(self) -> bool:
-        """True when the result passed."""
-        return self.state is RunState.PASSED
-
-    @property
-    def elapsed(self) -> float:
-        """Seconds since the start request, by this process's clock."""
-        return time.monotonic() - self._created
-
-    @property
-    def duration(self) -> float | None:
-        """Seconds from start to end by the server's clock; while going, the time so far."""
-        if self.record is not None and self.record.started_at and self.record.ended_at:
-            return max((self.record.ended_at - self.record.started_at).total_seconds(), 0.0)
-        if self._running_since is not None:
-            return time.monotonic() - self._running_since
-        return None
+    def ended_at(self) -> datetime | None:
+        """When the result ended on the server."""
+        return self.record.ended_at if self.record is not None else None
 
     @property
     def url(self) -> str:

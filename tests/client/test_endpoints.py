@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import responses
 
+from pytest_dai.client import calls as calls_module
 from pytest_dai.client.calls import (
     ABORT_RUN,
     LIST_AGENTS,
@@ -423,3 +425,12 @@ def test_iter_run_logs_server_ignoring_offset(
     got = list(itertools.islice(client.iter_run_logs("r-1", page_size=2), 50))
     assert [e.message for e in got] == ["a", "b"]
     assert len(calls(rsps, "GET", f"{RUNLOGS}/r-1")) == 2
+
+
+@pytest.mark.parametrize("name", [n for n in calls_module.__all__ if n != "Call"])
+def test_every_call_is_named_in_words_never_by_its_contract_code(name: str) -> None:
+    call = getattr(calls_module, name)
+    label = call.at(BASE, id="x-1", run_id="r-1", image_id="i-1", test_config_id="tc-1")
+    assert re.fullmatch(rf"[a-z][A-Za-z' ]+ \((GET|POST|DELETE) {BASE}/[^ ]+\)", label), label
+    assert not re.search(r"\bE\d+\b", label), label
+    assert "{" not in label, label

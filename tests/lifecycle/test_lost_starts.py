@@ -76,7 +76,7 @@ def test_ctrl_c_during_a_test_config_start_leaves_no_run(
     sim: DAISimulator, session: DAISession, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     notices: list[str] = []
-    session._guard.on_notice = notices.append
+    session.on_notice = notices.append
     api = session.test_config_api
     monkeypatch.setattr(api, "start", answer_lost(api.start, KeyboardInterrupt()))
     with pytest.raises(KeyboardInterrupt):
