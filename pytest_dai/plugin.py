@@ -111,6 +111,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(SummaryHooks(collector, config), "dai-summary")
     config.pluginmanager.register(InterruptHooks(state), "dai-interrupt")
     config.pluginmanager.register(RedactionHooks(config), "dai-redaction")
+    if state.settings.dry_run:
+        from pytest_dai.glue.dry_run import DryRunHooks
+
+        config.pluginmanager.register(DryRunHooks(config), "dai-dry-run")
     if config.pluginmanager.hasplugin("xdist") and not hasattr(config, "workerinput"):
         config.pluginmanager.register(XdistHooks(state), "dai-xdist")
         if state.settings.dist == "agent":
@@ -257,10 +261,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         state.reap_lines.append(f"dai: could not check for runs left by killed sessions: {exc}")
         reaped = []
     if settings.reap_orphans_only:
-        lines = state.reap_lines or [f"dai: no runs left by killed sessions ({len(reaped)})"]
-        # A CI "always" step must go red when runs may still be going.
-        failed = any(line.startswith("dai: could not") for line in state.reap_lines)
-        pytest.exit("\n".join(lines), returncode=1 if failed else 0)
+        from pytest_dai.glue.reap_only import ReapOnlyHooks
+
+        session.config.pluginmanager.register(ReapOnlyHooks(state, reaped), "dai-reap-only")
 
 
 @pytest.hookimpl(wrapper=True)
@@ -401,12 +404,16 @@ class XdistHooks:
         self.state = state
 
     def pytest_configure_node(self, node: Any) -> None:
-        """Hand the controller's simulator and journal folder to each worker."""
+        """Hand the controller's simulator and journal folder to each worker; take its
+        progress news (:mod:`pytest_dai.glue.progress`)."""
         info = self.state.simulator_info()
         if info is not None:
             node.workerinput[WORKERINPUT_SIMULATOR] = info
         node.workerinput[WORKERINPUT_JOURNAL] = str(self.state.journal.directory)
         node.workerinput[WORKERINPUT_STEPS] = str(self.state.worker_steps_dir())
+        from pytest_dai.glue.progress import relay_progress
+
+        relay_progress(self.state.config, node)
 
     def pytest_testnodedown(self, node: Any, error: object | None) -> None:
         """A worker went down: abort the runs it left going (if it crashed or was killed).

@@ -2,7 +2,8 @@
 
 On a terminal it is rewritten in place, at most once a second, after whatever pytest has
 written on the line. Elsewhere (CI logs) it is a line at the start, one every 30 seconds and
-one at the end. Nothing on pytest-xdist workers, nothing with ``-q``.
+one at the end. Nothing with ``-q``. On a pytest-xdist worker the same news goes to the
+controller, which prints it (:mod:`pytest_dai.glue.progress`).
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import pytest
 
+    from pytest_dai.glue.progress import ProgressSender
     from pytest_dai.lifecycle.session import AnyRun
 
-__all__ = ["LiveLine", "describe_progress"]
+__all__ = ["LiveLine", "TerminalOut", "describe_progress"]
 
 TTY_INTERVAL = 1.0
 LOG_INTERVAL = 30.0
@@ -36,54 +38,27 @@ def describe_progress(execution: AnyRun) -> str:
     return f"{parts[0]}: {state}{steps}, {execution.elapsed:.0f}s"
 
 
-class LiveLine:
-    """Shows one run's progress on the terminal; call :meth:`update` after every poll."""
+class TerminalOut:
+    """Writes on pytest's terminal without breaking its bookkeeping: live text after what pytest
+    wrote on the line (:meth:`rewrite`), or lines of their own (:meth:`line`)."""
 
     def __init__(self, config: pytest.Config) -> None:
         self._reporter = config.pluginmanager.get_plugin("terminalreporter")
         self._capture = config.pluginmanager.get_plugin("capturemanager")
-        self.enabled = (
-            self._reporter is not None
-            and not hasattr(config, "workerinput")
-            and config.get_verbosity() >= 0
-        )
-        self.tty = bool(self.enabled and getattr(self._reporter, "isatty", False))
+        self.tty = bool(getattr(self._reporter, "isatty", False))
         self._shown = ""
-        self._last = 0.0
-        self._started = False
 
-    def update(self, execution: AnyRun) -> None:
-        """Show the latest state if it is time to (call after every poll, the first included)."""
-        if not self.enabled:
-            return
-        now = time.monotonic()
-        if not self._started:
-            self._started = True
-            if not self.tty:
-                where = f" on {execution.agent or 'no agent'}"
-                self._line(f"DAI run started: {execution.model}{where}: {execution.url}")
-                self._last = now
-                return
-        if self.tty:
-            if now - self._last >= TTY_INTERVAL:
-                self._rewrite(f" [DAI {describe_progress(execution)}]")
-                self._last = now
-        elif now - self._last >= LOG_INTERVAL:
-            self._line(f"DAI run going: {describe_progress(execution)}")
-            self._last = now
+    @property
+    def usable(self) -> bool:
+        """There is a terminal reporter to write with."""
+        return self._reporter is not None
 
-    def end(self, execution: AnyRun, *, quiet: bool = False) -> None:
-        """The run ended (or the wait was interrupted): clear the live text. ``quiet``: the
-        session was interrupted (the run's abort is told once, at the session's end)."""
-        if not self.enabled or not self._started:
-            return
-        if self.tty:
-            self._rewrite("")
-        elif not quiet:
-            word = "aborted" if execution.aborted and not execution.finished else "ended"
-            self._line(f"DAI run {word}: {describe_progress(execution)}")
+    @property
+    def shown(self) -> bool:
+        """Live text is on the line now."""
+        return bool(self._shown)
 
-    def _rewrite(self, text: str) -> None:
+    def rewrite(self, text: str) -> None:
         """Show ``text`` after what pytest has written on the line, replacing what we showed.
 
         Backspaces keep pytest's text (the test's path and its results so far). pytest's
@@ -91,7 +66,8 @@ class LiveLine:
         it would count our text (and backspaces) too, so its count is put back as it was:
         once the live text is cleared, the line is exactly what pytest wrote. The text is cut
         to fit the line (a wrapped line cannot be backspaced over)."""
-        assert self._reporter is not None
+        if self._reporter is None:
+            return
         writer = getattr(self._reporter, "_tw", None)
         if text:
             used = getattr(writer, "width_of_current_line", 0)
@@ -115,19 +91,93 @@ class LiveLine:
             writer._current_line = saved  # type: ignore[union-attr]
         self._shown = text
 
-    def _line(self, text: str) -> None:
+    def line(self, text: str, *, fresh: bool = False) -> None:
         """A line of its own (CI logs). pytest's idea of the current line (the file whose
         results it is writing, or the test id with ``-v``) is kept, so it goes on with the
-        results on the next line instead of writing the file name or test id again."""
-        assert self._reporter is not None
+        results on the next line instead of writing the file name or test id again.
+
+        ``fresh`` (under xdist, where pytest starts each result line anew): pytest is told the
+        line is done, so it does not end it again with an empty line."""
+        if self._reporter is None:
+            return
         writer = getattr(self._reporter, "_tw", None)
         with self._uncaptured():
             if getattr(writer, "width_of_current_line", 1) != 0:
                 self._reporter.line("")
             self._reporter.line(text)
+        if fresh and getattr(self._reporter, "currentfspath", None) is not None:
+            self._reporter.currentfspath = None
 
     def _uncaptured(self) -> contextlib.AbstractContextManager[None]:
         """Write past pytest's output capture (as pytest's own live logging does)."""
         if self._capture is None:
             return contextlib.nullcontext()
         return self._capture.global_and_fixture_disabled()  # type: ignore[no-any-return]
+
+
+class LiveLine:
+    """Shows one run's progress on the terminal; call :meth:`update` after every poll.
+
+    On an xdist worker the news goes to the controller instead (when the controller asked
+    for it): the run's start with its address, its progress (every second for a terminal,
+    every 30 s for a log) and its end."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self._sender: ProgressSender | None = None
+        self._out: TerminalOut | None = None
+        if hasattr(config, "workerinput"):
+            from pytest_dai.glue.progress import progress_sender
+
+            self._sender = progress_sender(config)
+            self.enabled = self._sender is not None
+            self.tty = bool(self._sender is not None and self._sender.tty)
+        else:
+            self._out = TerminalOut(config)
+            self.enabled = self._out.usable and config.get_verbosity() >= 0
+            self.tty = bool(self.enabled and self._out.tty)
+        self._last = 0.0
+        self._started = False
+
+    def update(self, execution: AnyRun) -> None:
+        """Show the latest state if it is time to (call after every poll, the first included)."""
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if not self._started:
+            self._started = True
+            if not self.tty:
+                where = f" on {execution.agent or 'no agent'}"
+                self._line(f"DAI run started: {execution.model}{where}: {execution.url}")
+                self._last = now
+                return
+        if self.tty:
+            if now - self._last >= TTY_INTERVAL:
+                self._live(describe_progress(execution))
+                self._last = now
+        elif now - self._last >= LOG_INTERVAL:
+            self._line(f"DAI run going: {describe_progress(execution)}")
+            self._last = now
+
+    def end(self, execution: AnyRun, *, quiet: bool = False) -> None:
+        """The run ended (or the wait was interrupted): clear the live text. ``quiet``: the
+        session was interrupted (the run's abort is told once, at the session's end)."""
+        if not self.enabled or not self._started:
+            return
+        if self.tty:
+            self._live("")
+        elif not quiet:
+            word = "aborted" if execution.aborted and not execution.finished else "ended"
+            self._line(f"DAI run {word}: {describe_progress(execution)}")
+
+    def _live(self, progress: str) -> None:
+        """Live text (a terminal): ``progress`` shown after pytest's text, or cleared ("")."""
+        if self._sender is not None:
+            self._sender.send("live", progress)
+        elif self._out is not None:
+            self._out.rewrite(f" [DAI {progress}]" if progress else "")
+
+    def _line(self, text: str) -> None:
+        if self._sender is not None:
+            self._sender.send("line", text)
+        elif self._out is not None:
+            self._out.line(text)

@@ -1,5 +1,5 @@
-"""Marker arguments that follow DAI's start body (contract 2.1): ``script``, ``asset`` and an
-integer ``step_pause_time``. Checked here, one line per problem, for
+"""Marker arguments that follow DAI's start body (contract 2.1): ``script``, ``asset``, an
+integer ``step_pause_time`` and a ``test_case`` id. Checked here, one line per problem, for
 :func:`pytest_dai.glue.options.parse_marker`.
 """
 
@@ -12,7 +12,19 @@ if TYPE_CHECKING:
 
     from pytest_dai.client.start_body import Asset
 
-__all__ = ["parse_asset", "parse_script", "parse_step_pause_time"]
+__all__ = [
+    "TEST_CASE_IDS_ONLY",
+    "parse_asset",
+    "parse_script",
+    "parse_step_pause_time",
+    "parse_test_case",
+]
+
+#: Why ``test_case`` takes no name: DAI's API has no call that lists a model's test cases.
+TEST_CASE_IDS_ONLY = (
+    "DAI's API cannot look a test case up by name, so only ids are accepted; a test case's id "
+    "is shown in DAI next to its name (the model's test cases, in the Designer)"
+)
 
 _ASSET_KEYS = ("asset_version_id", "asset_path")
 
@@ -67,3 +79,17 @@ def parse_step_pause_time(fail: Callable[[str], NoReturn], value: Any) -> int | 
     if value < 0:
         fail(f"step_pause_time: expected a whole number of seconds >= 0, got {value!r}")
     return int(value)
+
+
+def parse_test_case(fail: Callable[[str], NoReturn], value: Any) -> int:
+    """``test_case=12`` (or ``"12"``): the id of a directed test case of the model."""
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if isinstance(value, str) and value.strip():
+        fail(
+            f"test_case: expected a test case id (an integer), got {value.strip()!r}: "
+            + TEST_CASE_IDS_ONLY
+        )
+    fail(f"test_case: expected a test case id (an integer >= 0), got {value!r}")

@@ -1033,7 +1033,9 @@ def parse_marker(mark: pytest.Mark, settings: Settings, nodeid: str) -> ModelSpe
         sut = _mark_text(fail, "sut", sut, "a SUT id")
     test_case = kwargs.get("test_case")
     if test_case is not None:
-        test_case = _mark_id(fail, "test_case", test_case, "a test case")
+        from pytest_dai.glue.marker_extras import parse_test_case
+
+        test_case = parse_test_case(fail, test_case)
     rerun = kwargs.get("rerun")
     if rerun is not None:
         rerun = _mark_id(fail, "rerun", rerun, "a test case run")

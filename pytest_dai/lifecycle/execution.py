@@ -61,6 +61,7 @@ class Execution(RunStateView):
         expected_duration: float | None = None,
         initial_status: str = "Queued",
         on_end: Callable[[Any], None] | None = None,
+        requested_at: float | None = None,
     ) -> None:
         self.id = execution_id
         self.on_end = on_end
@@ -76,7 +77,9 @@ class Execution(RunStateView):
         self._client = client
         self._run_url = run_url
         self._initial_status = initial_status
-        self._created = time.monotonic()
+        # When the start request was sent (monotonic): the run cannot have started earlier,
+        # and under load its answer may come well after the run started.
+        self._created = time.monotonic() if requested_at is None else requested_at
         self._created_wall = datetime.now(timezone.utc)
         self._running_since: float | None = None
         self._last_poll = self._created

@@ -14,7 +14,11 @@ Those polls are placed where they tell the most, instead of at fixed times:
   step should end by the middle of the bracket (halving it), or, when that is too far, evenly
   towards the end the bracket allows. Once the end is pinned down, one poll lands just after it.
   Steps of unequal length contradict the bracket: it restarts from the latest poll;
-- while the run is queued (no start known) nothing tells when it ends: ``max_interval``;
+- while nothing tells when the run ends (queued, or no history and no step done yet), the
+  first poll comes after ``first`` seconds (a fixed poller's pace, or ``max_interval`` if that is
+  shorter) and each next one ``growth`` times later, up to ``max_interval``: a short run is
+  seen soon even with a long ``max_interval``, a long queue costs few polls. The pace starts
+  over when the run starts;
 - past the expected end without an end: a dense tail that backs off again (a wrong guess costs a
   few polls, not a poll every 0.2 s for an hour).
 """
@@ -37,11 +41,17 @@ class PollSchedule:
     #: Aim this long after the expected end (a poll right at it may just miss it).
     margin: float = 0.15
     expected_duration: float | None = None
+    #: The first wait when nothing tells when the run ends (then growing by ``growth``).
+    first: float = 5.0
 
     def __post_init__(self) -> None:
         self.dense = min(self.dense, self.max_interval)
         self.margin = min(self.margin, self.max_interval)
+        self.first = min(self.first, self.max_interval)
         self._overdue_polls = 0
+        #: Polls in a row with nothing to go by, and whether the run had started then.
+        self._blind_polls = 0
+        self._blind_running = False
         #: What the polls so far say of one step's length: (lower, upper) bound, seconds.
         self._step: tuple[float, float] | None = None
 
@@ -115,7 +125,7 @@ class PollSchedule:
         self._observe(running_for, steps_done, steps_total)
         bracket = self.end_bracket(steps_total) if running_for is not None else None
         if running_for is None or bracket is None:
-            return self.max_interval
+            return self._blind(running=running_for is not None)
         earliest, latest = bracket
         target = latest + self.margin
         if target - running_for <= 0:
@@ -136,7 +146,25 @@ class PollSchedule:
                 target = probe
         remaining = target - running_for
         # Evenly towards the target, no gap longer than max_interval.
-        return remaining / self._polls_to(running_for, target)
+        delay = remaining / self._polls_to(running_for, target)
+        if self.expected_duration is None and self.first < self.max_interval:
+            delay = self._near_end(running_for, earliest, target, delay)
+        return delay
+
+    def _near_end(self, running_for: float, earliest: float, target: float, delay: float) -> float:
+        """With a long ``max_interval`` and only progress to go by: from the earliest end the
+        progress allows, at least a fixed poller's pace (``first``) up to the latest one."""
+        if running_for < earliest:
+            return min(delay, max(earliest - running_for, self.dense))
+        polls = max(math.ceil((target - running_for) / self.first - 1e-9), 1)
+        return min(delay, (target - running_for) / polls)
+
+    def _blind(self, *, running: bool) -> float:
+        """The wait while nothing tells when the run ends: ``first``, then growing."""
+        if running != self._blind_running:
+            self._blind_polls, self._blind_running = 0, running
+        self._blind_polls += 1
+        return min(self.max_interval, self.first * self.growth ** (self._blind_polls - 1))
 
     def _polls_to(self, start: float, end: float) -> int:
         """Polls it takes to get from ``start`` to ``end`` with gaps of at most max_interval."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -170,6 +171,7 @@ class DAISession:
             agent=found_agent.name if found_agent else "",
             nodeid=self._current_test() if self._current_test else "",
         )
+        requested_at = time.monotonic()
         with self._guard.sending(intent, START_RUN):
             started = self.client.start_execution(
                 None if rerun_only and rerun is not None else found_model.start_id,
@@ -191,6 +193,7 @@ class DAISession:
             expected_duration=expected_duration,
             initial_status=status if isinstance(status, str) and status else "Queued",
             on_end=self.on_end,
+            requested_at=requested_at,
         )
         with self._lock:
             self._started.append(execution)

@@ -7,7 +7,8 @@ Standard library only, independent of the plugin's client::
     with DAISimulator() as sim:          # the packaged default scenario, a free port
         print(sim.url, sim.token_url, sim.client_id, sim.client_secret)
 
-Run it on its own with ``python -m pytest_dai.simulator --port 8000 --scenario FILE``.
+Run it on its own with ``dai-simulator --port 8000 --scenario FILE`` (or
+``python -m pytest_dai.simulator``).
 """
 
 from __future__ import annotations

@@ -8,29 +8,21 @@ instant without a background thread. Every method expects the caller to hold
 
 from __future__ import annotations
 
-import math
 import secrets
 import threading
 import time
 import uuid
-from collections import deque
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from pytest_dai.simulator.runlog import LogEntry, log_entries
-from pytest_dai.simulator.scenario import AgentSpec, ModelSpec, StepSpec
+from pytest_dai.simulator.runlog import SimLogEntry, log_entries
+from pytest_dai.simulator.runs import SimAgent, SimRun, StartOptions, plan_steps
+from pytest_dai.simulator.scenario import SimAgentSpec, SimModelSpec, SimStepSpec
 
 if TYPE_CHECKING:
     from pytest_dai.simulator.faults import Faults
-    from pytest_dai.simulator.scenario import Scenario, TestCaseSpec
+    from pytest_dai.simulator.scenario import Scenario, SimTestCaseSpec
 
 FINAL_STATUSES = frozenset({"Passed", "Failed", "Error", "Cancelled"})
-_OUTCOME_STATUS = {
-    "passed": "Passed",
-    "failed": "Failed",
-    "error": "Error",
-    "cancelled": "Cancelled",
-}
 
 
 class NotFound(Exception):
@@ -41,79 +33,6 @@ class NotFound(Exception):
         super().__init__(detail)
 
 
-@dataclass
-class PlannedStep:
-    """A step of one execution; ``start`` and ``end`` are wall-clock times (inf: never)."""
-
-    number: int
-    name: str
-    duration: float
-    outcome: str
-    message: str | None
-    start: float = math.inf
-    end: float = math.inf
-
-
-@dataclass(eq=False)
-class Agent:
-    """An agent's live state: online or not, its current run and its FIFO queue."""
-
-    spec: AgentSpec
-    online: bool
-    free_at: float
-    current: Execution | None = None
-    queue: deque[Execution] = field(default_factory=deque)
-
-    @property
-    def status(self) -> str:
-        """``Offline``, ``Busy`` or ``Online``."""
-        if not self.online:
-            return "Offline"
-        return "Busy" if self.current is not None else "Online"
-
-
-@dataclass(eq=False)
-class Execution:
-    """One execution (model run) from its start request to its end."""
-
-    uuid: str
-    number: int
-    run_id: int
-    model: ModelSpec
-    test_case: TestCaseSpec | None
-    agent: Agent | None
-    rerun_id: int | None
-    attempt: int
-    steps: list[PlannedStep]
-    forced_status: str | None
-    continue_on_failure: bool
-    queued_at: float
-    hidden_until: float
-    cancel_after: float | None
-    started_at: float | None = None
-    end_at: float | None = None
-    end_status: str | None = None
-    end_reason: str = ""
-    abort_requested_at: float | None = None
-    ended_at: float | None = None
-    status: str = "Queued"
-
-    def horizon(self, now: float) -> float:
-        """The latest instant whose events are visible: ``now``, or the end of the run."""
-        return self.ended_at if self.ended_at is not None else now
-
-    def steps_done(self, now: float) -> list[PlannedStep]:
-        """The steps finished by ``now``."""
-        horizon = self.horizon(now)
-        return [step for step in self.steps if step.end <= horizon]
-
-    def counts(self, now: float) -> tuple[int, int, int]:
-        """``(steps_total, steps_done, steps_failed)`` at ``now``."""
-        done = self.steps_done(now)
-        failed = sum(1 for step in done if step.outcome != "passed")
-        return len(self.steps), len(done), failed
-
-
 class Engine:
     """All the state of one simulated server. Hold :attr:`lock` around every call."""
 
@@ -122,13 +41,13 @@ class Engine:
         self.lock = threading.Lock()
         now = time.time()
         self.agents = [
-            Agent(spec=spec, online=spec.online, free_at=now) for spec in scenario.agents
+            SimAgent(spec=spec, online=spec.online, free_at=now) for spec in scenario.agents
         ]
         self._agents_by_id = {agent.spec.id: agent for agent in self.agents}
-        self.executions: list[Execution] = []
-        self._by_key: dict[str, Execution] = {}
-        self._by_run: dict[int, Execution] = {}
-        self._active: list[Execution] = []
+        self.runs: list[SimRun] = []
+        self._by_key: dict[str, SimRun] = {}
+        self._by_run: dict[int, SimRun] = {}
+        self._active: list[SimRun] = []
         self._attempts: dict[tuple[str, int | None], int] = {}
         self._next_run_id = scenario.first_run_id
         self._next_number = scenario.first_execution_number
@@ -153,7 +72,7 @@ class Engine:
             first = min(due, key=lambda ex: (ex.end_at or 0.0, ex.number))
             self._finish(first)
 
-    def _start(self, execution: Execution, t0: float) -> None:
+    def _start(self, execution: SimRun, t0: float) -> None:
         scale = self.scenario.time_scale
         execution.started_at = t0
         execution.status = "Running"
@@ -178,7 +97,7 @@ class Engine:
         execution.end_at, execution.end_status, execution.end_reason = end, status, reason
         self._active.append(execution)
 
-    def _finish(self, execution: Execution) -> None:
+    def _finish(self, execution: SimRun) -> None:
         self._active.remove(execution)
         execution.ended_at = execution.end_at
         execution.status = execution.end_status or "Error"
@@ -189,7 +108,7 @@ class Engine:
 
     # -- agents and models ---------------------------------------------------------------------
 
-    def agent(self, agent_id: str) -> Agent | None:
+    def agent(self, agent_id: str) -> SimAgent | None:
         """The agent with this id, or ``None``."""
         return self._agents_by_id.get(agent_id)
 
@@ -204,7 +123,7 @@ class Engine:
 
     def _model_for(
         self, model_id: str | None, rerun_id: int | None, script: str | None
-    ) -> ModelSpec:
+    ) -> SimModelSpec:
         if model_id is not None:
             model = next((m for m in self.scenario.models if m.id == model_id), None)
             if model is None:
@@ -216,16 +135,18 @@ class Engine:
                 raise NotFound(f"Run {rerun_id} not found")
             return earlier.model
         name = script or "script"
-        return ModelSpec(id=f"script:{name}", name=name, steps=(StepSpec(name, 30.0),))
+        return SimModelSpec(id=f"script:{name}", name=name, steps=(SimStepSpec(name, 30.0),))
 
-    def create_agent(self, name: str, now: float) -> Agent:
+    def create_agent(self, name: str, now: float) -> SimAgent:
         """A new online agent (what ``POST /ai/agents`` does on a real server)."""
         number = len(self.agents) + 1
         agent_id = f"created-agent-{number}"
         while agent_id in self._agents_by_id:
             number += 1
             agent_id = f"created-agent-{number}"
-        agent = Agent(spec=AgentSpec(id=agent_id, name=name or agent_id), online=True, free_at=now)
+        agent = SimAgent(
+            spec=SimAgentSpec(id=agent_id, name=name or agent_id), online=True, free_at=now
+        )
         self.agents.append(agent)
         self._agents_by_id[agent_id] = agent
         self.created_agents.append(agent_id)
@@ -233,78 +154,35 @@ class Engine:
 
     # -- executions ----------------------------------------------------------------------------
 
-    def find(self, key: str) -> Execution | None:
+    def find(self, key: str) -> SimRun | None:
         """The execution whose uuid or number (as text) is ``key``."""
         return self._by_key.get(key)
 
-    def find_run(self, run_id: int) -> Execution | None:
+    def find_run(self, run_id: int) -> SimRun | None:
         """The execution whose run id is ``run_id``."""
         return self._by_run.get(run_id)
 
-    def start(
-        self,
-        *,
-        model_id: str | None,
-        agent_id: str | None,
-        test_case_id: int | None,
-        rerun_id: int | None,
-        step_pause_time: float,
-        faults: Faults,
-        now: float,
-        script: str | None = None,
-    ) -> Execution:
-        """Queue a new execution; it starts as soon as its agent is free and online.
+    def start(self, *, options: StartOptions, faults: Faults, now: float) -> SimRun:
+        """Queue a new run; it starts as soon as its agent is free and online (at once with no
+        agent: the model's actions then run on no agent, contract 2.1).
 
         Without ``model_id``: the model of run ``rerun_id``, or else a one-step run of
         ``script`` (contract 2.1: at least one of the three is given)."""
         self.advance(now)
-        model = self._model_for(model_id, rerun_id, script)
-        agent: Agent | None = None
-        if agent_id is not None:
-            agent = self._agents_by_id.get(agent_id)
-            if agent is None:
-                raise NotFound(f"Agent with id '{agent_id}' not found")
-        test_case = None
-        if test_case_id is not None:
-            test_case = model.test_case(test_case_id)
-            if test_case is None:
-                raise NotFound(f"Test case {test_case_id} not found in model '{model.name}'")
-        if rerun_id is not None:
-            earlier = self._by_run.get(rerun_id)
-            if earlier is None or earlier.model is not model:
-                raise NotFound(f"Run {rerun_id} not found for model '{model.name}'")
-            if test_case is None:
-                test_case = earlier.test_case
+        model, agent, test_case = self._resolve(options)
+        spec: SimModelSpec | SimTestCaseSpec = test_case if test_case is not None else model
         key = (model.id, test_case.id if test_case is not None else None)
         attempt = self._attempts.get(key, 0) + 1
         self._attempts[key] = attempt
-        spec: ModelSpec | TestCaseSpec = test_case if test_case is not None else model
-        steps = [
-            PlannedStep(
-                number=index + 1,
-                name=step.name,
-                duration=step.duration + step_pause_time,
-                outcome=step.outcome,
-                message=step.message,
-            )
-            for index, step in enumerate(spec.steps)
-        ]
-        forced = _OUTCOME_STATUS[spec.final_status] if spec.final_status else None
-        if spec.attempts:
-            outcome = spec.attempts[min(attempt, len(spec.attempts)) - 1]
-            forced = "Cancelled" if outcome == "cancelled" else None
-            for step in steps:
-                step.outcome = "passed"
-            if outcome in ("failed", "error"):
-                steps[-1].outcome = outcome
-        execution = Execution(
+        steps, forced = plan_steps(spec, attempt, options.step_pause_time)
+        run = SimRun(
             uuid=str(uuid.uuid4()),
             number=self._next_number,
             run_id=self._next_run_id,
             model=model,
             test_case=test_case,
             agent=agent,
-            rerun_id=rerun_id,
+            rerun_id=options.rerun_id,
             attempt=attempt,
             steps=steps,
             forced_status=forced,
@@ -315,20 +193,44 @@ class Engine:
         )
         self._next_number += 1
         self._next_run_id += 1
-        self.executions.append(execution)
-        self._by_key[execution.uuid] = execution
-        self._by_key[str(execution.number)] = execution
-        self._by_run[execution.run_id] = execution
+        self.runs.append(run)
+        self._by_key[run.uuid] = run
+        self._by_key[str(run.number)] = run
+        self._by_run[run.run_id] = run
         if agent is None:
-            # agent null: the model's actions run on no agent (contract 2.1), so nothing to
-            # wait for.
-            self._start(execution, now)
+            self._start(run, now)
         else:
-            agent.queue.append(execution)
+            agent.queue.append(run)
         self.advance(now)
-        return execution
+        return run
 
-    def abort(self, key: str, now: float) -> Execution:
+    def _resolve(
+        self, options: StartOptions
+    ) -> tuple[SimModelSpec, SimAgent | None, SimTestCaseSpec | None]:
+        """The model, agent and test case a start names (:class:`NotFound` if unknown)."""
+        rerun_id = options.rerun_id
+        model = self._model_for(options.model_id, rerun_id, options.script)
+        agent: SimAgent | None = None
+        if options.agent_id is not None:
+            agent = self._agents_by_id.get(options.agent_id)
+            if agent is None:
+                raise NotFound(f"Agent with id '{options.agent_id}' not found")
+        test_case = None
+        if options.test_case_id is not None:
+            test_case = model.test_case(options.test_case_id)
+            if test_case is None:
+                raise NotFound(
+                    f"Test case {options.test_case_id} not found in model '{model.name}'"
+                )
+        if rerun_id is not None:
+            earlier = self._by_run.get(rerun_id)
+            if earlier is None or earlier.model is not model:
+                raise NotFound(f"Run {rerun_id} not found for model '{model.name}'")
+            if test_case is None:
+                test_case = earlier.test_case
+        return model, agent, test_case
+
+    def abort(self, key: str, now: float) -> SimRun:
         """Ask for an execution to stop: it is Cancelled ``abort_delay`` seconds from now."""
         self.advance(now)
         execution = self._by_key.get(key)
@@ -352,7 +254,7 @@ class Engine:
 
     def running_count(self) -> int:
         """Executions not yet final."""
-        return sum(1 for ex in self.executions if ex.ended_at is None)
+        return sum(1 for ex in self.runs if ex.ended_at is None)
 
     # -- tokens --------------------------------------------------------------------------------
 
@@ -376,11 +278,11 @@ class Engine:
 
     # -- views ---------------------------------------------------------------------------------
 
-    def log_entries(self, execution: Execution, now: float) -> list[LogEntry]:
+    def log_entries(self, execution: SimRun, now: float) -> list[SimLogEntry]:
         """The run log of ``execution`` as it stands at ``now``, oldest first."""
         return log_entries(execution, now)
 
-    def snapshot(self, execution: Execution, now: float) -> dict[str, object]:
+    def snapshot(self, execution: SimRun, now: float) -> dict[str, object]:
         """A plain dict describing ``execution`` at ``now`` (canonical status word)."""
         total, done, failed = execution.counts(now)
         return {

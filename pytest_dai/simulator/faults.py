@@ -9,10 +9,22 @@ and :func:`validate_dialect`.
 from __future__ import annotations
 
 import dataclasses
-import json
-import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from pytest_dai.simulator.values import (
+    Expected,
+    FieldError,
+    boolean,
+    describe,
+    http_status,
+    integer,
+    nullable,
+    number,
+    one_of,
+    path_list,
+    status_list,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -28,161 +40,6 @@ CANONICAL_STATUSES: tuple[str, ...] = (
 """The status words the simulator uses internally (contract section 2.4, first word of each row)."""
 
 DEFAULT_ERROR_STATUSES: tuple[int, ...] = (500, 502, 503, 504, 429)
-
-
-class FieldError(ValueError):
-    """A bad value for one field: ``field`` names it, ``problem`` says what was expected."""
-
-    def __init__(self, field_name: str, problem: str) -> None:
-        self.field = field_name
-        self.problem = problem
-        super().__init__(f"{field_name}: {problem}")
-
-
-def describe(value: Any) -> str:
-    """Show a JSON-ish value the way it appeared in the file, cut to 60 characters."""
-    try:
-        text = json.dumps(value, ensure_ascii=False)
-    except (TypeError, ValueError):
-        text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-# ---------------------------------------------------------------------------------------------
-# Field validators: each takes the raw value and returns the normalised one or raises ValueError
-# with a message "expected ..., got ...".
-
-
-def _is_number(value: Any) -> bool:
-    return (
-        isinstance(value, (int, float))
-        and not isinstance(value, bool)
-        and math.isfinite(float(value))
-    )
-
-
-def number(minimum: float | None = None, maximum: float | None = None) -> Callable[[Any], float]:
-    """A validator for a finite number within ``[minimum, maximum]``."""
-    parts = []
-    if minimum is not None:
-        parts.append(f">= {minimum:g}")
-    if maximum is not None:
-        parts.append(f"<= {maximum:g}")
-    wanted = "a number" + (" " + " and ".join(parts) if parts else "")
-
-    def check(value: Any) -> float:
-        if not _is_number(value):
-            raise ValueError(f"expected {wanted}, got {describe(value)}")
-        result = float(value)
-        if (minimum is not None and result < minimum) or (maximum is not None and result > maximum):
-            raise ValueError(f"expected {wanted}, got {describe(value)}")
-        return result
-
-    return check
-
-
-def optional_number(minimum: float | None = None) -> Callable[[Any], float | None]:
-    """A validator for ``null`` or a finite number ``>= minimum``."""
-    inner = number(minimum)
-
-    def check(value: Any) -> float | None:
-        if value is None:
-            return None
-        try:
-            return inner(value)
-        except ValueError:
-            raise ValueError(
-                f"expected null or a number >= {minimum:g}, got {describe(value)}"
-            ) from None
-
-    return check
-
-
-def integer(minimum: int | None = None) -> Callable[[Any], int]:
-    """A validator for an integer ``>= minimum`` (booleans are not integers here)."""
-    wanted = "an integer" + (f" >= {minimum}" if minimum is not None else "")
-
-    def check(value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            if isinstance(value, float) and value.is_integer():
-                value = int(value)
-            else:
-                raise ValueError(f"expected {wanted}, got {describe(value)}")
-        if minimum is not None and value < minimum:
-            raise ValueError(f"expected {wanted}, got {describe(value)}")
-        return int(value)
-
-    return check
-
-
-def optional_integer(value: Any) -> int | None:
-    """Validate ``null`` or any integer."""
-    if value is None:
-        return None
-    try:
-        return integer()(value)
-    except ValueError:
-        raise ValueError(f"expected null or an integer, got {describe(value)}") from None
-
-
-def boolean(value: Any) -> bool:
-    """Validate a JSON boolean."""
-    if not isinstance(value, bool):
-        raise ValueError(f"expected true or false, got {describe(value)}")
-    return value
-
-
-def http_status(value: Any) -> int:
-    """Validate an HTTP error status code (400 to 599)."""
-    if isinstance(value, bool) or not isinstance(value, int) or not 400 <= value <= 599:
-        raise ValueError(f"expected an HTTP status from 400 to 599, got {describe(value)}")
-    return value
-
-
-def status_list(value: Any) -> list[int]:
-    """Validate a non-empty list of HTTP error statuses."""
-    if not isinstance(value, (list, tuple)) or not value:
-        raise ValueError(f"expected a non-empty list of HTTP statuses, got {describe(value)}")
-    return [http_status(item) for item in value]
-
-
-def path_list(value: Any) -> list[str]:
-    """Validate a list of path prefixes, each starting with ``/``."""
-    if not isinstance(value, (list, tuple)) or not all(
-        isinstance(item, str) and item.startswith("/") for item in value
-    ):
-        raise ValueError(
-            f"expected a list of path prefixes starting with '/', got {describe(value)}"
-        )
-    return list(value)
-
-
-def optional_path_list(value: Any) -> list[str] | None:
-    """Validate ``null`` or a list of path prefixes."""
-    if value is None:
-        return None
-    try:
-        return path_list(value)
-    except ValueError:
-        raise ValueError(
-            f"expected null or a list of path prefixes starting with '/', got {describe(value)}"
-        ) from None
-
-
-def one_of(*choices: Any) -> Callable[[Any], Any]:
-    """A validator for one of the given constants."""
-    shown = ", ".join(describe(choice) for choice in choices)
-
-    def check(value: Any) -> Any:
-        for choice in choices:
-            if value == choice and type(value) is type(choice):
-                return value
-        raise ValueError(f"expected one of {shown}, got {describe(value)}")
-
-    return check
-
-
-# ---------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -254,21 +111,21 @@ class Faults:
 
 FAULT_VALIDATORS: dict[str, Callable[[Any], Any]] = {
     "latency": number(0),
-    "latency_paths": optional_path_list,
+    "latency_paths": nullable(path_list),
     "error_rate": number(0, 1),
     "error_statuses": status_list,
     "burst": integer(0),
     "burst_status": http_status,
-    "retry_after": optional_number(0),
+    "retry_after": nullable(number(0)),
     "drop_rate": number(0, 1),
     "drop_next": integer(0),
-    "fault_paths": optional_path_list,
+    "fault_paths": nullable(path_list),
     "exclude_paths": path_list,
-    "token_lifetime": optional_number(0.001),
+    "token_lifetime": nullable(number(0.001)),
     "licence_exhausted": boolean,
-    "cancel_after": optional_number(0),
+    "cancel_after": nullable(number(0)),
     "no_record_grace": number(0),
-    "seed": optional_integer,
+    "seed": nullable(integer()),
     "screenshot_fault": one_of(None, "404", "large", "slow"),
     "screenshot_delay": number(0),
 }
@@ -305,6 +162,9 @@ class Dialect:
     - ``models_modeluuid``: ``GET /ai/models`` gives a numeric ``id`` and the model's uuid as
       ``modeluuid`` (default, seen); a start must name the model by that uuid. ``false``: the
       uuid is the ``id``.
+    - ``abort_over_status``: the status of an abort (E3) of an execution that has finished or
+      is unknown: 404 (default), or 400 or 422 as some servers answer (tolerance rule 9); the
+      detail says which ("... has already finished (Passed)", "... not found").
     """
 
     id_field: str = "id"
@@ -322,6 +182,7 @@ class Dialect:
     time_format: str = "iso"
     runs_page_size: int | None = 20
     models_modeluuid: bool = True
+    abort_over_status: int = 404
 
     def status_word(self, canonical: str) -> str:
         """The word this dialect uses for a canonical status word."""
@@ -338,18 +199,9 @@ class Dialect:
         return "execution_status_id" if self.id_field == "execution_status_id" else "execution_id"
 
 
-def _page_size(value: Any) -> int | None:
-    if value is None:
-        return None
-    try:
-        return integer(1)(value)
-    except ValueError:
-        raise ValueError(f"expected null or an integer >= 1, got {describe(value)}") from None
-
-
 def _status_words(value: Any) -> dict[str, str]:
     if not isinstance(value, dict):
-        raise ValueError(f"expected an object of status words, got {describe(value)}")
+        raise Expected("an object of status words", value)
     result: dict[str, str] = {}
     for key, word in value.items():
         if key not in CANONICAL_STATUSES:
@@ -379,8 +231,9 @@ DIALECT_VALIDATORS: dict[str, Callable[[Any], Any]] = {
     "html_errors": boolean,
     "log_shape": one_of("v2", "legacy"),
     "time_format": one_of("iso", "short_offset"),
-    "runs_page_size": _page_size,
+    "runs_page_size": nullable(integer(1)),
     "models_modeluuid": boolean,
+    "abort_over_status": one_of(404, 400, 422),
 }
 
 
@@ -440,6 +293,8 @@ DIALECTS: dict[str, Dialect] = {
     "legacy_logs": Dialect(log_shape="legacy"),
     "unpaged": Dialect(runs_page_size=None),
     "no_modeluuid": Dialect(models_modeluuid=False),
+    "abort400": Dialect(abort_over_status=400),
+    "abort422": Dialect(abort_over_status=422),
     "first_draft": Dialect(log_shape="legacy", runs_page_size=None, models_modeluuid=False),
     "everything": Dialect(
         id_field="execution_status_id",

@@ -21,13 +21,13 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pytest_dai.simulator.engine import Execution
     from pytest_dai.simulator.faults import Dialect
+    from pytest_dai.simulator.runs import SimRun
 
 __all__ = [
     "LOG_SHAPES",
     "TIME_FORMATS",
-    "LogEntry",
+    "SimLogEntry",
     "format_time",
     "log_entries",
     "render_entry",
@@ -54,7 +54,7 @@ def format_time(timestamp: float | None, style: str = "iso") -> str | None:
 
 
 @dataclass
-class LogEntry:
+class SimLogEntry:
     """One run log entry. ``step`` is the step the entry belongs to (every entry of it);
     ``status`` is set only on the entry that closes a step (shown in the legacy shape only)."""
 
@@ -71,19 +71,19 @@ class LogEntry:
     image_id: str | None = None
 
 
-def _subject(execution: Execution) -> str:
+def _subject(execution: SimRun) -> str:
     subject = f"model '{execution.model.name}'"
     if execution.test_case is not None:
         subject += f", test case '{execution.test_case.name}'"
     return subject
 
 
-def log_entries(execution: Execution, now: float) -> list[LogEntry]:
+def log_entries(execution: SimRun, now: float) -> list[SimLogEntry]:
     """The run log of ``execution`` as it stands at ``now``, oldest first."""
     horizon = execution.horizon(now)
     final = execution.ended_at is not None
     entries = [
-        LogEntry(
+        SimLogEntry(
             execution.queued_at,
             f"Execution queued: {_subject(execution)}",
             "INFORMATIONAL",
@@ -98,7 +98,7 @@ def log_entries(execution: Execution, now: float) -> list[LogEntry]:
             else "without an agent"
         )
         entries.append(
-            LogEntry(
+            SimLogEntry(
                 execution.started_at,
                 f"Run started {where}",
                 "INFORMATIONAL",
@@ -111,7 +111,9 @@ def log_entries(execution: Execution, now: float) -> list[LogEntry]:
         if not started:
             break
         entries.append(
-            LogEntry(step.start, step.name, "INFORMATIONAL", "execution", "step", step=step.number)
+            SimLogEntry(
+                step.start, step.name, "INFORMATIONAL", "execution", "step", step=step.number
+            )
         )
         if step.end <= horizon:
             entries.append(
@@ -119,7 +121,7 @@ def log_entries(execution: Execution, now: float) -> list[LogEntry]:
             )
     if execution.abort_requested_at is not None and execution.abort_requested_at <= horizon:
         entries.append(
-            LogEntry(
+            SimLogEntry(
                 execution.abort_requested_at,
                 "Abort requested through the API",
                 "WARNING",
@@ -135,7 +137,7 @@ def log_entries(execution: Execution, now: float) -> list[LogEntry]:
 
 def _closing_entry(
     number: int, name: str, outcome: str, message: str | None, when: float
-) -> LogEntry:
+) -> SimLogEntry:
     """The last entry of a step: what the step's action did."""
     if outcome == "passed":
         text, severity, kind = f"'{name}': done", "INFORMATIONAL", "action"
@@ -145,7 +147,7 @@ def _closing_entry(
         severity, kind = "INFORMATIONAL", "imagefound"
     else:
         text, severity, kind = message or f"'{name}': error", "ERROR", "error"
-    return LogEntry(
+    return SimLogEntry(
         when,
         text,
         severity,
@@ -157,7 +159,7 @@ def _closing_entry(
     )
 
 
-def _final_entry(execution: Execution, ended_at: float) -> LogEntry:
+def _final_entry(execution: SimRun, ended_at: float) -> SimLogEntry:
     status = execution.status
     if execution.end_reason == "aborted":
         message = "Run cancelled: aborted through the API"
@@ -166,11 +168,11 @@ def _final_entry(execution: Execution, ended_at: float) -> LogEntry:
     else:
         message = f"Run finished: {status}"
     severity = {"Passed": "INFORMATIONAL", "Cancelled": "WARNING"}.get(status, "ERROR")
-    return LogEntry(ended_at, message, severity, "execution", "run_finished", run_status=status)
+    return SimLogEntry(ended_at, message, severity, "execution", "run_finished", run_status=status)
 
 
 def render_entry(
-    entry: LogEntry,
+    entry: SimLogEntry,
     *,
     number: int,
     run_id: int,
@@ -217,7 +219,7 @@ def render_entry(
 
 
 def render_log(
-    entries: list[LogEntry],
+    entries: list[SimLogEntry],
     *,
     run_id: int,
     dialect: Dialect,

@@ -20,11 +20,11 @@ import struct
 import zlib
 from typing import TYPE_CHECKING
 
-from pytest_dai.simulator.runlog import LogEntry
+from pytest_dai.simulator.runlog import SimLogEntry
 
 if TYPE_CHECKING:
-    from pytest_dai.simulator.engine import Execution
     from pytest_dai.simulator.faults import Faults
+    from pytest_dai.simulator.runs import SimRun
 
 __all__ = [
     "LARGE_SIZE",
@@ -55,19 +55,19 @@ def image_id(run_id: int, step: int, shot: int) -> str:
     return f"scr-{run_id}-{step}-{shot}"
 
 
-def git_sha(execution: Execution) -> str:
+def git_sha(execution: SimRun) -> str:
     """The suite commit a run of this model uses (stable per model)."""
     return hashlib.sha1(f"suite:{execution.model.id}".encode()).hexdigest()
 
 
-def image_entries(execution: Execution, horizon: float) -> list[LogEntry]:
+def image_entries(execution: SimRun, horizon: float) -> list[SimLogEntry]:
     """The log entries of ``execution`` visible at ``horizon`` that this module adds: the Git
     commit line once the run started, and the captures of each step it ran."""
     started = execution.started_at
     if started is None or started > horizon:
         return []
-    entries: list[LogEntry] = [
-        LogEntry(
+    entries: list[SimLogEntry] = [
+        SimLogEntry(
             started,
             f"Using Git commit SHA: '{git_sha(execution)}'",
             "INFORMATIONAL",
@@ -86,7 +86,7 @@ def image_entries(execution: Execution, horizon: float) -> list[LogEntry]:
                 continue
             found = shot == len(SHOTS)
             entries.append(
-                LogEntry(
+                SimLogEntry(
                     when,
                     f"Image found: '{step.name}'" if found else f"Screen captured: '{step.name}'",
                     "INFORMATIONAL",
@@ -101,7 +101,7 @@ def image_entries(execution: Execution, horizon: float) -> list[LogEntry]:
     return entries
 
 
-def with_images(execution: Execution, entries: list[LogEntry], now: float) -> list[LogEntry]:
+def with_images(execution: SimRun, entries: list[SimLogEntry], now: float) -> list[SimLogEntry]:
     """The run log ``entries`` with this module's entries merged in, oldest first (the Git
     commit line right after the run's start)."""
     added = image_entries(execution, execution.horizon(now))
@@ -116,7 +116,7 @@ def with_images(execution: Execution, entries: list[LogEntry], now: float) -> li
     return merged
 
 
-def screenshot_records(execution: Execution, now: float) -> list[dict[str, object]]:
+def screenshot_records(execution: SimRun, now: float) -> list[dict[str, object]]:
     """E11: the screenshots a run took by ``now``, oldest first (``id`` is E12's image id)."""
     return [
         {"id": entry.image_id, "step_id": entry.step, "name": entry.image_name}
@@ -125,7 +125,7 @@ def screenshot_records(execution: Execution, now: float) -> list[dict[str, objec
     ]
 
 
-def failing_image_id(execution: Execution) -> str | None:
+def failing_image_id(execution: SimRun) -> str | None:
     """The screenshot the failing action of a finished run saw: the last capture of the last
     step that did not pass (None for a run with no such step)."""
     if execution.ended_at is None:
@@ -152,7 +152,7 @@ def run_of_image(text: str) -> int | None:
     return None if parsed is None else parsed[0]
 
 
-def image_exists(execution: Execution, step: int, shot: int, now: float) -> bool:
+def image_exists(execution: SimRun, step: int, shot: int, now: float) -> bool:
     """Whether the capture was taken by ``now`` (the run had reached it)."""
     if not 1 <= step <= len(execution.steps):
         return False
@@ -163,7 +163,7 @@ def image_exists(execution: Execution, step: int, shot: int, now: float) -> bool
 
 
 def screenshot_answer(
-    execution: Execution | None, raw_id: str, faults: Faults, now: float
+    execution: SimRun | None, raw_id: str, faults: Faults, now: float
 ) -> tuple[int, bytes, str]:
     """E12's answer ``(status, body, content type)`` for ``raw_id``, the faults applied
     (``screenshot_fault``: ``"404"``, ``"large"``; ``"slow"`` is the caller's sleep)."""

@@ -12,14 +12,23 @@ import time
 import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING, Any
 
+from pytest_dai.simulator.answers import (
+    Response,
+    detail,
+    envelope,
+    extra,
+    iso_time,
+    json_response,
+    method_not_allowed,
+)
 from pytest_dai.simulator.engine import NotFound
 from pytest_dai.simulator.screenshots import screenshot_records, with_images
 from pytest_dai.simulator.test_configs import SEVERITY
 
 if TYPE_CHECKING:
-    from pytest_dai.simulator.engine import Execution
     from pytest_dai.simulator.faults import Dialect
-    from pytest_dai.simulator.server import DAISimulator, _Response
+    from pytest_dai.simulator.runs import SimRun
+    from pytest_dai.simulator.state import SimState
     from pytest_dai.simulator.test_configs import RunRef, TestConfigRun
 
 __all__ = ["route"]
@@ -31,11 +40,9 @@ CONFIGS_PATH = "/test_config_service/api/v1/test_configurations"
 
 
 def route(
-    sim: DAISimulator, method: str, path: str, query: dict[str, str], raw: bytes, auth: str | None
-) -> _Response | None:
+    state: SimState, method: str, path: str, query: dict[str, str], raw: bytes, auth: str | None
+) -> Response | None:
     """Answer a test-config request, or None when ``path`` is not one of ours."""
-    from pytest_dai.simulator.server import _detail, _method_not_allowed
-
     if path.startswith(TASKS_PREFIX) and path.count("/") == 5:
         allowed: tuple[str, ...] = ("POST", "DELETE")
     elif path in (RESULTS_PATH, TEST_RESULTS_PATH, CONFIGS_PATH) or (
@@ -45,25 +52,23 @@ def route(
     else:
         return None
     if method not in allowed:
-        return _method_not_allowed(*allowed)
-    problem = sim._auth_problem(auth)
+        return method_not_allowed(*allowed)
+    problem = state.auth_problem(auth)
     if problem is not None:
-        return _detail(401, problem, [("WWW-Authenticate", "Bearer")])
-    with sim._lock:
-        dialect = sim._dialect
-        sim._engine.advance(time.time())
-        return _answer(sim, method, path, query, raw, dialect)
+        return detail(401, problem, [("WWW-Authenticate", "Bearer")])
+    with state.lock:
+        dialect = state.dialect
+        state.engine.advance(time.time())
+        return _answer(state, method, path, query, raw, dialect)
 
 
 def _answer(
-    sim: DAISimulator, method: str, path: str, query: dict[str, str], raw: bytes, dialect: Dialect
-) -> _Response:
-    from pytest_dai.simulator.server import _detail
-
-    state = sim._test_configs
+    state: SimState, method: str, path: str, query: dict[str, str], raw: bytes, dialect: Dialect
+) -> Response:
+    configs = state.test_configs
     if path.startswith(TASKS_PREFIX):
         key = path[len(TASKS_PREFIX) :]
-        return _start(sim, key, raw) if method == "POST" else _abort(sim, key)
+        return _start(state, key, raw) if method == "POST" else _abort(state, key)
     if path == CONFIGS_PATH:
         items = [
             {
@@ -72,7 +77,7 @@ def _answer(
                 **({"model_name": c.model} if c.model else {}),
                 **({"suite_name": c.suite} if c.suite else {}),
             }
-            for c in state.configs
+            for c in configs.configs
         ]
         return _listing(items, dialect)
     if path == RESULTS_PATH:
@@ -80,78 +85,73 @@ def _answer(
         wanted = query.get("test_config_id")
         runs = [
             r
-            for r in reversed(state.runs)
+            for r in reversed(configs.runs)
             if now >= r.visible_at and (wanted is None or r.spec.id == wanted)
         ]
         return _listing([_result_record(r, dialect) for r in runs], dialect)
     if path == TEST_RESULTS_PATH:
-        found = state.by_result(query.get("test_config_result_id", ""))
+        found = configs.by_result(query.get("test_config_result_id", ""))
         if found is None:
             return _listing([], dialect)
         return _listing([_test_result(ref, ex, dialect) for ref, ex in found.executions], dialect)
     parts = path.split("/")  # "", "api", "v2", kind, id, what
     if len(parts) != 6:
-        return _detail(404, "Not Found")
+        return detail(404, "Not Found")
     kind, key, what = parts[3], parts[4], parts[5]
     if kind == "test_config_results" and what == "junit":
-        run = state.by_result(key)
+        run = configs.by_result(key)
         if run is None or not run.spec.junit or run.status() not in SEVERITY:
-            return _detail(404, f"No JUnit report for result {key}")
+            return detail(404, f"No JUnit report for result {key}")
         return _junit(run)
-    execution = state.by_test_result(key) if kind == "test_results" else None
+    execution = configs.by_test_result(key) if kind == "test_results" else None
     if execution is None or what not in ("logs", "screenshots"):
-        return _detail(404, f"Test result {key} not found")
+        return detail(404, f"Test result {key} not found")
     if what == "logs":
         from pytest_dai.simulator.runlog import render_log
-        from pytest_dai.simulator.server import _extra
 
         now = time.time()
-        entries = with_images(execution, sim._engine.log_entries(execution, now), now)
+        entries = with_images(execution, state.engine.log_entries(execution, now), now)
         limit = int(query["limit"]) if query.get("limit", "").isdigit() else len(entries)
         items = [
-            _extra(item, dialect)
+            extra(item, dialect)
             for item in render_log(entries, run_id=execution.run_id, dialect=dialect, limit=limit)
         ]
         return _listing(items, dialect, key="items")
     return _listing(screenshot_records(execution, time.time()), dialect)
 
 
-def _listing(items: list[dict[str, Any]], dialect: Dialect, key: str | None = None) -> _Response:
-    from pytest_dai.simulator.server import _envelope, _json_response
-
-    envelope = key or dialect.envelope
-    if envelope is None:
-        return _json_response(200, items)
-    return _json_response(200, _envelope(items, len(items), _with_envelope(dialect, envelope)))
+def _listing(items: list[dict[str, Any]], dialect: Dialect, key: str | None = None) -> Response:
+    wrapper = key or dialect.envelope
+    if wrapper is None:
+        return json_response(200, items)
+    return json_response(200, envelope(items, len(items), _with_envelope(dialect, wrapper)))
 
 
 def _with_envelope(dialect: Dialect, key: str) -> Dialect:
     return dialect if dialect.envelope == key else dataclasses.replace(dialect, envelope=key)
 
 
-def _start(sim: DAISimulator, key: str, raw: bytes) -> _Response:
-    from pytest_dai.simulator.server import _detail, _json_response
-
-    spec = sim._test_configs.config(key)
+def _start(state: SimState, key: str, raw: bytes) -> Response:
+    spec = state.test_configs.config(key)
     if spec is None:
-        return _detail(404, f"Test configuration '{key}' not found")
+        return detail(404, f"Test configuration '{key}' not found")
     body: dict[str, Any] | None = None
     if raw.strip():
         try:
             data = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError):
-            return _detail(422, [{"type": "json_invalid", "loc": ["body"], "msg": "bad JSON"}])
+            return detail(422, [{"type": "json_invalid", "loc": ["body"], "msg": "bad JSON"}])
         if not spec.accepts_options:
-            return _detail(422, "Extra inputs are not permitted")
+            return detail(422, "Extra inputs are not permitted")
         problem = _check_body(data)
         if problem:
-            return _detail(422, [{"type": "value_error", "loc": ["body"], "msg": problem}])
+            return detail(422, [{"type": "value_error", "loc": ["body"], "msg": problem}])
         body = data
     try:
-        run = sim._test_configs.start(sim._engine, spec, body, sim)
+        run = state.test_configs.start(state.engine, spec, body, state.faults)
     except NotFound as exc:
-        return _detail(404, exc.detail)
-    return _json_response(201, {"task_instance_id": run.task_instance_id})
+        return detail(404, exc.detail)
+    return json_response(201, {"task_instance_id": run.task_instance_id})
 
 
 def _check_body(data: Any) -> str:
@@ -170,27 +170,23 @@ def _check_body(data: Any) -> str:
     return ""
 
 
-def _abort(sim: DAISimulator, key: str) -> _Response:
-    from pytest_dai.simulator.server import _detail, _method_not_allowed, _Response
-
-    run = sim._test_configs.find(key)
+def _abort(state: SimState, key: str) -> Response:
+    run = state.test_configs.find(key)
     if run is not None and run.spec.task_abort == "405":
-        return _method_not_allowed("POST")
+        return method_not_allowed("POST")
     if run is None or run.spec.task_abort == "404":
-        return _detail(404, f"Task instance '{key}' not found")
+        return detail(404, f"Task instance '{key}' not found")
     if run.status() in SEVERITY:
-        return _detail(404, f"Task instance '{key}' has already finished")
+        return detail(404, f"Task instance '{key}' has already finished")
     run.abort_requested = True
     now = time.time()
     for _, execution in run.executions:
         if execution.ended_at is None:
-            sim._engine.abort(execution.uuid, now)
-    return _Response(204)
+            state.engine.abort(execution.uuid, now)
+    return Response(204)
 
 
 def _result_record(run: TestConfigRun, dialect: Dialect) -> dict[str, Any]:
-    from pytest_dai.simulator.server import _extra, iso_time
-
     start, end = run.times()
     record: dict[str, Any] = {
         "id": run.result_id,
@@ -201,13 +197,11 @@ def _result_record(run: TestConfigRun, dialect: Dialect) -> dict[str, Any]:
     }
     if run.spec.task_instance_in_results:
         record["task_instance_id"] = run.task_instance_id
-    return _extra(record, dialect)
+    return extra(record, dialect)
 
 
-def _test_result(ref: RunRef, execution: Execution, dialect: Dialect) -> dict[str, Any]:
-    from pytest_dai.simulator.server import _extra, iso_time
-
-    return _extra(
+def _test_result(ref: RunRef, execution: SimRun, dialect: Dialect) -> dict[str, Any]:
+    return extra(
         {
             "id": execution.run_id,
             "status": dialect.status_word(execution.status),
@@ -222,9 +216,7 @@ def _test_result(ref: RunRef, execution: Execution, dialect: Dialect) -> dict[st
     )
 
 
-def _junit(run: TestConfigRun) -> _Response:
-    from pytest_dai.simulator.server import _Response
-
+def _junit(run: TestConfigRun) -> Response:
     suite = ET.Element("testsuite", {"name": run.spec.name, "tests": str(len(run.executions))})
     for ref, execution in run.executions:
         case = ET.SubElement(suite, "testcase", {"classname": run.spec.name, "name": ref.name})
@@ -233,4 +225,4 @@ def _junit(run: TestConfigRun) -> _Response:
         elif execution.status != "Passed":
             ET.SubElement(case, "error", {"message": execution.status})
     body = ET.tostring(suite, encoding="utf-8", xml_declaration=True)
-    return _Response(200, body, "application/xml")
+    return Response(200, body, "application/xml")

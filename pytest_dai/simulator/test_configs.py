@@ -28,16 +28,20 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from pytest_dai.simulator.runs import StartOptions
+
 if TYPE_CHECKING:
-    from pytest_dai.simulator.engine import Engine, Execution
-    from pytest_dai.simulator.scenario import AgentSpec, ModelSpec, _Parser
-    from pytest_dai.simulator.server import DAISimulator
+    from pytest_dai.simulator.engine import Engine
+    from pytest_dai.simulator.faults import Faults
+    from pytest_dai.simulator.runs import SimRun
+    from pytest_dai.simulator.scenario import SimAgentSpec, SimModelSpec
+    from pytest_dai.simulator.scenario_parser import ScenarioParser
 
 __all__ = [
     "SEVERITY",
     "RunRef",
+    "SimTestConfigSpec",
     "TestConfigRun",
-    "TestConfigSpec",
     "TestConfigState",
     "parse_test_configs",
 ]
@@ -69,7 +73,7 @@ class RunRef:
 
 
 @dataclass(frozen=True)
-class TestConfigSpec:
+class SimTestConfigSpec:
     """A test configuration as declared in the scenario."""
 
     __test__ = False
@@ -93,12 +97,12 @@ class TestConfigRun:
 
     __test__ = False
 
-    spec: TestConfigSpec
+    spec: SimTestConfigSpec
     task_instance_id: str
     result_id: int
     created_at: float
     visible_at: float
-    executions: list[tuple[RunRef, Execution]] = field(default_factory=list)
+    executions: list[tuple[RunRef, SimRun]] = field(default_factory=list)
     body: dict[str, Any] | None = None
     abort_requested: bool = False
 
@@ -129,23 +133,23 @@ class TestConfigState:
 
     __test__ = False
 
-    def __init__(self, configs: tuple[TestConfigSpec, ...]) -> None:
+    def __init__(self, configs: tuple[SimTestConfigSpec, ...]) -> None:
         self.configs = configs
         self.runs: list[TestConfigRun] = []
         self._next_result = 9001
 
-    def config(self, key: str) -> TestConfigSpec | None:
+    def config(self, key: str) -> SimTestConfigSpec | None:
         """The config with this id (or, failing that, this name)."""
         return next((c for c in self.configs if c.id == key), None) or next(
             (c for c in self.configs if c.name == key), None
         )
 
     def start(
-        self, engine: Engine, spec: TestConfigSpec, body: dict[str, Any] | None, sim: DAISimulator
+        self, engine: Engine, spec: SimTestConfigSpec, body: dict[str, Any] | None, faults: Faults
     ) -> TestConfigRun:
         """Queue every (filtered) test case run of ``spec`` on the engine."""
         now = time.time()
-        grace = sim._faults.no_record_grace
+        grace = faults.no_record_grace
         run = TestConfigRun(
             spec=spec,
             task_instance_id=str(uuid.uuid4()),
@@ -156,20 +160,15 @@ class TestConfigState:
         )
         self._next_result += 1
         for ref in self._selected(spec, body):
-            execution = engine.start(
-                model_id=ref.model_id,
-                agent_id=spec.agent,
-                test_case_id=ref.test_case,
-                rerun_id=None,
-                step_pause_time=0.0,
-                faults=sim._faults,
-                now=now,
+            options = StartOptions(
+                model_id=ref.model_id, agent_id=spec.agent, test_case_id=ref.test_case
             )
+            execution = engine.start(options=options, faults=faults, now=now)
             run.executions.append((ref, execution))
         self.runs.append(run)
         return run
 
-    def _selected(self, spec: TestConfigSpec, body: dict[str, Any] | None) -> list[RunRef]:
+    def _selected(self, spec: SimTestConfigSpec, body: dict[str, Any] | None) -> list[RunRef]:
         """The runs a start's filters keep (``step_status_include`` looks at the config's
         previous result, as a re-run of the failed steps does)."""
         filters = (body or {}).get("filters") or {}
@@ -194,7 +193,7 @@ class TestConfigState:
         """The run whose result id is ``result_id``."""
         return next((r for r in self.runs if str(r.result_id) == result_id), None)
 
-    def by_test_result(self, test_result_id: str) -> Execution | None:
+    def by_test_result(self, test_result_id: str) -> SimRun | None:
         """The execution behind a test result id (its run id)."""
         for run in self.runs:
             for _, execution in run.executions:
@@ -207,11 +206,14 @@ class TestConfigState:
 
 
 def parse_test_configs(
-    parser: _Parser, value: Any, models: tuple[ModelSpec, ...], agents: tuple[AgentSpec, ...]
-) -> tuple[TestConfigSpec, ...]:
-    """Validate the scenario's ``test_configs`` (``parser`` is the scenario's ``_Parser``)."""
+    parser: ScenarioParser,
+    value: Any,
+    models: tuple[SimModelSpec, ...],
+    agents: tuple[SimAgentSpec, ...],
+) -> tuple[SimTestConfigSpec, ...]:
+    """Validate the scenario's ``test_configs`` (``parser`` reads the rest of the scenario)."""
     items = parser.array(value, "test_configs", non_empty=False)
-    configs: list[TestConfigSpec] = []
+    configs: list[SimTestConfigSpec] = []
     seen: dict[str, int] = {}
     agent_ids = {agent.id for agent in agents}
     for index, item in enumerate(items):
@@ -242,14 +244,16 @@ def parse_test_configs(
             for i, run in enumerate(parser.array(raw["runs"], f"{path}.runs"))
         )
         configs.append(
-            TestConfigSpec(
+            SimTestConfigSpec(
                 id=config_id, name=parser.string(raw["name"], f"{path}.name"), runs=runs, **options
             )
         )
     return tuple(configs)
 
 
-def _run_ref(parser: _Parser, value: Any, path: str, models: tuple[ModelSpec, ...]) -> RunRef:
+def _run_ref(
+    parser: ScenarioParser, value: Any, path: str, models: tuple[SimModelSpec, ...]
+) -> RunRef:
     raw = parser.obj(value, path, _RUN_KEYS)
     if "model" not in raw:
         parser.fail(f"{path}.model", "missing")

@@ -17,6 +17,11 @@ exit:
    k mod 4 = 3), ``-n 4`` with ``--dist load`` and with ``--dai-dist=agent``; the optimal
    makespan is the total run time / agents (here also achievable: 40 + 3 x 10 s).
 
+The floor: the same sessions (``-n 4``, and ``-n 4 --dai-dist=agent``) on 16 plain tests that
+start no run, twice each: what pytest-xdist's start-up and exit cost on this machine at this
+load, with no DAI run to wait for. "ideal + floor" adds the matching floor's median to the ideal
+(the best a session could do here); the ratio to the ideal alone is printed beside it.
+
 "to 1st run" is the session's start-up (process start to the first run's start request),
 "after last" the time from the last run's end to the session's exit; "queued" is the time runs
 waited on a busy agent (simulator ``started_at - queued_at``, summed).
@@ -27,6 +32,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import statistics
 import time
 
 from _harness import Project, model, ratio, scenario, sim_env, table
@@ -97,6 +104,15 @@ def main() -> int:
         project.write(".pytest_cache/v/dai/durations", json.dumps(durations))
         project.write("test_warmup.py", "def test_nothing():\n    pass\n")
         project.run(["-q", *n, "test_warmup.py"], sim_env(sim)).check()  # bytecode, imports
+        project.write("test_plain.py", "".join(f"def test_{k}():\n    pass\n" for k in range(16)))
+        floors = {
+            label: [
+                project.run(["-q", *extra, "test_plain.py"], sim_env(sim)).check().elapsed
+                for _ in range(2)
+            ]
+            for label, extra in (("load", n), ("agent", [*n, "--dai-dist=agent"]))
+        }
+        floor = {label: statistics.median(values) for label, values in floors.items()}
         for suite, label, extra, path, target in modes:
             known = {ex["execution_id"] for ex in sim.executions()}
             began = time.time()
@@ -106,6 +122,7 @@ def main() -> int:
             first = min(ex["queued_at"] for ex in mine)
             last = max(ex["ended_at"] for ex in mine)
             span = last - first
+            kind = "agent" if "--dai-dist=agent" in extra else "load"
             rows.append(
                 [
                     suite,
@@ -117,6 +134,8 @@ def main() -> int:
                     f"{queued:.1f}",
                     f"{target:.1f}",
                     ratio(result.elapsed, target),
+                    f"{target + floor[kind]:.1f}",
+                    ratio(result.elapsed, target + floor[kind]),
                 ]
             )
     finally:
@@ -142,9 +161,22 @@ def main() -> int:
                 "queued s",
                 "ideal s",
                 "wall / ideal",
+                "ideal + floor s",
+                "wall / (ideal + floor)",
             ],
             rows,
         )
+    )
+    print()
+    print(
+        "floor (16 plain tests, no run): "
+        + "; ".join(
+            f"-n {workers}{' --dai-dist=agent' if label == 'agent' else ''}: "
+            + ", ".join(f"{v:.1f}" for v in values)
+            + " s"
+            for label, values in floors.items()
+        )
+        + f"; load average {os.getloadavg()[0]:.1f} (1 min) at the end"
     )
     print()
     print(

@@ -6,8 +6,14 @@ Not collected by pytest. Run it with::
 
 1. ``pytest --co -q`` on a tiny plain test file in a temporary project, with the plugin loaded
    (as installed) and with ``-p no:dai``, alternating, ``--rounds`` times each (after one
-   warm-up of each): median wall time of the process and the difference.
-2. ``python -X importtime -c "import pytest; import pytest_dai.plugin"`` (pytest is loaded
+   warm-up of each): median wall time of the process, the difference of the medians and the
+   median of the rounds' differences (each round runs both, back to back: on a shared machine
+   this pairs runs that saw about the same load), and the same for the CPU time (user + system)
+   of the process, which other jobs on the machine disturb less than the wall time.
+2. Where the overhead goes, in one process (CPU time, median of ``--rounds``): importing
+   ``pytest_dai.plugin`` (after ``import pytest``), and the plugin's hooks: ``pytest.main`` on
+   the same file with the plugin minus with ``-p no:dai``, the plugin's modules imported already.
+3. ``python -X importtime -c "import pytest; import pytest_dai.plugin"`` (pytest is loaded
    anyway): the cumulative import time of ``pytest_dai.plugin`` and the self time of every
    ``pytest_dai`` module, median of ``--rounds`` / 5 runs, and whether ``requests`` or
    ``pytest_dai.simulator`` got imported (they must not be: they load on first use).
@@ -39,10 +45,54 @@ def clean_env() -> dict[str, str]:
     }
 
 
-def timed(cmd: list[str], cwd: str, env: dict[str, str]) -> float:
+#: Run in a child: CPU ms of ``import pytest_dai.plugin``, then of ``pytest.main`` with the
+#: plugin and with ``-p no:dai`` (alternating, the first round a warm-up), one line per round.
+PHASES = """
+import contextlib, io, sys, time
+import pytest
+began = time.process_time()
+import pytest_dai.plugin
+print("import", (time.process_time() - began) * 1000)
+args = sys.argv[2:]
+for k in range(int(sys.argv[1]) + 1):
+    for name, extra in (("with", []), ("without", ["-p", "no:dai"])):
+        began = time.process_time()
+        with contextlib.redirect_stdout(io.StringIO()):
+            pytest.main([*args, *extra])
+        if k:
+            print(name, (time.process_time() - began) * 1000)
+"""
+
+
+def timed(cmd: list[str], cwd: str, env: dict[str, str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds: user + system) of one run of ``cmd``."""
     began = time.perf_counter()
-    subprocess.run(cmd, cwd=cwd, env=env, check=True, capture_output=True)
-    return time.perf_counter() - began
+    with subprocess.Popen(
+        cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    ) as proc:
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        raise subprocess.CalledProcessError(proc.returncode, cmd)
+    return time.perf_counter() - began, usage.ru_utime + usage.ru_stime
+
+
+def phases(args: list[str], cwd: str, env: dict[str, str], rounds: int) -> dict[str, float]:
+    """Median CPU ms of importing the plugin and of its hooks (see :data:`PHASES`)."""
+    out = subprocess.run(
+        [sys.executable, "-c", PHASES, str(rounds), *args],
+        cwd=cwd,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    values: dict[str, list[float]] = {}
+    for line in out.splitlines():
+        name, _, value = line.partition(" ")
+        values.setdefault(name, []).append(float(value))
+    hooks = [a - b for a, b in zip(values["with"], values["without"], strict=True)]
+    return {"import": values["import"][0], "hooks": statistics.median(hooks)}
 
 
 def importtime(env: dict[str, str]) -> tuple[float, float, set[str]]:
@@ -86,14 +136,19 @@ def main() -> int:
     project = Project("startup")
     try:
         project.write("test_plain.py", "def test_one():\n    assert True\n")
-        base = [*PYTEST, "--co", "-q", "-p", "no:cacheprovider", "test_plain.py"]
+        args = ["--co", "-q", "-p", "no:cacheprovider", "test_plain.py"]
+        base = [*PYTEST, *args]
         variants = {"plugin loaded": base, "-p no:dai": [*base, "-p", "no:dai"]}
         times: dict[str, list[float]] = {name: [] for name in variants}
+        cpu: dict[str, list[float]] = {name: [] for name in variants}
         for cmd in variants.values():
             timed(cmd, str(project.path), env)  # warm-up: bytecode, file cache
         for _ in range(rounds):
             for name, cmd in variants.items():
-                times[name].append(timed(cmd, str(project.path), env))
+                wall, used = timed(cmd, str(project.path), env)
+                times[name].append(wall)
+                cpu[name].append(used)
+        split = phases([*PYTEST[3:], *args], str(project.path), env, rounds)
     finally:
         project.cleanup()
 
@@ -106,6 +161,13 @@ def main() -> int:
 
     with_plugin = statistics.median(times["plugin loaded"]) * 1000
     without = statistics.median(times["-p no:dai"]) * 1000
+
+    def paired(values: dict[str, list[float]]) -> float:
+        pairs = zip(values["plugin loaded"], values["-p no:dai"], strict=True)
+        return statistics.median(a - b for a, b in pairs) * 1000
+
+    cpu_with, cpu_without = (statistics.median(cpu[name]) for name in variants)
+    cpu_diff = (cpu_with - cpu_without) * 1000
     rows = [
         [
             name,
@@ -113,17 +175,28 @@ def main() -> int:
             f"{statistics.median(values) * 1000:.1f}",
             f"{min(values) * 1000:.1f}",
             f"{statistics.quantiles(values, n=4)[2] * 1000:.1f}",
+            f"{statistics.median(cpu[name]) * 1000:.1f}",
         ]
         for name, values in times.items()
     ]
     print(f"pytest --co -q on one plain test, {rounds} alternating rounds")
     print()
-    print(table(["variant", "runs", "median ms", "min ms", "p75 ms"], rows))
+    print(table(["variant", "runs", "median ms", "min ms", "p75 ms", "median CPU ms"], rows))
     print()
     print(
         f"plugin overhead (median difference): {with_plugin - without:+.1f} ms "
         f"({with_plugin / without:.3f}x); target < 10 ms (informational)"
     )
+    print(
+        f"  median of the rounds' differences: wall {paired(times):+.1f} ms, CPU "
+        f"{paired(cpu):+.1f} ms; difference of the median CPU times {cpu_diff:+.1f} ms"
+    )
+    print(
+        f"  where it goes (CPU, in one process): import pytest_dai.plugin {split['import']:.1f} ms,"
+        f" the plugin's hooks {split['hooks']:+.1f} ms (median of {rounds})"
+    )
+    load = os.getloadavg()
+    print(f"  load average during the benchmark: {load[0]:.1f} (1 min), {load[1]:.1f} (5 min)")
     print()
     print(
         f"python -X importtime -c 'import pytest; import pytest_dai.plugin' ({len(imports)} runs)"

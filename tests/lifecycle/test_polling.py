@@ -9,9 +9,15 @@ from __future__ import annotations
 
 import math
 import random
+import time
+from datetime import datetime, timezone
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
+from pytest_dai.client.records import RunRecord
+from pytest_dai.lifecycle.execution import Execution
 from pytest_dai.lifecycle.polling import PollSchedule
 
 
@@ -49,6 +55,42 @@ def test_queued_or_unknown_polls_every_interval() -> None:
     schedule = PollSchedule(max_interval=5.0, expected_duration=600.0)
     assert [schedule.next_delay(None) for _ in range(3)] == [5.0, 5.0, 5.0]
     assert PollSchedule().next_delay(10.0) == 5.0  # no history, no steps
+
+
+@pytest.mark.parametrize("running", [None, 0.0])
+def test_nothing_to_go_by_starts_at_a_fixed_pollers_pace_then_backs_off(
+    running: float | None,
+) -> None:
+    schedule = PollSchedule(max_interval=60.0)
+    got = [schedule.next_delay(running, 0 if running is not None else None, 4) for _ in range(9)]
+    assert got == pytest.approx([min(60.0, 5.0 * 1.6**k) for k in range(9)])
+
+
+def test_the_pace_starts_over_when_the_run_starts() -> None:
+    schedule = PollSchedule(max_interval=60.0)
+    queued = [schedule.next_delay(None) for _ in range(8)]
+    assert queued[-1] == 60.0
+    assert schedule.next_delay(1.0, 0, 4) == 5.0  # it runs now: a short run is seen soon
+
+
+def test_a_short_run_without_history_is_seen_soon_with_a_long_interval() -> None:
+    delay, polls, longest = simulate(PollSchedule(max_interval=60.0), equal_steps(4.0))
+    assert delay <= 1.5
+    assert polls <= 2
+    assert longest <= 60.0
+
+
+@pytest.mark.parametrize("length", [60.0, 600.0])
+@pytest.mark.parametrize("offset", [0.0, 0.3, 1.7])
+def test_a_long_interval_without_history_polls_at_a_fixed_pace_only_near_the_end(
+    length: float, offset: float
+) -> None:
+    delay, polls, longest = simulate(
+        PollSchedule(max_interval=60.0), equal_steps(length, offset=offset)
+    )
+    assert delay <= 5.0  # a fixed 5 s poller's worst
+    assert polls <= fixed_polls(length + offset) / 2
+    assert longest <= 60.0 + 1e-9
 
 
 # -- with history --------------------------------------------------------------------------------
@@ -153,3 +195,28 @@ def test_never_above_max_interval(max_interval: float) -> None:
                 running_for += delay
             if total is not None and done < total and rng.random() < 0.2:
                 done += 1
+
+
+# -- the wait ------------------------------------------------------------------------------------
+
+
+def test_the_wait_counts_from_the_start_request_not_from_its_answer() -> None:
+    """A start request answered late (a loaded server) does not push the first poll past the
+    run's expected end: the schedule counts from when the request was sent."""
+    polls: list[float] = []
+
+    def find_run(execution_id: str) -> RunRecord:
+        polls.append(time.monotonic())
+        raw: dict[str, Any] = {"id": 1, "execution_id": execution_id, "status": "Passed"}
+        raw["starttime"] = datetime.now(timezone.utc).isoformat()
+        return RunRecord.parse(raw, "E2 GET /ai/runs")
+
+    client: Any = SimpleNamespace(url="http://dai", find_run=find_run)
+    sent = time.monotonic() - 2.0  # the answer came 2 s after the request
+    run = Execution(
+        client, "e-1", model="M", poll_interval=60.0, expected_duration=2.2, requested_at=sent
+    )
+    created = time.monotonic()
+    run.wait()
+    assert len(polls) == 1
+    assert polls[0] - created < 1.5  # 2.35 s after the request, not after the answer

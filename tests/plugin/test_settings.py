@@ -868,7 +868,7 @@ def test_marker_every_argument() -> None:
     assert spec("m", timeout="60").timeout == 60
     assert spec("m", sut_criteria="only").sut_criteria == ("only",)
     assert spec("m", sut_criteria=("a",)).sut_criteria == ("a",)
-    assert spec("m", test_case="Checkout happy path").test_case == "Checkout happy path"
+    assert spec("m", test_case="12").test_case == 12
 
 
 @pytest.mark.parametrize(
@@ -892,11 +892,18 @@ def test_marker_every_argument() -> None:
         (("m",), {"agent": ""}, "agent must be an agent id or name string, got an empty string"),
         (("m",), {"agent": 5}, "agent must be an agent id or name string, got 5 (int)"),
         (("m",), {"sut": " "}, "sut must be a SUT id string, got an empty string"),
-        (("m",), {"test_case": -1}, "test_case: expected a test case id >= 0 or a name, got -1"),
+        (("m",), {"test_case": -1}, "test_case: expected a test case id (an integer >= 0), got -1"),
+        (
+            ("m",),
+            {"test_case": "Checkout happy path"},
+            "test_case: expected a test case id (an integer), got 'Checkout happy path': DAI's API "
+            "cannot look a test case up by name, so only ids are accepted; a test case's id is "
+            "shown in DAI next to its name",
+        ),
         (
             ("m",),
             {"test_case": True},
-            "test_case: expected a test case id (int) or a non-empty name, got True (bool)",
+            "test_case: expected a test case id (an integer >= 0), got True",
         ),
         (
             ("m",),

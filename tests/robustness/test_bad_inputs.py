@@ -504,7 +504,8 @@ MARKER_CASES = {
     + "sut_criteria: expected a list of non-empty strings, got [1, 2] (list)",
     "test_pause_text": MARK + "step_pause_time: expected a whole number of seconds >= 0, got 'abc'",
     "test_min_steps_negative": MARK + "min_steps: expected a whole number >= 0, got -1 (int)",
-    "test_test_case_negative": MARK + "test_case: expected a test case id >= 0 or a name, got -3",
+    "test_test_case_negative": MARK + "test_case: expected a test case id (an integer >= 0), "
+    "got -3",
     "test_execution_without_marker": "usage error: test_markers.py::test_execution_without_marker:"
     " the dai_execution fixture needs @pytest.mark.dai_model(...) on the test; to start runs by "
     "hand, use the dai_session fixture (dai_session.start(model))",

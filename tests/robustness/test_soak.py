@@ -19,6 +19,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from harness.inner import FAST, finish, kill_group, popen
@@ -45,11 +46,17 @@ def counts(output: str) -> dict[str, int]:
 class StartSafeFaults(DAISimulator):
     """The simulator, with the faults on E1 limited to 429 and 503 (see the module docstring)."""
 
-    def _fault_action(self, path: str) -> str | int | None:
-        action = super()._fault_action(path)
-        if path == EXECUTIONS and action is not None:
-            return 429 if action == "drop" else 503 if action in (500, 502, 504) else action
-        return action
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        decide = self._state.fault_action  # the simulator's own decision, then narrowed
+
+        def fault_action(path: str) -> str | int | None:
+            action = decide(path)
+            if path == EXECUTIONS and action is not None:
+                return 429 if action == "drop" else 503 if action in (500, 502, 504) else action
+            return action
+
+        self._state.fault_action = fault_action  # type: ignore[method-assign]
 
 
 SOAK_MODULE = f"""

@@ -244,3 +244,23 @@ def test_presets_are_not_shared(sim) -> None:
     sim.dialect = "alt_words"
     sim.dialect.status_words["Passed"] = "Yay"
     assert DIALECTS["alt_words"].status_words["Passed"] == "Succeeded"
+
+
+@pytest.mark.parametrize(
+    ("name", "status"), [("default", 404), ("abort400", 400), ("abort422", 422)]
+)
+def test_an_abort_of_a_finished_or_unknown_run_answers_the_dialects_status(
+    name: str, status: int, scenario_data, make_api
+) -> None:
+    with DAISimulator(scenario_data(time_scale=3000), dialect=name) as sim:
+        api = make_api(sim)
+        execution_id = api.start("m-quick", "a1")
+        api.wait_final(execution_id)
+        finished = api.abort(execution_id)
+        assert finished.status_code == status
+        assert "has already finished (Passed)" in finished.json()["detail"]
+        unknown = api.abort("no-such-execution")
+        assert unknown.status_code == status
+        assert unknown.json()["detail"] == "Execution 'no-such-execution' not found"
+        running = api.start("m-long", "a1")
+        assert api.abort(running).status_code == 204
