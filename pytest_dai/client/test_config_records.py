@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_dai.client.calls import CONFIG_RESULTS, LIST_TEST_CONFIGS, TEST_RESULTS
 from pytest_dai.client.errors import DAIProtocolError
-from pytest_dai.client.records import execution_id_of, parse_time
+from pytest_dai.client.records import NAME_LENGTH_LIMIT, execution_id_of, parse_time
 from pytest_dai.client.status import Status, normalise_status
+from pytest_dai.client.text import escape_control_chars
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -22,10 +23,12 @@ __all__ = ["TestConfig", "TestConfigResultRecord", "TestResultRecord", "need_id"
 
 
 def _text(value: Any) -> str | None:
+    """A name from the server, control characters escaped (it reaches terminals), as long as
+    a model run's names at most."""
     if value is None or isinstance(value, (dict, list, bool)):
         return None
     text = str(value)
-    return text or None
+    return escape_control_chars(text[:NAME_LENGTH_LIMIT]) or None
 
 
 def need_id(raw: dict[str, Any], keys: tuple[str, ...], endpoint: str, what: str) -> str:
@@ -48,7 +51,7 @@ def _need_status(raw: dict[str, Any], endpoint: str, what: str, ended: bool) -> 
             f"{', '.join(sorted(map(str, raw))[:12]) or 'none'})",
             endpoint=endpoint,
         )
-    return normalise_status(word, ended=ended)
+    return normalise_status(_text(word) or "" if isinstance(word, str) else word, ended=ended)
 
 
 @dataclass(frozen=True)

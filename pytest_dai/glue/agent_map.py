@@ -16,6 +16,8 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from pytest_dai.glue.keys import WORKERINPUT_TEST_MAP, worker_input
+
 if TYPE_CHECKING:
     import pytest
 
@@ -23,7 +25,6 @@ __all__ = ["WORKERINPUT_TEST_MAP", "PlannedTest", "publish_test_map", "read_test
 
 log = logging.getLogger("pytest_dai")
 
-WORKERINPUT_TEST_MAP = "dai_test_map_dir"
 #: A map file larger than this is not read (the server's and the user's data stay bounded).
 MAX_MAP_BYTES = 64 * 1024 * 1024
 
@@ -52,7 +53,7 @@ def _planned(item: pytest.Item) -> PlannedTest | None:
 
 def publish_test_map(config: pytest.Config, items: list[pytest.Item]) -> None:
     """(Worker) write this worker's map into the controller's folder, atomically."""
-    folder = getattr(config, "workerinput", {}).get(WORKERINPUT_TEST_MAP)
+    folder = worker_input(config).get(WORKERINPUT_TEST_MAP)
     if not folder:
         return
     data: dict[str, list[Any]] = {}
@@ -60,7 +61,7 @@ def publish_test_map(config: pytest.Config, items: list[pytest.Item]) -> None:
         planned = _planned(item)
         if planned is not None:
             data[item.nodeid] = [planned.agent, planned.expected]
-    worker = str(config.workerinput.get("workerid", os.getpid()))  # type: ignore[attr-defined]
+    worker = str(worker_input(config).get("workerid", os.getpid()))
     target = os.path.join(folder, f"{worker}-{os.getpid()}.json")
     try:
         with open(target + ".tmp", "w", encoding="utf-8") as handle:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_dai.glue.keys import CONFIG_SPEC_KEY, SPEC_KEY
+from pytest_dai.glue.keys import CONFIG_SPEC_KEY, SPEC_KEY, is_worker
 
 if TYPE_CHECKING:
     from collections.abc import Generator
@@ -80,7 +80,7 @@ class DryRunHooks:
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         """The table: one row per DAI test, then the counts."""
-        if hasattr(self.config, "workerinput") or not self.rows:
+        if is_worker(self.config) or not self.rows:
             return
         terminalreporter.write_sep("=", TITLE)
         rows = [("test", "check", "plan")] + [

@@ -13,14 +13,15 @@ import inspect
 import logging
 from typing import TYPE_CHECKING
 
-import pytest
-
 from pytest_dai.client.errors import DAIConnectionError
 from pytest_dai.glue.evidence import Evidence, collect
-from pytest_dai.glue.keys import EVIDENCE_KEY
+from pytest_dai.glue.facts import set_property
+from pytest_dai.glue.keys import EVIDENCE_KEY, SCREENSHOTS_DOWN_KEY
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
+
+    import pytest
 
     from pytest_dai.client.records import LogEntry
     from pytest_dai.glue.state import DAIState
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 __all__ = [
     "EVIDENCE_KEY",
     "annotate_report",
-    "attach_to_junit",
+    "guarded_fetch",
     "keep_evidence",
     "keep_run_evidence",
     "marker_location",
@@ -39,11 +40,6 @@ log = logging.getLogger("pytest_dai")
 
 #: Report attribute that carries the evidence (a dict) to the controller.
 REPORT_ATTRIBUTE = "dai_evidence"
-
-#: Set (to why) once a screenshot could not be fetched for want of an answer: a server that
-#: does not answer E12 is not asked again in this process, so that it costs one failed test
-#: its time (a few seconds at most), not every failed test.
-SCREENSHOTS_DOWN_KEY = pytest.StashKey[str]()
 
 
 def keep_evidence(
@@ -77,9 +73,9 @@ def keep_evidence(
     if evidence.screenshot and earlier is not None and earlier.screenshot:
         item.user_properties.append(("dai_screenshot", evidence.screenshot))
     elif evidence.screenshot:
-        _set_property(item, "dai_screenshot", evidence.screenshot)
+        set_property(item, "dai_screenshot", evidence.screenshot)
     if evidence.git_sha and (earlier is None or not earlier.git_sha):
-        _set_property(item, "dai_git_sha", evidence.git_sha)
+        set_property(item, "dai_git_sha", evidence.git_sha)
     return item.stash[EVIDENCE_KEY]
 
 
@@ -97,31 +93,33 @@ def keep_run_evidence(
     from pytest_dai.client.status import RunState
 
     failed = timed_out or execution.state in (RunState.FAILED, RunState.ERROR)
-    config = item.config
-
-    def fetch(image_id: str) -> bytes:
-        down = config.stash.get(SCREENSHOTS_DOWN_KEY, None)
-        if down is not None:
-            raise DAIConnectionError(f"fetching a screenshot: not asked for again after {down}")
-        try:
-            return state.session().client.screenshot(image_id)
-        except DAIConnectionError as exc:
-            config.stash[SCREENSHOTS_DOWN_KEY] = f"{item.nodeid}: {exc}".splitlines()[0]
-            raise
-
     return keep_evidence(
         item,
         logs,
-        fetch,
+        guarded_fetch(item, lambda image_id: state.session().client.screenshot(image_id)),
         folder=state.settings.artifacts,
         run=execution.run_id or execution.id,
         failed=failed,
     )
 
 
-def _set_property(item: pytest.Item, name: str, value: str) -> None:
-    item.user_properties[:] = [(k, v) for k, v in item.user_properties if k != name]
-    item.user_properties.append((name, value))
+def guarded_fetch(item: pytest.Item, fetch: Callable[[str], bytes]) -> Callable[[str], bytes]:
+    """``fetch`` (a screenshot by image id), not tried again in this process once the server
+    did not answer: a server that does not answer costs one failed run its time (a few
+    seconds at most), not every failed run (model run or test case run)."""
+    config = item.config
+
+    def guarded(image_id: str) -> bytes:
+        down = config.stash.get(SCREENSHOTS_DOWN_KEY, None)
+        if down is not None:
+            raise DAIConnectionError(f"fetching a screenshot: not asked for again after {down}")
+        try:
+            return fetch(image_id)
+        except DAIConnectionError as exc:
+            config.stash[SCREENSHOTS_DOWN_KEY] = f"{item.nodeid}: {exc}".splitlines()[0]
+            raise
+
+    return guarded
 
 
 def marker_location(item: pytest.Item) -> tuple[str, int]:
@@ -162,28 +160,3 @@ def annotate_report(item: pytest.Item, report: pytest.TestReport) -> None:
         from pytest_dai.glue.html_report import add_extras
 
         add_extras(item, report, evidence)
-
-
-def attach_to_junit(config: pytest.Config, report: pytest.TestReport) -> None:
-    """(Controller) a ``[[ATTACHMENT|<absolute path>]]`` line per saved file in the testcase's
-    ``<system-out>``, whatever ``junit_logging`` says."""
-    data = getattr(report, REPORT_ATTRIBUTE, None)
-    if not isinstance(data, dict) or report.when != "call":
-        return
-    from pytest_dai.glue.evidence import Evidence
-
-    paths = Evidence.from_dict(data).files()
-    if not paths:
-        return
-    try:
-        from xml.etree import ElementTree as ET
-
-        from _pytest.junitxml import xml_key
-    except ImportError:  # pragma: no cover - pytest moved it
-        return
-    xml = config.stash.get(xml_key, None)
-    if xml is None:
-        return
-    node = ET.Element("system-out")
-    node.text = "".join(f"[[ATTACHMENT|{path}]]\n" for path in paths)
-    xml.node_reporter(report).append(node)

@@ -50,16 +50,16 @@ def markdown_summary(collector: SummaryCollector) -> str:
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for run in collector.runs.values():
-        link = f"[{_cell(run.run_id or run.execution_id)}]({run.url})" if run.url else "-"
+        link = f"[{_cell(run.run_id or run.key)}]({run.url})" if run.url else "-"
         lines.append(
             "| "
             + " | ".join(
                 [
                     _code(run.nodeid),
-                    _cell(run.model) or "-",
+                    _cell(run.name) or "-",
                     _cell(run.agent) or "-",
-                    _cell(run.status) or "-",
-                    f"{_cell(run.duration)} s" if run.duration else "-",
+                    _cell(run.status_text) or "-",
+                    f"{run.duration_text} s" if run.duration_text else "-",
                     link,
                 ]
             )

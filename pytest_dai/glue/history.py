@@ -11,8 +11,6 @@ from __future__ import annotations
 import statistics
 from typing import TYPE_CHECKING, Any
 
-from pytest_dai.client.status import RunState, normalise_status
-
 if TYPE_CHECKING:
     import pytest
 
@@ -22,7 +20,6 @@ __all__ = ["CACHE_KEY", "KEEP", "expected_duration", "history_key", "record_dura
 
 CACHE_KEY = "dai/durations"
 KEEP = 5
-PASSED = RunState.PASSED
 
 
 def _load(config: pytest.Config) -> dict[str, list[float]]:
@@ -59,15 +56,10 @@ def record_durations(config: pytest.Config, collector: SummaryCollector) -> None
     history = _load(config)
     changed = False
     for run in collector.runs.values():
-        # The server's own word for passed ("Passed", "SUCCEEDED", "Completed", ...).
-        if run.failed or not run.duration or normalise_status(run.status).state is not PASSED:
+        if run.test_failed or not run.duration or not run.passed:
             continue
-        try:
-            duration = float(run.duration)
-        except ValueError:
-            continue
-        key = history_key(run.model, run.kind)
-        history[key] = [*history.get(key, []), duration][-KEEP:]
+        key = history_key(run.name, run.kind)
+        history[key] = [*history.get(key, []), run.duration][-KEEP:]
         changed = True
     if changed:
         cache.set(CACHE_KEY, history)

@@ -11,6 +11,8 @@ import base64
 import os
 from typing import TYPE_CHECKING
 
+from pytest_dai.glue.keys import RUN_REPORT_KEY
+
 if TYPE_CHECKING:
     import pytest
 
@@ -56,9 +58,9 @@ def add_extras(item: pytest.Item, report: pytest.TestReport, evidence: Evidence)
                 "jpg" if jpeg else "png",
             )
         )
-    url = dict(item.user_properties).get("dai_url")
-    if url:
-        extras.append(_extra(str(url), "url", "DAI run", None, None))
+    run = item.stash.get(RUN_REPORT_KEY, None)
+    if run is not None and run.url:
+        extras.append(_extra(run.url, "url", "DAI run", None, None))
     if evidence.log_file:
         try:
             with open(evidence.log_file, encoding="utf-8", errors="replace") as handle:

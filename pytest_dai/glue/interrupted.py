@@ -1,8 +1,8 @@
 """An interrupted session (Ctrl-C, SIGTERM) tells the truth about the runs it aborted.
 
 The test that was waiting when the session was interrupted gets no pytest report, so its run
-reaches neither the "DAI model runs" summary nor the JUnit XML through the usual way. Its steps
-are kept (``DAIState.pending_steps``, and the xdist workers hand theirs to the controller);
+reaches neither the "DAI model runs" summary nor the JUnit XML through the usual way. Its facts
+are kept (``DAIState.pending_runs``, and the xdist workers hand theirs to the controller);
 from them the controller prints one line per aborted run, lists them in the summary as
 ``Aborted`` and, without xdist, adds a ``dai_aborted_run`` property to the JUnit XML.
 """
@@ -16,9 +16,9 @@ if TYPE_CHECKING:
 
     import pytest
 
+    from pytest_dai.glue.facts import RunReport
     from pytest_dai.glue.reporting import SummaryCollector
     from pytest_dai.glue.state import DAIState
-    from pytest_dai.lifecycle.steps import RunSteps
 
 __all__ = [
     "InterruptHooks",
@@ -31,26 +31,24 @@ __all__ = [
 JUNIT_PROPERTY = "dai_aborted_run"
 
 
-def aborted_runs(steps: Iterable[RunSteps]) -> list[RunSteps]:
+def aborted_runs(runs: Iterable[RunReport]) -> list[RunReport]:
     """The runs pytest-dai aborted before they ended, in the order given."""
-    return [run for run in steps if run.aborted]
+    return [run for run in runs if run.cut_short]
 
 
-def describe_aborted(run: RunSteps) -> str:
+def describe_aborted(run: RunReport) -> str:
     """``30834 (Long soak on agent-1)``: the run's id as the server shows it, model, agent."""
-    where = f"{run.model} on {run.agent or 'no agent'}"
-    return f"{run.run_id or run.execution_id} ({where})"
+    if run.kind == "test_config":
+        return f"{run.run_id or run.key} (test configuration {run.name})"
+    return f"{run.run_id or run.key} ({run.name} on {run.agent or 'no agent'})"
 
 
-def report_aborted_runs(
-    config: pytest.Config, collector: SummaryCollector, pending: Iterable[RunSteps]
-) -> None:
+def report_aborted_runs(config: pytest.Config, collector: SummaryCollector) -> None:
     """One ``dai: aborted run ...`` line per aborted run whose test got no report (the
-    session was interrupted while it waited), and the run in the summary as ``Aborted``."""
-    runs = [run for run in aborted_runs(pending) if run.execution_id not in collector.runs]
+    session was interrupted while it waited); the summary shows them as ``Aborted``."""
+    runs = aborted_runs(collector.pending.values())
     if not runs:
         return
-    collector.add_aborted(runs)
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is None:
         return
@@ -59,7 +57,7 @@ def report_aborted_runs(
         reporter.write_line(f"dai: aborted run {describe_aborted(run)}", yellow=True)
 
 
-def record_in_junit(config: pytest.Config, pending: Iterable[RunSteps]) -> None:
+def record_in_junit(config: pytest.Config, pending: Iterable[RunReport]) -> None:
     """Add a ``dai_aborted_run`` property per aborted run to the JUnit XML file's test suite
     (the interrupted test has no testcase of its own). Before pytest writes the file: called
     from ``pytest_keyboard_interrupt``."""
@@ -85,5 +83,5 @@ class InterruptHooks:
 
     def pytest_keyboard_interrupt(self) -> None:
         """Record the aborted runs of this process in the JUnit XML file's properties."""
-        if self.state.pending_steps:
-            record_in_junit(self.state.config, list(self.state.pending_steps.values()))
+        if self.state.pending_runs:
+            record_in_junit(self.state.config, list(self.state.pending_runs.values()))

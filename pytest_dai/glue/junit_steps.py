@@ -20,7 +20,8 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from pytest_dai.lifecycle.steps import RunSteps
+    from pytest_dai.glue.facts import RunReport
+    from pytest_dai.lifecycle.steps import StepResult
 
 __all__ = ["steps_xml", "write_steps_junit"]
 
@@ -36,7 +37,7 @@ def _clean(text: str) -> str:
     return "".join(ch for ch in text if ord(ch) not in _ILLEGAL)
 
 
-def _suite(run: RunSteps, hostname: str) -> ET.Element:
+def _suite(run: RunReport, hostname: str) -> ET.Element:
     counts = {"failed": 0, "error": 0, "skipped": 0}
     for step in run.steps:
         if step.outcome in counts:
@@ -44,62 +45,67 @@ def _suite(run: RunSteps, hostname: str) -> ET.Element:
     suite = ET.Element(
         "testsuite",
         {
-            "name": _clean(f"{run.model} ({run.execution_id})"),
+            "name": _clean(f"{run.name} ({run.key})"),
             "tests": str(len(run.steps)),
             "failures": str(counts["failed"]),
             "errors": str(counts["error"]),
             "skipped": str(counts["skipped"]),
-            "time": f"{run.duration:.3f}",
+            "time": f"{run.duration or 0.0:.3f}",
             "timestamp": run.started_at or datetime.now(timezone.utc).isoformat(),
             "hostname": hostname,
         },
     )
     properties = ET.SubElement(suite, "properties")
-    config = run.kind == "test_config"
-    for name, value in (
-        ("dai_task_instance_id" if config else "dai_execution_id", run.execution_id),
-        ("dai_url", run.url),
-        ("dai_test_config" if config else "dai_model", run.model),
-        ("dai_agent", run.agent),
-        ("dai_status", run.status),
-        ("dai_test", run.nodeid),
-        ("dai_rerun_of", run.rerun_of),
-        ("dai_interrupted", run.interrupted),
-        ("dai_screenshot", run.screenshot),
-    ):
+    for name, value in _suite_properties(run):
         if value:
             ET.SubElement(properties, "property", {"name": name, "value": _clean(value)})
     failing = [s for s in run.steps if s.outcome in ("failed", "error")]
     for step in run.steps:
-        case = ET.SubElement(
-            suite,
-            "testcase",
-            {
-                "classname": _clean(run.model),
-                "name": _clean(step.name),
-                "time": f"{step.duration:.3f}",
-            },
-        )
-        if step.outcome == "unknown":
-            # JUnit has no "unknown" result: say it in the testcase's status and its output
-            # rather than invent a pass or a skip (contract 2.5).
-            case.set("status", "unknown")
-            ET.SubElement(case, "system-out").text = _clean(step.message) or "result unknown"
-            continue
-        tag = {"failed": "failure", "error": "error", "skipped": "skipped"}.get(step.outcome)
-        if tag is not None:
-            message = _clean(step.message) or step.outcome
-            first = next((line for line in message.splitlines() if line.strip()), step.outcome)
-            element = ET.SubElement(case, tag, {"message": first[:500]})
-            element.text = message
-        if run.screenshot and failing and step is failing[-1]:
-            # The frame the failing action saw, for CI pages that show JUnit attachments.
-            attachment = f"[[ATTACHMENT|{_clean(run.screenshot)}]]"
-            ET.SubElement(case, "system-out").text = attachment
+        attachment = run.screenshot if failing and step is failing[-1] else ""
+        suite.append(_case(run.name, step, attachment))
     return suite
 
 
-def steps_xml(runs: list[RunSteps]) -> bytes:
+def _suite_properties(run: RunReport) -> list[tuple[str, str]]:
+    """A run's properties in the steps file."""
+    config = run.kind == "test_config"
+    return [
+        ("dai_task_instance_id" if config else "dai_execution_id", run.key),
+        ("dai_url", run.url),
+        ("dai_test_config" if config else "dai_model", run.name),
+        ("dai_agent", run.agent),
+        ("dai_status", run.ended_as),
+        ("dai_test", run.nodeid),
+        ("dai_rerun_of", run.rerun_of),
+        ("dai_interrupted", run.interrupted),
+        ("dai_screenshot", run.screenshot),
+    ]
+
+
+def _case(classname: str, step: StepResult, attachment: str) -> ET.Element:
+    """A step's testcase; ``attachment``: the screenshot the failing action saw (for CI pages
+    that show JUnit attachments), on the run's last failing step."""
+    case = ET.Element(
+        "testcase",
+        {"classname": _clean(classname), "name": _clean(step.name), "time": f"{step.duration:.3f}"},
+    )
+    if step.outcome == "unknown":
+        # JUnit has no "unknown" result: say it in the testcase's status and its output
+        # rather than invent a pass or a skip (contract 2.5).
+        case.set("status", "unknown")
+        ET.SubElement(case, "system-out").text = _clean(step.message) or "result unknown"
+        return case
+    tag = {"failed": "failure", "error": "error", "skipped": "skipped"}.get(step.outcome)
+    if tag is not None:
+        message = _clean(step.message) or step.outcome
+        first = next((line for line in message.splitlines() if line.strip()), step.outcome)
+        ET.SubElement(case, tag, {"message": first[:500]}).text = message
+    if attachment:
+        ET.SubElement(case, "system-out").text = f"[[ATTACHMENT|{_clean(attachment)}]]"
+    return case
+
+
+def steps_xml(runs: list[RunReport]) -> bytes:
     """The document: ``<testsuites>`` with a ``<testsuite>`` per run."""
     hostname = socket.gethostname()
     suites = [_suite(run, hostname) for run in runs]
@@ -110,7 +116,7 @@ def steps_xml(runs: list[RunSteps]) -> bytes:
             "tests": str(sum(int(s.get("tests", "0")) for s in suites)),
             "failures": str(sum(int(s.get("failures", "0")) for s in suites)),
             "errors": str(sum(int(s.get("errors", "0")) for s in suites)),
-            "time": f"{sum(run.duration for run in runs):.3f}",
+            "time": f"{sum(run.duration or 0.0 for run in runs):.3f}",
         },
     )
     root.extend(suites)
@@ -119,7 +125,7 @@ def steps_xml(runs: list[RunSteps]) -> bytes:
     return document
 
 
-def write_steps_junit(path: str | os.PathLike[str], runs: list[RunSteps]) -> None:
+def write_steps_junit(path: str | os.PathLike[str], runs: list[RunReport]) -> None:
     """Write the file atomically (the folder is made if needed), readable as the umask allows
     (like pytest's own JUnit file; ``tempfile.mkstemp`` would make it owner-only)."""
     target = os.path.abspath(os.fspath(path))

@@ -12,6 +12,8 @@ import contextlib
 import time
 from typing import TYPE_CHECKING
 
+from pytest_dai.glue.keys import is_worker
+
 if TYPE_CHECKING:
     import pytest
 
@@ -125,7 +127,7 @@ class LiveLine:
     def __init__(self, config: pytest.Config) -> None:
         self._sender: ProgressSender | None = None
         self._out: TerminalOut | None = None
-        if hasattr(config, "workerinput"):
+        if is_worker(config):
             from pytest_dai.glue.progress import progress_sender
 
             self._sender = progress_sender(config)

@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from pytest_dai.glue.keys import worker_input
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Generator
 
@@ -55,7 +57,7 @@ class ProgressSender:
 
 def progress_sender(config: pytest.Config) -> ProgressSender | None:
     """(Worker) a sender, when the controller asked for progress; else None."""
-    asked = getattr(config, "workerinput", {}).get(WORKERINPUT_PROGRESS)
+    asked = worker_input(config).get(WORKERINPUT_PROGRESS)
     if not isinstance(asked, dict):
         return None
     for plugin in config.pluginmanager.get_plugins():

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pytest_dai.client.status import RunState, normalise_status
-
 if TYPE_CHECKING:
     import pytest
 
     from pytest_dai.glue.reporting import SummaryCollector
 
-__all__ = ["CACHE_KEY", "select_reruns", "update_failed_runs"]
+__all__ = ["CACHE_KEY", "rerun_ids", "rerun_line", "select_reruns", "update_failed_runs"]
 
 CACHE_KEY = "dai/failed_runs"
 GROUP_SUFFIX = "@dai-agent-"
@@ -39,7 +37,7 @@ def failed_runs(config: pytest.Config) -> dict[str, dict[str, Any]]:
 
 
 def _server(config: pytest.Config) -> str:
-    from pytest_dai.glue.options import SETTINGS_KEY
+    from pytest_dai.glue.keys import SETTINGS_KEY
 
     settings = config.stash.get(SETTINGS_KEY, None)
     return (settings.url or "") if settings is not None else ""
@@ -64,17 +62,32 @@ def update_failed_runs(config: pytest.Config, collector: SummaryCollector) -> No
             continue  # the marker's run is what --dai-rerun-failed re-runs
         nodeid = run.nodeid
         # A test whose run passed but whose body failed: DAI has nothing to re-run.
-        run_passed = normalise_status(run.status, ended=True).state is RunState.PASSED
-        if run.failed and run.run_id and not run_passed:
+        if run.test_failed and run.run_id and not run.passed:
             failed[test_key(nodeid)] = {
                 "server": _server(config),
                 "run_id": run.run_id,
-                "execution_id": run.execution_id,
-                "model": run.model,
+                "execution_id": run.key,
+                "model": run.name,
             }
-        elif not run.failed or run_passed:
+        elif not run.test_failed or run.passed:
             failed.pop(test_key(nodeid), None)
     cache.set(CACHE_KEY, failed)
+
+
+def rerun_ids(config: pytest.Config, nodeids: list[str]) -> dict[str, str]:
+    """The run id to re-run per test id, for the tests whose run failed last time on this
+    server (a run can be re-run only on the server it ran on)."""
+    server = _server(config)
+    failed = {
+        key: entry
+        for key, entry in failed_runs(config).items()
+        if isinstance(entry, dict) and entry.get("server", server) == server
+    }
+    return {
+        nodeid: str(failed[test_key(nodeid)]["run_id"])
+        for nodeid in nodeids
+        if test_key(nodeid) in failed
+    }
 
 
 def select_reruns(
@@ -82,18 +95,15 @@ def select_reruns(
 ) -> tuple[dict[str, str], list[pytest.Item]]:
     """With failed runs on record: the run id to re-run per test id, and the items to deselect
     (every other item). With none on record: nothing to re-run, nothing deselected."""
-    server = _server(config)
-    failed = {
-        key: entry
-        for key, entry in failed_runs(config).items()
-        # A run can be re-run only on the server it ran on.
-        if isinstance(entry, dict) and entry.get("server", server) == server
-    }
-    reruns = {
-        item.nodeid: str(failed[test_key(item.nodeid)]["run_id"])
-        for item in items
-        if test_key(item.nodeid) in failed
-    }
+    reruns = rerun_ids(config, [item.nodeid for item in items])
     if not reruns:
         return {}, []
     return reruns, [item for item in items if item.nodeid not in reruns]
+
+
+def rerun_line(reruns: int) -> str:
+    """What ``--dai-rerun-failed`` does this session, as pytest's ``--lf`` says it."""
+    if not reruns:
+        return "dai: no failed runs on record for this server: running every test in full"
+    runs = "run" if reruns == 1 else "runs"
+    return f"dai: re-running {reruns} failed {runs} of the last session"

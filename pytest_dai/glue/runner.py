@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, NoReturn, cast
 import pytest
 
 from pytest_dai.client.errors import DAIConfigError, DAIError, DAINotFoundError
+from pytest_dai.glue.facts import RunReport, set_property
 from pytest_dai.glue.history import expected_duration
 from pytest_dai.glue.keys import (
     CALL_START_KEY,
@@ -19,21 +20,26 @@ from pytest_dai.glue.keys import (
     LOGS_KEY,
     PROTOCOL_START_KEY,
     RERUN_OF_KEY,
+    RUN_REPORT_KEY,
     SPEC_KEY,
-    STEPS_KEY,
 )
 from pytest_dai.glue.live import LiveLine
 from pytest_dai.glue.server_options import NO_AGENT
 from pytest_dai.glue.timeouts import TIMEOUT_MARGIN
-from pytest_dai.lifecycle.steps import RunSteps, run_steps
+from pytest_dai.glue.user_hooks import call_hook, from_user_hook
+from pytest_dai.lifecycle.steps import run_steps
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from pytest_dai.client.records import LogEntry
     from pytest_dai.glue.options import ModelSpec
     from pytest_dai.glue.state import DAIState
     from pytest_dai.glue.test_config_marker import TestConfigSpec
     from pytest_dai.lifecycle.execution import Execution
+    from pytest_dai.lifecycle.outcome import DAIRunTimeout
     from pytest_dai.lifecycle.session import AnyRun, DAISession
+    from pytest_dai.lifecycle.steps import StepResult
     from pytest_dai.lifecycle.test_config_run import TestConfigResult
 
 __all__ = [
@@ -102,47 +108,26 @@ def run_deadline_and_source(
     return deadline, source
 
 
-def set_property(item: pytest.Item, name: str, value: object) -> None:
-    """Set a JUnit property of the test (replacing an earlier value of the same name)."""
-    item.user_properties[:] = [(k, v) for k, v in item.user_properties if k != name]
-    item.user_properties.append((name, "" if value is None else str(value)))
+def record(item: pytest.Item, run: AnyRun) -> RunReport:
+    """The facts of the test's marker run as they are now: kept on the item (its report
+    carries them) and written as the run's ``dai_*`` JUnit properties."""
+    report = RunReport.of(run, item.nodeid)
+    report.rerun_of = item.stash.get(RERUN_OF_KEY, "")
+    item.stash[RUN_REPORT_KEY] = report
+    for name, value in report.properties():
+        set_property(item, name, value)
+    return report
 
 
-def run_properties(execution: AnyRun) -> dict[str, str]:
-    """The product spec's ``dai_*`` properties of a run as it is now ("" where not known)."""
-    if execution.kind == "test_config":
-        from pytest_dai.glue.test_config_runner import config_properties
-
-        return config_properties(cast("TestConfigResult", execution))
-    return _model_properties(cast("Execution", execution))
-
-
-def _model_properties(execution: Execution) -> dict[str, str]:
-    status = execution.status
-    if execution.aborted and not execution.finished:
-        status = f"Aborted (last seen {status})"
-    duration = execution.duration
-    return {
-        "dai_execution_id": execution.id,
-        "dai_run_id": "" if execution.run_id is None else str(execution.run_id),
-        "dai_model": execution.model,
-        "dai_agent": execution.agent or NO_AGENT,
-        "dai_status": status,
-        "dai_url": execution.url,
-        "dai_duration": "" if duration is None else f"{duration:.1f}",
-    }
-
-
-def record_properties(item: pytest.Item, execution: Execution) -> None:
-    """The ``dai_*`` JUnit properties of the product spec, from the run as it is now."""
-    for name, value in run_properties(execution).items():
-        if value or name != "dai_run_id":
-            set_property(item, name, value)
-    if execution.steps_total is not None:
-        set_property(item, "dai_steps_total", execution.steps_total)
-        set_property(item, "dai_steps_failed", execution.steps_failed or 0)
-    if execution.aborted:
-        set_property(item, "dai_aborted", "true")
+def keep_steps(
+    item: pytest.Item, state: DAIState, run: AnyRun, steps: list[StepResult], interrupted: str
+) -> RunReport:
+    """The run's final facts with its steps: on the item (they go out with the test's
+    report, also from an xdist worker) and in the state (for a session interrupted before
+    the test's report is made)."""
+    report = record(item, run).with_steps(steps, interrupted)
+    state.pending_runs[report.key] = report
+    return report
 
 
 def _log_text(logs: list[LogEntry]) -> str:
@@ -154,47 +139,80 @@ def run_marked_test(item: pytest.Item, state: DAIState, spec: ModelSpec) -> Exec
 
     Returns the finished :class:`Execution` when the test may go on to its body.
     """
-    from pytest_dai.lifecycle.outcome import DAIRunTimeout
-
+    __tracebackhide__ = from_user_hook
     session = state.session()
     if state.settings.dry_run:
         dry_run(session, spec)
-    rerun_of = item.stash.get(RERUN_OF_KEY, "")
-    execution = _start(item, session, spec, rerun_of)
+    execution = _start(item, session, spec, item.stash.get(RERUN_OF_KEY, ""))
     item.stash[EXECUTION_KEY] = execution
     execution.expected_duration = expected_duration(item.config, execution.model)
-    if rerun_of:
-        set_property(item, "dai_rerun_of", rerun_of)
-    record_properties(item, execution)
+    record(item, execution)
+
+    def on_interrupt(exc: BaseException) -> None:
+        why = _why(exc)
+        steps = run_steps(execution, _quick_logs(execution), nodeid=item.nodeid, interrupted=why)
+        keep_steps(item, state, execution, steps.steps, why)
+
+    timed_out = wait_for_run(item, execution, spec, on_interrupt)
+    logs = _read_logs(item, execution)
+    from pytest_dai.glue.evidence_hooks import keep_run_evidence
+
+    keep_run_evidence(item, state, execution, logs, timed_out=timed_out is not None)
+    why = "the run deadline passed" if timed_out is not None else ""
+    steps = run_steps(execution, logs, nodeid=item.nodeid, interrupted=why)
+    keep_steps(item, state, execution, steps.steps, why)
+    if timed_out is not None:
+        raise timed_out
+    result = call_hook(item.config.hook.pytest_dai_map_outcome, item=item, execution=execution)
+    apply_outcome(item, execution, result)
+    return execution
+
+
+def wait_for_run(
+    item: pytest.Item,
+    run: AnyRun,
+    spec: ModelSpec | TestConfigSpec,
+    on_interrupt: Callable[[BaseException], None],
+) -> DAIRunTimeout | None:
+    """Wait for the started run of the test's marker (either kind), between the
+    ``pytest_dai_execution_started`` and ``_finished`` hooks, with the live line and the JUnit
+    properties kept up to date. Any interruption aborts the run, then ``on_interrupt`` keeps
+    what is known and the exception goes on.
+
+    Returns the deadline's :class:`DAIRunTimeout` (the run was aborted) or None."""
+    __tracebackhide__ = from_user_hook
+    from pytest_dai.lifecycle.outcome import DAIRunTimeout
+
     hook = item.config.hook
     live = LiveLine(item.config)
     timed_out: DAIRunTimeout | None = None
-    interrupted = False
     try:
-        hook.pytest_dai_execution_started(item=item, execution=execution)
+        call_hook(hook.pytest_dai_execution_started, item=item, execution=run)
 
-        def on_poll(current: Execution) -> None:
-            record_properties(item, current)
+        def on_poll(current: AnyRun) -> None:
+            record(item, current)
             live.update(current)
 
         try:
             deadline, source = run_deadline_and_source(item, spec)
-            execution.wait(deadline, on_poll=on_poll, deadline_source=source)
+            run.wait(deadline, on_poll=on_poll, deadline_source=source)
         except DAIRunTimeout as exc:
             timed_out = exc
     except BaseException as exc:
-        interrupted = isinstance(exc, KeyboardInterrupt)
-        execution.abort()
-        keep_steps(
-            item,
-            state,
-            run_steps(execution, _quick_logs(execution), nodeid=item.nodeid, interrupted=_why(exc)),
-        )
+        try:
+            run.abort()
+            on_interrupt(exc)
+        finally:
+            live.end(run, quiet=isinstance(exc, KeyboardInterrupt))
         raise
-    finally:
-        live.end(execution, quiet=interrupted)
-        record_properties(item, execution)
-    hook.pytest_dai_execution_finished(item=item, execution=execution)
+    live.end(run)
+    record(item, run)
+    call_hook(hook.pytest_dai_execution_finished, item=item, execution=run)
+    return timed_out
+
+
+def _read_logs(item: pytest.Item, execution: Execution) -> list[LogEntry] | None:
+    """The finished run's log (also in the report section); None when it cannot be read."""
     logs: list[LogEntry] | None
     try:
         logs = execution.logs()
@@ -205,18 +223,7 @@ def run_marked_test(item: pytest.Item, state: DAIState, spec: ModelSpec) -> Exec
         if logs:
             item.add_report_section("call", LOG_SECTION, _log_text(logs))
     item.stash[LOGS_KEY] = logs
-    from pytest_dai.glue.evidence_hooks import keep_run_evidence
-
-    evidence = keep_run_evidence(item, state, execution, logs, timed_out=timed_out is not None)
-    why = "the run deadline passed" if timed_out is not None else ""
-    steps = run_steps(execution, logs, nodeid=item.nodeid, interrupted=why)
-    steps.screenshot = evidence.screenshot
-    keep_steps(item, state, steps)
-    if timed_out is not None:
-        raise timed_out
-    result = hook.pytest_dai_map_outcome(item=item, execution=execution)
-    apply_outcome(item, execution, result)
-    return execution
+    return logs
 
 
 def _quick_logs(execution: Execution) -> list[LogEntry] | None:
@@ -271,31 +278,6 @@ def _start(item: pytest.Item, session: DAISession, spec: ModelSpec, rerun_of: st
         ) from None
 
 
-def report_runs_by_hand(item: pytest.Item, state: DAIState) -> list[dict[str, str]]:
-    """The runs the test started through ``dai_session`` (every run it started but its
-    marker's), for the summary (as the report attribute ``dai_runs``). A test without a marker
-    run also gets their ``dai_*`` JUnit properties, one group a run in the order they started."""
-    marker_run = item.stash.get(EXECUTION_KEY, None)
-    found = [
-        run_properties(execution)
-        for execution in state.runs_started.pop(item.nodeid, [])
-        if execution is not marker_run
-    ]
-    if found and marker_run is None:
-        for props in found:
-            item.user_properties.extend((name, value) for name, value in props.items() if value)
-    return found
-
-
-def keep_steps(item: pytest.Item, state: DAIState, steps: RunSteps) -> None:
-    """Keep a run's steps for the steps JUnit file: on the item (they go out with the test's
-    report, also from an xdist worker) and in the state (for a session interrupted before the
-    test's report is made)."""
-    steps.rerun_of = item.stash.get(RERUN_OF_KEY, "")
-    item.stash[STEPS_KEY] = steps
-    state.pending_steps[steps.execution_id] = steps
-
-
 def dry_run(session: DAISession, spec: ModelSpec) -> NoReturn:
     """``--dai-dry-run``: check what the run needs, start nothing, skip with what it would do.
 
@@ -345,7 +327,7 @@ def default_map_outcome(item: pytest.Item, execution: AnyRun) -> str | BaseExcep
 
 def apply_outcome(item: pytest.Item, execution: AnyRun, result: object) -> None:
     """Act on what ``pytest_dai_map_outcome`` returned."""
-    __tracebackhide__ = True
+    __tracebackhide__ = True  # an exception from here is the hook's (or a DAIError: one line)
     if isinstance(result, BaseException):
         raise result
     if result is None or result == "passed":

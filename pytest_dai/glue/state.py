@@ -18,24 +18,29 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_dai.client.errors import DAIConfigError
+from pytest_dai.glue.keys import (
+    SETTINGS_KEY,
+    STATE_KEY,
+    WORKERINPUT_JOURNAL,
+    WORKERINPUT_SIMULATOR,
+    WORKERINPUT_STEPS,
+    is_worker,
+    worker_input,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection
 
+    from pytest_dai.glue.facts import RunReport
     from pytest_dai.glue.failfast import ServerFault
-    from pytest_dai.glue.options import Settings
+    from pytest_dai.glue.settings import Settings
     from pytest_dai.lifecycle.journal import Journal, JournalEntry
     from pytest_dai.lifecycle.session import AnyRun, DAISession
-    from pytest_dai.lifecycle.steps import RunSteps
     from pytest_dai.simulator import DAISimulator
 
 __all__ = ["STATE_KEY", "DAIState"]
 
 log = logging.getLogger("pytest_dai")
-
-WORKERINPUT_SIMULATOR = "dai_simulator"
-WORKERINPUT_JOURNAL = "dai_journal"
-WORKERINPUT_STEPS = "dai_steps_dir"
 
 
 class DAIState:
@@ -43,7 +48,7 @@ class DAIState:
 
     def __init__(self, config: pytest.Config, settings: Settings) -> None:
         self.config = config
-        self.settings = settings
+        config.stash[SETTINGS_KEY] = settings
         self.simulator: DAISimulator | None = None
         self._session: DAISession | None = None
         self._journal: Journal | None = None
@@ -55,21 +60,30 @@ class DAIState:
         #: Runs started while a test ran (by its marker or through ``dai_session``), by test id,
         #: until that test's report is made.
         self.runs_started: dict[str, list[AnyRun]] = {}
-        #: Steps of runs this process waited for, by execution id, until their report is made.
-        self.pending_steps: dict[str, RunSteps] = {}
+        #: Runs this process waited for (facts and steps), by run key, until their test's report
+        #: is made: what an interrupted session still tells of.
+        self.pending_runs: dict[str, RunReport] = {}
         self._steps_dir: str | None = None
         #: The first fault of the whole server met in this process (see glue/failfast.py).
         self.server_fault: ServerFault | None = None
         #: Whether the server had its one cheap look before the first call (glue/failfast.py).
         self.server_checked = False
+        #: With ``--dai-rerun-failed``: what it re-runs this session (shown after collection).
+        self.rerun_line = ""
 
     def __repr__(self) -> str:
         return f"DAIState(url={self.settings.url!r}, session={self._session is not None})"
 
     @property
+    def settings(self) -> Settings:
+        """The session's settings: the one copy, ``config.stash[SETTINGS_KEY]`` (with the
+        simulator's connection once :meth:`start_simulator` ran)."""
+        return self.config.stash[SETTINGS_KEY]
+
+    @property
     def is_worker(self) -> bool:
         """True in a pytest-xdist worker."""
-        return hasattr(self.config, "workerinput")
+        return is_worker(self.config)
 
     # -- the simulator ------------------------------------------------------------------------
 
@@ -78,9 +92,9 @@ class DAIState:
         if self.settings.simulator is None:
             return
         if self.is_worker:
-            info = self.config.workerinput.get(WORKERINPUT_SIMULATOR)  # type: ignore[attr-defined]
+            info = worker_input(self.config).get(WORKERINPUT_SIMULATOR)
             if info:
-                self.settings = self.settings.with_simulator(**info)
+                self.config.stash[SETTINGS_KEY] = self.settings.with_simulator(**info)
                 return
         from pytest_dai.simulator import DAISimulator, ScenarioError
 
@@ -91,7 +105,7 @@ class DAIState:
         except ScenarioError as exc:
             raise pytest.UsageError(f"--dai-simulator: {exc}") from None
         self.simulator = simulator
-        self.settings = self.settings.with_simulator(
+        self.config.stash[SETTINGS_KEY] = self.settings.with_simulator(
             url=simulator.url,
             token_url=simulator.token_url,
             client_id=simulator.client_id,
@@ -130,7 +144,9 @@ class DAIState:
 
         settings = self.settings
         if settings.url is None:
-            raise DAIConfigError(settings.missing_server_message())
+            from pytest_dai.glue.settings import MISSING_SERVER_MESSAGE
+
+            raise DAIConfigError(MISSING_SERVER_MESSAGE)
         if not settings.client_secret:
             raise DAIConfigError(
                 "no DAI client secret: set DAI_CLIENT_SECRET, or give the API Access CSV with "
@@ -184,7 +200,7 @@ class DAIState:
         from pytest_dai.lifecycle.journal import Journal, default_journal_dir
 
         if self._journal is None:
-            given = getattr(self.config, "workerinput", {}).get(WORKERINPUT_JOURNAL)
+            given = worker_input(self.config).get(WORKERINPUT_JOURNAL)
             if given:
                 self._journal = Journal(given, tighten=True)  # the controller made it
             elif getattr(self.config, "cache", None) is not None:
@@ -286,21 +302,21 @@ class DAIState:
             if line:
                 self.reap_lines.append(line)
 
-    # -- steps of interrupted runs on xdist workers -------------------------------------------
+    # -- runs of an interrupted session on xdist workers -------------------------------------
 
     def worker_steps_dir(self) -> str:
-        """(Controller) a folder where workers leave the steps of runs they were waiting on
-        when the session was interrupted: no test report carries those."""
+        """(Controller) a folder where workers leave the runs they were waiting on when the
+        session was interrupted: no test report carries those."""
         if self._steps_dir is None:
             self._steps_dir = tempfile.mkdtemp(prefix="pytest-dai-steps-")
         return self._steps_dir
 
-    def hand_over_pending_steps(self) -> None:
-        """(Worker) leave this worker's pending steps in the controller's folder."""
-        folder = getattr(self.config, "workerinput", {}).get(WORKERINPUT_STEPS)
-        if not folder or not self.pending_steps:
+    def hand_over_pending_runs(self) -> None:
+        """(Worker) leave this worker's pending runs in the controller's folder."""
+        folder = worker_input(self.config).get(WORKERINPUT_STEPS)
+        if not folder or not self.pending_runs:
             return
-        data = [steps.to_dict() for steps in self.pending_steps.values()]
+        data = [run.to_dict() for run in self.pending_runs.values()]
         target = os.path.join(folder, f"{os.getpid()}.json")
         try:
             with open(target + ".tmp", "w", encoding="utf-8") as handle:
@@ -309,21 +325,21 @@ class DAIState:
         except OSError as exc:
             log.warning("pytest-dai: could not hand the run steps to the controller: %s", exc)
 
-    def collect_worker_steps(self) -> list[Any]:
-        """(Controller) the steps the workers left, and the folder removed."""
+    def collect_worker_runs(self) -> list[RunReport]:
+        """(Controller) the pending runs the workers left, and the folder removed."""
+        from pytest_dai.glue.facts import from_plain
+
         folder, self._steps_dir = self._steps_dir, None
         if folder is None:
             return []
-        found: list[Any] = []
+        found: list[RunReport] = []
         for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else []:
             if name.endswith(".json"):
                 try:
                     with open(os.path.join(folder, name), encoding="utf-8") as handle:
-                        loaded = json.load(handle)
-                except (OSError, ValueError):
+                        found.extend(from_plain(json.load(handle)))
+                except (OSError, ValueError, TypeError):
                     continue
-                if isinstance(loaded, list):
-                    found.extend(loaded)
         shutil.rmtree(folder, ignore_errors=True)
         return found
 
@@ -344,6 +360,3 @@ def journal_key(run: AnyRun) -> str:
     """A run's id in the journal: the execution id, or a test config's task instance id."""
     task = getattr(run, "task_instance_id", None)
     return str(task) if task is not None else str(run.id)
-
-
-STATE_KEY = pytest.StashKey[DAIState]()

@@ -15,26 +15,26 @@ import pytest
 
 from pytest_dai.client.errors import DAIError
 from pytest_dai.client.status import RunState
+from pytest_dai.glue.facts import set_property
 from pytest_dai.glue.history import expected_duration, history_key
-from pytest_dai.glue.keys import EXECUTION_KEY, RERUN_OF_KEY
-from pytest_dai.glue.live import LiveLine
+from pytest_dai.glue.keys import EXECUTION_KEY, IN_SUBTESTS_KEY, MESSAGES_KEY, RERUN_OF_KEY
 from pytest_dai.glue.runner import (
     LOG_SECTION,
     _why,
     apply_outcome,
     keep_steps,
-    run_deadline_and_source,
-    set_property,
+    record,
+    wait_for_run,
 )
 from pytest_dai.glue.test_config_marker import read_parameters_file
+from pytest_dai.glue.user_hooks import call_hook, from_user_hook
 from pytest_dai.lifecycle.outcome import (
     DAIRunCancelled,
     DAIRunError,
     DAIRunFailed,
     DAIRunOutcome,
-    DAIRunTimeout,
 )
-from pytest_dai.lifecycle.steps import RunSteps, StepResult
+from pytest_dai.lifecycle.steps import StepResult
 
 if TYPE_CHECKING:
     from pytest_dai.glue.state import DAIState
@@ -46,8 +46,8 @@ __all__ = [
     "MESSAGES_KEY",
     "RERUN_FILTER",
     "config_outcome",
-    "config_properties",
     "config_steps",
+    "quick_test_results",
     "run_test_config_test",
 ]
 
@@ -58,33 +58,6 @@ RERUN_FILTER = {"step_status_include": ("Failed", "Error")}
 MAX_FAILED_LOGS = 10
 LAST_LINES = 3
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
-#: Each failed test case's last error lines, by test result id.
-MESSAGES_KEY = pytest.StashKey[dict[str, str]]()
-
-
-def config_properties(result: TestConfigResult) -> dict[str, str]:
-    """The ``dai_*`` JUnit properties of a test-config run as it is now."""
-    status = result.status
-    if result.aborted and not result.finished:
-        status = f"Aborted (last seen {status})"
-    duration = result.duration
-    return {
-        "dai_test_config": result.name,
-        "dai_task_instance_id": result.task_instance_id,
-        "dai_result_id": result.id or "",
-        "dai_status": status,
-        "dai_url": result.url,
-        "dai_duration": "" if duration is None else f"{duration:.1f}",
-    }
-
-
-def _record(item: pytest.Item, result: TestConfigResult) -> None:
-    for name, value in config_properties(result).items():
-        if value or name != "dai_result_id":
-            set_property(item, name, value)
-    if result.aborted:
-        set_property(item, "dai_aborted", "true")
-        set_property(item, "dai_abort", result.abort_report)
 
 
 def _parameters(state: DAIState, spec: TestConfigSpec) -> dict[str, object]:
@@ -99,58 +72,23 @@ def _parameters(state: DAIState, spec: TestConfigSpec) -> dict[str, object]:
 def run_test_config_test(item: pytest.Item, state: DAIState, spec: TestConfigSpec) -> object:
     """Start the test configuration, wait (aborting on any interruption), report, and apply
     the outcome. Returns the finished :class:`TestConfigResult` when the body may run."""
-    session = state.session()
-    rerun_of = item.stash.get(RERUN_OF_KEY, "")
-    filters: dict[str, tuple[str, ...]] = dict(spec.filter_by)
-    if rerun_of:
-        filters.update(RERUN_FILTER)
-    result = session.start_test_config(
-        spec.config,
-        model=spec.model,
-        suite=spec.suite,
-        parameters=_parameters(state, spec) or None,
-        filter_by=filters or None,
-    )
-    result.rerun_of = rerun_of
+    __tracebackhide__ = from_user_hook
+    result = _start(item, state, spec)
     # Earlier passed runs of this configuration say when it ends: the wait polls near there.
     result.expected_duration = expected_duration(item.config, history_key(result.name, result.kind))
     item.stash[EXECUTION_KEY] = result
-    if rerun_of:
-        set_property(item, "dai_rerun_of", rerun_of)
-        item.add_report_section(
-            "call",
-            "dai rerun",
-            f"re-ran only the failed and errored steps of result {rerun_of} "
-            "(filter step_status_include=Failed,Error)",
-        )
-    _record(item, result)
-    hook = item.config.hook
-    live = LiveLine(item.config)
-    timed_out: DAIRunTimeout | None = None
-    try:
-        hook.pytest_dai_execution_started(item=item, execution=result)
+    record(item, result)
 
-        def on_poll(current: TestConfigResult) -> None:
-            _record(item, current)
-            live.update(current)
+    def on_interrupt(exc: BaseException) -> None:
+        quick_test_results(result)
+        why = _why(exc)
+        keep_steps(item, state, result, config_steps(result, interrupted=why), why)
 
-        try:
-            deadline, source = run_deadline_and_source(item, spec)
-            result.wait(deadline, on_poll=on_poll, deadline_source=source)
-        except DAIRunTimeout as exc:
-            timed_out = exc
-    except BaseException as exc:
-        result.abort()
-        _quick_test_results(result)
-        keep_steps(item, state, config_steps(result, item.nodeid, interrupted=_why(exc)))
-        raise
-    finally:
-        live.end(result)
-        _record(item, result)
-    hook.pytest_dai_execution_finished(item=item, execution=result)
+    timed_out = wait_for_run(item, result, spec, on_interrupt)
     if timed_out is not None:
-        _quick_test_results(result)
-        keep_steps(item, state, config_steps(result, item.nodeid, "the run deadline passed"))
+        quick_test_results(result)
+        why = "the run deadline passed"
+        keep_steps(item, state, result, config_steps(result, interrupted=why), why)
         raise timed_out
     _save_junit(item, state, result)
     messages, log_text = _failure_lines(item, state, result)
@@ -158,13 +96,38 @@ def run_test_config_test(item: pytest.Item, state: DAIState, spec: TestConfigSpe
     _subtests(item, result, messages)
     if log_text:  # after the subtests: each of their reports would repeat it
         item.add_report_section("call", LOG_SECTION, log_text)
-    keep_steps(item, state, config_steps(result, item.nodeid, messages=messages))
-    outcome = hook.pytest_dai_map_outcome(item=item, execution=result)
+    keep_steps(item, state, result, config_steps(result, messages=messages), "")
+    outcome = call_hook(item.config.hook.pytest_dai_map_outcome, item=item, execution=result)
     apply_outcome(item, result, outcome)
     return result
 
 
-def _quick_test_results(result: TestConfigResult) -> None:
+def _start(item: pytest.Item, state: DAIState, spec: TestConfigSpec) -> TestConfigResult:
+    """Start the marker's test configuration (with ``--dai-rerun-failed``, only the failed
+    and errored steps of the failed result, and the report says so)."""
+    rerun_of = item.stash.get(RERUN_OF_KEY, "")
+    filters: dict[str, tuple[str, ...]] = dict(spec.filter_by)
+    if rerun_of:
+        filters.update(RERUN_FILTER)
+    result = state.session().start_test_config(
+        spec.config,
+        model=spec.model,
+        suite=spec.suite,
+        parameters=_parameters(state, spec) or None,
+        filter_by=filters or None,
+    )
+    result.rerun_of = rerun_of
+    if rerun_of:
+        item.add_report_section(
+            "call",
+            "dai rerun",
+            f"re-ran only the failed and errored steps of result {rerun_of} "
+            "(filter step_status_include=Failed,Error)",
+        )
+    return result
+
+
+def quick_test_results(result: TestConfigResult) -> None:
     """The test results as far as the server tells at once (the wait was interrupted)."""
     if result.test_results:
         return
@@ -202,7 +165,7 @@ def _failure_lines(
     """Each failed test case's last error lines (E10), by test result id, and their logs
     (for the report section); the screenshot each failing action saw is kept as evidence
     (``dai_screenshot``, one per failed test case)."""
-    from pytest_dai.glue.evidence_hooks import keep_evidence
+    from pytest_dai.glue.evidence_hooks import guarded_fetch, keep_evidence
 
     messages: dict[str, str] = {}
     sections: list[str] = []
@@ -216,7 +179,7 @@ def _failure_lines(
         keep_evidence(
             item,
             logs,
-            result.api.client.screenshot,
+            guarded_fetch(item, result.api.client.screenshot),
             folder=state.settings.artifacts,
             run=tr.id,
             failed=True,
@@ -237,14 +200,17 @@ def _subtests(item: pytest.Item, result: TestConfigResult, messages: dict[str, s
         subtests = request.getfixturevalue("subtests")
     except pytest.FixtureLookupError:
         return
-    for tr in result.test_results:
-        with subtests.test(msg=tr.name, dai_test_result=tr.id):
-            if tr.state is RunState.CANCELLED:
-                pytest.skip(f"{tr.name}: {tr.status}")
-            if not tr.passed:
-                pytest.fail(
-                    f"{tr.name}: {tr.status}\n{messages.get(tr.id, '')}".rstrip(), pytrace=False
-                )
+    item.stash[IN_SUBTESTS_KEY] = True
+    try:
+        for tr in result.test_results:
+            with subtests.test(msg=tr.name, dai_test_result=tr.id):
+                if tr.state is RunState.CANCELLED:
+                    pytest.skip(f"{tr.name}: {tr.status}")
+                if not tr.passed:
+                    message = f"{tr.name}: {tr.status}\n{messages.get(tr.id, '')}".rstrip()
+                    pytest.fail(message, pytrace=False)
+    finally:
+        item.stash[IN_SUBTESTS_KEY] = False
 
 
 def _step_outcome(tr: TestResult) -> str:
@@ -259,12 +225,9 @@ def _step_outcome(tr: TestResult) -> str:
 
 
 def config_steps(
-    result: TestConfigResult,
-    nodeid: str,
-    interrupted: str = "",
-    messages: dict[str, str] | None = None,
-) -> RunSteps:
-    """The steps-file view of a test-config run: one testcase per test case run."""
+    result: TestConfigResult, interrupted: str = "", messages: dict[str, str] | None = None
+) -> list[StepResult]:
+    """The steps-file view of a test-config run: one step per test case run."""
     steps = []
     for number, tr in enumerate(result.test_results, 1):
         outcome = _step_outcome(tr)
@@ -274,20 +237,7 @@ def config_steps(
         steps.append(
             StepResult(number, f"{number:03d} {tr.name}", outcome, tr.duration or 0.0, message)
         )
-    started = result.record.started_at if result.record is not None else None
-    return RunSteps(
-        execution_id=result.task_instance_id,
-        model=result.name,
-        agent="",
-        status=result.status,
-        url=result.url,
-        nodeid=nodeid,
-        duration=round(result.duration or 0.0, 3),
-        started_at=started.isoformat() if started else "",
-        interrupted=interrupted,
-        steps=steps,
-        kind="test_config",
-    )
+    return steps
 
 
 def config_outcome(item: pytest.Item, result: TestConfigResult) -> DAIRunOutcome | None:

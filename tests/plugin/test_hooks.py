@@ -101,3 +101,66 @@ def test_started_and_finished_are_called_once_per_run(
         for name, model in (("test_pass", "Pass"), ("test_fail", "Fail"), ("test_deadline", "Slow"))
     )
     assert calls == expected
+
+
+USER_HOOK_MODULE = """
+    import pytest
+
+    @pytest.mark.dai_model("Pass", agent="agent-1")
+    def test_marked():
+        pass
+    """
+
+
+@pytest.mark.parametrize(
+    ("conftest", "shown"),
+    [
+        (
+            """
+            def pytest_dai_execution_finished(item, execution):
+                raise ValueError("my hook broke")
+            """,
+            'raise ValueError("my hook broke")',
+        ),
+        (
+            """
+            def pytest_dai_map_outcome(item, execution):
+                return ValueError("my hook said so")
+            """,
+            "E   ValueError: my hook said so",
+        ),
+    ],
+    ids=["raised", "returned"],
+)
+def test_an_exception_from_a_users_hook_shows_the_users_frame_not_the_plugins(
+    pytester: pytest.Pytester, dai_env: DAISimulator, conftest: str, shown: str
+) -> None:
+    pytester.makeconftest(conftest)
+    pytester.makepyfile(USER_HOOK_MODULE)
+    result = run(pytester)
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    failure = out.split("= FAILURES =", 1)[1].split("Captured log", 1)[0].split("= DAI", 1)[0]
+    assert shown in failure, out
+    assert "pytest_dai/" not in failure, failure  # no frame of the plugin
+    assert len(failure.splitlines()) < 20, failure
+
+
+def test_a_fault_of_the_plugin_itself_keeps_its_traceback(
+    pytester: pytest.Pytester, dai_env: DAISimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only a user's hook's exception hides the plugin's frames."""
+    pytester.makeconftest(
+        """
+        import pytest_dai.glue.runner as runner
+
+        def broken(item, execution):
+            raise RuntimeError("plugin bug")
+
+        runner.record = broken
+        """
+    )
+    pytester.makepyfile(USER_HOOK_MODULE)
+    result = run(pytester)
+    result.assert_outcomes(failed=1)
+    assert "pytest_dai/glue/runner.py" in result.stdout.str()

@@ -121,7 +121,8 @@ def test_runs_started_by_hand_are_in_the_summary_and_the_junit_properties(
     pytester: pytest.Pytester, dai_env: DAISimulator, xdist: bool
 ) -> None:
     pytester.makepyfile(BY_HAND)
-    result = run_subprocess(pytester, "-n", "2") if xdist else run(pytester)
+    steps = "--dai-junit-steps=steps.xml"
+    result = run_subprocess(pytester, "-n", "2", steps) if xdist else run(pytester, steps)
     result.assert_outcomes(passed=2)
 
     section = result.stdout.str().split("DAI model runs", 1)[1]
@@ -142,6 +143,17 @@ def test_runs_started_by_hand_are_in_the_summary_and_the_junit_properties(
     assert [by_id[i]["model_name"] for i in ids] == ["Pass", "Fail"]
     statuses = [value for name, value in cases["test_two_by_hand"] if name == "dai_status"]
     assert statuses == ["Passed", "Failed"]
+    # with their step counts, as the server counts them
+    totals = [value for name, value in cases["test_two_by_hand"] if name == "dai_steps_total"]
+    assert totals == [str(by_id[i]["steps_total"]) for i in ids]
+    # and in the steps file, a testsuite per run (the marker's and those started by hand)
+    suites = {
+        {p.get("name"): p.get("value") for p in suite.iter("property")}["dai_execution_id"]: suite
+        for suite in ET.parse(pytester.path / "steps.xml").getroot().iter("testsuite")
+    }
+    assert sorted(suites) == sorted(by_id)
+    for execution_id, suite in suites.items():
+        assert suite.get("tests") == str(by_id[execution_id]["steps_total"]), execution_id
     # A marked test keeps exactly its marker run's properties.
     ids = [value for name, value in cases["test_marker_and_by_hand"] if name == "dai_execution_id"]
     assert [by_id[i]["agent_name"] for i in ids] == ["agent-3"]

@@ -39,6 +39,11 @@ def _scenario() -> dict[str, Any]:
     data["test_configs"] = [
         {"id": "tc-pass", "name": "Passing", "agent": "agent-1", "runs": [{"model": "Pass"}] * 2},
         {"id": "tc-fail", "name": "Failing", "runs": [{"model": "Pass"}, {"model": "Fail"}]},
+        {
+            "id": "tc-fail2",
+            "name": "Twice failing",
+            "runs": [{"model": "Fail"}, {"model": "Error"}],
+        },
         {"id": "tc-error", "name": "Erroring", "runs": [{"model": "Error"}]},
         {"id": "tc-cancel", "name": "Cancelled", "runs": [{"model": "Cancel"}]},
         {
@@ -101,7 +106,7 @@ def starts(sim: DAISimulator) -> list[Any]:
 
 
 def failure_text(path: Path, name: str = "test_config") -> str:
-    """Every ``<failure>``/``<error>`` text of a testcase (subtests add their own)."""
+    """Every ``<failure>``/``<error>`` text of a testcase."""
     root = ET.parse(path).getroot()
     case = next(c for c in root.iter("testcase") if c.get("name") == name)
     return "\n".join(
@@ -163,10 +168,42 @@ def test_failing_config_names_the_failed_test_case(
     assert "SUBFAILED[Fail]" in out  # the failed test case as a pytest subtest
     text = failure_text(pytester.path / "junit.xml")
     assert "Fail (model Fail): Failed" in text
+    # one <failure>, the test's own (it names the failed test case), not one per subtest too
+    root = ET.parse(pytester.path / "junit.xml").getroot()
+    (case,) = [c for c in root.iter("testcase") if c.get("name") == "test_config"]
+    assert [e.tag for e in case if e.tag in ("failure", "error")] == ["failure"]
+    assert next(root.iter("testsuite")).get("failures") == "1"
     assert junit(pytester)["test_config"].properties["dai_status"] == "FAILED"
     # the screenshot the failed test case's failing action saw, saved as evidence (E10 -> E12)
     shot = Path(junit(pytester)["test_config"].properties["dai_screenshot"])
     assert shot.read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.slow
+def test_each_failed_test_case_keeps_its_own_screenshot(
+    pytester: pytest.Pytester, tsim: DAISimulator
+) -> None:
+    """Like a model run's: the frame each failed test case's failing action saw (walked back
+    in that test case's log), saved under dai_artifacts, a dai_screenshot property and an
+    ATTACHMENT line each."""
+    pytester.makepyfile(config_test("Twice failing"))
+    result = pytester.runpytest_subprocess(*FAST, "--dai-artifacts=evidence")
+    assert result.ret == 1
+    root = ET.parse(pytester.path / "junit.xml").getroot()
+    (case,) = [c for c in root.iter("testcase") if c.get("name") == "test_config"]
+    shots = [
+        Path(p.get("value", "")) for p in case.iter("property") if p.get("name") == "dai_screenshot"
+    ]
+    failed = [ex for ex in tsim.executions() if ex["status"] in ("Failed", "Error")]
+    assert len(shots) == len(failed) == 2
+    wanted = {tsim.failing_screenshot(ex["execution_id"]) for ex in failed}
+    assert None not in wanted
+    assert {shot.read_bytes() for shot in shots} == {png for _image, png in wanted}  # type: ignore[misc]
+    assert len({shot.read_bytes() for shot in shots}) == 2  # each its own frame
+    assert all(shot.parent == pytester.path / "evidence" for shot in shots)
+    attached = "".join(e.text or "" for e in case.iter("system-out"))
+    for shot in shots:
+        assert f"[[ATTACHMENT|{shot}]]" in attached
 
 
 @pytest.mark.slow
@@ -424,7 +461,7 @@ def test_bad_marker_and_bad_parameters_file_are_one_line(
 ) -> None:
     pytester.makepyfile(config_test("Passing", suite="x", model="y", colour="red"))
     result = pytester.runpytest_subprocess(*FAST)
-    result.stdout.fnmatch_lines(["*@pytest.mark.dai_test_config on *unexpected keyword*colour*"])
+    result.stdout.fnmatch_lines(["*@pytest.mark.dai_test_config on *unknown keyword *colour*"])
     pytester.makefile(".json", bad="[1, 2]")
     bad = pytester.runpytest_subprocess(*FAST, "--dai-parameters-file=bad.json")
     assert bad.ret == pytest.ExitCode.USAGE_ERROR

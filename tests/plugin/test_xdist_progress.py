@@ -157,14 +157,15 @@ def test_quiet_prints_no_progress(pytester: pytest.Pytester, dai_env: DAISimulat
     assert "[DAI " not in done.stdout
 
 
+@pytest.mark.parametrize("verbose", [False, True], ids=["dots", "verbose"])
 def test_terminal_shows_live_progress_and_leaves_xdist_lines_as_they_were(
-    pytester: pytest.Pytester, dai_env: DAISimulator
+    pytester: pytest.Pytester, dai_env: DAISimulator, verbose: bool
 ) -> None:
     pytester.makepyfile(test_progress=TESTS)
     columns = 100
     master, slave = pty.openpty()
     process = subprocess.Popen(
-        _args(pytester),
+        _args(pytester, *(["-v"] if verbose else [])),
         cwd=pytester.path,
         env=_env(columns, ci=False),
         stdin=subprocess.DEVNULL,
@@ -205,6 +206,19 @@ def test_terminal_shows_live_progress_and_leaves_xdist_lines_as_they_were(
     assert not any("[DAI " in line for line in lines), "live text left on the screen"
     assert not [line for line in screen.wrapped if line.startswith(".")], lines
     assert not [line for line in lines if "] DAI run " in line], "log lines on a terminal"
+    if verbose:
+        # each test: xdist's line when it starts, and its result line, each whole
+        for test, word in [
+            ("test_plain", "PASSED"),
+            ("test_pass", "PASSED"),
+            ("test_fail", "FAILED"),
+            ("test_last", "PASSED"),
+        ]:
+            assert f"test_progress.py::{test}" in lines, lines
+            results = [line for line in lines if line.endswith(f"{word} test_progress.py::{test}")]
+            assert len(results) == 1, lines
+            assert re.match(r"\[gw\d\] \[\s*\d+%\] ", results[0]), lines
+        return
     results = [line for line in lines if PROGRESS.search(line)]
     assert len(results) == 1, lines
     assert results[0].startswith(".") or results[0].startswith("F"), lines

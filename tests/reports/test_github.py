@@ -165,20 +165,24 @@ def test_annotation_escapes_what_github_would_misread() -> None:
 
 
 def test_summary_cells_keep_the_table_intact(tmp_path: Path) -> None:
+    from pytest_dai.client.status import RunState
+    from pytest_dai.glue.facts import RunReport
     from pytest_dai.glue.github import markdown_summary
-    from pytest_dai.glue.reporting import RunSummary, SummaryCollector
+    from pytest_dai.glue.reporting import SummaryCollector
 
     collector = SummaryCollector()
-    collector.runs["e1"] = RunSummary(
+    collector.runs["e1"] = RunReport(
+        kind="model",
+        key="e1",
         nodeid="t.py::test_a[x|y]",
-        model="Shop | checkout\nnew line <b>",
+        name="Shop | checkout\nnew line <b>",
         agent="",
         status="Failed",
-        duration="1.5",
+        state=RunState.FAILED,
+        duration=1.5,
         url="https://dai.example.com/runs/7",
-        execution_id="e1",
         run_id="7",
-        failed=True,
+        test_failed=True,
     )
     collector.failures["t.py::test_a[x|y]"] = {"message": "a | b", "warning": "404"}
     text = markdown_summary(collector)

@@ -55,6 +55,13 @@ def test_rerun_failed_reruns_only_the_failed_run(
 
     second = session(pytester, "second", "--dai-rerun-failed")
     second.assert_outcomes(passed=1, deselected=2)
+    # like pytest's --lf, it says what it re-runs
+    second.stdout.fnmatch_lines(
+        [
+            "collected 3 items / 2 deselected / 1 selected",
+            "dai: re-running 1 failed run of the last session",
+        ]
+    )
     cases = read_junit(pytester.path / "second.xml")
     assert sorted(cases) == ["test_flaky"]
     props = properties(cases["test_flaky"])
@@ -78,10 +85,25 @@ def test_rerun_failed_reruns_only_the_failed_run(
     # Nothing failed last time: --dai-rerun-failed runs every test, as plain runs.
     third = session(pytester, "third", "--dai-rerun-failed")
     third.assert_outcomes(passed=3)
+    third.stdout.fnmatch_lines(
+        ["dai: no failed runs on record for this server: running every test in full"]
+    )
     assert all("rerun_id" not in body for body in starts(sim)[4:])
     assert len(starts(sim)) == 7
     for case in read_junit(pytester.path / "third.xml").values():
         assert "dai_rerun_of" not in properties(case)
+
+
+@pytest.mark.slow
+def test_rerun_failed_says_what_it_reruns_under_xdist(
+    pytester: pytest.Pytester, sim: DAISimulator
+) -> None:
+    pytester.makepyfile(test_shop=MODULE)
+    session(pytester, "first").assert_outcomes(passed=2, failed=1)
+    second = pytester.runpytest_subprocess(*FAST, "-n", "2", "--dai-rerun-failed", timeout=120)
+    second.assert_outcomes(passed=1)
+    lines = [line for line in second.stdout.lines if line.startswith("dai: re-running")]
+    assert lines == ["dai: re-running 1 failed run of the last session"], second.stdout.str()
 
 
 @pytest.mark.parametrize("dialect", ["default", "alt_words"])
@@ -172,6 +194,9 @@ def test_a_failed_run_the_server_no_longer_knows_is_forgotten(
     second.stdout.fnmatch_lines(["*DAINotFoundError*999999*it is forgotten now*"])
 
     third = session(pytester, "third", "--dai-rerun-failed")
-    third.assert_outcomes(passed=3)  # every test in full (the Flaky model's 2nd attempt passes)
+    third.assert_outcomes(passed=3)
+    third.stdout.fnmatch_lines(
+        ["dai: no failed runs on record for this server: running every test in full"]
+    )  # every test in full (the Flaky model's 2nd attempt passes)
     assert len(starts(sim)) == 7
     assert all("rerun_id" not in body for body in starts(sim)[4:])

@@ -12,8 +12,10 @@ import xmlschema
 from harness.inner import FAST
 from harness.simulators import wait_idle
 
+from pytest_dai.client.status import RunState
 from pytest_dai.glue import junit_steps
-from pytest_dai.lifecycle.steps import RunSteps, StepResult
+from pytest_dai.glue.facts import RunReport
+from pytest_dai.lifecycle.steps import StepResult
 from pytest_dai.simulator import DAISimulator
 
 from .support import (
@@ -256,12 +258,14 @@ def test_interrupted_xdist_session_lists_the_interrupted_run(
 # The writer itself: what any run's data must come out as, and the atomic write.
 
 
-def run_with(*steps: StepResult) -> RunSteps:
-    return RunSteps(
-        execution_id="e-1",
-        model="Model <1>",
+def run_with(*steps: StepResult) -> RunReport:
+    return RunReport(
+        kind="model",
+        key="e-1",
+        name="Model <1>",
         agent="agent-1",
         status="Failed",
+        state=RunState.FAILED,
         url="http://dai.example/runs/7",
         nodeid="test_x.py::test_x",
         duration=1.5,
@@ -307,7 +311,7 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary_file(
     path = tmp_path / "steps.xml"
     path.write_text("old", encoding="utf-8")
 
-    def broken(runs: list[RunSteps]) -> bytes:
+    def broken(runs: list[RunReport]) -> bytes:
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(junit_steps, "steps_xml", broken)

@@ -397,6 +397,27 @@ def test_names_with_control_characters_are_escaped() -> None:
     assert SECRET not in entry.format()
 
 
+def test_test_configuration_names_and_words_with_control_characters_are_escaped() -> None:
+    """As for model runs: names and status words of test configurations reach terminals."""
+    from pytest_dai.client.test_configs import (
+        TestConfig,
+        TestConfigResultRecord,
+        TestResultRecord,
+    )
+
+    name = "Nightly\x1b[2J\x00\u202eevil"
+    shown = "Nightly\\x1b[2J\\x00\\u202eevil"
+    config = TestConfig.parse({"id": "tc-1", "name": name, "model_name": name, "suite": name})
+    assert (config.name, config.model, config.suite) == (shown, shown, shown)
+    case = TestResultRecord.parse(
+        {"id": "tr-1", "status": "Failed\x1b[0m", "test_case_name": name, "model_name": name}
+    )
+    assert (case.name, case.model, case.status.word) == (shown, shown, "Failed\\x1b[0m")
+    result = TestConfigResultRecord.parse({"id": "r-1", "status": "\u202eFAILED"})
+    assert result.status.word == "\\u202eFAILED"
+    assert len(TestConfig.parse({"id": "tc-2", "name": "x" * 10_000}).name) <= 200
+
+
 # -- plugin level: lost starts, planted journals, tracebacks ---------------------------------
 
 LONG_TEST = """
