@@ -849,6 +849,13 @@ def named_in(name: str, line: str) -> bool:
     return re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", line) is not None
 
 
+#: Settings whose bad input is, on purpose, not a usage error (and where that is tested).
+NOT_A_USAGE_ERROR = {
+    # read from nowhere but DAI_CLIENT_SECRET and the CSV; in an ini file a warning says so
+    "client_secret": "tests/plugin/test_marker_collection.py",
+}
+
+
 def test_every_setting_that_takes_a_value_has_a_bad_input(pytester: pytest.Pytester) -> None:
     # The plugin's own list (pytest --help): every option that takes a value and every ini
     # setting. A new setting without a bad-value case above makes this test fail.
@@ -861,7 +868,7 @@ def test_every_setting_that_takes_a_value_has_a_bad_input(pytester: pytest.Pytes
     assert {"url", "credentials", "poll_interval", "simulator"} <= settings, text
     untried = sorted(
         setting
-        for setting in settings
+        for setting in settings - NOT_A_USAGE_ERROR.keys()
         if not any(
             named_in(name, case.line) for case in SESSION_CASES for name in spellings(setting)
         )
