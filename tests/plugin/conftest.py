@@ -17,9 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-# Every pytest_dai module stays loaded across in-process inner sessions (see its docstring).
-import harness.preload  # noqa: F401
 import pytest
+
+# In-process inner sessions (pytester.runpytest) unload the modules they imported when they
+# end. requests must stay loaded in this process, or a second inner session mixes fresh
+# requests classes with stale ones ("ValueError: You can only merge into CookieJar").
+import requests  # noqa: F401
 from harness import inner
 from harness.env import point_env_at
 from harness.scenarios import agents, model, scenario, step, steps

@@ -5,12 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-# Every pytest_dai module stays loaded across in-process inner sessions (see its docstring).
-import harness.preload  # noqa: F401
 import pytest
 import xmlschema
 from harness.env import point_env_at
 
+# Imported before any in-process inner session: pytester restores sys.modules after each
+# in-process run, so a module the plugin imports lazily (requests, the client) would be imported
+# again by the next run and clash with the copies other modules kept ("You can only merge into
+# CookieJar").
+import pytest_dai.glue.junit_steps
+import pytest_dai.glue.state
+import pytest_dai.lifecycle.journal
+import pytest_dai.lifecycle.session
+import pytest_dai.lifecycle.steps  # noqa: F401
 from pytest_dai.simulator import DAISimulator
 
 from .support import SCENARIO, SCHEMA_PATH

@@ -14,12 +14,18 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-# Every pytest_dai module stays loaded across in-process inner sessions (see its docstring).
-import harness.preload  # noqa: F401
 import pytest
 from harness.env import point_at, point_env_at
 from harness.simulators import Simulators
 
+# Imported here, before any test: pytester drops the modules a test imported when it ends, and
+# the client imported again by a later in-process test would clash with the copies other modules
+# kept ("You can only merge into CookieJar"). The tests of test_reaping.py use the plugin's
+# state in this process; the plugin imports these lazily.
+import pytest_dai.client.credentials
+import pytest_dai.client.endpoints
+import pytest_dai.lifecycle.journal
+import pytest_dai.lifecycle.session  # noqa: F401
 from pytest_dai.simulator import DAISimulator
 
 from .hostile import Proxy
