@@ -30,6 +30,7 @@ from pytest_dai.glue.setup_hooks import (
     pytest_addhooks,
     pytest_addoption,
     pytest_configure,
+    pytest_load_initial_conftests,
     pytest_report_header,
     pytest_unconfigure,
 )
@@ -61,6 +62,7 @@ __all__ = [
     "pytest_collection_modifyitems",
     "pytest_configure",
     "pytest_dai_map_outcome",
+    "pytest_load_initial_conftests",
     "pytest_report_collectionfinish",
     "pytest_report_from_serializable",
     "pytest_report_header",

@@ -17,6 +17,7 @@ from urllib.parse import quote_plus, urlencode
 
 import requests
 
+from pytest_dai.client import defaults
 from pytest_dai.client.deadline import request_scope
 from pytest_dai.client.errors import (
     DAIAuthError,
@@ -129,7 +130,7 @@ class TokenSource:
         credentials: Credentials,
         session: requests.Session,
         *,
-        timeout: float = 30.0,
+        timeout: float = defaults.REQUEST_TIMEOUT,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._credentials = credentials
@@ -310,7 +311,7 @@ class BearerAuth(requests.auth.AuthBase):
         self,
         tokens: TokenSource,
         *,
-        timeout: float = 30.0,
+        timeout: float = defaults.REQUEST_TIMEOUT,
         session: requests.Session | None = None,
         origin: str | None = None,
     ) -> None:

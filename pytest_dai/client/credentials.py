@@ -10,6 +10,7 @@ import csv
 import os
 from dataclasses import dataclass, field
 
+from pytest_dai.client import defaults
 from pytest_dai.client.errors import DAIConfigError, register_secret
 
 __all__ = ["CSV_COLUMNS", "Credentials", "read_credentials_csv"]
@@ -26,7 +27,7 @@ class Credentials:
     client_id: str
     client_secret: str = field(repr=False)
     token_url: str
-    scheme: str = "keycloak"
+    scheme: str = defaults.AUTH
 
     def __post_init__(self) -> None:
         register_secret(self.client_secret)
@@ -35,7 +36,7 @@ class Credentials:
         return (
             f"Credentials(client_id={self.client_id!r}, client_secret='***', "
             f"token_url={self.token_url!r}"
-            + (f", scheme={self.scheme!r})" if self.scheme != "keycloak" else ")")
+            + (f", scheme={self.scheme!r})" if self.scheme != defaults.AUTH else ")")
         )
 
 

@@ -20,6 +20,7 @@ import requests
 from urllib3.exceptions import InvalidHeader
 from urllib3.util.retry import Retry
 
+from pytest_dai.client import defaults
 from pytest_dai.client.deadline import DeadlineAdapter, remaining_budget
 from pytest_dai.client.errors import DAIConfigError, DAIRedirectError
 from pytest_dai.client.safety import read_body
@@ -145,8 +146,8 @@ def _retry(
 
 def build_session(
     *,
-    attempts: int = 5,
-    backoff_factor: float = 0.5,
+    attempts: int = defaults.REQUEST_ATTEMPTS,
+    backoff_factor: float = defaults.BACKOFF_FACTOR,
     ca_cert: str | None = None,
     safe_post_prefixes: tuple[str, ...] = (),
     pool_size: int = 16,

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 
+from pytest_dai.client import defaults
 from pytest_dai.client.auth import BearerAuth, TokenSource, error_text
 from pytest_dai.client.deadline import request_scope
 from pytest_dai.client.errors import (
@@ -71,9 +72,9 @@ class DAITransport:
         url: str,
         credentials: Credentials,
         *,
-        timeout: float = 30.0,
-        attempts: int = 5,
-        backoff_factor: float = 0.5,
+        timeout: float = defaults.REQUEST_TIMEOUT,
+        attempts: int = defaults.REQUEST_ATTEMPTS,
+        backoff_factor: float = defaults.BACKOFF_FACTOR,
         ca_cert: str | None = None,
         abort_timeout: float = 1.5,
         allow_insecure_token_url: bool = False,

@@ -13,7 +13,6 @@ import pytest
 
 from pytest_dai.client.errors import DAIError
 from pytest_dai.glue.keys import CONFIG_SPEC_KEY, SPEC_KEY
-from pytest_dai.glue.options import parse_marker
 from pytest_dai.glue.state import STATE_KEY
 
 if TYPE_CHECKING:
@@ -113,6 +112,8 @@ def _dai_model_marker(request: pytest.FixtureRequest) -> None:
         return
     if marker is None:
         return
+    from pytest_dai.glue.model_marker import parse_marker
+
     state = request.config.stash[STATE_KEY]
     try:
         request.node.stash[SPEC_KEY] = parse_marker(marker, state.settings, request.node.nodeid)

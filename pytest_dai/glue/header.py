@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING
 
-from pytest_dai.glue.options import SOURCE_DEFAULT, SOURCE_DERIVED, SOURCE_SIMULATOR
+from pytest_dai.glue.settings import SOURCE_DEFAULT, SOURCE_DERIVED, SOURCE_SIMULATOR
 
 if TYPE_CHECKING:
     import pytest
@@ -37,7 +37,7 @@ def _joined(items: list[tuple[str, str]]) -> str:
 
 
 def _short(source: str) -> str:
-    from pytest_dai.glue.options import _short_source
+    from pytest_dai.glue.settings import short_source as _short_source
 
     return _short_source(source)
 

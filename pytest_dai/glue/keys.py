@@ -14,8 +14,9 @@ if TYPE_CHECKING:
     from pytest_dai.client.records import LogEntry
     from pytest_dai.glue.evidence import Evidence
     from pytest_dai.glue.facts import RunReport
-    from pytest_dai.glue.options import ModelSpec, Settings
+    from pytest_dai.glue.model_marker import ModelSpec
     from pytest_dai.glue.reporting import SummaryCollector
+    from pytest_dai.glue.settings import Settings
     from pytest_dai.glue.state import DAIState
     from pytest_dai.glue.test_config_marker import TestConfigSpec
     from pytest_dai.lifecycle.session import AnyRun

@@ -37,7 +37,7 @@ def failed_runs(config: pytest.Config) -> dict[str, dict[str, Any]]:
 
 
 def _server(config: pytest.Config) -> str:
-    from pytest_dai.glue.options import SETTINGS_KEY
+    from pytest_dai.glue.keys import SETTINGS_KEY
 
     settings = config.stash.get(SETTINGS_KEY, None)
     return (settings.url or "") if settings is not None else ""

@@ -1,6 +1,6 @@
 """Settings that follow what real DAI servers do (contract revision 2): the default agent and
-the authentication scheme. Registered and converted here; :mod:`pytest_dai.glue.options`
-resolves them with the others (same precedence and one-line errors).
+the authentication scheme. Rows of the settings table (:mod:`pytest_dai.glue.settings_table`),
+with the same precedence and one-line errors as the others; their helpers are here.
 
 - ``dai_agent`` (``--dai-agent``, ``DAI_AGENT``): the agent of a marked test whose marker names
   none. With no agent anywhere the run is started with ``agent: null``, which on DAI means no
@@ -11,43 +11,16 @@ resolves them with the others (same precedence and one-line errors).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pytest
 
-__all__ = ["AUTH_SCHEMES", "NO_AGENT", "V2_AUTH_PATH", "add_server_options", "agent_label"]
+__all__ = ["AUTH_SCHEMES", "NO_AGENT", "agent_label", "marker_agent", "to_auth"]
 
 AUTH_SCHEMES = ("keycloak", "v2")
-V2_AUTH_PATH = "/api/v2/auth"
 #: What reports say for a run started with ``agent: null``.
 NO_AGENT = "no agent"
-
-
-class _Ini(Protocol):
-    def __call__(self, name: str, help: str, kind: str = "string") -> None: ...
-
-
-def add_server_options(group: Any, ini: _Ini) -> None:
-    """Register ``--dai-agent``, ``--dai-auth`` and their ini keys."""
-    group.addoption(
-        "--dai-agent",
-        dest="dai_agent",
-        metavar="AGENT",
-        default=None,
-        help="Agent (id or name) for marked tests whose marker names none (env DAI_AGENT, "
-        "ini dai_agent; default none: such runs use no agent).",
-    )
-    group.addoption(
-        "--dai-auth",
-        dest="dai_auth",
-        metavar="SCHEME",
-        default=None,
-        help="How to get a token: keycloak (OAuth client credentials, the default) or v2 "
-        "(POST {url}/api/v2/auth, newer servers) (env DAI_AUTH, ini dai_auth).",
-    )
-    ini("dai_agent", "Agent for marked tests whose marker names none (default: no agent).")
-    ini("dai_auth", "Token scheme: keycloak (default) or v2 (POST {url}/api/v2/auth).")
 
 
 def to_auth(value: str, fail: Any) -> str:
@@ -69,7 +42,7 @@ def marker_agent(item: pytest.Item) -> str | None:
     agent = marker.kwargs.get("agent") if marker is not None else None
     if agent not in (None, ""):
         return str(agent)
-    from pytest_dai.glue.options import SETTINGS_KEY
+    from pytest_dai.glue.keys import SETTINGS_KEY
 
     settings = item.config.stash.get(SETTINGS_KEY, None)
     return settings.agent if settings is not None else None

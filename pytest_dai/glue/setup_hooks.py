@@ -3,6 +3,7 @@ the plugin's state and helper plugins, the report header, the SIGTERM handler.""
 
 from __future__ import annotations
 
+import copy
 import signal
 import threading
 from typing import TYPE_CHECKING
@@ -18,16 +19,18 @@ from pytest_dai.glue.keys import (
     SUMMARY_KEY,
     is_worker,
 )
-from pytest_dai.glue.options import add_options, resolve_settings
+from pytest_dai.glue.marker_args import MarkerCheck
 from pytest_dai.glue.redaction import RedactionHooks
 from pytest_dai.glue.reporting import SummaryCollector
+from pytest_dai.glue.resolve import resolve_settings
+from pytest_dai.glue.settings_table import add_options
 from pytest_dai.glue.state import DAIState
 from pytest_dai.glue.summary_hooks import SummaryHooks
 
 if TYPE_CHECKING:
     from types import FrameType
 
-    from pytest_dai.glue.options import Settings
+    from pytest_dai.glue.settings import Settings
 
 __all__ = [
     "CONFIG_MARKER_HELP",
@@ -35,6 +38,7 @@ __all__ = [
     "pytest_addhooks",
     "pytest_addoption",
     "pytest_configure",
+    "pytest_load_initial_conftests",
     "pytest_report_header",
     "pytest_unconfigure",
 ]
@@ -46,14 +50,27 @@ CONFIG_MARKER_HELP = (
 )
 MARKER_HELP = (
     "dai_model(model, *, agent=None, test_case=None, sut=None, sut_criteria=None, rerun=None, "
-    "step_pause_time=None, timeout=None, min_steps=None): start an Eggplant DAI model run "
-    "after the test's fixtures, wait for it, and pass or fail with it"
+    "step_pause_time=None, timeout=None, min_steps=None, script=None, asset=None): start an "
+    "Eggplant DAI model run after the test's fixtures, wait for it, and pass or fail with it"
 )
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     """Register the ``dai`` option group and the ``dai_*`` ini keys."""
     add_options(parser)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(
+    early_config: pytest.Config, parser: pytest.Parser, args: list[str]
+) -> None:
+    """``--dai-simulator`` written before a test folder or file: keep that a test path."""
+    from pytest_dai.glue.resolve import simulator_before_path
+
+    if simulator_before_path(args, early_config.invocation_params.dir):
+        early_config.known_args_namespace = parser.parse_known_args(
+            args, namespace=copy.copy(early_config.option)
+        )
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -72,8 +89,8 @@ def pytest_configure(config: pytest.Config) -> None:
     settings = resolve_settings(config)
     state = DAIState(config, settings)
     state.start_simulator()
-    config.stash[SETTINGS_KEY] = state.settings
     config.stash[STATE_KEY] = state
+    config.pluginmanager.register(MarkerCheck(), "dai-markers")
     collector = SummaryCollector()
     config.stash[SUMMARY_KEY] = collector
     config.pluginmanager.register(SummaryHooks(collector, config), "dai-summary")

@@ -19,6 +19,7 @@ import pytest
 
 from pytest_dai.client.errors import DAIConfigError
 from pytest_dai.glue.keys import (
+    SETTINGS_KEY,
     STATE_KEY,
     WORKERINPUT_JOURNAL,
     WORKERINPUT_SIMULATOR,
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 
     from pytest_dai.glue.facts import RunReport
     from pytest_dai.glue.failfast import ServerFault
-    from pytest_dai.glue.options import Settings
+    from pytest_dai.glue.settings import Settings
     from pytest_dai.lifecycle.journal import Journal, JournalEntry
     from pytest_dai.lifecycle.session import AnyRun, DAISession
     from pytest_dai.simulator import DAISimulator
@@ -47,7 +48,7 @@ class DAIState:
 
     def __init__(self, config: pytest.Config, settings: Settings) -> None:
         self.config = config
-        self.settings = settings
+        config.stash[SETTINGS_KEY] = settings
         self.simulator: DAISimulator | None = None
         self._session: DAISession | None = None
         self._journal: Journal | None = None
@@ -74,6 +75,12 @@ class DAIState:
         return f"DAIState(url={self.settings.url!r}, session={self._session is not None})"
 
     @property
+    def settings(self) -> Settings:
+        """The session's settings: the one copy, ``config.stash[SETTINGS_KEY]`` (with the
+        simulator's connection once :meth:`start_simulator` ran)."""
+        return self.config.stash[SETTINGS_KEY]
+
+    @property
     def is_worker(self) -> bool:
         """True in a pytest-xdist worker."""
         return is_worker(self.config)
@@ -87,7 +94,7 @@ class DAIState:
         if self.is_worker:
             info = worker_input(self.config).get(WORKERINPUT_SIMULATOR)
             if info:
-                self.settings = self.settings.with_simulator(**info)
+                self.config.stash[SETTINGS_KEY] = self.settings.with_simulator(**info)
                 return
         from pytest_dai.simulator import DAISimulator, ScenarioError
 
@@ -98,7 +105,7 @@ class DAIState:
         except ScenarioError as exc:
             raise pytest.UsageError(f"--dai-simulator: {exc}") from None
         self.simulator = simulator
-        self.settings = self.settings.with_simulator(
+        self.config.stash[SETTINGS_KEY] = self.settings.with_simulator(
             url=simulator.url,
             token_url=simulator.token_url,
             client_id=simulator.client_id,
@@ -137,7 +144,9 @@ class DAIState:
 
         settings = self.settings
         if settings.url is None:
-            raise DAIConfigError(settings.missing_server_message())
+            from pytest_dai.glue.settings import MISSING_SERVER_MESSAGE
+
+            raise DAIConfigError(MISSING_SERVER_MESSAGE)
         if not settings.client_secret:
             raise DAIConfigError(
                 "no DAI client secret: set DAI_CLIENT_SECRET, or give the API Access CSV with "

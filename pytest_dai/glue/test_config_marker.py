@@ -1,46 +1,43 @@
 """The ``dai_test_config`` marker: its signature, its validation, and the parameters file.
 
 ``@pytest.mark.dai_test_config(config, *, model=None, suite=None, parameters=None,
-filter_by=None, timeout=None)``: arguments are bound to :func:`dai_test_config_signature`
-(so a wrong keyword or a missing config reads like Python's own error, in one line naming the
-test), then checked value by value.
+filter_by=None, timeout=None)``: arguments are bound to :func:`dai_test_config`
+(so Python checks counts and keywords; :mod:`pytest_dai.glue.marker_args` words its refusal
+in one line naming the test), then checked value by value, at collection and again at setup.
 """
 
 from __future__ import annotations
 
-import inspect
 import json
 import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NoReturn
 
+from pytest_dai.client import defaults
 from pytest_dai.client.errors import DAIConfigError
+from pytest_dai.glue.marker_args import MarkFail, bind_marker, signature_text
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     import pytest
 
-    from pytest_dai.glue.options import Settings
+    from pytest_dai.glue.settings import Settings
 
 __all__ = [
     "MARKER",
     "SIGNATURE",
     "TestConfigSpec",
-    "dai_test_config_signature",
+    "dai_test_config",
     "parse_test_config_marker",
     "read_parameters_file",
 ]
 
 MARKER = "dai_test_config"
-SIGNATURE = (
-    "dai_test_config(config, *, model=None, suite=None, parameters=None, filter_by=None, "
-    "timeout=None)"
-)
 _SCALARS = (str, int, float, bool)
 
 
-def dai_test_config_signature(
+def dai_test_config(
     config: str | int,
     *,
     model: str | None = None,
@@ -50,6 +47,9 @@ def dai_test_config_signature(
     timeout: float | None = None,
 ) -> None:
     """The marker's signature (never called: the marker's arguments are bound to it)."""
+
+
+SIGNATURE = signature_text(dai_test_config)
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ class TestConfigSpec:
     suite: str | None = None
     parameters: dict[str, object] = field(default_factory=dict)
     filter_by: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    timeout: float = 7200.0
+    timeout: float = defaults.RUN_DEADLINE
     timeout_source: str = "default"
 
 
@@ -75,16 +75,8 @@ def _describe(value: object) -> str:
 def parse_test_config_marker(mark: pytest.Mark, settings: Settings, nodeid: str) -> TestConfigSpec:
     """Validate the marker into a :class:`TestConfigSpec`; a bad argument is one
     :class:`DAIConfigError` line naming the test and the argument."""
-    prefix = f"@pytest.mark.{MARKER} on {nodeid}: "
-
-    def fail(text: str) -> NoReturn:
-        raise DAIConfigError(prefix + text)
-
-    try:
-        bound = inspect.signature(dai_test_config_signature).bind(*mark.args, **mark.kwargs)
-    except TypeError as exc:
-        fail(f"{exc} (expected {SIGNATURE})")
-    args = bound.arguments
+    fail = MarkFail(MARKER, nodeid)
+    args = bind_marker(dai_test_config, mark, fail)
     config = args["config"]
     if isinstance(config, bool) or not isinstance(config, (str, int)) or not str(config).strip():
         fail(f"config: expected a test configuration id or name, got {_describe(config)}")

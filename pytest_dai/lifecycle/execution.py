@@ -13,6 +13,7 @@ import time
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from pytest_dai.client import defaults
 from pytest_dai.client.calls import RUN_STATUS
 from pytest_dai.client.deadline import call_budget
 from pytest_dai.client.errors import DAIError, DAIProtocolError
@@ -55,8 +56,8 @@ class Execution(RunStateView):
         *,
         model: str,
         agent: str | None = None,
-        run_url: str = "{url}/runs/{run_id}",
-        poll_interval: float = 5.0,
+        run_url: str = defaults.RUN_URL,
+        poll_interval: float = defaults.POLL_INTERVAL,
         record_grace: float = 120.0,
         expected_duration: float | None = None,
         initial_status: str = "Queued",

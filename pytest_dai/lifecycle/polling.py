@@ -28,6 +28,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from pytest_dai.client import defaults
+
 __all__ = ["PollSchedule"]
 
 
@@ -35,7 +37,7 @@ __all__ = ["PollSchedule"]
 class PollSchedule:
     """A schedule for one run. Call :meth:`next_delay` before each sleep."""
 
-    max_interval: float = 5.0
+    max_interval: float = defaults.POLL_INTERVAL
     dense: float = 0.2
     growth: float = 1.6
     #: Aim this long after the expected end (a poll right at it may just miss it).

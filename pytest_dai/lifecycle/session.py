@@ -12,6 +12,7 @@ import time
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from pytest_dai.client import defaults
 from pytest_dai.client.calls import (
     LIST_AGENTS,
     LIST_MODELS,
@@ -55,13 +56,13 @@ class DAISession:
         self,
         client: DAIClient,
         *,
-        run_url: str = "{url}/runs/{run_id}",
-        poll_interval: float = 5.0,
+        run_url: str = defaults.RUN_URL,
+        poll_interval: float = defaults.POLL_INTERVAL,
         record_grace: float = 120.0,
         on_start: Callable[[AnyRun], None] | None = None,
         on_end: Callable[[AnyRun], None] | None = None,
         dry_run: bool = False,
-        result_url: str = "{url}/controller/results/runs/{id}",
+        result_url: str = defaults.RESULT_URL,
         journal: Journal | None = None,
         current_test: Callable[[], str] | None = None,
         on_notice: Callable[[str], None] | None = None,
@@ -163,13 +164,11 @@ class DAISession:
         if self.dry_run:
             where = f"on agent {found_agent.name!r}" if found_agent else "with no agent"
             raise DAIDryRun(f"dry run: would start model {found_model.name!r} {where}")
-        intent = StartIntent.now(
-            self.client.url,
+        intent = self._intent(
             model_id=found_model.id,
             model=found_model.name,
             agent_id=found_agent.id if found_agent else "",
             agent=found_agent.name if found_agent else "",
-            nodeid=self._current_test() if self._current_test else "",
         )
         requested_at = time.monotonic()
         with self._guard.sending(intent, START_RUN):
@@ -199,6 +198,11 @@ class DAISession:
             self._started.append(execution)
         self._announce(execution, intent)
         return execution
+
+    def _intent(self, **start: str) -> StartIntent:
+        """The intent of a start sent now, by the test running now."""
+        nodeid = self._current_test() if self._current_test else ""
+        return StartIntent.now(self.client.url, nodeid=nodeid, **start)
 
     def _announce(self, run: AnyRun, intent: StartIntent) -> None:
         """Tell ``on_start`` (which journals the run), then forget the start's intent."""
@@ -262,13 +266,7 @@ class DAISession:
             extra = " with parameter overrides" if parameters else ""
             extra += f" filtered by {dict(filter_by)}" if filter_by else ""
             raise DAIDryRun(f"dry run: would start test configuration {found.name!r}{extra}")
-        intent = StartIntent.now(
-            self.client.url,
-            model=found.name,
-            nodeid=self._current_test() if self._current_test else "",
-            kind=TEST_CONFIG,
-            config_id=found.id,
-        )
+        intent = self._intent(model=found.name, kind=TEST_CONFIG, config_id=found.id)
         with self._guard.sending(intent, START_TEST_CONFIG):
             task_instance_id = self.test_config_api.start(
                 found.id, parameters=parameters, filters=filter_by

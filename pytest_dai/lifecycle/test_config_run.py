@@ -14,6 +14,7 @@ import time
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
+from pytest_dai.client import defaults
 from pytest_dai.client.calls import CONFIG_RESULTS
 from pytest_dai.client.deadline import call_budget
 from pytest_dai.client.errors import DAIError, DAIProtocolError
@@ -41,7 +42,6 @@ log = logging.getLogger("pytest_dai")
 #: How far a result's start time may be before our E7 (by our clock) and still be ours,
 #: for a server whose results carry no ``task_instance_id``.
 CLOCK_SKEW = 10.0
-DEFAULT_RESULT_URL = "{url}/controller/results/runs/{id}"
 
 _claimed_lock = threading.Lock()
 _claimed: set[tuple[str, str]] = set()  # (server url, result id) matched by time
@@ -66,8 +66,8 @@ class TestConfigResult(RunStateView):
         task_instance_id: str,
         *,
         started_wall: datetime | None = None,
-        result_url: str = DEFAULT_RESULT_URL,
-        poll_interval: float = 5.0,
+        result_url: str = defaults.RESULT_URL,
+        poll_interval: float = defaults.POLL_INTERVAL,
         record_grace: float = 120.0,
         expected_duration: float | None = None,
         on_end: Callable[[TestConfigResult], None] | None = None,

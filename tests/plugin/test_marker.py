@@ -48,7 +48,7 @@ def test_unknown_agent_fails_listing_close_matches(
     assert posts(dai_env) == []
 
 
-def test_bad_marker_arguments_fail_only_their_test_with_one_line(
+def test_bad_marker_arguments_are_collection_errors_of_their_test_with_one_line(
     pytester: pytest.Pytester, dai_env: DAISimulator
 ) -> None:
     pytester.makepyfile(
@@ -68,10 +68,12 @@ def test_bad_marker_arguments_fail_only_their_test_with_one_line(
             pass
         """
     )
-    run(pytester)
+    result = run(pytester, "--continue-on-collection-errors")
+    result.assert_outcomes(passed=1, errors=2)
 
     cases = junit(pytester)
     bad_timeout = one_line_failure(cases["test_bad_timeout"])
+    assert cases["test_bad_timeout"].message == "collection failure"
     assert "timeout: expected a number of seconds >= 0, got 'soon'" in bad_timeout
     assert "test_bad_timeout" in bad_timeout
     unknown = one_line_failure(cases["test_unknown_keyword"])

@@ -133,9 +133,13 @@ def test_a_fractional_step_pause_time_is_a_one_line_marker_error(
     pytester: pytest.Pytester, dai_env: DAISimulator
 ) -> None:
     pytester.makepyfile(marked_test("Pass", step_pause_time=1.5))
-    run(pytester).assert_outcomes(errors=1)  # a marker error, as for every bad argument
+    result = run(pytester)  # a marker error, found at collection as for every bad argument
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.assert_outcomes(errors=1)
     assert posts(dai_env) == []
-    message = junit(pytester)["test_run"].message
+    case = junit(pytester)["test_run"]
+    assert (case.outcome, case.message) == ("error", "collection failure")
+    message = case.text
     assert "step_pause_time: expected a whole number of seconds >= 0" in message
     assert "1.5" in message
 

@@ -18,6 +18,7 @@ from pytest_dai.glue.options import (
     parse_marker,
     resolve_settings,
 )
+from pytest_dai.glue.settings_table import ROWS as TABLE_ROWS
 
 SECRET = "s3cr3t-Value-never-shown"
 TOKEN_SUFFIX = "/auth/realms/eggplant/protocol/openid-connect/token"
@@ -53,198 +54,78 @@ def write_csv(path: Path, *, client_id: str = "csv-id", token_url: str | None = 
 # --------------------------------------------------------------------------------------------
 # Precedence: command line > environment > ini file > default, for every row of the table.
 
-# name: (option, env, ini, (cli value, env value, ini value), (expected cli, env, ini), default)
-ROWS: dict[
-    str, tuple[str | None, str | None, str | None, tuple[Any, ...], tuple[Any, ...], Any]
-] = {
+# name: ((cli value, env value, ini value), (expected cli, env, ini), default); where each
+# setting may be given (option, variable, ini key) comes from the product's settings table.
+ROWS: dict[str, tuple[tuple[Any, ...], tuple[Any, ...], Any]] = {
     "url": (
-        "--dai-url",
-        "DAI_URL",
-        "dai_url",
         ("https://cli.example/", "https://env.example:8000", "http://ini.example/base/"),
         ("https://cli.example", "https://env.example:8000", "http://ini.example/base"),
         None,
     ),
-    "realm": (
-        "--dai-realm",
-        "DAI_REALM",
-        "dai_realm",
-        ("rc", "re", "ri"),
-        ("rc", "re", "ri"),
-        "eggplant",
-    ),
+    "realm": (("rc", "re", "ri"), ("rc", "re", "ri"), "eggplant"),
     "token_url": (
-        "--dai-token-url",
-        "DAI_TOKEN_URL",
-        "dai_token_url",
         ("https://c.example/t", "https://e.example/t/", "https://i.example/t"),
         ("https://c.example/t", "https://e.example/t", "https://i.example/t"),
         None,
     ),
     "client_id": (
-        "--dai-client-id",
-        "DAI_CLIENT_ID",
-        "dai_client_id",
         ("id-c", "id-e", "id-i"),
         ("id-c", "id-e", "id-i"),
         "client:dai:agent:integration",
     ),
-    "client_secret": (
-        None,
-        "DAI_CLIENT_SECRET",
-        None,
-        (None, SECRET, None),
-        (None, SECRET, None),
-        None,
-    ),
-    "request_timeout": (
-        "--dai-request-timeout",
-        None,
-        "dai_request_timeout",
-        ("11", None, "13.5"),
-        (11.0, None, 13.5),
-        30.0,
-    ),
-    "request_retries": (
-        "--dai-request-retries",
-        None,
-        "dai_request_retries",
-        ("2", None, "3"),
-        (2, None, 3),
-        5,
-    ),
-    "backoff_factor": (
-        "--dai-backoff-factor",
-        None,
-        "dai_backoff_factor",
-        ("0.1", None, "0"),
-        (0.1, None, 0.0),
-        0.5,
-    ),
-    "ca_cert": (
-        "--dai-ca-cert",
-        "DAI_CA_CERT",
-        "dai_ca_cert",
-        ("cli.pem", "env.pem", "ini.pem"),
-        ("cli.pem", "env.pem", "ini.pem"),
-        None,
-    ),
-    "timeout": ("--dai-timeout", None, "dai_timeout", ("0", None, "90"), (0.0, None, 90.0), 7200.0),
-    "poll_interval": (
-        "--dai-poll-interval",
-        None,
-        "dai_poll_interval",
-        ("0.5", None, "2"),
-        (0.5, None, 2.0),
-        5.0,
-    ),
-    "dry_run": ("--dai-dry-run", None, None, (True, None, None), (True, None, None), False),
-    "rerun_failed": (
-        "--dai-rerun-failed",
-        None,
-        None,
-        (True, None, None),
-        (True, None, None),
-        False,
-    ),
-    "reap_orphans_only": (
-        "--dai-reap-orphans-only",
-        None,
-        None,
-        (True, None, None),
-        (True, None, None),
-        False,
-    ),
-    "simulator": ("--dai-simulator", None, None, (True, None, None), ("", None, None), None),
+    "client_secret": ((None, SECRET, None), (None, SECRET, None), None),
+    "request_timeout": (("11", None, "13.5"), (11.0, None, 13.5), 30.0),
+    "request_retries": (("2", None, "3"), (2, None, 3), 5),
+    "backoff_factor": (("0.1", None, "0"), (0.1, None, 0.0), 0.5),
+    "ca_cert": (("cli.pem", "env.pem", "ini.pem"), ("cli.pem", "env.pem", "ini.pem"), None),
+    "timeout": (("0", None, "90"), (0.0, None, 90.0), 7200.0),
+    "poll_interval": (("0.5", None, "2"), (0.5, None, 2.0), 5.0),
+    "dry_run": ((True, None, None), (True, None, None), False),
+    "rerun_failed": ((True, None, None), (True, None, None), False),
+    "reap_orphans_only": ((True, None, None), (True, None, None), False),
+    "simulator": ((True, None, None), ("", None, None), None),
     "run_url": (
-        None,
-        None,
-        "dai_run_url",
         (None, None, "https://ui.example/{execution_id}/{run_id}"),
         (None, None, "https://ui.example/{execution_id}/{run_id}"),
         "{url}/runs/{run_id}",
     ),
-    "handle_sigterm": (
-        None,
-        None,
-        "dai_handle_sigterm",
-        (None, None, "off"),
-        (None, None, False),
-        True,
-    ),
-    "junit_steps": (
-        "--dai-junit-steps",
-        None,
-        "dai_junit_steps",
-        ("cli.xml", None, "ini.xml"),
-        ("cli.xml", None, "ini.xml"),
-        None,
-    ),
-    "reap_orphans": (None, None, "dai_reap_orphans", (None, None, "No"), (None, None, False), True),
+    "handle_sigterm": ((None, None, "off"), (None, None, False), True),
+    "junit_steps": (("cli.xml", None, "ini.xml"), ("cli.xml", None, "ini.xml"), None),
+    "reap_orphans": ((None, None, "No"), (None, None, False), True),
     "result_url": (
-        None,
-        None,
-        "dai_result_url",
         (None, None, "https://ui.example/r/{id}?t={task_instance_id}"),
         (None, None, "https://ui.example/r/{id}?t={task_instance_id}"),
         "{url}/controller/results/runs/{id}",
     ),
-    "xdist_group_by_agent": (
-        None,
-        None,
-        "dai_xdist_group_by_agent",
-        (None, None, "yes"),
-        (None, None, True),
-        False,
-    ),
-    "dist": (
-        "--dai-dist",
-        None,
-        "dai_dist",
-        ("agent", None, "AGENT"),
-        ("agent", None, "agent"),
-        "no",
-    ),
-    "allow_insecure_token_url": (
-        "--dai-allow-insecure-token-url",
-        None,
-        "dai_allow_insecure_token_url",
-        (True, None, "yes"),
-        (True, None, True),
-        False,
-    ),
+    "xdist_group_by_agent": ((None, None, "yes"), (None, None, True), False),
+    "dist": (("agent", None, "AGENT"), ("agent", None, "agent"), "no"),
+    "allow_insecure_token_url": ((True, None, "yes"), (True, None, True), False),
     "artifacts": (
-        "--dai-artifacts",
-        None,
-        "dai_artifacts",
         ("cli-evidence", None, "ini-evidence"),
         ("cli-evidence", None, "ini-evidence"),
         "dai-artifacts",
     ),
     "agent": (
-        "--dai-agent",
-        "DAI_AGENT",
-        "dai_agent",
         ("cli-agent", "env-agent", "ini agent"),
         ("cli-agent", "env-agent", "ini agent"),
         None,
     ),
-    "auth": (
-        "--dai-auth",
-        "DAI_AUTH",
-        "dai_auth",
-        ("v2", "V2", "Keycloak"),
-        ("v2", "v2", "keycloak"),
-        "keycloak",
-    ),
+    "auth": (("v2", "V2", "Keycloak"), ("v2", "v2", "keycloak"), "keycloak"),
 }
 PATH_SETTINGS = {"ca_cert", "junit_steps", "artifacts"}
 LEVELS = ("command line", "environment", "ini file", "default")
 
 
+def where(name: str) -> tuple[str | None, str | None, str | None]:
+    """The option, environment variable and ini key of setting ``name`` (the table's)."""
+    row = TABLE_ROWS[name]
+    return row.option, row.env, row.ini
+
+
 def _cases() -> list[Any]:
     cases = []
-    for name, (option, env, ini, _, _, _) in ROWS.items():
+    for name in ROWS:
+        option, env, ini = where(name)
         present = (option is not None, env is not None, ini is not None, True)
         for index, level in enumerate(LEVELS):
             if present[index]:
@@ -261,7 +142,8 @@ def test_every_setting_has_a_precedence_row() -> None:
 @pytest.mark.parametrize(("name", "level"), _cases())
 def test_precedence(pytester: pytest.Pytester, name: str, level: int) -> None:
     """The chosen level wins over every lower level that is also given."""
-    option, env_name, ini_name, given, expected, default = ROWS[name]
+    option, env_name, ini_name = where(name)
+    given, expected, default = ROWS[name]
     for pem in ("cli.pem", "env.pem", "ini.pem"):
         pytester.path.joinpath(pem).write_text("PEM\n")
     args: list[str] = []
@@ -566,11 +448,11 @@ ERRORS = [
         ),
     ),
     (
-        ["--dai-simulator", "examples"],
+        ["--dai-simulator", "exmples"],  # a typo; a real test folder is a test path
         "",
         {},
         (
-            "--dai-simulator: expected a scenario .json file, got 'examples' (write "
+            "--dai-simulator: expected a scenario .json file, got 'exmples' (write "
             "--dai-simulator=FILE, or put --dai-simulator after the test paths)"
         ),
     ),
@@ -745,17 +627,11 @@ def test_with_simulator_fills_the_connection() -> None:
     assert SECRET not in "\n".join(filled.header_lines())
 
 
-def test_missing_server_message_and_run_url() -> None:
-    assert Settings().missing_server_message() == MISSING_SERVER_MESSAGE
+def test_missing_server_message() -> None:
     assert MISSING_SERVER_MESSAGE == (
         "no DAI server configured: give --dai-url or DAI_URL (or dai_url in the ini file), "
         "or run with --dai-simulator"
     )
-    assert Settings().format_run_url(run_id=7) is None
-    assert Settings(url="https://d").format_run_url(run_id=7) == "https://d/runs/7"
-    assert Settings(url="https://d").format_run_url(execution_id="e") is None
-    custom = Settings(run_url="https://ui/{execution_id}")
-    assert custom.format_run_url(execution_id="abc") == "https://ui/abc"
 
 
 # --------------------------------------------------------------------------------------------

@@ -448,7 +448,7 @@ def test_bad_marker_and_bad_parameters_file_are_one_line(
 ) -> None:
     pytester.makepyfile(config_test("Passing", suite="x", model="y", colour="red"))
     result = pytester.runpytest_subprocess(*FAST)
-    result.stdout.fnmatch_lines(["*@pytest.mark.dai_test_config on *unexpected keyword*colour*"])
+    result.stdout.fnmatch_lines(["*@pytest.mark.dai_test_config on *unknown keyword *colour*"])
     pytester.makefile(".json", bad="[1, 2]")
     bad = pytester.runpytest_subprocess(*FAST, "--dai-parameters-file=bad.json")
     assert bad.ret == pytest.ExitCode.USAGE_ERROR

@@ -376,7 +376,8 @@ def test_bad_session_setting_is_one_usage_error_line(
 
 
 # --------------------------------------------------------------------------------------------
-# Bad marker arguments and unknown names: one inner session, each test fails on its own.
+# Bad marker arguments (collection errors) and unknown names: one inner session, each test
+# fails on its own.
 
 MARKER_MODULE = """
 import pytest
@@ -497,11 +498,17 @@ def failure_blocks(output: str) -> dict[str, list[str]]:
     current: list[str] | None = None
     for line in output.splitlines():
         header = re.fullmatch(r"_{3,} (?:ERROR at \w+ of )?(\S+) _{3,}", line)
-        if header:
+        collecting = re.fullmatch(r"_{3,} ERROR collecting \S+ _{3,}", line)
+        if collecting:
+            current = []  # a bad marker: the block is the test's once its line names it
+        elif header:
             current = blocks.setdefault(header.group(1), [])
         elif re.match(r"^(-{3,}|={3,}|_{3,})", line):
             current = None
         elif current is not None and line.strip():
+            named = re.search(r" on [^\s:]+::(\w+): ", line)
+            if not current and named:
+                blocks[named.group(1)] = current
             current.append(line)
     return blocks
 
@@ -520,7 +527,10 @@ def marker_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[i
     (project / "test_markers.py").write_text(MARKER_MODULE, encoding="utf-8")
     with DAISimulator(scenario(), port=0) as simulator:
         done = subprocess.run(
-            [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *FAST, "test_markers.py"],
+            [
+                *(sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *FAST),
+                *("--continue-on-collection-errors", "test_markers.py"),
+            ],
             cwd=project,
             env=inner_environment(simulator.url),
             capture_output=True,
@@ -531,13 +541,19 @@ def marker_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[i
         yield done.returncode, output.replace(simulator.url, "DAI_URL")
 
 
-def test_bad_markers_fail_only_their_own_test(marker_session: tuple[int, str]) -> None:
+def test_bad_markers_are_collection_errors_of_their_own_test(
+    marker_session: tuple[int, str],
+) -> None:
     rc, output = marker_session
     clean(output)
     assert rc == pytest.ExitCode.TESTS_FAILED, output
     assert re.search(r"\b2 passed\b", output), output
     assert f"{len(MARKER_CASES) - 3} errors" in output, output
     assert "3 failed" in output, output
+    bad_markers = [test for test, line in MARKER_CASES.items() if line.startswith(MARK)]
+    assert output.count("ERROR collecting test_markers.py") == len(bad_markers), output
+    for test in bad_markers:
+        assert f"ERROR test_markers.py::{test} - DAIConfigError" in output, output
 
 
 @pytest.mark.parametrize("test", list(MARKER_CASES))

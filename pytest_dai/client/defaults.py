@@ -1,0 +1,54 @@
+"""The default value of each pytest-dai setting, written once.
+
+The settings table (:mod:`pytest_dai.glue.settings_table`) shows and documents them, the
+:class:`~pytest_dai.glue.settings.Settings` fields take them, and the constructors of the client
+and the lifecycle use them as their keyword defaults (the Keycloak token path is
+:mod:`pytest_dai.client.token_url`'s). Every layer may read this module: it imports nothing.
+``tests/plugin/test_settings_table.py`` fails when one of these literals shows up a second time
+in the product code.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ARTIFACTS",
+    "AUTH",
+    "BACKOFF_FACTOR",
+    "CLIENT_ID",
+    "DIST",
+    "POLL_INTERVAL",
+    "REALM",
+    "REQUEST_ATTEMPTS",
+    "REQUEST_TIMEOUT",
+    "RESULT_URL",
+    "RUN_DEADLINE",
+    "RUN_URL",
+    "V2_AUTH_PATH",
+]
+
+#: Keycloak realm of DAI's token endpoint.
+REALM = "eggplant"
+#: OAuth client id of DAI's API Access integration client.
+CLIENT_ID = "client:dai:agent:integration"
+#: The token endpoint of newer servers (``dai_auth = v2``).
+V2_AUTH_PATH = "/api/v2/auth"
+#: How to get a token: ``keycloak`` or ``v2``.
+AUTH = "keycloak"
+#: Seconds one HTTP attempt may take (connect and every read).
+REQUEST_TIMEOUT = 30.0
+#: Attempts per HTTP request.
+REQUEST_ATTEMPTS = 5
+#: urllib3 ``Retry`` backoff factor between attempts.
+BACKOFF_FACTOR = 0.5
+#: Deadline of one run, seconds (0: none).
+RUN_DEADLINE = 7200.0
+#: Longest wait between two status polls of a run, seconds.
+POLL_INTERVAL = 5.0
+#: A model run's page address.
+RUN_URL = "{url}/runs/{run_id}"
+#: A test configuration result's page address.
+RESULT_URL = "{url}/controller/results/runs/{id}"
+#: Folder for failure evidence and DAI's JUnit of test configurations.
+ARTIFACTS = "dai-artifacts"
+#: xdist scheduling: ``no`` leaves xdist's own ``--dist``.
+DIST = "no"

@@ -1,0 +1,143 @@
+"""Marker arguments bound to a signature function, the way pytest-django checks its markers,
+and the check of every marked test at collection time.
+
+Each marker has a signature function (``dai_model(model, *, agent=None, ...)`` in
+:mod:`pytest_dai.glue.model_marker`, ``dai_test_config(config, *, model=None, ...)`` in
+:mod:`pytest_dai.glue.test_config_marker`): Python binds the marker's arguments to it, so a
+missing, doubled or unknown argument is found by Python itself; :func:`bind_marker` words that
+as one line naming the test. :func:`check_marked_items` parses every selected marked test at
+collection, so that a bad marker is a collection error naming the test id, also with ``--co``.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import pytest
+
+from pytest_dai.client.errors import DAIConfigError, DAIError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+__all__ = [
+    "MarkFail",
+    "MarkerCheck",
+    "bind_marker",
+    "check_marked_items",
+    "describe",
+    "signature_text",
+]
+
+_SHOWN_LIMIT = 120
+
+
+class MarkFail:
+    """Raises one :class:`DAIConfigError` line: ``@pytest.mark.{name} on {nodeid}: {text}``."""
+
+    def __init__(self, marker: str, nodeid: str) -> None:
+        self.prefix = f"@pytest.mark.{marker} on {nodeid}: "
+
+    def __call__(self, text: str) -> NoReturn:
+        raise DAIConfigError(self.prefix + text)
+
+
+def describe(value: object) -> str:
+    """``repr(value)`` (cut to a readable length) and its type: ``12 (int)``."""
+    text = repr(value)
+    if len(text) > _SHOWN_LIMIT:
+        text = text[: _SHOWN_LIMIT - 3] + "..."
+    return f"{text} ({type(value).__name__})"
+
+
+def signature_text(signature: Callable[..., Any]) -> str:
+    """``dai_model(model, *, agent=None, ...)``: the marker as users write it (no types)."""
+    sig = inspect.signature(signature)
+    bare = [p.replace(annotation=inspect.Parameter.empty) for p in sig.parameters.values()]
+    shown = sig.replace(parameters=bare, return_annotation=inspect.Signature.empty)
+    return f"{signature.__name__}{shown}"
+
+
+def bind_marker(signature: Callable[..., Any], mark: pytest.Mark, fail: MarkFail) -> dict[str, Any]:
+    """The marker's arguments bound to ``signature``, by name (defaults not filled in)."""
+    sig = inspect.signature(signature)
+    try:
+        return dict(sig.bind(*mark.args, **mark.kwargs).arguments)
+    except TypeError:
+        fail(_explain(sig, mark))
+
+
+def _explain(sig: inspect.Signature, mark: pytest.Mark) -> str:
+    """What Python refused, in the marker's words."""
+    first, *keywords = sig.parameters
+    unknown = [key for key in mark.kwargs if key not in sig.parameters]
+    if unknown:
+        import difflib
+
+        close = difflib.get_close_matches(unknown[0], keywords, n=1)
+        hint = f", did you mean {close[0]!r}?" if close else ""
+        return f"unknown keyword {unknown[0]!r}{hint} (known: {', '.join(keywords)})"
+    if len(mark.args) > 1:
+        return (
+            f"too many positional arguments ({len(mark.args)}): only the {first} is positional, "
+            f"give the others as keywords ({keywords[0]}=..., timeout=...)"
+        )
+    if mark.args and first in mark.kwargs:
+        return f"{first} given twice (positionally and as {first}=)"
+    return f"{first} is required (the first positional argument)"
+
+
+def check_marked_items(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Parse the markers of every marked test now: a bad one becomes a collection error of
+    that test (pytest then stops before running anything, unless
+    ``--continue-on-collection-errors``), and the test is taken out of ``items``."""
+    from pytest_dai.glue.keys import SETTINGS_KEY
+    from pytest_dai.glue.settings import Settings
+
+    settings = config.stash.get(SETTINGS_KEY, None) or Settings()
+    bad: list[tuple[pytest.Item, str]] = []
+    for item in items:
+        if item.get_closest_marker("dai_model") or item.get_closest_marker("dai_test_config"):
+            problem = marker_problem(item, settings)
+            if problem is not None:
+                bad.append((item, problem))
+    if not bad:
+        return
+    for item, problem in bad:
+        report = pytest.CollectReport(item.nodeid, "failed", problem, [])
+        config.hook.pytest_collectreport(report=report)
+    failed = {id(item) for item, _ in bad}
+    items[:] = [item for item in items if id(item) not in failed]
+
+
+def marker_problem(item: pytest.Item, settings: Any) -> str | None:
+    """The one line a test's ``dai_model`` or ``dai_test_config`` marker fails with, if any."""
+    model = item.get_closest_marker("dai_model")
+    config = item.get_closest_marker("dai_test_config")
+    try:
+        if model is not None and config is not None:
+            raise DAIError(f"{item.nodeid}: a test takes dai_model or dai_test_config, not both")
+        if model is not None:
+            from pytest_dai.glue.model_marker import parse_marker
+
+            parse_marker(model, settings, item.nodeid)
+        elif config is not None:
+            from pytest_dai.glue.test_config_marker import parse_test_config_marker
+
+            parse_test_config_marker(config, settings, item.nodeid)
+    except DAIError as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+class MarkerCheck:
+    """Checks the markers of the selected tests at the end of collection (last, after ``-k``,
+    ``-m`` and ``--dai-rerun-failed`` deselected what will not run)."""
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(
+        self, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
+        """A bad ``dai_model`` or ``dai_test_config`` marker: a collection error of its test."""
+        check_marked_items(config, items)
