@@ -11,9 +11,8 @@ from __future__ import annotations
 import math
 import os
 import string
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, NamedTuple, NoReturn
 from urllib.parse import urlsplit
 
 import pytest
@@ -44,8 +43,7 @@ _TRUE = frozenset({"true", "yes", "1", "on"})
 _FALSE = frozenset({"false", "no", "0", "off"})
 
 
-@dataclass(frozen=True)
-class Given:
+class Given(NamedTuple):
     """One raw value and where it came from, able to report itself as a bad value."""
 
     value: str

@@ -16,11 +16,23 @@ from .support import (
     BASE,
     CLIENT_ID,
     SECRET,
+    SEEN,
     TOKEN_URL,
     ScriptedServer,
     TokenIssuer,
     assert_no_secret,
 )
+
+
+@pytest.fixture(autouse=True)
+def seen_objects_stay_clean() -> Iterator[None]:
+    """Every object a client test passed to ``assert_no_secret`` is checked once more when the
+    test ends, as it is then (a client may have fetched or refreshed a token since)."""
+    SEEN.clear()
+    yield
+    seen = list(SEEN)
+    SEEN.clear()
+    assert_no_secret(*seen)
 
 
 @pytest.fixture

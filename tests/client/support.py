@@ -47,7 +47,7 @@ EXECUTIONS = BASE + "/execution_service/api/v1/executions"
 RUNLOGS = BASE + "/ai/runlogs"
 
 # Every object a client test shows to a user passes through here (see ``assert_no_secret``);
-# test_secrets.py checks the whole collection once more at the end of its module.
+# the autouse fixture ``seen_objects_stay_clean`` checks them once more when the test ends.
 SEEN: list[object] = []
 
 

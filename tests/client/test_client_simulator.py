@@ -180,6 +180,7 @@ def long_run() -> Iterator[tuple[DAISimulator, DAIClient, str]]:
             client.close()
 
 
+@pytest.mark.slow
 def test_an_abort_answered_503_with_a_long_retry_after_still_ends_within_seconds(
     long_run: tuple[DAISimulator, DAIClient, str],
 ) -> None:
@@ -197,6 +198,7 @@ def test_an_abort_answered_503_with_a_long_retry_after_still_ends_within_seconds
     assert [r.status for r in sim.abort_requests(execution_id)] == [503, 503, 204]
 
 
+@pytest.mark.slow
 def test_an_abort_that_needs_a_fresh_token_from_a_slow_token_endpoint_ends_within_seconds(
     long_run: tuple[DAISimulator, DAIClient, str],
 ) -> None:
@@ -225,6 +227,7 @@ def test_a_decimal_retry_after_is_honoured_not_an_error(sim: DAISimulator) -> No
         client.close()
 
 
+@pytest.mark.slow
 def test_a_retry_after_retry_after_goes_out_with_a_fresh_token(sim: DAISimulator) -> None:
     """urllib3 re-sends a request after a 503's Retry-After; when the token ran out during
     that sleep, the retry carries a fresh one: no 401 round trip."""

@@ -128,6 +128,7 @@ def test_start_safe_retry_is_a_urllib3_retry() -> None:
 # -- Retry-After --------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_retry_after_on_a_get_is_honoured(server: ScriptedServer) -> None:
     server.add("GET", "/ai/models", Reply(503, {"detail": "busy"}, {"Retry-After": "1"}), MODELS_OK)
     client = make_client(server)
@@ -138,6 +139,7 @@ def test_retry_after_on_a_get_is_honoured(server: ScriptedServer) -> None:
     assert gap >= 0.95
 
 
+@pytest.mark.slow
 def test_retry_after_on_a_start_is_honoured(server: ScriptedServer) -> None:
     server.add(
         "POST",

@@ -3,7 +3,8 @@
 Every error type is provoked with the secret and the token present in the request and echoed
 back in the response body; ``str()``, ``repr()`` and ``args`` of every exception and of every
 client object are then searched for both. ``assert_no_secret`` also records what the other
-client tests checked (``SEEN``), and the last test goes over that collection once more.
+client tests checked (``SEEN``), and each client test's objects are checked once more when it
+ends (``conftest.py``), as they are then.
 """
 
 from __future__ import annotations
@@ -40,7 +41,6 @@ from .support import (
     RUNLOGS,
     RUNS,
     SECRET,
-    SEEN,
     TOKEN,
     TOKEN_URL,
     Reply,
@@ -202,6 +202,24 @@ def test_secret_path_in_ca_bundle_error_is_masked(tmp_path: Path) -> None:
     assert SECRET not in str(info.value)
 
 
-def test_everything_the_client_tests_checked_is_clean() -> None:
-    for obj in list(SEEN):
-        assert_no_secret(obj)
+def test_client_objects_stay_clean_once_they_hold_a_token(
+    rsps: responses.RequestsMock, creds: Credentials, issuer: TokenIssuer
+) -> None:
+    # Checked before any token exists, then again while they hold one and after a refresh:
+    # what a repr shows may change once a token arrives.
+    client = DAIClient(BASE, creds, attempts=1, backoff_factor=0)
+    auth = BearerAuth(client.tokens)
+    objects: list[object] = [creds, client, client.tokens, auth]
+    assert_no_secret(*objects)
+    rsps.add(responses.GET, MODELS, json=[])
+
+    client.list_models()
+    held = client.tokens.get()
+    assert held.startswith(TOKEN), held  # the objects hold a token now
+    assert_no_secret(*objects)
+
+    client.tokens.invalidate(held)
+    client.list_models()
+    assert issuer.issued == 2
+    assert client.tokens.get() != held
+    assert_no_secret(*objects)

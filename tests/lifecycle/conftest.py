@@ -3,13 +3,12 @@ test (faults and runs never leak between tests), a client, and a session with a 
 
 from __future__ import annotations
 
-import copy
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from harness.scenarios import model, scenario, step, steps
 
 from pytest_dai.client.credentials import Credentials
 from pytest_dai.client.endpoints import DAIClient
@@ -18,77 +17,36 @@ from pytest_dai.lifecycle.session import DAISession
 from pytest_dai.simulator import DAISimulator
 
 # time_scale 1000: a step of 100 simulated seconds takes 0.1 s; "Long" runs for 10 minutes.
-SCENARIO: dict[str, Any] = {
-    "credentials": {"client_id": "client:dai:agent:lifecycle", "client_secret": "s3cret-life"},
-    "time_scale": 1000,
-    "abort_delay": 0.05,
-    "agents": [{"id": "a1", "name": "agent one"}, {"id": "a2", "name": "agent two"}],
-    "models": [
-        {
-            "id": "m-quick",
-            "name": "Quick",
-            "steps": [
-                {"name": "Open shop", "duration": 100},
-                {"name": "Search", "duration": 100},
-                {"name": "Pay", "duration": 100},
-            ],
-        },
-        {
-            "id": "m-fail",
-            "name": "Failing",
-            "steps": [
-                {"name": "Open shop", "duration": 50},
-                {"name": "Pay", "duration": 50, "outcome": "failed", "message": "Card declined"},
-                {"name": "Never", "duration": 50},
-            ],
-        },
-        {
-            "id": "m-error",
-            "name": "Erroring",
-            "steps": [
-                {"name": "Open shop", "duration": 50},
-                {"name": "Connect", "duration": 50, "outcome": "error", "message": "SUT lost"},
-            ],
-        },
-        {
-            "id": "m-cancel",
-            "name": "Cancelled",
-            "final_status": "cancelled",
-            "steps": [{"name": "Open shop", "duration": 50}],
-        },
-        {
-            "id": "m-long",
-            "name": "Long",
-            "steps": [{"name": "Warm up", "duration": 100}, {"name": "Soak", "duration": 600_000}],
-        },
+SCENARIO: dict[str, Any] = scenario(
+    "client:dai:agent:lifecycle",
+    "s3cret-life",
+    time_scale=1000,
+    agents=[{"id": "a1", "name": "agent one"}, {"id": "a2", "name": "agent two"}],
+    models=[
+        model("m-quick", "Quick", *steps(100, "Open shop", "Search", "Pay")),
+        model(
+            "m-fail",
+            "Failing",
+            step("Open shop", 50),
+            step("Pay", 50, "failed", "Card declined"),
+            step("Never", 50),
+        ),
+        model(
+            "m-error", "Erroring", step("Open shop", 50), step("Connect", 50, "error", "SUT lost")
+        ),
+        model("m-cancel", "Cancelled", step("Open shop", 50), final_status="cancelled"),
+        model("m-long", "Long", step("Warm up", 100), step("Soak", 600_000)),
     ],
-    "test_configs": [
+    test_configs=[
         {"id": "tc-nightly", "name": "Nightly", "agent": "a2", "runs": [{"model": "Long"}]},
     ],
-}
-
-
-def scenario(**changes: Any) -> dict[str, Any]:
-    """A deep copy of :data:`SCENARIO` with top-level keys replaced."""
-    data = copy.deepcopy(SCENARIO)
-    data.update(changes)
-    return data
-
-
-def eventually(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
-    """Whether ``predicate`` comes true within ``timeout`` seconds."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()
+)
 
 
 @pytest.fixture
 def sim() -> Iterator[DAISimulator]:
     """A fresh simulator for this test."""
-    with DAISimulator(scenario(), port=0) as simulator:
+    with DAISimulator(SCENARIO, port=0) as simulator:
         yield simulator
 
 

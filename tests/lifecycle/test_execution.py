@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from harness.simulators import eventually
 
 from pytest_dai.client.errors import DAIProtocolError
 from pytest_dai.client.status import RunState
@@ -13,8 +14,6 @@ from pytest_dai.lifecycle.execution import Execution
 from pytest_dai.lifecycle.run_errors import DAIRunTimeout
 from pytest_dai.lifecycle.session import DAISession
 from pytest_dai.simulator import DAISimulator
-
-from .conftest import eventually
 
 
 def test_a_run_is_followed_to_its_end(sim: DAISimulator, session: DAISession) -> None:

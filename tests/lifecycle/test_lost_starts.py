@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from harness.simulators import eventually
 
 from pytest_dai.client.calls import START_RUN, START_TEST_CONFIG
 from pytest_dai.client.endpoints import DAIClient
@@ -19,8 +20,6 @@ from pytest_dai.lifecycle.journal import Journal, StartIntent
 from pytest_dai.lifecycle.lost_starts import recover_lost_start
 from pytest_dai.lifecycle.session import DAISession
 from pytest_dai.simulator import DAISimulator
-
-from .conftest import eventually
 
 
 def answer_lost(send: Callable[..., Any], error: BaseException | None = None) -> Callable[..., Any]:

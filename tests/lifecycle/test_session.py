@@ -5,14 +5,13 @@ journalled (an intent before it is sent, the run once it is known)."""
 from __future__ import annotations
 
 import pytest
+from harness.simulators import eventually
 
 from pytest_dai.client.errors import DAINotFoundError
 from pytest_dai.lifecycle.journal import Journal
 from pytest_dai.lifecycle.run_errors import DAIDryRun
 from pytest_dai.lifecycle.session import DAISession
 from pytest_dai.simulator import DAISimulator
-
-from .conftest import eventually
 
 
 def test_models_and_agents_are_found_by_id_or_name(session: DAISession) -> None:

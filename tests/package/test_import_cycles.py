@@ -130,6 +130,7 @@ print("\\n".join(failed))
 """
 
 
+@pytest.mark.slow
 def test_every_module_imports_on_its_own() -> None:
     """Each module imported first, with no pytest_dai module loaded before it (an import circle
     shows as an ImportError that depends on which module comes first)."""

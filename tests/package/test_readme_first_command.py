@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 FIRST_COMMAND = "python -m pip install . && pytest examples --dai-simulator --junitxml=report.xml"
 
@@ -27,6 +29,7 @@ def test_the_readme_still_starts_with_this_command() -> None:
     assert first.group(1) == FIRST_COMMAND
 
 
+@pytest.mark.slow
 def test_the_first_command_runs_the_examples_without_a_warning(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DAI_", "PYTEST_"))}
     env["PYTHONDONTWRITEBYTECODE"] = "1"

@@ -14,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+#: Inner sessions in processes of their own, signals, soaks: see README, Development.
+pytestmark = pytest.mark.slow
+
 #: Loaded only when a DAI test, fixture or option needs them.
 HEAVY = (
     "requests",

@@ -10,12 +10,7 @@ environment (``DAI_URL``, ``DAI_CLIENT_ID``, ``DAI_CLIENT_SECRET``), exactly as 
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
 import subprocess
-import sys
-import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,121 +23,57 @@ import pytest
 # end. requests must stay loaded in this process, or a second inner session mixes fresh
 # requests classes with stale ones ("ValueError: You can only merge into CookieJar").
 import requests  # noqa: F401
+from harness import inner
+from harness.env import point_env_at
+from harness.scenarios import agents, model, scenario, step, steps
+from harness.simulators import agent_creations, wait_idle
 
 from pytest_dai.simulator import DAISimulator
 
-EXECUTIONS = "/execution_service/api/v1/executions"
 SECRET = "plugin-S3cret-0e9f7d"
 CLIENT_ID = "client:dai:agent:plugin-tests"
 FAIL_MESSAGE = "Card declined: expected 'Order confirmed' but saw 'Payment failed'"
 ERROR_MESSAGE = "Agent lost the connection to the SUT"
 
 #: time_scale 100: a step of 10 simulated seconds takes 0.1 s.
-SCENARIO: dict[str, Any] = {
-    "credentials": {"client_id": CLIENT_ID, "client_secret": SECRET},
-    "time_scale": 100,
-    "abort_delay": 0.05,
-    "agents": [
-        {"id": "agent-1"},
-        {"id": "agent-2"},
-        {"id": "agent-3"},
-        {"id": "agent-4"},
-        {"id": "agent-offline", "online": False},
+SCENARIO: dict[str, Any] = scenario(
+    CLIENT_ID,
+    SECRET,
+    time_scale=100,
+    agents=[*agents("agent-", 4), {"id": "agent-offline", "online": False}],
+    models=[
+        model("m-pass", "Pass", step("Open shop", 20), step("Search", 15), step("Pay", 15)),
+        model(
+            "m-fail",
+            "Fail",
+            step("Open shop", 10),
+            step("Pay by card", 10, "failed", FAIL_MESSAGE),
+            step("Confirm", 10),
+        ),
+        model(
+            "m-error",
+            "Error",
+            step("Open shop", 10),
+            step("Connect", 10, "error", ERROR_MESSAGE),
+            step("Confirm", 10),
+        ),
+        model(
+            "m-cancel",
+            "Cancel",
+            *steps(10, "Open shop", "Wait for stock"),
+            final_status="cancelled",
+        ),
+        model("m-slow", "Slow", step("Warm up", 5), step("Soak", 6000)),
     ],
-    "models": [
-        {
-            "id": "m-pass",
-            "name": "Pass",
-            "steps": [
-                {"name": "Open shop", "duration": 20},
-                {"name": "Search", "duration": 15},
-                {"name": "Pay", "duration": 15},
-            ],
-        },
-        {
-            "id": "m-fail",
-            "name": "Fail",
-            "steps": [
-                {"name": "Open shop", "duration": 10},
-                {
-                    "name": "Pay by card",
-                    "duration": 10,
-                    "outcome": "failed",
-                    "message": FAIL_MESSAGE,
-                },
-                {"name": "Confirm", "duration": 10},
-            ],
-        },
-        {
-            "id": "m-error",
-            "name": "Error",
-            "steps": [
-                {"name": "Open shop", "duration": 10},
-                {"name": "Connect", "duration": 10, "outcome": "error", "message": ERROR_MESSAGE},
-                {"name": "Confirm", "duration": 10},
-            ],
-        },
-        {
-            "id": "m-cancel",
-            "name": "Cancel",
-            "final_status": "cancelled",
-            "steps": [
-                {"name": "Open shop", "duration": 10},
-                {"name": "Wait for stock", "duration": 10},
-            ],
-        },
-        {
-            "id": "m-slow",
-            "name": "Slow",
-            "steps": [
-                {"name": "Warm up", "duration": 5},
-                {"name": "Soak", "duration": 6000},
-            ],
-        },
-    ],
-}
+)
 
 #: Options every inner session gets: fast polling, and a JUnit file to read.
 JUNIT = "junit.xml"
-FAST = ("--dai-poll-interval=0.1", f"--junitxml={JUNIT}")
+FAST = (*inner.FAST, f"--junitxml={JUNIT}")
 
 
 # --------------------------------------------------------------------------------------------
 # Simulators and the environment
-
-
-def point_env_at(monkeypatch: pytest.MonkeyPatch, simulator: DAISimulator | None) -> None:
-    """Remove every ``DAI_*`` variable; then, given a simulator, set URL, client id and secret."""
-    for name in list(os.environ):
-        if name.startswith("DAI_"):
-            monkeypatch.delenv(name)
-    if simulator is not None:
-        monkeypatch.setenv("DAI_URL", simulator.url)
-        monkeypatch.setenv("DAI_CLIENT_ID", simulator.client_id)
-        monkeypatch.setenv("DAI_CLIENT_SECRET", simulator.client_secret)
-
-
-def wait_idle(simulator: DAISimulator, timeout: float = 5.0) -> None:
-    """Wait until no run is going on ``simulator``; fail naming the runs left going."""
-    if not simulator.wait_for(lambda s: s.running_count() == 0, timeout=timeout):
-        left = [
-            (ex["model_name"], ex["execution_id"], ex["status"])
-            for ex in simulator.executions()
-            if ex["ended_at"] is None
-        ]
-        pytest.fail(f"runs left going on the simulator: {left}")
-
-
-AGENTS_PATH = "/ai/agents"
-
-
-def agent_creations(simulator: DAISimulator) -> list[str]:
-    """``POST /ai/agents`` requests (on a real DAI server each one CREATES an agent)."""
-    return [
-        f"{r.method} {r.path} -> {r.status}"
-        for r in simulator.request_log()
-        if r.method == "POST" and r.path.rstrip("/") == AGENTS_PATH
-    ]
 
 
 @pytest.fixture(autouse=True)
@@ -190,49 +121,6 @@ def no_dai_env(monkeypatch: pytest.MonkeyPatch) -> None:
     point_env_at(monkeypatch, None)
 
 
-def closed_port_url() -> str:
-    """The URL of a loopback port nothing listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
-
-
-# --------------------------------------------------------------------------------------------
-# What the simulator saw
-
-
-def posts(simulator: DAISimulator) -> list[dict[str, Any]]:
-    """Bodies of the start (E1 POST) requests the simulator received."""
-    return [
-        r.body or {}
-        for r in simulator.request_log()
-        if r.method == "POST" and r.path.rstrip("/") == EXECUTIONS
-    ]
-
-
-def the_execution(simulator: DAISimulator, model: str) -> dict[str, Any]:
-    """The one execution of ``model`` on the simulator."""
-    found = [ex for ex in simulator.executions() if ex["model_name"] == model]
-    assert len(found) == 1, simulator.executions()
-    return found[0]
-
-
-def running(model: str) -> Any:
-    """A ``wait_for`` predicate: a run of ``model`` is running and has been polled since."""
-
-    def predicate(simulator: DAISimulator) -> bool:
-        for ex in simulator.executions():
-            if ex["model_name"] == model and ex["status"] == "Running":
-                return any(
-                    r.method == "GET" and r.path == "/ai/runs" and r.time > ex["started_at"]
-                    for r in simulator.request_log()
-                )
-        return False
-
-    return predicate
-
-
 # --------------------------------------------------------------------------------------------
 # Running the inner pytest
 
@@ -268,30 +156,9 @@ def signal_mid_run(
     """Start the inner pytest in a process of its own, wait until its run of ``model`` is
     running and has been polled, then send ``signum`` to that process (``again_during_abort``:
     and once more as soon as the simulator has seen the first abort request)."""
-    cmd = [
-        sys.executable,
-        "-m",
-        "pytest",
-        f"--basetemp={pytester.path / 'basetemp'}",
-        *FAST,
-        *args,
-    ]
-    process = pytester.popen(
-        cmd,
-        stdin=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-        cwd=pytester.path,
-        # Python's own SIGINT handler, even where this process was started with SIGINT ignored.
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
+    process = inner.popen(pytester, *FAST, *args, stderr=subprocess.STDOUT)
     try:
-        reached = simulator.wait_for(
-            lambda s: process.poll() is not None or running(model)(s), timeout=30
-        )
-        assert reached, f"no run of {model} going"
-        assert process.poll() is None, process.communicate()[0].decode(errors="replace")
-        sent_at = time.time()
-        process.send_signal(signum)
+        sent_at = inner.signal_when_running(process, simulator, model, signum)
         if again_during_abort:
             assert simulator.wait_for(
                 lambda s: process.poll() is not None or bool(s.abort_requests()), timeout=10
@@ -299,9 +166,7 @@ def signal_mid_run(
             process.send_signal(signum)
         out, _ = process.communicate(timeout=30)
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
+        inner.kill_group(process)
     return Interrupted(out.decode(errors="replace"), process.returncode, sent_at)
 
 

@@ -4,11 +4,12 @@ plugin switched off or unused, and ``--dai-simulator``."""
 from __future__ import annotations
 
 import pytest
+from harness.simulators import closed_port_url
 
 from pytest_dai.glue.options import MISSING_SERVER_MESSAGE
 from pytest_dai.simulator import DAISimulator
 
-from .conftest import closed_port_url, header, junit, marked_test, run
+from .conftest import header, junit, marked_test, run
 
 PLAIN_TEST = """
     def test_plain():
@@ -53,6 +54,7 @@ def test_header_is_two_lines_without_v(pytester: pytest.Pytester, dai_env: DAISi
     assert dai_env.client_secret not in result.stdout.str()
 
 
+@pytest.mark.slow
 def test_marker_timeout_beats_dai_timeout_which_applies_otherwise(
     pytester: pytest.Pytester, dai_env: DAISimulator
 ) -> None:

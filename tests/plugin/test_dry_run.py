@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from harness.simulators import starts
 
 from pytest_dai.simulator import DAISimulator
 
-from .conftest import junit, posts, run
+from .conftest import junit, run
 
 DRY_RUN_TESTS = """
     import pytest
@@ -59,5 +60,5 @@ def test_dry_run_starts_nothing(pytester: pytest.Pytester, dai_env: DAISimulator
     run(pytester, "--dai-dry-run")
 
     assert dai_env.request_log(), "the dry run did not ask the server anything"
-    assert posts(dai_env) == []
+    assert starts(dai_env) == []
     assert dai_env.executions() == []

@@ -7,10 +7,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from harness.simulators import starts
 
 from pytest_dai.simulator import DAISimulator
 
-from .conftest import posts, run, run_subprocess
+from .conftest import run, run_subprocess
 
 PLAN_TESTS = """
     import pytest
@@ -84,7 +85,7 @@ def test_the_plan_is_a_table_after_the_session_without_rs(
 
     result.assert_outcomes(passed=1, skipped=3, failed=2)
     _check(_table(result.stdout.lines))
-    assert posts(dai_env) == []
+    assert starts(dai_env) == []
     assert dai_env.executions() == []
 
 

@@ -7,10 +7,11 @@ from __future__ import annotations
 import time
 
 import pytest
+from harness.simulators import closed_port_url
 
 from pytest_dai.simulator import DAISimulator
 
-from .conftest import SCENARIO, closed_port_url, run
+from .conftest import SCENARIO, run
 
 FIFTY = "import pytest\n" + "".join(
     f"""

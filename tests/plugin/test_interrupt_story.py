@@ -8,10 +8,14 @@ import signal
 import xml.etree.ElementTree as ET
 
 import pytest
+from harness.simulators import the_execution
 
 from pytest_dai.simulator import DAISimulator
 
-from .conftest import signal_mid_run, the_execution
+from .conftest import signal_mid_run
+
+#: Inner sessions in processes of their own, signals, soaks: see README, Development.
+pytestmark = pytest.mark.slow
 
 PASS_THEN_SLOW = """
     import pytest

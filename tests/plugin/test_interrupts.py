@@ -6,10 +6,11 @@ from __future__ import annotations
 import signal
 
 import pytest
+from harness.simulators import the_execution
 
 from pytest_dai.simulator import DAISimulator
 
-from .conftest import junit, run, run_subprocess, signal_mid_run, the_execution
+from .conftest import junit, run, run_subprocess, signal_mid_run
 
 SLOW_AFTER_A_PLAIN_TEST = """
     import pytest
@@ -23,6 +24,7 @@ SLOW_AFTER_A_PLAIN_TEST = """
     """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_signal_aborts_the_running_run_exactly_once(
     pytester: pytest.Pytester, dai_env: DAISimulator, signum: int
@@ -39,6 +41,7 @@ def test_signal_aborts_the_running_run_exactly_once(
     assert "KeyboardInterrupt" in interrupted.output
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_a_second_signal_during_the_abort_waits_for_it(
     pytester: pytest.Pytester, dai_env: DAISimulator, signum: int
@@ -64,6 +67,7 @@ def test_a_second_signal_during_the_abort_waits_for_it(
     assert not list((pytester.path / ".pytest_cache").rglob("*.run.json")), "left journalled"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_signal_still_writes_the_junit_file(
     pytester: pytest.Pytester, dai_env: DAISimulator, signum: int
@@ -76,6 +80,7 @@ def test_signal_still_writes_the_junit_file(
     assert cases["test_before"].outcome == "passed"
 
 
+@pytest.mark.slow
 def test_pytest_timeout_aborts_the_running_run_exactly_once(
     pytester: pytest.Pytester, dai_env: DAISimulator
 ) -> None:
@@ -91,6 +96,7 @@ def test_pytest_timeout_aborts_the_running_run_exactly_once(
     assert junit(pytester)["test_slow"].outcome == "failure"
 
 
+@pytest.mark.slow
 def test_pytest_timeout_during_a_slow_status_poll_aborts_the_run_exactly_once(
     pytester: pytest.Pytester, dai_env: DAISimulator
 ) -> None:

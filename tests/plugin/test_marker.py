@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from harness.simulators import starts
 
 from pytest_dai.simulator import DAISimulator
 
-from .conftest import Case, junit, marked_test, posts, run
+from .conftest import Case, junit, marked_test, run
 
 
 def one_line_failure(case: Case) -> str:
@@ -33,7 +34,7 @@ def test_unknown_model_fails_listing_close_matches(
     text = one_line_failure(junit(pytester)["test_run"])
     assert "unknown model 'Pas'" in text
     assert "close matches: 'Pass'" in text
-    assert posts(dai_env) == []
+    assert starts(dai_env) == []
 
 
 def test_unknown_agent_fails_listing_close_matches(
@@ -45,7 +46,7 @@ def test_unknown_agent_fails_listing_close_matches(
     text = one_line_failure(junit(pytester)["test_run"])
     assert "unknown agent 'agent1'" in text
     assert "close matches: 'agent-1'" in text
-    assert posts(dai_env) == []
+    assert starts(dai_env) == []
 
 
 def test_bad_marker_arguments_are_collection_errors_of_their_test_with_one_line(
@@ -79,7 +80,7 @@ def test_bad_marker_arguments_are_collection_errors_of_their_test_with_one_line(
     unknown = one_line_failure(cases["test_unknown_keyword"])
     assert "unknown keyword 'agnet', did you mean 'agent'?" in unknown
     assert cases["test_good"].outcome == "passed"
-    assert [body["agent"]["agent_id"] for body in posts(dai_env)] == ["agent-2"]
+    assert [body["agent"]["agent_id"] for body in starts(dai_env)] == ["agent-2"]
 
 
 def test_dai_execution_without_the_marker_says_what_to_do(

@@ -3,19 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from harness.simulators import closed_port_url, starts, the_execution
 
 from pytest_dai.simulator import DAISimulator
 
-from .conftest import (
-    ERROR_MESSAGE,
-    FAIL_MESSAGE,
-    closed_port_url,
-    junit,
-    marked_test,
-    posts,
-    run,
-    the_execution,
-)
+from .conftest import ERROR_MESSAGE, FAIL_MESSAGE, junit, marked_test, run
 
 
 def test_passed_run_passes_with_its_properties(
@@ -113,7 +105,7 @@ def test_auth_fault_fails_with_one_line_and_no_secret(
     output = result.stdout.str() + result.stderr.str() + (pytester.path / "junit.xml").read_text()
     assert wrong not in output
     assert dai_env.client_secret not in output
-    assert posts(dai_env) == []
+    assert starts(dai_env) == []
 
 
 def test_network_fault_fails_with_one_line(

@@ -10,19 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from harness.env import point_env_at
+from harness.simulators import agent_creations, starts, the_execution
+from harness.wire import EXECUTIONS
 
 from pytest_dai.simulator import DAISimulator
 
-from .conftest import (
-    EXECUTIONS,
-    agent_creations,
-    junit,
-    marked_test,
-    point_env_at,
-    posts,
-    run,
-    the_execution,
-)
+from .conftest import junit, marked_test, run
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -35,6 +29,7 @@ NO_AGENT_TEST = """
     """
 
 
+@pytest.mark.slow
 def test_the_examples_pass_on_the_revision_2_simulator(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, never_creates_agents: list[Any]
 ) -> None:
@@ -65,7 +60,7 @@ def test_a_marker_without_an_agent_starts_with_agent_null_and_says_no_agent(
     pytester.makepyfile(NO_AGENT_TEST)
     result = run(pytester, "--dai-junit-steps=steps.xml")
     result.assert_outcomes(passed=1)
-    (body,) = posts(dai_env)
+    (body,) = starts(dai_env)
     assert "agent" in body
     assert body["agent"] is None
     assert the_execution(dai_env, "Pass")["agent_id"] is None
@@ -101,7 +96,7 @@ def test_dai_agent_names_the_agent_and_the_record_reports_it(
     else:
         pytester.makeini("[pytest]\ndai_agent = agent-3\n")
     run(pytester, *args).assert_outcomes(passed=1)
-    (body,) = posts(dai_env)
+    (body,) = starts(dai_env)
     assert body["agent"] == {"agent_id": "agent-3", "is_hosted_agent": False}
     execution = the_execution(dai_env, "Pass")
     assert execution["agent_name"] == "agent-3"
@@ -113,7 +108,7 @@ def test_the_markers_agent_beats_dai_agent(
 ) -> None:
     pytester.makepyfile(marked_test("Pass", agent="agent-2"))
     run(pytester, "--dai-agent=agent-3").assert_outcomes(passed=1)
-    assert posts(dai_env)[0]["agent"]["agent_id"] == "agent-2"
+    assert starts(dai_env)[0]["agent"]["agent_id"] == "agent-2"
 
 
 def test_script_asset_and_pause_reach_the_start_body(
@@ -123,7 +118,7 @@ def test_script_asset_and_pause_reach_the_start_body(
         marked_test("Pass", script="TestCases/Login", asset="Suites/Shop.suite", step_pause_time=0)
     )
     run(pytester).assert_outcomes(passed=1)
-    (body,) = posts(dai_env)
+    (body,) = starts(dai_env)
     assert body["script"] == "TestCases/Login"
     assert body["asset"] == {"asset_path": "Suites/Shop.suite"}
     assert body["step_pause_time"] == 0
@@ -136,7 +131,7 @@ def test_a_fractional_step_pause_time_is_a_one_line_marker_error(
     result = run(pytester)  # a marker error, found at collection as for every bad argument
     assert result.ret == pytest.ExitCode.INTERRUPTED
     result.assert_outcomes(errors=1)
-    assert posts(dai_env) == []
+    assert starts(dai_env) == []
     case = junit(pytester)["test_run"]
     assert (case.outcome, case.message) == ("error", "collection failure")
     message = case.text

@@ -37,6 +37,7 @@ FOUR_RUNS = """
     """
 
 
+@pytest.mark.slow
 def test_xdist_every_marked_testcase_has_the_dai_properties(
     pytester: pytest.Pytester, dai_env: DAISimulator
 ) -> None:
@@ -58,6 +59,7 @@ def test_xdist_every_marked_testcase_has_the_dai_properties(
     assert not any(key.startswith("dai_") for key in cases["test_plain"].properties)
 
 
+@pytest.mark.slow
 def test_xdist_prints_the_summary_once(pytester: pytest.Pytester, dai_env: DAISimulator) -> None:
     pytester.makepyfile(FOUR_RUNS)
     result = run_subprocess(pytester, "-n", "2")
@@ -113,6 +115,7 @@ BY_HAND = """
     """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("xdist", [False, True], ids=["in-process", "xdist"])
 def test_runs_started_by_hand_are_in_the_summary_and_the_junit_properties(
     pytester: pytest.Pytester, dai_env: DAISimulator, xdist: bool

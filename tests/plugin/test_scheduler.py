@@ -15,6 +15,9 @@ from pytest_dai.simulator import DAISimulator
 
 from .conftest import header, run_subprocess
 
+#: Inner sessions in processes of their own, signals, soaks: see README, Development.
+pytestmark = pytest.mark.slow
+
 pytest.importorskip("xdist")
 
 WORKERS_CONFTEST = """

@@ -16,6 +16,9 @@ import pytest
 
 from pytest_dai.simulator import DAISimulator
 
+#: Inner sessions in processes of their own, signals, soaks: see README, Development.
+pytestmark = pytest.mark.slow
+
 TESTS = """
     import pytest
 

@@ -4,7 +4,6 @@ steps file, dry run, rerun, parameters and hooks."""
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import signal
@@ -18,26 +17,24 @@ from typing import Any
 
 import pytest
 import xmlschema
+from harness.env import point_env_at
+from harness.scenarios import model, steps, with_models
+from harness.simulators import wait_idle
+from harness.wire import EXECUTIONS
 
 from pytest_dai.simulator import DAISimulator
 
-from .conftest import ERROR_MESSAGE, FAIL_MESSAGE, FAST, SCENARIO, junit, point_env_at, wait_idle
+from .conftest import ERROR_MESSAGE, FAIL_MESSAGE, FAST, SCENARIO, junit
 
 TASKS = "/task_scheduler_service/api/v1/task_instances"
-EXECUTIONS = "/execution_service/api/v1/executions"
 RESULTS = "/api/v2/test_config_results"
 SCHEMA = Path(__file__).resolve().parent.parent / "data" / "junit-10.xsd"
 
 
 def _scenario() -> dict[str, Any]:
-    data = copy.deepcopy(SCENARIO)
-    data["models"].append(
-        {
-            "id": "m-flaky",
-            "name": "Flaky",
-            "attempts": ["failed", "passed"],
-            "steps": [{"name": "Add", "duration": 10}, {"name": "Check", "duration": 10}],
-        }
+    data = with_models(
+        SCENARIO,
+        model("m-flaky", "Flaky", *steps(10, "Add", "Check"), attempts=["failed", "passed"]),
     )
     data["test_configs"] = [
         {"id": "tc-pass", "name": "Passing", "agent": "agent-1", "runs": [{"model": "Pass"}] * 2},
@@ -122,6 +119,7 @@ def failure_text(path: Path, name: str = "test_config") -> str:
 # -- outcomes -----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_passing_config_properties_subtests_junit_and_summary(
     pytester: pytest.Pytester, tsim: DAISimulator
 ) -> None:
@@ -155,6 +153,7 @@ def test_passing_config_properties_subtests_junit_and_summary(
     assert list(durations) == ["test config: Passing"]
 
 
+@pytest.mark.slow
 def test_failing_config_names_the_failed_test_case(
     pytester: pytest.Pytester, tsim: DAISimulator
 ) -> None:
@@ -180,6 +179,7 @@ def test_failing_config_names_the_failed_test_case(
     assert shot.read_bytes().startswith(b"\x89PNG")
 
 
+@pytest.mark.slow
 def test_each_failed_test_case_keeps_its_own_screenshot(
     pytester: pytest.Pytester, tsim: DAISimulator
 ) -> None:
@@ -206,6 +206,7 @@ def test_each_failed_test_case_keeps_its_own_screenshot(
         assert f"[[ATTACHMENT|{shot}]]" in attached
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("config", "error", "words"),
     [
@@ -225,6 +226,7 @@ def test_error_and_cancelled_on_the_server(
     assert task_deletes(tsim) == []  # ended on the server: nothing to abort
 
 
+@pytest.mark.slow
 def test_a_result_that_appears_late_is_found_by_start_time(
     pytester: pytest.Pytester, tsim: DAISimulator
 ) -> None:
@@ -236,6 +238,7 @@ def test_a_result_that_appears_late_is_found_by_start_time(
     assert junit(pytester)["test_config"].properties["dai_status"] == "PASSED"
 
 
+@pytest.mark.slow
 def test_past_its_deadline_the_run_is_aborted_with_one_delete(
     pytester: pytest.Pytester, tsim: DAISimulator
 ) -> None:
@@ -253,6 +256,7 @@ def test_past_its_deadline_the_run_is_aborted_with_one_delete(
     assert tsim.wait_for(lambda s: s.running_count() == 0, timeout=5)
 
 
+@pytest.mark.slow
 def test_abort_falls_back_to_e3_when_the_server_has_no_task_abort(
     pytester: pytest.Pytester, tsim: DAISimulator
 ) -> None:
@@ -289,6 +293,7 @@ def _popen(pytester: pytest.Pytester, *args: str) -> subprocess.Popen[bytes]:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_ctrl_c_and_sigterm_abort_the_run_within_10_s(
     pytester: pytest.Pytester, tsim: DAISimulator, signum: int
@@ -313,6 +318,7 @@ def test_ctrl_c_and_sigterm_abort_the_run_within_10_s(
     assert b"KeyboardInterrupt" in out or b"Interrupted" in out
 
 
+@pytest.mark.slow
 def test_under_xdist_every_testcase_has_properties_and_the_summary_is_once(
     pytester: pytest.Pytester, tsim: DAISimulator
 ) -> None:
@@ -343,6 +349,7 @@ def test_under_xdist_every_testcase_has_properties_and_the_summary_is_once(
     assert out.count("DAI model runs") == 1
 
 
+@pytest.mark.slow
 def test_a_hard_kill_is_reaped_by_the_next_session(
     pytester: pytest.Pytester, tsim: DAISimulator
 ) -> None:
@@ -369,6 +376,7 @@ def test_a_hard_kill_is_reaped_by_the_next_session(
 # -- reports, dry run, rerun, parameters, hooks ---------------------------------------------
 
 
+@pytest.mark.slow
 def test_steps_file_one_testcase_per_test_case_run_and_schema_valid(
     pytester: pytest.Pytester, tsim: DAISimulator
 ) -> None:
@@ -387,6 +395,7 @@ def test_steps_file_one_testcase_per_test_case_run_and_schema_valid(
     assert props["dai_task_instance_id"]
 
 
+@pytest.mark.slow
 def test_dry_run_resolves_names_and_starts_nothing(
     pytester: pytest.Pytester, tsim: DAISimulator
 ) -> None:
@@ -399,6 +408,7 @@ def test_dry_run_resolves_names_and_starts_nothing(
     assert starts(tsim) == []
 
 
+@pytest.mark.slow
 def test_rerun_failed_reruns_only_failed_steps(
     pytester: pytest.Pytester, tsim: DAISimulator
 ) -> None:
@@ -414,6 +424,7 @@ def test_rerun_failed_reruns_only_failed_steps(
     assert "re-ran only the failed and errored steps of result" in second.stdout.str()
 
 
+@pytest.mark.slow
 def test_parameters_from_file_and_marker_travel_in_the_start_body(
     pytester: pytest.Pytester, tsim: DAISimulator
 ) -> None:
@@ -433,6 +444,7 @@ def test_parameters_from_file_and_marker_travel_in_the_start_body(
     }
 
 
+@pytest.mark.slow
 def test_a_server_refusing_parameters_is_one_clear_line(
     pytester: pytest.Pytester, tsim: DAISimulator
 ) -> None:
@@ -443,6 +455,7 @@ def test_a_server_refusing_parameters_is_one_clear_line(
     assert len(starts(tsim)) == 1  # never retried without them
 
 
+@pytest.mark.slow
 def test_bad_marker_and_bad_parameters_file_are_one_line(
     pytester: pytest.Pytester, tsim: DAISimulator
 ) -> None:
@@ -456,6 +469,7 @@ def test_bad_marker_and_bad_parameters_file_are_one_line(
     assert starts(tsim) == []
 
 
+@pytest.mark.slow
 def test_hooks_tell_the_kinds_apart_and_map_outcome_applies(
     pytester: pytest.Pytester, tsim: DAISimulator
 ) -> None:
@@ -480,6 +494,7 @@ def test_hooks_tell_the_kinds_apart_and_map_outcome_applies(
     assert "FINISHED test_config CANCELLED" in out
 
 
+@pytest.mark.slow
 def test_started_by_hand_through_the_session(pytester: pytest.Pytester, tsim: DAISimulator) -> None:
     pytester.makepyfile(
         """
@@ -498,6 +513,7 @@ def test_started_by_hand_through_the_session(pytester: pytest.Pytester, tsim: DA
     assert "DAI test configurations" in result.stdout.str()
 
 
+@pytest.mark.slow
 def test_github_annotation_and_job_summary_for_a_failed_config(
     pytester: pytest.Pytester, tsim: DAISimulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -512,6 +528,7 @@ def test_github_annotation_and_job_summary_for_a_failed_config(
     assert "Failing" in summary.read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_faults_on_the_test_config_endpoints_are_ridden_out(
     pytester: pytest.Pytester, tsim: DAISimulator
 ) -> None:
@@ -528,6 +545,7 @@ def test_faults_on_the_test_config_endpoints_are_ridden_out(
     assert any(r.status in (502, 503) for r in tsim.request_log() if r.path == RESULTS)
 
 
+@pytest.mark.slow
 def test_dai_result_without_the_marker_is_a_usage_error(
     pytester: pytest.Pytester, tsim: DAISimulator
 ) -> None:
@@ -536,6 +554,7 @@ def test_dai_result_without_the_marker_is_a_usage_error(
     result.stdout.fnmatch_lines(["*the dai_result fixture needs @pytest.mark.dai_test_config*"])
 
 
+@pytest.mark.slow
 def test_pytest_timeout_aborts_the_run_once(pytester: pytest.Pytester, tsim: DAISimulator) -> None:
     pytester.makepyfile(config_test("Slow"))
     result = pytester.runpytest_subprocess(*FAST, "--timeout=3", "--timeout-method=signal")

@@ -108,7 +108,8 @@ def test_ci_log_gets_each_runs_start_progress_and_end_once_in_order(
         assert whats[-1] == "ended", lines
         assert whats.count("started") == 1, lines
         assert whats.count("ended") == 1, lines
-        assert "going" in whats, lines  # every 0.05 s here; every 30 s by default
+        if model == "Pass":  # half a second of polls (Fail may end at its second poll)
+            assert "going" in whats, lines  # every 0.05 s here; every 30 s by default
         assert {worker for _, worker, _ in mine} == {mine[0][1]}, lines
         started = lines[mine[0][0]]
         assert re.search(
@@ -162,7 +163,7 @@ def test_terminal_shows_live_progress_and_leaves_xdist_lines_as_they_were(
     pytester: pytest.Pytester, dai_env: DAISimulator, verbose: bool
 ) -> None:
     pytester.makepyfile(test_progress=TESTS)
-    columns = 100
+    columns = 160  # room for both runs' live text after the longest test id
     master, slave = pty.openpty()
     process = subprocess.Popen(
         _args(pytester, *(["-v"] if verbose else [])),
@@ -199,9 +200,7 @@ def test_terminal_shows_live_progress_and_leaves_xdist_lines_as_they_were(
 
     lines = screen.text()
     texts = re.findall(r"\[DAI ([^\]]*)\]", ANSI.sub("", raw))
-    live = {
-        found for text in texts for found in re.findall(r"gw\d (Pass|Fail) on agent-\d: ", text)
-    }
+    live = {found for text in texts for found in re.findall(r"gw\d (Pass|Fail)\b", text)}
     assert live == {"Pass", "Fail"}, raw
     assert not any("[DAI " in line for line in lines), "live text left on the screen"
     assert not [line for line in screen.wrapped if line.startswith(".")], lines

@@ -3,11 +3,11 @@ them through DAI_URL, DAI_CLIENT_ID and DAI_CLIENT_SECRET, and the JUnit schema.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
 import xmlschema
+from harness.env import point_env_at
 
 # Imported before any in-process inner session: pytester restores sys.modules after each
 # in-process run, so a module the plugin imports lazily (requests, the client) would be imported
@@ -20,25 +20,14 @@ import pytest_dai.lifecycle.session
 import pytest_dai.lifecycle.steps  # noqa: F401
 from pytest_dai.simulator import DAISimulator
 
-from .support import SCHEMA_PATH, scenario
-
-
-def _point_at(monkeypatch: pytest.MonkeyPatch, simulator: DAISimulator) -> None:
-    # No other DAI_* setting, and no xdist worker variables of the outer session (run with -n,
-    # they would make the inner main process look like a worker to its conftest).
-    for name in list(os.environ):
-        if name.startswith(("DAI_", "PYTEST_XDIST_")):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("DAI_URL", simulator.url)
-    monkeypatch.setenv("DAI_CLIENT_ID", simulator.client_id)
-    monkeypatch.setenv("DAI_CLIENT_SECRET", simulator.client_secret)
+from .support import SCENARIO, SCHEMA_PATH
 
 
 @pytest.fixture
 def sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[DAISimulator]:
     """A simulator with the fast scenario (free port), with the inner pytest pointed at it."""
-    with DAISimulator(scenario(), port=0) as simulator:
-        _point_at(monkeypatch, simulator)
+    with DAISimulator(SCENARIO, port=0) as simulator:
+        point_env_at(monkeypatch, simulator)
         yield simulator
 
 
@@ -46,7 +35,7 @@ def sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[DAISimulator]:
 def default_sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[DAISimulator]:
     """A simulator with the packaged default scenario (the examples'), pointed at."""
     with DAISimulator(None, port=0) as simulator:
-        _point_at(monkeypatch, simulator)
+        point_env_at(monkeypatch, simulator)
         yield simulator
 
 

@@ -3,11 +3,8 @@ JUnit files a CI tool would read (schema + junitparser)."""
 
 from __future__ import annotations
 
-import copy
-import os
 import signal
-import sys
-import time
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,10 +13,11 @@ from typing import Any
 import junitparser
 import pytest
 import xmlschema
+from harness import inner
+from harness.scenarios import agents, model, scenario, step, steps
 
 from pytest_dai.simulator import DAISimulator
 
-EXECUTIONS = "/execution_service/api/v1/executions"
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "data" / "junit-10.xsd"
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -27,80 +25,50 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 INTERRUPTED = "not reached: the session was interrupted"
 
 # time_scale 1000: a step of 50 simulated seconds takes 0.05 s.
-SCENARIO: dict[str, Any] = {
-    "credentials": {"client_id": "client:dai:agent:reports", "client_secret": "reports-s3cret"},
-    "time_scale": 1000,
-    "abort_delay": 0.05,
-    "agents": [{"id": f"a{n}"} for n in range(1, 9)],
-    "models": [
-        {
-            "id": "m-pass",
-            "name": "Passing",
-            "steps": [
-                {"name": "Open shop", "duration": 50},
-                {"name": "Search", "duration": 50},
-                {"name": "Pay", "duration": 50},
-            ],
-        },
-        {
-            "id": "m-fail",
-            "name": "Failing",
-            "steps": [
-                {"name": "Open shop", "duration": 50},
-                {
-                    "name": "Pay by card",
-                    "duration": 50,
-                    "outcome": "failed",
-                    "message": "Card declined: expected 'Order confirmed' but saw 'Failed'",
-                },
-                {"name": "Confirm", "duration": 50},
-            ],
-        },
-        {
-            "id": "m-error",
-            "name": "Erroring",
-            "steps": [
-                {"name": "Open shop", "duration": 50},
-                {
-                    "name": "Connect",
-                    "duration": 50,
-                    "outcome": "error",
-                    "message": "Agent lost the SUT connection <&> \x1b[31mred\x1b[0m",
-                },
-                {"name": "Confirm", "duration": 50},
-            ],
-        },
-        {
-            # With the fault cancel_after (see CANCEL_AFTER), the server cancels it in step 3.
-            "id": "m-cancel",
-            "name": "Cancelled",
-            "steps": [
-                {"name": "Open shop", "duration": 100},
-                {"name": "Wait for stock", "duration": 100},
-                {"name": "Wait forever", "duration": 60000},
-                {"name": "Never", "duration": 50},
-            ],
-        },
-        {
-            "id": "m-long",
-            "name": "Long",
-            "steps": [
-                {"name": "Warm up", "duration": 100},
-                {"name": "Soak", "duration": 60000},
-                {"name": "Cool down", "duration": 60000},
-            ],
-        },
-        {
-            "id": "m-flaky",
-            "name": "Flaky",
-            "attempts": ["failed", "passed"],
-            "steps": [
-                {"name": "Open basket", "duration": 50},
-                {"name": "Check total", "duration": 50, "message": "Total did not update"},
-            ],
-        },
+SCENARIO: dict[str, Any] = scenario(
+    "client:dai:agent:reports",
+    "reports-s3cret",
+    time_scale=1000,
+    agents=agents("a", 8),
+    models=[
+        model("m-pass", "Passing", *steps(50, "Open shop", "Search", "Pay")),
+        model(
+            "m-fail",
+            "Failing",
+            step("Open shop", 50),
+            step(
+                "Pay by card",
+                50,
+                "failed",
+                "Card declined: expected 'Order confirmed' but saw 'Failed'",
+            ),
+            step("Confirm", 50),
+        ),
+        model(
+            "m-error",
+            "Erroring",
+            step("Open shop", 50),
+            step("Connect", 50, "error", "Agent lost the SUT connection <&> \x1b[31mred\x1b[0m"),
+            step("Confirm", 50),
+        ),
+        # With the fault cancel_after (see CANCEL_AFTER), the server cancels it in step 3.
+        model(
+            "m-cancel",
+            "Cancelled",
+            *steps(100, "Open shop", "Wait for stock"),
+            step("Wait forever", 60000),
+            step("Never", 50),
+        ),
+        model("m-long", "Long", step("Warm up", 100), *steps(60000, "Soak", "Cool down")),
+        model(
+            "m-flaky",
+            "Flaky",
+            step("Open basket", 50),
+            step("Check total", 50, message="Total did not update"),
+            attempts=["failed", "passed"],
+        ),
     ],
-}
+)
 
 #: The fault ``cancel_after`` (simulated seconds: 1000 a real second) that makes the server
 #: cancel the "Cancelled" model in its third step. Longer than the deadline of test_deadline
@@ -228,26 +196,6 @@ def check_suite(suite: Suite, expected: Expected, simulator: DAISimulator) -> No
     assert suite.properties["dai_execution_id"] in suite.name
 
 
-def scenario(**changes: Any) -> dict[str, Any]:
-    """A deep copy of :data:`SCENARIO` with top-level keys replaced."""
-    data = copy.deepcopy(SCENARIO)
-    data.update(changes)
-    return data
-
-
-#: Options every inner session gets: fast polling.
-FAST = ("--dai-poll-interval=0.1",)
-
-
-def starts(simulator: DAISimulator) -> list[dict[str, Any]]:
-    """The bodies of the E1 (start execution) requests the simulator received."""
-    return [
-        record.body or {}
-        for record in simulator.request_log()
-        if record.method == "POST" and record.path.rstrip("/") == EXECUTIONS
-    ]
-
-
 @dataclass
 class Suite:
     """One ``<testsuite>`` of the steps file, as a CI tool sees it."""
@@ -327,27 +275,18 @@ def leftovers(folder: Path, keep: set[str]) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name not in keep)
 
 
-def _default_sigint() -> None:
-    # A shell starts background jobs with SIGINT ignored, and Python then never turns SIGINT
-    # into KeyboardInterrupt: give the inner pytest the default, whatever runs this suite.
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
-def pytest_subprocess(pytester: pytest.Pytester, *args: str) -> Any:
+def pytest_subprocess(pytester: pytest.Pytester, *args: str) -> subprocess.Popen[bytes]:
     """Start the inner pytest in its own process group (so a signal can go to the controller
     and its xdist workers, as Ctrl-C in a terminal does); output to stdout.txt / stderr.txt."""
-    cmd = [sys.executable, "-m", "pytest", f"--basetemp={pytester.path / 'basetemp'}", *args]
     with (
         open(pytester.path / "stdout.txt", "wb") as out,
         open(pytester.path / "stderr.txt", "wb") as err,
     ):
-        return pytester.popen(
-            cmd, stdout=out, stderr=err, start_new_session=True, preexec_fn=_default_sigint
-        )
+        return inner.popen(pytester, *args, stdout=out, stderr=err)
 
 
 def interrupt(
-    process: Any,
+    process: subprocess.Popen[bytes],
     simulator: DAISimulator,
     model: str,
     *,
@@ -358,39 +297,18 @@ def interrupt(
     """Once a run of ``model`` is running with ``steps_done`` steps done and the inner pytest
     has polled it since (and ``also()`` is true), send SIGINT to the inner pytest's process
     group; return its exit code."""
-
-    def ready(s: DAISimulator) -> bool:
-        if process.poll() is not None:
-            return True
-        if not also():
-            return False
-        for ex in s.executions():
-            if ex["model_name"] == model and ex["status"] == "Running":
-                if ex["steps_done"] < steps_done:
-                    return False
-                polled = [
-                    r
-                    for r in s.request_log()
-                    if r.method == "GET" and r.time > (ex["started_at"] or 0) + 0.05
-                ]
-                return bool(polled)
-        return False
-
     try:
-        assert simulator.wait_for(ready, timeout=timeout), f"no {model} run going"
-        assert process.poll() is None, "the inner pytest ended before the signal"
-        os.killpg(process.pid, signal.SIGINT)
+        inner.signal_when_running(
+            process,
+            simulator,
+            model,
+            signal.SIGINT,
+            group=True,
+            steps_done=steps_done,
+            also=also,
+            timeout=timeout,
+        )
         code: int = process.wait(timeout=timeout)
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        inner.kill_group(process)
     return code
-
-
-def wait_idle(simulator: DAISimulator, timeout: float = 5.0) -> None:
-    """Wait until no run is going on the simulator (aborts take ``abort_delay``)."""
-    start = time.monotonic()
-    assert simulator.wait_for(lambda s: s.running_count() == 0, timeout=timeout), (
-        f"runs still going after {time.monotonic() - start:.1f} s: {simulator.executions()}"
-    )

@@ -7,10 +7,11 @@ import shutil
 
 import pytest
 import xmlschema
+from harness.simulators import starts
 
 from pytest_dai.simulator import DAISimulator
 
-from .support import EXAMPLES, read_junit, read_steps, starts
+from .support import EXAMPLES, read_junit, read_steps
 
 TYPOS = """
 import pytest

@@ -12,12 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from harness.inner import FAST
+from harness.scenarios import changed
 
 import pytest_dai.glue.evidence
 import pytest_dai.glue.evidence_hooks  # noqa: F401  (imported before in-process inner runs)
 from pytest_dai.simulator import DAISimulator
 
-from .support import FAST, properties, read_junit, scenario
+from .support import SCENARIO, properties, read_junit
 
 MODULE = """
 import pytest
@@ -136,12 +138,20 @@ def test_failed():
 """
 
 
-@pytest.mark.parametrize("fault", ["404", "large", "slow"])
+@pytest.mark.parametrize(
+    "fault",
+    # over 20 MB, and an answer later than the timeout: heavy and timing-bound, so slow
+    [
+        "404",
+        pytest.param("large", marks=pytest.mark.slow),
+        pytest.param("slow", marks=pytest.mark.slow),
+    ],
+)
 def test_a_screenshot_that_cannot_be_had_is_one_warning_line(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, fault: str
 ) -> None:
     faults = {"screenshot_fault": fault, "screenshot_delay": 3}
-    with DAISimulator(scenario(faults=faults), port=0) as simulator:
+    with DAISimulator(changed(SCENARIO, faults=faults), port=0) as simulator:
         monkeypatch.setenv("DAI_URL", simulator.url)
         monkeypatch.setenv("DAI_CLIENT_ID", simulator.client_id)
         monkeypatch.setenv("DAI_CLIENT_SECRET", simulator.client_secret)
@@ -172,6 +182,7 @@ def test_a_screenshot_that_cannot_be_had_is_one_warning_line(
     assert pngs == [], pngs
 
 
+@pytest.mark.slow
 def test_each_failed_test_has_its_own_file_under_xdist(
     pytester: pytest.Pytester, sim: DAISimulator
 ) -> None:
@@ -275,12 +286,13 @@ def test_evidence_of_several_runs_of_one_test_adds_up(pytester: pytest.Pytester)
     assert report.count("DAI screenshot (test_any.py-test_config") == 2
 
 
+@pytest.mark.slow
 def test_a_server_that_does_not_answer_screenshots_is_not_asked_again(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A slow E12 costs the first failed test its few seconds, not every failed test."""
     faults = {"screenshot_fault": "slow", "screenshot_delay": 1}
-    with DAISimulator(scenario(faults=faults), port=0) as simulator:
+    with DAISimulator(changed(SCENARIO, faults=faults), port=0) as simulator:
         monkeypatch.setenv("DAI_URL", simulator.url)
         monkeypatch.setenv("DAI_CLIENT_ID", simulator.client_id)
         monkeypatch.setenv("DAI_CLIENT_SECRET", simulator.client_secret)

@@ -8,12 +8,11 @@ import re
 from pathlib import Path
 
 import pytest
+from harness.inner import FAST
 
 import pytest_dai.glue.github  # noqa: F401  (imported before in-process inner runs)
 from pytest_dai.glue.github import annotation
 from pytest_dai.simulator import DAISimulator
-
-from .support import FAST
 
 MODULE = """import pytest
 
@@ -82,6 +81,7 @@ def read_table(text: str) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("workers", [None, "2"])
 def test_job_summary_and_annotations(
     pytester: pytest.Pytester,

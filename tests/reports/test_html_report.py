@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from harness.inner import FAST
 
 import pytest_dai.glue.evidence_hooks
 import pytest_dai.glue.html_report  # noqa: F401  (imported before in-process inner runs)
 from pytest_dai.simulator import DAISimulator
 
-from .support import FAST, properties, read_junit
+from .support import properties, read_junit
 
 pytest.importorskip("pytest_html")
 
@@ -73,6 +74,7 @@ def extras_of(pytester: pytest.Pytester, test: str) -> dict[str, dict[str, Any]]
     return {extra["format_type"]: extra for extra in row["extras"]}
 
 
+@pytest.mark.slow
 def test_self_contained_report_embeds_the_screenshot(
     pytester: pytest.Pytester, default_sim: DAISimulator
 ) -> None:
@@ -88,6 +90,7 @@ def test_self_contained_report_embeds_the_screenshot(
     assert extras_of(pytester, "test_checkout") == {}
 
 
+@pytest.mark.slow
 def test_report_under_xdist_embeds_the_screenshot(
     pytester: pytest.Pytester, default_sim: DAISimulator
 ) -> None:
@@ -96,6 +99,7 @@ def test_report_under_xdist_embeds_the_screenshot(
     assert base64.b64decode(image.split(",", 1)[1]) == shot.read_bytes()
 
 
+@pytest.mark.slow
 def test_report_with_assets_links_the_same_image(
     pytester: pytest.Pytester, default_sim: DAISimulator
 ) -> None:

@@ -11,18 +11,12 @@ import json
 
 import pytest
 import xmlschema
+from harness.inner import FAST
+from harness.simulators import starts
 
 from pytest_dai.simulator import DAISimulator
 
-from .support import (
-    FAST,
-    properties,
-    read_junit,
-    read_step_suites,
-    read_steps,
-    scenario,
-    starts,
-)
+from .support import SCENARIO, properties, read_junit, read_step_suites, read_steps
 
 MODULE = """
 import pytest
@@ -100,6 +94,7 @@ def test_rerun_failed_reruns_only_the_failed_run(
         assert "dai_rerun_of" not in properties(case)
 
 
+@pytest.mark.slow
 def test_rerun_failed_says_what_it_reruns_under_xdist(
     pytester: pytest.Pytester, sim: DAISimulator
 ) -> None:
@@ -175,7 +170,7 @@ def test_rerun_failed_against_another_server_runs_every_test_in_full(
     pytester.makepyfile(test_shop=MODULE)
     session(pytester, "first").assert_outcomes(passed=2, failed=1)
 
-    with DAISimulator(scenario(), port=0) as other:
+    with DAISimulator(SCENARIO, port=0) as other:
         monkeypatch.setenv("DAI_URL", other.url)
         second = session(pytester, "second", "--dai-rerun-failed")
         second.assert_outcomes(passed=2, failed=1)  # the Flaky model's first attempt fails

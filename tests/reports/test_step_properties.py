@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 import pytest
+from harness.inner import FAST
 
 from pytest_dai.simulator import DAISimulator
 
-from .support import FAST, properties, read_junit
+from .support import properties, read_junit
 
 MODULE = """
 import pytest

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 import xmlschema
+from harness.inner import FAST
+from harness.simulators import wait_idle
 
 from pytest_dai.client.status import RunState
 from pytest_dai.glue import junit_steps
@@ -19,7 +21,6 @@ from pytest_dai.simulator import DAISimulator
 from .support import (
     CANCEL_AFTER,
     EXPECTED,
-    FAST,
     INTERRUPTED,
     RUNS_MODULE,
     Suite,
@@ -30,7 +31,6 @@ from .support import (
     pytest_subprocess,
     read_junit,
     read_steps,
-    wait_idle,
 )
 
 STEPS = "out/ci/steps.xml"  # a folder that does not exist yet: the plugin makes it
@@ -131,6 +131,7 @@ def test_steps_file_whatever_words_and_ids_the_server_uses(
         check_suite(suites[f"test_runs.py::{test}"], EXPECTED[test], sim)
 
 
+@pytest.mark.slow
 def test_steps_file_under_xdist_written_once_by_the_controller(
     pytester: pytest.Pytester, sim: DAISimulator, schema: xmlschema.XMLSchema
 ) -> None:
@@ -214,6 +215,7 @@ def check_interrupted_suite(suites: dict[str, Suite], sim: DAISimulator) -> None
     assert suite.skipped == 1
 
 
+@pytest.mark.slow
 def test_interrupted_session_still_writes_the_steps_file(
     pytester: pytest.Pytester, sim: DAISimulator, schema: xmlschema.XMLSchema
 ) -> None:
@@ -225,6 +227,7 @@ def test_interrupted_session_still_writes_the_steps_file(
     check_written(pytester)
 
 
+@pytest.mark.slow
 def test_interrupted_session_keeps_steps_already_passed(
     pytester: pytest.Pytester, sim: DAISimulator, schema: xmlschema.XMLSchema
 ) -> None:
@@ -233,6 +236,7 @@ def test_interrupted_session_keeps_steps_already_passed(
     assert next(iter(suite.steps.items())) == ("001 Warm up", ("passed", ""))
 
 
+@pytest.mark.slow
 def test_interrupted_xdist_session_still_writes_the_steps_file(
     pytester: pytest.Pytester, sim: DAISimulator, schema: xmlschema.XMLSchema
 ) -> None:
@@ -242,6 +246,7 @@ def test_interrupted_xdist_session_still_writes_the_steps_file(
     check_written(pytester)
 
 
+@pytest.mark.slow
 def test_interrupted_xdist_session_lists_the_interrupted_run(
     pytester: pytest.Pytester, sim: DAISimulator, schema: xmlschema.XMLSchema
 ) -> None:

@@ -10,12 +10,13 @@ without ``-n``), a table at the end of the run.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from harness.env import point_at, point_env_at
+from harness.simulators import Simulators
 
 # Imported here, before any test: pytester drops the modules a test imported when it ends, and
 # the client imported again by a later in-process test would clash with the copies other modules
@@ -27,7 +28,8 @@ import pytest_dai.lifecycle.journal
 import pytest_dai.lifecycle.session  # noqa: F401
 from pytest_dai.simulator import DAISimulator
 
-from .support import point_at, scenario
+from .hostile import Proxy
+from .support import SCENARIO
 
 ROW_PREFIX = "robustness:"
 RESULTS_FILE = "robustness-results.jsonl"
@@ -40,7 +42,7 @@ def make_sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., DAISimul
     """Start simulators (free ports; stopped at teardown). ``make_sim(scenario_dict, cls=...,
     point=True)``: with ``point``, the inner pytest is pointed at it (DAI_URL, DAI_CLIENT_ID,
     DAI_CLIENT_SECRET; other DAI_* cleared)."""
-    started: list[DAISimulator] = []
+    simulators = Simulators(default=lambda: SCENARIO)
 
     def make(
         data: dict[str, Any] | None = None,
@@ -48,16 +50,34 @@ def make_sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., DAISimul
         cls: type[DAISimulator] = DAISimulator,
         point: bool = True,
     ) -> DAISimulator:
-        simulator = cls(scenario() if data is None else data, port=0)
-        simulator.start()
-        started.append(simulator)
+        simulator = simulators.start(data, cls=cls, port=0)
         if point:
-            point_at(monkeypatch, simulator.url, simulator.client_id, simulator.client_secret)
+            point_env_at(monkeypatch, simulator)
         return simulator
 
     yield make
-    for simulator in started:
-        simulator.stop()
+    simulators.stop_all()
+
+
+@pytest.fixture
+def proxied_scenario() -> dict[str, Any] | None:
+    """The scenario of the simulator behind ``proxied`` (None: the robustness scenario); a test
+    module overrides it."""
+    return None
+
+
+@pytest.fixture
+def proxied(
+    make_sim: Callable[..., DAISimulator],
+    monkeypatch: pytest.MonkeyPatch,
+    proxied_scenario: dict[str, Any] | None,
+) -> Iterator[tuple[DAISimulator, Proxy]]:
+    """A simulator behind a :class:`Proxy`; the inner pytest points at the proxy."""
+    sim = make_sim(proxied_scenario, point=False)
+    proxy = Proxy(sim.url)
+    point_at(monkeypatch, proxy.url, sim.client_id, sim.client_secret)
+    yield sim, proxy
+    proxy.close()
 
 
 @pytest.fixture
@@ -70,7 +90,7 @@ def results_file(factory: pytest.TempPathFactory) -> Path:
     """``robustness-results.jsonl`` at the root of this run's temporary folder (shared by the
     xdist workers, whose own folders are ``popen-gwN`` below it)."""
     base = factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
+    if base.name.startswith("popen-gw"):  # an xdist worker's own folder
         base = base.parent
     return base / RESULTS_FILE
 

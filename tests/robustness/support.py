@@ -3,151 +3,47 @@ small waits on the simulator."""
 
 from __future__ import annotations
 
-import contextlib
-import copy
 import json
 import os
 import signal
 import subprocess
-import sys
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+from harness.inner import FAST, finish, kill_group, popen
+from harness.scenarios import agents, model, scenario, step, steps
+from harness.simulators import wait_running
+from harness.wire import EXECUTIONS, TOKEN_PATH
 
 from pytest_dai.simulator import DAISimulator
 
-EXECUTIONS = "/execution_service/api/v1/executions"
 CLIENT_ID = "client:dai:agent:robustness"
 #: Long enough that a stray substring match is impossible, and unlike anything else printed.
 SECRET = "rob-S3cret-7c41e9d2b8"
-
-#: Options every inner session gets: fast polling.
-FAST = ("--dai-poll-interval=0.1",)
 
 #: The header line of a session that aborted a run left by a killed one.
 REAPED = "dai: aborted 1 run left by an earlier, killed session"
 
 # time_scale 1000: a step of 100 simulated seconds takes 0.1 s; "Long" runs for 10 minutes.
-SCENARIO: dict[str, Any] = {
-    "credentials": {"client_id": CLIENT_ID, "client_secret": SECRET},
-    "time_scale": 1000,
-    "abort_delay": 0.05,
-    "agents": [{"id": f"a{n}"} for n in range(1, 9)],
-    "models": [
-        {
-            "id": "m-long",
-            "name": "Long",
-            "steps": [
-                {"name": "Warm up", "duration": 100},
-                {"name": "Soak", "duration": 600_000},
-            ],
-        },
-        {
-            "id": "m-short",
-            "name": "Short",
-            "steps": [
-                {"name": "Open shop", "duration": 150},
-                {"name": "Search", "duration": 150},
-                {"name": "Pay", "duration": 150},
-            ],
-        },
-        {
-            "id": "m-fail",
-            "name": "Failing",
-            "steps": [
-                {"name": "Open shop", "duration": 50},
-                {"name": "Pay", "duration": 50, "outcome": "failed", "message": "Card declined"},
-            ],
-        },
-        {
-            "id": "m-error",
-            "name": "Erroring",
-            "steps": [
-                {"name": "Open shop", "duration": 50},
-                {"name": "Connect", "duration": 50, "outcome": "error", "message": "SUT lost"},
-            ],
-        },
+SCENARIO: dict[str, Any] = scenario(
+    CLIENT_ID,
+    SECRET,
+    time_scale=1000,
+    agents=agents("a", 8),
+    models=[
+        model("m-long", "Long", step("Warm up", 100), step("Soak", 600_000)),
+        model("m-short", "Short", *steps(150, "Open shop", "Search", "Pay")),
+        model(
+            "m-fail", "Failing", step("Open shop", 50), step("Pay", 50, "failed", "Card declined")
+        ),
+        model(
+            "m-error", "Erroring", step("Open shop", 50), step("Connect", 50, "error", "SUT lost")
+        ),
     ],
-}
-
-
-def scenario(**changes: Any) -> dict[str, Any]:
-    """A deep copy of :data:`SCENARIO` with top-level keys replaced."""
-    data = copy.deepcopy(SCENARIO)
-    data.update(changes)
-    return data
-
-
-def point_at(monkeypatch: pytest.MonkeyPatch, url: str, client_id: str, secret: str) -> None:
-    """Point inner sessions at a server through the environment only (other DAI_* cleared)."""
-    for name in list(os.environ):
-        if name.startswith("DAI_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("DAI_URL", url)
-    monkeypatch.setenv("DAI_CLIENT_ID", client_id)
-    monkeypatch.setenv("DAI_CLIENT_SECRET", secret)
-
-
-def inner_popen(pytester: pytest.Pytester, *args: str) -> subprocess.Popen[bytes]:
-    """Start an inner pytest in its own process group (its xdist workers too), so a signal can
-    reach just it and a failed test can kill all of it."""
-    base = pytester.path / f"basetemp-{time.monotonic_ns()}"
-    cmd = [sys.executable, "-m", "pytest", f"--basetemp={base}", *args]
-    return pytester.popen(
-        cmd,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-        cwd=pytester.path,
-        # Python's own SIGINT handler, even where this process was started with SIGINT ignored
-        # (a job put in the background by a non-interactive shell).
-        preexec_fn=_default_sigint,
-    )
-
-
-def _default_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
-def finish(process: subprocess.Popen[bytes], timeout: float = 60.0) -> tuple[str, int]:
-    """Wait for an inner pytest (killing its group if it hangs); its output and exit code."""
-    try:
-        out, err = process.communicate(timeout=timeout)
-    finally:
-        kill_group(process)
-    return (out + err).decode(errors="replace"), process.returncode
-
-
-def kill_group(process: subprocess.Popen[bytes]) -> None:
-    """SIGKILL what is left of an inner pytest's process group (it is its group's leader)."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGKILL)
-    if process.poll() is None:
-        process.communicate()
-
-
-def wait_running(
-    sim: DAISimulator, process: subprocess.Popen[bytes], model: str, timeout: float = 30.0
-) -> bool:
-    """Wait until a run of ``model`` is Running and has been polled since it started (so the
-    inner session is in its wait), or the inner pytest has ended."""
-
-    def ready(s: DAISimulator) -> bool:
-        if process.poll() is not None:
-            return True
-        for ex in s.executions():
-            if ex["model_name"] == model and ex["status"] == "Running":
-                started = ex["started_at"] or 0
-                return any(
-                    r.method == "GET" and r.path == "/ai/runs" and r.time > started + 0.05
-                    for r in s.request_log()
-                )
-        return False
-
-    return sim.wait_for(ready, timeout=timeout) and process.poll() is None
+)
 
 
 def journal_files(project: Path) -> list[Path]:
@@ -156,17 +52,6 @@ def journal_files(project: Path) -> list[Path]:
     return sorted(project.glob("**/*.run.json"))
 
 
-def statuses(sim: DAISimulator) -> list[str]:
-    """The status of every execution on the simulator, oldest first."""
-    return [str(ex["status"]) for ex in sim.executions()]
-
-
-def wait_idle(sim: DAISimulator, timeout: float = 5.0) -> bool:
-    """Wait until no run is going on the simulator (aborts take ``abort_delay``)."""
-    return sim.wait_for(lambda s: s.running_count() == 0, timeout=timeout)
-
-
-TOKEN_PATH = "/auth/realms/eggplant/protocol/openid-connect/token"
 PROXY_PAGE = "<html><head><title>Proxy</title></head><body><h1>Sign in</h1></body></html>"
 
 
@@ -276,7 +161,7 @@ def test_plain():
 def start_long_run(pytester: pytest.Pytester, sim: DAISimulator) -> subprocess.Popen[bytes]:
     """Start an inner session waiting for a "Long" run; return it once the run is going."""
     pytester.makepyfile(test_long=LONG_MODULE, test_plain=PLAIN_MODULE)
-    process = inner_popen(pytester, *FAST, "test_long.py")
+    process = popen(pytester, *FAST, "test_long.py")
     if not wait_running(sim, process, "Long"):
         kill_group(process)
         raise AssertionError(f"no run going: {sim.executions()}")

@@ -27,22 +27,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from harness.env import point_at
+from harness.inner import FAST
+from harness.wire import EXECUTIONS, TOKEN_PATH
 
 from pytest_dai.simulator import DAISimulator
 
-from .support import (
-    CLIENT_ID,
-    EXECUTIONS,
-    FAST,
-    PLAIN_MODULE,
-    PROXY_PAGE,
-    SECRET,
-    TOKEN_PATH,
-    FakeDAI,
-    point_at,
-    run_record,
-    scenario,
-)
+from .support import CLIENT_ID, PLAIN_MODULE, PROXY_PAGE, SCENARIO, SECRET, FakeDAI, run_record
 
 FILES = {
     "nocol.csv": "client_id,token_url\nx,http://dai.example.com/token\n",
@@ -311,6 +302,43 @@ SESSION_CASES = (
         ("--dai-junit-steps=",),
     ),
     Bad(
+        "artifacts-empty",
+        "--dai-artifacts from the command line: expected a file path, got ''",
+        ("--dai-artifacts=",),
+    ),
+    Bad(
+        "parameters-file-empty",
+        "--dai-parameters-file from the command line: expected a file path, got ''",
+        ("--dai-parameters-file=",),
+    ),
+    Bad(
+        "agent-blank",
+        "--dai-agent from the command line: expected a non-empty value, got ''",
+        ("--dai-agent=",),
+    ),
+    Bad(
+        "dist-unknown",
+        "--dai-dist from the command line: expected agent or no, got 'agents'",
+        ("--dai-dist=agents",),
+    ),
+    Bad(
+        "auth-unknown",
+        "--dai-auth from the command line: expected keycloak or v2, got 'basic'",
+        ("--dai-auth=basic",),
+    ),
+    Bad(
+        "result-url-unknown-placeholder",
+        "dai_result_url from the ini file: expected a URL template with the placeholders "
+        "{{url}}, {{id}}, {{task_instance_id}}, {{test_config_id}}; unknown placeholder "
+        "{{nope}}, got '{{url}}/results/{{nope}}'",
+        ini="dai_result_url = {url}/results/{nope}",
+    ),
+    Bad(
+        "bool-allow-insecure-token-url",
+        f"dai_allow_insecure_token_url from the ini file: {BOOL}, got 'maybe'",
+        ini="dai_allow_insecure_token_url = maybe",
+    ),
+    Bad(
         "scenario-syntax",
         "--dai-simulator: {path}/syntax.json: invalid JSON at line 1, column 13: Expecting value",
         ("--dai-simulator=syntax.json",),
@@ -346,6 +374,7 @@ def clean(output: str) -> None:
     assert SECRET not in output, output
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", SESSION_CASES, ids=[case.id for case in SESSION_CASES])
 def test_bad_session_setting_is_one_usage_error_line(
     case: Bad, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
@@ -525,7 +554,7 @@ def marker_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[i
     """One inner session with every bad marker: its exit code and output."""
     project = tmp_path_factory.mktemp("markers")
     (project / "test_markers.py").write_text(MARKER_MODULE, encoding="utf-8")
-    with DAISimulator(scenario(), port=0) as simulator:
+    with DAISimulator(SCENARIO, port=0) as simulator:
         done = subprocess.run(
             [
                 *(sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *FAST),
@@ -541,6 +570,7 @@ def marker_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[i
         yield done.returncode, output.replace(simulator.url, "DAI_URL")
 
 
+@pytest.mark.slow
 def test_bad_markers_are_collection_errors_of_their_own_test(
     marker_session: tuple[int, str],
 ) -> None:
@@ -556,6 +586,7 @@ def test_bad_markers_are_collection_errors_of_their_own_test(
         assert f"ERROR test_markers.py::{test} - DAIConfigError" in output, output
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("test", list(MARKER_CASES))
 def test_bad_marker_is_one_line(test: str, marker_session: tuple[int, str]) -> None:
     _, output = marker_session
@@ -776,6 +807,7 @@ SERVER_CASES = (
 )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", SERVER_CASES, ids=[case.id for case in SERVER_CASES])
 def test_bad_server_answer_fails_only_the_dai_test_with_one_line(
     case: Answer,
@@ -807,10 +839,38 @@ def _execution_ids(simulator: DAISimulator) -> list[str]:
     return [str(ex["execution_id"]) for ex in simulator.executions()]
 
 
-def bad_input_count() -> int:
-    """How many bad inputs this module tries."""
-    return len(SESSION_CASES) + len(MARKER_CASES) + len(SERVER_CASES)
+def spellings(setting: str) -> tuple[str, ...]:
+    """The option, ini and environment names of a setting (``request_timeout``)."""
+    return (f"--dai-{setting.replace('_', '-')}", f"dai_{setting}", f"DAI_{setting.upper()}")
 
 
-def test_at_least_25_bad_inputs() -> None:
-    assert bad_input_count() >= 25
+def named_in(name: str, line: str) -> bool:
+    """Whether ``line`` names ``name`` as a whole word (``--dai-url`` is not in ``--dai-urls``)."""
+    return re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", line) is not None
+
+
+#: Settings whose bad input is, on purpose, not a usage error (and where that is tested).
+NOT_A_USAGE_ERROR = {
+    # read from nowhere but DAI_CLIENT_SECRET and the CSV; in an ini file a warning says so
+    "client_secret": "tests/plugin/test_marker_collection.py",
+}
+
+
+def test_every_setting_that_takes_a_value_has_a_bad_input(pytester: pytest.Pytester) -> None:
+    # The plugin's own list (pytest --help): every option that takes a value and every ini
+    # setting. A new setting without a bad-value case above makes this test fail.
+    result = pytester.runpytest("--help")
+    text = result.stdout.str()
+    settings = {name for name in re.findall(r"^  dai_(\w+) \(", text, re.M)}
+    settings |= {
+        option.replace("-", "_") for option in re.findall(r"^  --dai-([\w-]+)=", text, re.M)
+    }
+    assert {"url", "credentials", "poll_interval", "simulator"} <= settings, text
+    untried = sorted(
+        setting
+        for setting in settings - NOT_A_USAGE_ERROR.keys()
+        if not any(
+            named_in(name, case.line) for case in SESSION_CASES for name in spellings(setting)
+        )
+    )
+    assert untried == []

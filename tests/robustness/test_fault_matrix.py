@@ -18,21 +18,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
+from harness.inner import FAST, finish, kill_group, popen
+from harness.simulators import is_idle_within, statuses, wait_running
 
 from pytest_dai.simulator import DAISimulator
 
-from .support import (
-    FAST,
-    PLAIN_MODULE,
-    REAPED,
-    finish,
-    inner_popen,
-    journal_files,
-    kill_group,
-    statuses,
-    wait_idle,
-    wait_running,
-)
+from .support import PLAIN_MODULE, REAPED, journal_files
+
+#: Inner sessions in processes of their own, signals, soaks: see README, Development.
+pytestmark = pytest.mark.slow
 
 #: The inner test module. ``test_marked`` waits for a 10-minute run through the marker;
 #: ``test_by_hand`` starts one with ``dai_session.start()`` and then, by ROBUSTNESS_HOW: waits
@@ -190,7 +184,7 @@ def test_no_run_left_going(
     monkeypatch.setenv("TMPDIR", str(pytester.path / "tmp"))
     pytester.makepyfile(test_faults=FAULT_MODULE, test_plain=PLAIN_MODULE)
 
-    process = inner_popen(pytester, *FAST, *case.args, f"test_faults.py::{case.test}")
+    process = popen(pytester, *FAST, *case.args, f"test_faults.py::{case.test}")
     try:
         if case.kill is not None:
             assert wait_running(sim, process, "Long"), f"no run going: {sim.executions()}"
@@ -219,7 +213,7 @@ def test_no_run_left_going(
         following.assert_outcomes(passed=1)
         aborted_by = "next session" if REAPED in header else "nobody"
     # (Without any abort sent there is nothing to wait for.)
-    idle = wait_idle(sim) if sim.abort_requests() else sim.running_count() == 0
+    idle = is_idle_within(sim) if sim.abort_requests() else sim.running_count() == 0
     record_row(
         "fault matrix",
         case=case.id,

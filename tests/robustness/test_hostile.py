@@ -20,6 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from harness.env import point_at
+from harness.inner import FAST, finish, popen
+from harness.simulators import eventually
+from harness.wire import TOKEN_PATH
 
 from pytest_dai.client.credentials import Credentials
 from pytest_dai.client.deadline import call_budget
@@ -39,9 +43,8 @@ from pytest_dai.lifecycle.steps import STEPS_LIMIT, run_steps
 from pytest_dai.simulator import DAISimulator
 
 from .hostile import TOKEN, Proxy, RawServer, Request, reply, token_reply, trickle
-from .support import FAST, SECRET, finish, inner_popen, point_at
+from .support import SECRET
 
-TOKEN_PATH = "/auth/realms/eggplant/protocol/openid-connect/token"
 RUN = {"id": 7, "execution_id": "ex-1", "status": "Running", "modelname": "M"}
 
 
@@ -226,6 +229,7 @@ SLOW = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", sorted(SLOW))
 def test_a_call_ends_within_its_total_deadline(
     kind: str, servers: Callable[..., RawServer]
@@ -241,6 +245,7 @@ def test_a_call_ends_within_its_total_deadline(
     assert took < 6, took
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", sorted(SLOW))
 def test_an_abort_is_bounded_in_total(kind: str, servers: Callable[..., RawServer]) -> None:
     server = servers(SLOW[kind])
@@ -253,6 +258,7 @@ def test_an_abort_is_bounded_in_total(kind: str, servers: Callable[..., RawServe
     assert len(server.seen("/execution_service")) >= 1
 
 
+@pytest.mark.slow
 def test_retry_after_is_capped_by_what_is_left(servers: Callable[..., RawServer]) -> None:
     def handler(server: RawServer, conn: socket.socket, request: Request) -> None:
         reply(conn, 503, {"detail": "busy"}, {"Retry-After": "60"})
@@ -423,27 +429,7 @@ def test_long():
 """
 
 
-@pytest.fixture
-def proxied(
-    make_sim: Callable[..., DAISimulator], monkeypatch: pytest.MonkeyPatch
-) -> Iterator[tuple[DAISimulator, Proxy]]:
-    """The simulator behind a :class:`Proxy`; the inner pytest points at the proxy."""
-    sim = make_sim(point=False)
-    proxy = Proxy(sim.url)
-    point_at(monkeypatch, proxy.url, sim.client_id, sim.client_secret)
-    yield sim, proxy
-    proxy.close()
-
-
-def _wait(predicate: Callable[[], bool], timeout: float = 20.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
-
-
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["dropped", "timed-out"])
 def test_a_start_whose_answer_is_lost_leaves_no_run(
     how: str, pytester: pytest.Pytester, proxied: tuple[DAISimulator, Proxy]
@@ -453,50 +439,52 @@ def test_a_start_whose_answer_is_lost_leaves_no_run(
         "drop" if how == "dropped" else "hang"
     )
     pytester.makepyfile(test_lost=LONG_TEST)
-    process = inner_popen(pytester, *FAST, "--dai-request-timeout=2", "-p", "no:randomly")
+    process = popen(pytester, *FAST, "--dai-request-timeout=2", "-p", "no:randomly")
     output, rc = finish(process, timeout=90)
     assert rc == pytest.ExitCode.TESTS_FAILED, output
     assert len(sim.executions()) == 1, output  # the start did reach the server
-    assert _wait(lambda: sim.running_count() == 0), sim.executions()
+    assert eventually(lambda: sim.running_count() == 0, timeout=20), sim.executions()
     lines = [line for line in output.splitlines() if "was found and aborted" in line]
     assert len(lines) >= 1, output
     assert sim.executions()[0]["execution_id"] in lines[0]
     assert not list(pytester.path.glob("**/*.intent.json"))
 
 
+@pytest.mark.slow
 def test_ctrl_c_during_a_start_leaves_no_run(
     pytester: pytest.Pytester, proxied: tuple[DAISimulator, Proxy]
 ) -> None:
     sim, proxy = proxied
     proxy.rules[("POST", "/execution_service/api/v1/executions")] = "hang"
     pytester.makepyfile(test_lost=LONG_TEST)
-    process = inner_popen(pytester, *FAST)
-    assert _wait(proxy.forwarded.is_set), "the start never reached the proxy"
-    assert _wait(lambda: len(sim.executions()) == 1)
+    process = popen(pytester, *FAST)
+    assert eventually(proxy.forwarded.is_set, timeout=20), "the start never reached the proxy"
+    assert eventually(lambda: len(sim.executions()) == 1, timeout=20)
     os.killpg(process.pid, signal.SIGINT)
     output, _ = finish(process, timeout=60)
-    assert _wait(lambda: sim.running_count() == 0), (sim.executions(), output)
+    assert eventually(lambda: sim.running_count() == 0, timeout=20), (sim.executions(), output)
     assert "was found and aborted" in output, output
 
 
+@pytest.mark.slow
 def test_a_killed_start_is_reaped_by_the_next_session(
     pytester: pytest.Pytester, proxied: tuple[DAISimulator, Proxy]
 ) -> None:
     sim, proxy = proxied
     proxy.rules[("POST", "/execution_service/api/v1/executions")] = "hang"
     pytester.makepyfile(test_lost=LONG_TEST)
-    process = inner_popen(pytester, *FAST)
-    assert _wait(proxy.forwarded.is_set)
-    assert _wait(lambda: len(sim.executions()) == 1)
+    process = popen(pytester, *FAST)
+    assert eventually(proxy.forwarded.is_set, timeout=20)
+    assert eventually(lambda: len(sim.executions()) == 1, timeout=20)
     os.killpg(process.pid, signal.SIGKILL)
     finish(process)
     assert sim.running_count() == 1
     assert len(list(pytester.path.glob("**/*.intent.json"))) == 1
     proxy.rules.clear()
     pytester.makepyfile(test_lost="def test_nothing():\n    pass\n")
-    output, rc = finish(inner_popen(pytester, *FAST))
+    output, rc = finish(popen(pytester, *FAST))
     assert rc == 0, output
-    assert _wait(lambda: sim.running_count() == 0), output
+    assert eventually(lambda: sim.running_count() == 0, timeout=20), output
     assert "was found and aborted" in output, output
     assert not list(pytester.path.glob("**/*.intent.json"))
 
@@ -519,6 +507,7 @@ def _plant(folder: Path, **changes: Any) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_a_journal_folder_planted_by_someone_else_causes_no_request(
     pytester: pytest.Pytester, sim: DAISimulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -531,12 +520,13 @@ def test_a_journal_folder_planted_by_someone_else_causes_no_request(
     _plant(folder)
     os.chown(folder, 65534, 65534)
     pytester.makepyfile(test_x="def test_nothing():\n    pass\n")
-    output, rc = finish(inner_popen(pytester, *FAST, "-p", "no:cacheprovider"))
+    output, rc = finish(popen(pytester, *FAST, "-p", "no:cacheprovider"))
     assert rc == 0, output
     assert "is owned by another user" in output, output
     assert sim.abort_requests() == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "changes",
     [
@@ -552,12 +542,13 @@ def test_a_planted_journal_entry_causes_no_request(
     folder = pytester.path / ".pytest_cache" / "d" / "dai-journal"
     _plant(folder, **changes)
     pytester.makepyfile(test_x="def test_nothing():\n    pass\n")
-    output, rc = finish(inner_popen(pytester, *FAST))
+    output, rc = finish(popen(pytester, *FAST))
     assert rc == 0, output
     assert sim.abort_requests() == []
     assert [r.method for r in sim.request_log() if r.method == "DELETE"] == []
 
 
+@pytest.mark.slow
 def test_an_entry_file_owned_by_someone_else_is_ignored(
     pytester: pytest.Pytester, sim: DAISimulator
 ) -> None:
@@ -566,7 +557,7 @@ def test_an_entry_file_owned_by_someone_else_is_ignored(
     folder = pytester.path / ".pytest_cache" / "d" / "dai-journal"
     os.chown(_plant(folder), 65534, 65534)
     pytester.makepyfile(test_x="def test_nothing():\n    pass\n")
-    output, rc = finish(inner_popen(pytester, *FAST))
+    output, rc = finish(popen(pytester, *FAST))
     assert rc == 0, output
     assert sim.abort_requests() == []
 
@@ -578,6 +569,7 @@ def test_hung(dai_session):
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["pytest-timeout", "ctrl-c"])
 def test_no_token_in_tracebacks_during_a_hung_request(
     how: str, pytester: pytest.Pytester, proxied: tuple[DAISimulator, Proxy]
@@ -588,9 +580,9 @@ def test_no_token_in_tracebacks_during_a_hung_request(
     args = [*FAST, "--showlocals", "--tb=long", "--fulltrace", "--junitxml=junit.xml"]
     if how == "pytest-timeout":
         args += ["--timeout=2", "--timeout-method=signal"]
-    process = inner_popen(pytester, *args)
+    process = popen(pytester, *args)
     if how == "ctrl-c":
-        assert _wait(lambda: bool(proxy.server.seen("/ai/models")))
+        assert eventually(lambda: bool(proxy.server.seen("/ai/models")), timeout=20)
         time.sleep(0.3)
         os.killpg(process.pid, signal.SIGINT)
     output, _ = finish(process, timeout=60)
@@ -644,30 +636,32 @@ def test_redaction_pass_masks_reports() -> None:
     assert "client_secret=abc" not in report.sections[0][1]
 
 
+@pytest.mark.slow
 def test_http_token_url_for_https_server_is_refused_at_start(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     point_at(monkeypatch, "https://dai.example", "c", SECRET)
     monkeypatch.setenv("DAI_TOKEN_URL", "http://keycloak.example/token")
     pytester.makepyfile(test_x="def test_nothing():\n    pass\n")
-    output, rc = finish(inner_popen(pytester, "--co", "-p", "no:cacheprovider"))
+    output, rc = finish(popen(pytester, "--co", "-p", "no:cacheprovider"))
     assert rc == pytest.ExitCode.USAGE_ERROR, output
     lines = [line for line in output.splitlines() if "dai_allow_insecure_token_url" in line]
     assert len(lines) == 1, output
     assert "http://keycloak.example/token" in lines[0]
     allowed = "--dai-allow-insecure-token-url"
-    output, rc = finish(inner_popen(pytester, "--co", "-p", "no:cacheprovider", allowed))
+    output, rc = finish(popen(pytester, "--co", "-p", "no:cacheprovider", allowed))
     assert rc == 0, output
 
 
+@pytest.mark.slow
 def test_plain_http_server_gets_one_header_warning(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     point_at(monkeypatch, "http://dai.example", "c", SECRET)
     pytester.makepyfile(test_x="def test_nothing():\n    pass\n")
-    output, rc = finish(inner_popen(pytester, "--co", "-p", "no:cacheprovider"))
+    output, rc = finish(popen(pytester, "--co", "-p", "no:cacheprovider"))
     assert rc == 0, output
     assert len([line for line in output.splitlines() if "plain http" in line]) == 1, output
     point_at(monkeypatch, "https://dai.example", "c", SECRET)
-    output, rc = finish(inner_popen(pytester, "--co", "-p", "no:cacheprovider"))
+    output, rc = finish(popen(pytester, "--co", "-p", "no:cacheprovider"))
     assert "plain http" not in output, output

@@ -5,10 +5,12 @@ not be aborted."""
 from __future__ import annotations
 
 import pytest
+from harness.inner import FAST
+from harness.simulators import is_idle_within, statuses
 
 from pytest_dai.simulator import DAISimulator
 
-from .support import FAST, sigkill_during_run, statuses, wait_idle
+from .support import sigkill_during_run
 
 TOTAL = "dai: aborted 1 run left by an earlier, killed session"
 
@@ -17,6 +19,7 @@ def _dai_lines(output: str) -> list[str]:
     return [line for line in output.splitlines() if line.startswith("dai: ") and "=" not in line]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("extra", [[], ["-n", "2"], ["-q"]], ids=["plain", "xdist", "quiet"])
 def test_one_line_per_run_and_a_total(
     pytester: pytest.Pytester, sim: DAISimulator, extra: list[str]
@@ -34,7 +37,7 @@ def test_one_line_per_run_and_a_total(
     assert "Exit" not in output, output
     assert "_pytest" not in output, output
     assert "no tests ran" in output
-    assert wait_idle(sim)
+    assert is_idle_within(sim)
     assert statuses(sim) == ["Cancelled"]
 
     again = pytester.runpytest_subprocess(*FAST, *extra, "--dai-reap-orphans-only")
@@ -42,6 +45,7 @@ def test_one_line_per_run_and_a_total(
     assert _dai_lines(again.stdout.str()) == ["dai: no runs left by killed sessions"]
 
 
+@pytest.mark.slow
 def test_a_run_that_could_not_be_aborted_says_so_and_exits_1(
     pytester: pytest.Pytester, sim: DAISimulator
 ) -> None:

@@ -18,23 +18,18 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from harness.inner import FAST, finish, kill_group
+from harness.simulators import is_idle_within, statuses
 
 from pytest_dai.glue.state import STATE_KEY, DAIState
 from pytest_dai.lifecycle.journal import SUFFIX, JournalEntry, process_start_time
 from pytest_dai.plugin import XdistHooks
 from pytest_dai.simulator import DAISimulator
 
-from .support import (
-    FAST,
-    REAPED,
-    finish,
-    journal_files,
-    kill_group,
-    sigkill_during_run,
-    start_long_run,
-    statuses,
-    wait_idle,
-)
+from .support import REAPED, journal_files, sigkill_during_run, start_long_run
+
+#: Inner sessions in processes of their own, signals, soaks: see README, Development.
+pytestmark = pytest.mark.slow
 
 
 def test_reap_orphans_only_aborts_the_orphan_and_runs_nothing(
@@ -51,7 +46,7 @@ def test_reap_orphans_only_aborts_the_orphan_and_runs_nothing(
     assert result.ret == 0, output
     assert REAPED in output, output
     assert not re.search(r"\d+ (passed|failed)", output), output
-    assert wait_idle(sim), sim.executions()
+    assert is_idle_within(sim), sim.executions()
     assert statuses(sim) == ["Cancelled"], "a run was started, or the orphan not aborted"
     assert journal_files(pytester.path) == []
 
@@ -70,7 +65,7 @@ def test_reaping_off_leaves_the_orphan_to_a_later_session(
     pytester.makeini("[pytest]\ndai_reap_orphans = true\n")
     reaped = pytester.runpytest_subprocess(*FAST, "test_plain.py")
     assert REAPED in reaped.stdout.str(), reaped.stdout.str()
-    assert wait_idle(sim)
+    assert is_idle_within(sim)
     assert statuses(sim) == ["Cancelled"]
 
 
@@ -89,7 +84,7 @@ def test_a_live_session_in_the_same_project_is_never_reaped(
     finally:
         kill_group(first)
     assert rc == pytest.ExitCode.INTERRUPTED, output
-    assert wait_idle(sim)
+    assert is_idle_within(sim)
     assert statuses(sim) == ["Cancelled"]
     assert len(sim.abort_requests()) == 1
 

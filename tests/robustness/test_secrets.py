@@ -17,10 +17,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from harness.inner import FAST, finish, kill_group, popen
+from harness.scenarios import changed
 
 from pytest_dai.simulator import DAISimulator
 
-from .support import FAST, SECRET, finish, inner_popen, journal_files, kill_group, scenario
+from .support import SCENARIO, SECRET, journal_files
+
+#: Inner sessions in processes of their own, signals, soaks: see README, Development.
+pytestmark = pytest.mark.slow
 
 WRONG_SECRET = "wr0ng-Secret-a83be51f07"
 
@@ -55,7 +60,7 @@ def test_plain():
 """
 
 MODELS = [
-    *scenario()["models"],
+    *SCENARIO["models"],
     {
         "id": "m-medium",
         "name": "Medium",
@@ -116,7 +121,7 @@ def run_session(
     """Run the inner session with every output on; while it runs, read the journal (and, with
     ``revoke``, revoke every token now and then during the "Medium" run). Output, exit code,
     the texts to search."""
-    process = inner_popen(pytester, *FAST, *OUTPUTS, "test_secrets.py")
+    process = popen(pytester, *FAST, *OUTPUTS, "test_secrets.py")
     journal: dict[str, str] = {}
     try:
         last = time.monotonic()
@@ -142,7 +147,7 @@ def test_no_secret_or_token_anywhere(
     monkeypatch: pytest.MonkeyPatch,
     record_row: Callable[..., None],
 ) -> None:
-    sim = make_sim(scenario(models=MODELS))
+    sim = make_sim(changed(SCENARIO, models=MODELS))
     if case == "wrong-secret":
         monkeypatch.setenv("DAI_CLIENT_SECRET", WRONG_SECRET)
     if case == "endpoint-stays-401":

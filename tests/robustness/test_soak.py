@@ -22,20 +22,17 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from harness.inner import FAST, finish, kill_group, popen
+from harness.scenarios import changed
+from harness.simulators import is_idle_within, statuses
+from harness.wire import EXECUTIONS
 
 from pytest_dai.simulator import DAISimulator
 
-from .support import (
-    EXECUTIONS,
-    FAST,
-    finish,
-    inner_popen,
-    journal_files,
-    kill_group,
-    scenario,
-    statuses,
-    wait_idle,
-)
+from .support import SCENARIO, journal_files
+
+#: Inner sessions in processes of their own, signals, soaks: see README, Development.
+pytestmark = pytest.mark.slow
 
 RUNS = 20
 INJECTED = frozenset({429, 500, 502, 503, 504})
@@ -97,7 +94,7 @@ def test_soak_through_faults_and_short_tokens(
     make_sim: Callable[..., DAISimulator],
     record_row: Callable[..., None],
 ) -> None:
-    sim = make_sim(scenario(models=MODELS, token_lifetime=2), cls=StartSafeFaults)
+    sim = make_sim(changed(SCENARIO, models=MODELS, token_lifetime=2), cls=StartSafeFaults)
     sim.set_faults(
         error_rate=0.2,
         error_statuses=sorted(INJECTED),
@@ -108,7 +105,7 @@ def test_soak_through_faults_and_short_tokens(
     pytester.makepyfile(test_soak=SOAK_MODULE)
 
     started = time.monotonic()
-    process = inner_popen(
+    process = popen(
         pytester,
         *FAST,
         "-n",
@@ -129,7 +126,7 @@ def test_soak_through_faults_and_short_tokens(
     elapsed = time.monotonic() - started
     sim.clear_faults()
 
-    idle = wait_idle(sim)
+    idle = is_idle_within(sim)
     log = sim.request_log()
     codes = Counter(record.status for record in log)
     outcomes = counts(output)
@@ -180,9 +177,9 @@ def test_server_restart_mid_run_fails_no_run(
     make_sim: Callable[..., DAISimulator],
     record_row: Callable[..., None],
 ) -> None:
-    sim = make_sim(scenario(models=MODELS))
+    sim = make_sim(changed(SCENARIO, models=MODELS))
     pytester.makepyfile(test_restart=RESTART_MODULE)
-    process = inner_popen(pytester, *FAST, "-n", "2", "test_restart.py")
+    process = popen(pytester, *FAST, "-n", "2", "test_restart.py")
     try:
         both = sim.wait_for(lambda s: statuses(s) == ["Running", "Running"], timeout=30)
         assert both, sim.executions()
@@ -193,7 +190,7 @@ def test_server_restart_mid_run_fails_no_run(
     finally:
         kill_group(process)
 
-    idle = wait_idle(sim)
+    idle = is_idle_within(sim)
     record_row(
         "soak",
         case="restart mid-run",

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import copy
 import time
 from typing import Any
 
 import pytest
 import requests
+from harness.scenarios import changed
+from harness.simulators import Simulators
 
 from pytest_dai.simulator import DAISimulator
 
@@ -85,9 +86,7 @@ FAST_SCENARIO: dict[str, Any] = {
 
 def fast_scenario(**changes: Any) -> dict[str, Any]:
     """A deep copy of the fast scenario with top-level keys replaced."""
-    data = copy.deepcopy(FAST_SCENARIO)
-    data.update(changes)
-    return data
+    return changed(FAST_SCENARIO, **changes)
 
 
 class Api:
@@ -192,13 +191,6 @@ def scenario_data():
 @pytest.fixture
 def start_sim():
     """Start simulators that are stopped at the end of the test: ``start_sim(scenario, **kw)``."""
-    started: list[DAISimulator] = []
-
-    def start(scenario: Any = None, **kwargs: Any) -> DAISimulator:
-        simulator = DAISimulator(fast_scenario() if scenario is None else scenario, **kwargs)
-        started.append(simulator.start())
-        return simulator
-
-    yield start
-    for simulator in started:
-        simulator.stop()
+    simulators = Simulators(default=fast_scenario)
+    yield simulators.start
+    simulators.stop_all()

@@ -27,6 +27,7 @@ def _launch(*args: str) -> subprocess.Popen[str]:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_cli_serves_and_stops_on_signal(sig) -> None:
     process = _launch("--port", "0")
@@ -59,6 +60,7 @@ def test_cli_serves_and_stops_on_signal(sig) -> None:
             process.communicate()
 
 
+@pytest.mark.slow
 def test_cli_scenario_file(tmp_path: Path) -> None:
     scenario = json.loads((ROOT / "examples" / "scenario.json").read_text())
     scenario["realm"] = "acme"
@@ -78,6 +80,7 @@ def test_cli_scenario_file(tmp_path: Path) -> None:
             process.communicate()
 
 
+@pytest.mark.slow
 def test_cli_bad_scenario(tmp_path: Path) -> None:
     path = tmp_path / "bad.json"
     path.write_text(
@@ -131,6 +134,7 @@ def _stop(process: subprocess.Popen[str]) -> str:
     return out
 
 
+@pytest.mark.slow
 def test_cli_prints_export_lines_a_shell_takes(tmp_path: Path) -> None:
     scenario = json.loads((ROOT / "examples" / "scenario.json").read_text())
     scenario["credentials"] = {"client_id": "client:dai:x", "client_secret": "it's $ecret"}
@@ -167,6 +171,7 @@ def test_cli_prints_export_lines_a_shell_takes(tmp_path: Path) -> None:
             process.communicate()
 
 
+@pytest.mark.slow
 def test_cli_verbose_prints_each_request_without_bodies() -> None:
     process = _launch("--port", "0", "--verbose")
     try:
@@ -192,6 +197,7 @@ def test_cli_verbose_prints_each_request_without_bodies() -> None:
             process.communicate()
 
 
+@pytest.mark.slow
 def test_cli_is_quiet_about_requests_without_verbose() -> None:
     process = _launch("--port", "0")
     try:

@@ -86,6 +86,7 @@ def test_fixed_port(scenario_data) -> None:
         assert sim.url == f"http://127.0.0.1:{port}"
 
 
+@pytest.mark.slow
 def test_32_concurrent_pollers(sim, api) -> None:
     execution_ids = [api.start("m-long") for _ in range(4)]
     token = api.session.headers["Authorization"]
