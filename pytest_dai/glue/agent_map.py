@@ -16,6 +16,7 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from pytest_dai.glue.handover import leave_json
 from pytest_dai.glue.keys import WORKERINPUT_TEST_MAP, worker_input
 
 if TYPE_CHECKING:
@@ -62,11 +63,8 @@ def publish_test_map(config: pytest.Config, items: list[pytest.Item]) -> None:
         if planned is not None:
             data[item.nodeid] = [planned.agent, planned.expected]
     worker = str(worker_input(config).get("workerid", os.getpid()))
-    target = os.path.join(folder, f"{worker}-{os.getpid()}.json")
     try:
-        with open(target + ".tmp", "w", encoding="utf-8") as handle:
-            json.dump(data, handle)
-        os.replace(target + ".tmp", target)
+        leave_json(folder, f"{worker}-{os.getpid()}.json", data)
     except OSError as exc:
         log.warning("pytest-dai: could not publish the test map for --dai-dist: %s", exc)
 

@@ -72,14 +72,12 @@ def dai_execution(request: pytest.FixtureRequest) -> PendingExecution:
     """In a test marked ``@pytest.mark.dai_model(...)``: the finished DAI run (an
     ``Execution``: ``id``, ``status``, ``passed``, ``steps_total``, ``steps_failed``, ``url``,
     ``run``, ``logs()``, ...). The test body runs only once the run passed."""
-    if request.node.get_closest_marker(MARKER) is None:
-        pytest.fail(
-            f"usage error: {request.node.nodeid}: the dai_execution fixture needs "
-            "@pytest.mark.dai_model(...) on the test; to start runs by hand, use the "
-            "dai_session fixture (dai_session.start(model))",
-            pytrace=False,
-        )
-    return PendingExecution()
+    return _pending(
+        request,
+        MARKER,
+        "the dai_execution fixture needs @pytest.mark.dai_model(...) on the test; to start "
+        "runs by hand, use the dai_session fixture (dai_session.start(model))",
+    )
 
 
 @pytest.fixture
@@ -87,13 +85,19 @@ def dai_result(request: pytest.FixtureRequest) -> PendingExecution:
     """In a test marked ``@pytest.mark.dai_test_config(...)``: the finished test-config run (a
     ``TestConfigResult``: ``id``, ``task_instance_id``, ``status``, ``passed``, ``url``,
     ``test_results``, ``junit()``). The test body runs only once the result passed."""
-    if request.node.get_closest_marker(CONFIG_MARKER) is None:
-        pytest.fail(
-            f"usage error: {request.node.nodeid}: the dai_result fixture needs "
-            "@pytest.mark.dai_test_config(...) on the test; to start test configurations by "
-            "hand, use dai_session.start_test_config(config)",
-            pytrace=False,
-        )
+    return _pending(
+        request,
+        CONFIG_MARKER,
+        "the dai_result fixture needs @pytest.mark.dai_test_config(...) on the test; to start "
+        "test configurations by hand, use dai_session.start_test_config(config)",
+    )
+
+
+def _pending(request: pytest.FixtureRequest, marker: str, usage: str) -> PendingExecution:
+    """The placeholder for the run of the test's ``marker``; without the marker, the test
+    fails with ``usage``."""
+    if request.node.get_closest_marker(marker) is None:
+        pytest.fail(f"usage error: {request.node.nodeid}: {usage}", pytrace=False)
     return PendingExecution()
 
 

@@ -74,30 +74,18 @@ class SummaryCollector:
     def lines(self, kind: str = "model") -> list[str]:
         """The summary table of the runs of ``kind``, one line a run (and, for a failed model
         run, its screenshot file or why there is none)."""
-        if kind == "test_config":
-            return self._config_lines()
-        runs = self.shown("model")
-        rows = [
-            (
-                run.name,
-                run.agent or "-",
-                run.status_text,
-                f"{run.duration_text}s" if run.duration_text else "-",
-                run.url,
-                run.nodeid,
-            )
-            for run in runs
-        ]
-        header = ("model", "agent", "status", "duration", "address", "test")
-        widths = [max(len(r[i]) for r in [header, *rows]) for i in range(5)]
+        runs = self.shown(kind)
+        rows = [HEADERS[kind], *(_row(run) for run in runs)]
+        widths = [max(len(row[i]) for row in rows) for i in range(5)]
         out = []
-        for index, row in enumerate([header, *rows]):
-            cells = [row[i].ljust(widths[i]) for i in range(5)]
-            out.append("  ".join(cells) + "  " + row[5])
+        for index, row in enumerate(rows):
+            out.append("  ".join(row[i].ljust(widths[i]) for i in range(5)) + "  " + row[5])
             run = runs[index - 1] if index else None
-            if run is not None and run.screenshot and not run.by_hand:
+            if run is None or run.kind != "model" or run.by_hand:
+                continue
+            if run.screenshot:
                 out.append(f"    screenshot: {run.screenshot}")
-            if run is not None and run.warning and not run.by_hand:
+            if run.warning:
                 out.append(f"    no screenshot: {run.warning}")
         return out
 
@@ -112,21 +100,16 @@ class SummaryCollector:
                 for line in self.lines(kind):
                     terminalreporter.write_line(line)
 
-    def _config_lines(self) -> list[str]:
-        rows = [
-            (
-                run.name,
-                run.run_id or "-",
-                run.status_text,
-                f"{run.duration_text}s" if run.duration_text else "-",
-                run.url,
-                run.nodeid,
-            )
-            for run in self.shown("test_config")
-        ]
-        header = ("test configuration", "result", "status", "duration", "address", "test")
-        widths = [max(len(r[i]) for r in [header, *rows]) for i in range(5)]
-        return [
-            "  ".join(row[i].ljust(widths[i]) for i in range(5)) + "  " + row[5]
-            for row in [header, *rows]
-        ]
+
+#: The summary tables' columns, by kind of run.
+HEADERS = {
+    "model": ("model", "agent", "status", "duration", "address", "test"),
+    "test_config": ("test configuration", "result", "status", "duration", "address", "test"),
+}
+
+
+def _row(run: RunReport) -> tuple[str, ...]:
+    """A run's cells in the summary table of its kind."""
+    second = (run.agent or "-") if run.kind == "model" else (run.run_id or "-")
+    duration = f"{run.duration_text}s" if run.duration_text else "-"
+    return (run.name, second, run.status_text, duration, run.url, run.nodeid)

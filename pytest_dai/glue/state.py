@@ -317,11 +317,10 @@ class DAIState:
         if not folder or not self.pending_runs:
             return
         data = [run.to_dict() for run in self.pending_runs.values()]
-        target = os.path.join(folder, f"{os.getpid()}.json")
+        from pytest_dai.glue.handover import leave_json
+
         try:
-            with open(target + ".tmp", "w", encoding="utf-8") as handle:
-                json.dump(data, handle)
-            os.replace(target + ".tmp", target)
+            leave_json(folder, f"{os.getpid()}.json", data)
         except OSError as exc:
             log.warning("pytest-dai: could not hand the run steps to the controller: %s", exc)
 
