@@ -15,7 +15,7 @@ from pytest_dai.glue.settings import Settings
 from pytest_dai.glue.settings_table import ROWS, TABLE, readme_table, shown_default
 
 PACKAGE = Path(pytest_dai.__file__).parent
-README = PACKAGE.parent / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"  # the checkout's, also when installed
 DEFAULTS_FILE = PACKAGE / "client" / "defaults.py"
 
 #: The parameter and field names under which a default that is a plain number or word ("no",
