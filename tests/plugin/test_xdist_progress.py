@@ -9,32 +9,13 @@ import pty
 import re
 import select
 import subprocess
-import sys
 import time
 
 import pytest
 
 from pytest_dai.simulator import DAISimulator
 
-from .test_terminal_hygiene import ANSI, PROGRESS, Screen
-
-TESTS = """
-    import pytest
-
-    def test_plain():
-        pass
-
-    @pytest.mark.dai_model("Pass", agent="agent-1")
-    def test_pass():
-        pass
-
-    @pytest.mark.dai_model("Fail", agent="agent-2")
-    def test_fail():
-        pass
-
-    def test_last():
-        pass
-    """
+from .test_terminal_hygiene import ANSI, PROGRESS, TESTS, Screen, _inner_args
 
 #: Progress lines every 0.05 s instead of every 30 s (the workers import this conftest too).
 FAST_LOG = """
@@ -50,19 +31,7 @@ pytestmark = pytest.mark.slow
 
 
 def _args(pytester: pytest.Pytester, *args: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "pytest",
-        "-p",
-        "no:cacheprovider",
-        "--color=no",
-        f"--basetemp={pytester.path / 'basetemp'}",
-        "--dai-poll-interval=0.1",
-        "-n",
-        "2",
-        *args,
-    ]
+    return _inner_args(pytester, "-n", "2", *args)
 
 
 def _env(columns: int, *, ci: bool) -> dict[str, str]:
