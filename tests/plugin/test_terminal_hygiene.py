@@ -137,24 +137,23 @@ class Screen:
         return ["".join(line).rstrip() for line in self.lines]
 
 
-@pytest.mark.parametrize("columns", [80, 120])
-def test_terminal_live_line_never_wraps_and_leaves_the_line_as_pytest_wrote_it(
-    pytester: pytest.Pytester, dai_env: DAISimulator, columns: int
-) -> None:
-    pytester.makepyfile(test_columns=TESTS)
+def run_on_a_terminal(
+    args: list[str],
+    pytester: pytest.Pytester,
+    env: dict[str, str],
+    screen: Screen,
+    *,
+    timeout: float,
+) -> str:
+    """Run ``args`` in ``pytester``'s folder with a pty as its terminal, feeding ``screen``;
+    everything it wrote (killed after ``timeout`` seconds)."""
     master, slave = pty.openpty()
     process = subprocess.Popen(
-        _inner_args(pytester),
-        cwd=pytester.path,
-        env=_env(columns),
-        stdin=subprocess.DEVNULL,
-        stdout=slave,
-        stderr=slave,
+        args, cwd=pytester.path, env=env, stdin=subprocess.DEVNULL, stdout=slave, stderr=slave
     )
     os.close(slave)
-    screen = Screen(columns)
-    seen_live = False
-    deadline = time.monotonic() + 120
+    raw = ""
+    deadline = time.monotonic() + timeout
     try:
         while time.monotonic() < deadline:
             ready, _, _ = select.select([master], [], [], 0.5)
@@ -168,16 +167,26 @@ def test_terminal_live_line_never_wraps_and_leaves_the_line_as_pytest_wrote_it(
                 break
             if not chunk:
                 break
-            seen_live = seen_live or "[DAI " in chunk
+            raw += chunk
             screen.feed(chunk)
     finally:
         if process.poll() is None:
             process.kill()
         process.wait()
         os.close(master)
+    return raw
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+def test_terminal_live_line_never_wraps_and_leaves_the_line_as_pytest_wrote_it(
+    pytester: pytest.Pytester, dai_env: DAISimulator, columns: int
+) -> None:
+    pytester.makepyfile(test_columns=TESTS)
+    screen = Screen(columns)
+    raw = run_on_a_terminal(_inner_args(pytester), pytester, _env(columns), screen, timeout=120)
 
     lines = screen.text()
-    assert seen_live, lines
+    assert "[DAI " in raw, lines
     # Long lines of pytest's own (the header, a failure's text) may wrap; the results may not.
     assert not [line for line in screen.wrapped if line.startswith("test_columns.py")], lines
     assert not any("[DAI " in line for line in lines), "live text left on the screen"

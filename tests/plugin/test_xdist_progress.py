@@ -5,17 +5,14 @@ and its end to the controller, which prints each once, in order, between xdist's
 from __future__ import annotations
 
 import os
-import pty
 import re
-import select
 import subprocess
-import time
 
 import pytest
 
 from pytest_dai.simulator import DAISimulator
 
-from .test_terminal_hygiene import ANSI, PROGRESS, TESTS, Screen, _inner_args
+from .test_terminal_hygiene import ANSI, PROGRESS, TESTS, Screen, _inner_args, run_on_a_terminal
 
 #: Progress lines every 0.05 s instead of every 30 s (the workers import this conftest too).
 FAST_LOG = """
@@ -133,39 +130,9 @@ def test_terminal_shows_live_progress_and_leaves_xdist_lines_as_they_were(
 ) -> None:
     pytester.makepyfile(test_progress=TESTS)
     columns = 160  # room for both runs' live text after the longest test id
-    master, slave = pty.openpty()
-    process = subprocess.Popen(
-        _args(pytester, *(["-v"] if verbose else [])),
-        cwd=pytester.path,
-        env=_env(columns, ci=False),
-        stdin=subprocess.DEVNULL,
-        stdout=slave,
-        stderr=slave,
-    )
-    os.close(slave)
     screen = Screen(columns)
-    raw = ""
-    deadline = time.monotonic() + 180
-    try:
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([master], [], [], 0.5)
-            if not ready:
-                if process.poll() is not None:
-                    break
-                continue
-            try:
-                chunk = os.read(master, 65536).decode(errors="replace")
-            except OSError:
-                break
-            if not chunk:
-                break
-            raw += chunk
-            screen.feed(chunk)
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait()
-        os.close(master)
+    args = _args(pytester, *(["-v"] if verbose else []))
+    raw = run_on_a_terminal(args, pytester, _env(columns, ci=False), screen, timeout=180)
 
     lines = screen.text()
     texts = re.findall(r"\[DAI ([^\]]*)\]", ANSI.sub("", raw))
