@@ -2,8 +2,8 @@
 
 The settings table (:mod:`pytest_dai.glue.settings_table`) shows and documents them, the
 :class:`~pytest_dai.glue.settings.Settings` fields take them, and the constructors of the client
-and the lifecycle use them as their keyword defaults (the Keycloak token path is
-:mod:`pytest_dai.client.token_url`'s). Every layer may read this module: it imports nothing.
+and the lifecycle use them as their keyword defaults. Every layer may read this module: it
+imports nothing.
 ``tests/plugin/test_settings_table.py`` fails when one of these literals shows up a second time
 in the product code.
 """
@@ -23,6 +23,7 @@ __all__ = [
     "RESULT_URL",
     "RUN_DEADLINE",
     "RUN_URL",
+    "TOKEN_PATH",
     "V2_AUTH_PATH",
 ]
 
@@ -30,6 +31,8 @@ __all__ = [
 REALM = "eggplant"
 #: OAuth client id of DAI's API Access integration client.
 CLIENT_ID = "client:dai:agent:integration"
+#: The token endpoint's path on the DAI server, for a Keycloak realm (no token URL given).
+TOKEN_PATH = "/auth/realms/{realm}/protocol/openid-connect/token"
 #: The token endpoint of newer servers (``dai_auth = v2``).
 V2_AUTH_PATH = "/api/v2/auth"
 #: How to get a token: ``keycloak`` or ``v2``.

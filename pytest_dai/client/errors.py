@@ -8,10 +8,9 @@ secrets are registered with :func:`register_secret` when they are read or issued
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
-
-from pytest_dai.client.text import escape_control_chars
 
 __all__ = [
     "DAIAuthError",
@@ -35,14 +34,18 @@ _MASK = "***"
 _secrets_lock = threading.Lock()
 _secrets: set[str] = set()
 
-# Whatever registration missed: bearer headers and token or secret fields in bodies and queries.
-_PATTERNS = (
-    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9\-._~+/]+=*"),
-    re.compile(
-        r"(?i)([\"']?(?:access_token|refresh_token|id_token|client_secret)[\"']?\s*[:=]\s*[\"']?)"
-        r"[^\"'&,\s}]+"
-    ),
-)
+
+@functools.cache
+def _token_patterns() -> tuple[re.Pattern[str], ...]:
+    """Whatever registration missed: bearer headers and token or secret fields in bodies and
+    queries (compiled on first use: the plugin's start-up does not pay for it)."""
+    return (
+        re.compile(r"(?i)(bearer\s+)[A-Za-z0-9\-._~+/]+=*"),
+        re.compile(
+            r"(?i)([\"']?(?:access_token|refresh_token|id_token|client_secret)[\"']?\s*[:=]\s*[\"']?)"
+            r"[^\"'&,\s}]+"
+        ),
+    )
 
 
 def register_secret(value: str | None) -> None:
@@ -59,7 +62,7 @@ def redact(text: str) -> str:
     for secret in known:
         if secret in text:
             text = text.replace(secret, _MASK)
-    for pattern in _PATTERNS:
+    for pattern in _token_patterns():
         text = pattern.sub(lambda m: m.group(1) + _MASK, text)
     return text
 
@@ -68,11 +71,11 @@ def contains_secret(text: str) -> bool:
     """Whether :func:`redact` would change ``text`` (a registered secret, or token-shaped)."""
     with _secrets_lock:
         known = list(_secrets)
-    return any(secret in text for secret in known) or any(p.search(text) for p in _PATTERNS)
+    return any(secret in text for secret in known) or any(p.search(text) for p in _token_patterns())
 
 
-_TAG = re.compile(r"<[^>]*>")
-_SPACE = re.compile(r"\s+")
+_TAG = r"<[^>]*>"
+_SPACE = r"\s+"
 
 
 def excerpt(body: str | bytes | None, limit: int = BODY_EXCERPT_LIMIT) -> str:
@@ -82,13 +85,17 @@ def excerpt(body: str | bytes | None, limit: int = BODY_EXCERPT_LIMIT) -> str:
     if isinstance(body, bytes):
         body = body.decode("utf-8", errors="replace")
     if "<" in body and ">" in body:
-        body = _TAG.sub(" ", body)
-    text = escape_control_chars(redact(_SPACE.sub(" ", body).strip()))
+        body = re.sub(_TAG, " ", body)
+    from pytest_dai.client.text import escape_control_chars  # (no cost until an error)
+
+    text = escape_control_chars(redact(re.sub(_SPACE, " ", body).strip()))
     return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
 
 
 def _one_line(text: str) -> str:
-    return escape_control_chars(redact(_SPACE.sub(" ", text).strip()))
+    from pytest_dai.client.text import escape_control_chars
+
+    return escape_control_chars(redact(re.sub(_SPACE, " ", text).strip()))
 
 
 class DAIError(Exception):

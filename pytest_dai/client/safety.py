@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from pytest_dai.client.errors import DAIProtocolError
-from pytest_dai.client.text import CONTROL_CHARS, escape_control_chars
+from pytest_dai.client.text import control_chars, escape_control_chars
 
 if TYPE_CHECKING:
     import requests
@@ -83,7 +83,7 @@ def _id_problem(text: str) -> str:
     for bad in ("/", "\\", "..", "?", "#"):
         if bad in text:
             return f"holds {bad!r}"
-    if CONTROL_CHARS.search(text):
+    if control_chars().search(text):
         return "holds a control character"
     return ""
 

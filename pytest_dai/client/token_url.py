@@ -1,15 +1,14 @@
 """Where DAI's Keycloak issues tokens when no token URL is given (contract section 1).
 
-Kept apart from :mod:`pytest_dai.client.credentials` so that the settings (read at every
-pytest start) can name it without importing the client.
+Kept apart from :mod:`pytest_dai.client.credentials` so that the settings can name it without
+importing the client.
 """
 
 from __future__ import annotations
 
-__all__ = ["TOKEN_PATH", "default_token_url"]
+from pytest_dai.client.defaults import TOKEN_PATH
 
-#: The token endpoint's path on the DAI server, for a Keycloak realm.
-TOKEN_PATH = "/auth/realms/{realm}/protocol/openid-connect/token"
+__all__ = ["TOKEN_PATH", "default_token_url"]
 
 
 def default_token_url(url: str, realm: str) -> str:

@@ -17,8 +17,6 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from pytest_dai.client.errors import DAIConfigError
-
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -153,13 +151,20 @@ def to_ca_cert(given: Given) -> str:
     return path
 
 
-def number(expected: str, ok: Callable[[float], bool]) -> Callable[[Given], float]:
-    """A converter to a finite number for which ``ok(number)`` holds."""
+def to_positive(given: Given) -> float:
+    return to_float(given, "a number > 0", lambda n: n > 0)
 
-    def convert(given: Given) -> float:
-        return to_float(given, expected, ok)
 
-    return convert
+def to_positive_seconds(given: Given) -> float:
+    return to_float(given, "a number of seconds > 0", lambda n: n > 0)
+
+
+def to_at_least_zero(given: Given) -> float:
+    return to_float(given, "a number >= 0", lambda n: n >= 0)
+
+
+def to_seconds_at_least_zero(given: Given) -> float:
+    return to_float(given, "a number of seconds >= 0", lambda n: n >= 0)
 
 
 def to_flag(given: Given) -> bool:
@@ -269,6 +274,8 @@ def to_scenario(given: Given) -> str:
 
 
 def read_csv(given: Given) -> CsvCredentials:
+    from pytest_dai.client.errors import DAIConfigError
+
     path = to_path(given)
     try:
         from pytest_dai.client.credentials import read_credentials_csv
@@ -280,8 +287,10 @@ def read_csv(given: Given) -> CsvCredentials:
 
 def to_parameters_file(given: Given) -> str:
     """A JSON file of parameter overrides, read now so a bad one stops the run at once."""
-    path = to_path(given)
+    from pytest_dai.client.errors import DAIConfigError
     from pytest_dai.glue.test_config_marker import read_parameters_file
+
+    path = to_path(given)
 
     try:
         read_parameters_file(path, given.described)

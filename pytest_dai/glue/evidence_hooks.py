@@ -14,9 +14,10 @@ import logging
 from typing import TYPE_CHECKING
 
 from pytest_dai.client.errors import DAIConnectionError
+from pytest_dai.glue.activation import plugin_state
 from pytest_dai.glue.evidence import Evidence, collect
 from pytest_dai.glue.facts import set_property
-from pytest_dai.glue.keys import EVIDENCE_KEY, SCREENSHOTS_DOWN_KEY
+from pytest_dai.glue.keys import EVIDENCE_ATTRIBUTE, EVIDENCE_KEY, SCREENSHOTS_DOWN_KEY
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -38,9 +39,6 @@ __all__ = [
 
 log = logging.getLogger("pytest_dai")
 
-#: Report attribute that carries the evidence (a dict) to the controller.
-REPORT_ATTRIBUTE = "dai_evidence"
-
 
 def keep_evidence(
     item: pytest.Item,
@@ -58,7 +56,9 @@ def keep_evidence(
     the evidence adds up: each screenshot gets its own ``dai_screenshot`` property, the first
     one stays the test's main screenshot.
 
-    Never raises (but for Ctrl-C and the like): evidence must not change the outcome."""
+    Never raises (but for Ctrl-C and the like): evidence must not change the outcome. Wakes
+    a dormant plugin (its report hooks attach the evidence)."""
+    plugin_state(item.config)
     try:
         evidence = collect(
             entries, fetch, folder=folder, nodeid=item.nodeid, run=run, failed=failed
@@ -155,7 +155,7 @@ def annotate_report(item: pytest.Item, report: pytest.TestReport) -> None:
         crash = getattr(report.longrepr, "reprcrash", None)
         text = str(getattr(crash, "message", "") or report.longreprtext).strip()
         data["message"] = text.splitlines()[0] if text else "failed"
-    setattr(report, REPORT_ATTRIBUTE, data)
+    setattr(report, EVIDENCE_ATTRIBUTE, data)
     if evidence is not None and report.failed and item.config.pluginmanager.hasplugin("html"):
         from pytest_dai.glue.html_report import add_extras
 

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Any, cast
 
 from pytest_dai.client.status import RunState
+from pytest_dai.glue.keys import RUNS_ATTRIBUTE
 from pytest_dai.glue.server_options import NO_AGENT
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 __all__ = ["REPORT_ATTRIBUTE", "RunReport", "from_plain", "set_property", "to_plain"]
 
 #: The test report attribute that carries a test's runs (a list of :class:`RunReport`).
-REPORT_ATTRIBUTE = "dai_runs"
+REPORT_ATTRIBUTE = RUNS_ATTRIBUTE
 
 
 @dataclass

@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, NoReturn
 
 import pytest
 
-from pytest_dai.client.errors import DAIError
-from pytest_dai.glue.keys import CONFIG_SPEC_KEY, SPEC_KEY
-from pytest_dai.glue.state import STATE_KEY
+from pytest_dai.glue.activation import plugin_state
+from pytest_dai.glue.keys import CONFIG_SPEC_KEY, SPEC_KEY, STATE_KEY
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from pytest_dai.client.errors import DAIError
     from pytest_dai.lifecycle.session import DAISession
     from pytest_dai.simulator import DAISimulator
 
@@ -58,7 +58,9 @@ def dai_session(request: pytest.FixtureRequest) -> DAISession:
     ``execution(id) -> Execution``. Runs started through it that are still going when the
     session ends (or is interrupted) are aborted.
     """
-    state = request.config.stash[STATE_KEY]
+    from pytest_dai.client.errors import DAIError  # (as everything DAI: on first use)
+
+    state = plugin_state(request.config)
     try:
         return state.session()
     except DAIError as exc:
@@ -112,9 +114,10 @@ def _dai_model_marker(request: pytest.FixtureRequest) -> None:
         return
     if marker is None:
         return
+    from pytest_dai.client.errors import DAIError
     from pytest_dai.glue.model_marker import parse_marker
 
-    state = request.config.stash[STATE_KEY]
+    state = plugin_state(request.config)
     try:
         request.node.stash[SPEC_KEY] = parse_marker(marker, state.settings, request.node.nodeid)
     except DAIError as exc:
@@ -127,9 +130,10 @@ def _dai_model_marker(request: pytest.FixtureRequest) -> None:
 
 
 def _prepare_test_config(request: pytest.FixtureRequest, marker: pytest.Mark) -> None:
+    from pytest_dai.client.errors import DAIError
     from pytest_dai.glue.test_config_marker import parse_test_config_marker
 
-    state = request.config.stash[STATE_KEY]
+    state = plugin_state(request.config)
     if request.node.get_closest_marker(MARKER) is not None:
         _fail(
             DAIError(f"{request.node.nodeid}: a test takes dai_model or dai_test_config, not both")
@@ -148,8 +152,8 @@ def dai_simulator(request: pytest.FixtureRequest) -> Iterator[DAISimulator]:
     ``request_log()``, ``set_faults()``...): the one ``--dai-simulator`` started in this
     process, or else a new one with the packaged scenario for this session. Its faults and
     dialect are put back after each test (``DAISimulator.reset()``)."""
-    state = request.config.stash[STATE_KEY]
-    if state.simulator is not None:
+    state = request.config.stash.get(STATE_KEY, None)
+    if state is not None and state.simulator is not None:
         yield state.simulator
         return
     from pytest_dai.simulator import DAISimulator

@@ -10,7 +10,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING, Any
 
-from pytest_dai.glue.facts import REPORT_ATTRIBUTE
+from pytest_dai.glue.keys import EVIDENCE_ATTRIBUTE, RUNS_ATTRIBUTE
 
 if TYPE_CHECKING:
     import pytest
@@ -36,7 +36,7 @@ def is_subtest_report(report: pytest.TestReport) -> bool:
 def attach_to_junit(config: pytest.Config, report: pytest.TestReport) -> None:
     """A ``[[ATTACHMENT|<absolute path>]]`` line per saved evidence file in the testcase's
     ``<system-out>``, whatever ``junit_logging`` says."""
-    data = getattr(report, "dai_evidence", None)
+    data = getattr(report, EVIDENCE_ATTRIBUTE, None)
     if not isinstance(data, dict) or report.when != "call" or is_subtest_report(report):
         return
     from pytest_dai.glue.evidence import Evidence
@@ -53,7 +53,7 @@ def attach_to_junit(config: pytest.Config, report: pytest.TestReport) -> None:
 def keep_one_failure(config: pytest.Config, report: pytest.TestReport) -> None:
     """A failed test configuration's testcase keeps one ``<failure>``: the test's own, which
     names every failed test case with its last error lines (the subtests' are dropped)."""
-    runs = getattr(report, REPORT_ATTRIBUTE, None) or []
+    runs = getattr(report, RUNS_ATTRIBUTE, None) or []
     config_test = any(getattr(run, "kind", "") == "test_config" for run in runs)
     if not (config_test and report.failed and report.when == "call"):
         return

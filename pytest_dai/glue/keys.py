@@ -60,6 +60,14 @@ SIGTERM_KEY: pytest.StashKey[Any] = pytest.StashKey()
 #: does not answer is not asked for screenshots again in this process.
 SCREENSHOTS_DOWN_KEY: pytest.StashKey[str] = pytest.StashKey()
 
+# -- on a test report ----------------------------------------------------------------------------
+
+#: The test report attribute that carries a test's runs (a list of
+#: :class:`~pytest_dai.glue.facts.RunReport`; plain dicts while it travels from an xdist worker).
+RUNS_ATTRIBUTE = "dai_runs"
+#: The test report attribute that carries a failed DAI test's evidence (a dict).
+EVIDENCE_ATTRIBUTE = "dai_evidence"
+
 # -- on an item (one per test) ------------------------------------------------------------------
 
 #: The ``dai_test_config`` marker of the test, parsed and resolved against the settings.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pytest_dai.glue.facts import REPORT_ATTRIBUTE, from_plain
+from pytest_dai.glue.keys import EVIDENCE_ATTRIBUTE, RUNS_ATTRIBUTE
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -40,7 +40,13 @@ class SummaryCollector:
 
         Runs are keyed by run, not by test: a test run again in the same session
         (pytest-rerunfailures) shows each of its runs."""
-        runs = from_plain(getattr(report, REPORT_ATTRIBUTE, None))
+        carried = getattr(report, RUNS_ATTRIBUTE, None)
+        if carried:  # (imported only then: a session without DAI runs never needs it)
+            from pytest_dai.glue.facts import from_plain
+
+            runs = from_plain(carried)
+        else:
+            runs = []
         if runs:
             self._latest[report.nodeid] = [run.key for run in runs]
         for run in runs:
@@ -50,7 +56,7 @@ class SummaryCollector:
         if report.failed:
             for key in self._latest.get(report.nodeid, []):
                 self.runs[key].test_failed = True
-        evidence = getattr(report, "dai_evidence", None)
+        evidence = getattr(report, EVIDENCE_ATTRIBUTE, None)
         if isinstance(evidence, dict) and report.failed:
             self.failures[report.nodeid] = evidence
 

@@ -9,9 +9,6 @@ what was not given, the token URL is derived, and the combination is checked.
 
 from __future__ import annotations
 
-import os
-import warnings
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -22,63 +19,17 @@ from pytest_dai.client.token_url import default_token_url
 from pytest_dai.glue.converters import Given, read_csv, to_url
 from pytest_dai.glue.settings import SOURCE_DEFAULT, SOURCE_DERIVED, SOURCE_DERIVED_V2, Settings
 from pytest_dai.glue.settings_table import IGNORED_SECRET_KEY, TABLE
+from pytest_dai.glue.sources import RawSources, simulator_before_path
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from pytest_dai.glue.settings_table import Setting
-
-__all__ = ["IGNORED_SECRET_KEY", "resolve_settings"]
+__all__ = ["IGNORED_SECRET_KEY", "resolve_settings", "simulator_before_path"]
 
 IGNORED_SECRET_WARNING = (
     "dai_client_secret in the ini file is ignored on purpose: a secret in a committed file "
     "leaks; set DAI_CLIENT_SECRET or give the API Access CSV (--dai-credentials)"
 )
-
-
-class _Resolver:
-    def __init__(self, config: pytest.Config, environ: Mapping[str, str]) -> None:
-        self.config = config
-        self.environ = environ
-        self.cwd = Path(config.invocation_params.dir)
-        inipath = config.inipath
-        self.ini_dir = Path(inipath).parent if inipath is not None else Path(config.rootpath)
-
-    def given(self, row: Setting) -> Given | None:
-        """The highest-precedence raw value of ``row``: command line, environment, ini file."""
-        if row.option is not None:
-            value = self.config.getoption(row.option.lstrip("-").replace("-", "_"))
-            if value is not None:
-                text = value if isinstance(value, str) else str(value)
-                source = f"command line ({row.option})"
-                return Given(text, row.option, "the command line", source, self.cwd)
-        if row.env is not None:
-            # An empty variable counts as unset: CI systems export "" for a missing secret.
-            value = self.environ.get(row.env)
-            if value:
-                source = f"environment ({row.env})"
-                return Given(value, row.env, "the environment", source, self.cwd)
-        if row.ini is not None:
-            return self.ini(row.ini)
-        return None
-
-    def ini(self, key: str) -> Given | None:
-        """The ini file's value of ``key`` as text (native TOML numbers and booleans too)."""
-        with warnings.catch_warnings():
-            # A list or table in pyproject.toml for a string key: pytest warns (and will
-            # refuse); pytest-dai names the key and its file in one line below instead.
-            warnings.simplefilter("ignore", DeprecationWarning)
-            value = self.config.getini(key)
-        if value is None:
-            return None
-        if isinstance(value, bool):
-            value = "true" if value else "false"
-        elif isinstance(value, (int, float)):
-            value = str(value)
-        given = Given(str(value), key, "the ini file", f"ini file ({key})", self.ini_dir)
-        if not isinstance(value, str):
-            given.fail("a single value")
-        return given
 
 
 def resolve_settings(config: pytest.Config, environ: Mapping[str, str] | None = None) -> Settings:
@@ -88,7 +39,7 @@ def resolve_settings(config: pytest.Config, environ: Mapping[str, str] | None = 
     given explicitly. ``environ`` defaults to ``os.environ``. Raises :class:`pytest.UsageError`
     with one line naming the setting and its source for any bad value.
     """
-    resolver = _Resolver(config, os.environ if environ is None else environ)
+    resolver = RawSources(config, environ)
     _refuse_ini_secret(config, resolver)
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
@@ -111,7 +62,7 @@ def resolve_settings(config: pytest.Config, environ: Mapping[str, str] | None = 
 
 
 def _fill_from_csv(
-    resolver: _Resolver, given: Given, values: dict[str, Any], sources: dict[str, str]
+    resolver: RawSources, given: Given, values: dict[str, Any], sources: dict[str, str]
 ) -> None:
     """The API Access CSV fills the client id, secret and token URL not given explicitly
     (the table has them before the CSV's row, so they are known by now)."""
@@ -159,7 +110,7 @@ def _check_token_url(values: dict[str, Any], sources: dict[str, str], allowed: b
         )
 
 
-def _refuse_ini_secret(config: pytest.Config, resolver: _Resolver) -> None:
+def _refuse_ini_secret(config: pytest.Config, resolver: RawSources) -> None:
     """A secret in the ini file is not read: one warning saying so and why (the value is
     registered as a secret, so that it is masked wherever it would show)."""
     try:
@@ -170,19 +121,3 @@ def _refuse_ini_secret(config: pytest.Config, resolver: _Resolver) -> None:
         return
     register_secret(given.value)
     config.issue_config_time_warning(pytest.PytestConfigWarning(IGNORED_SECRET_WARNING), 2)
-
-
-def simulator_before_path(args: list[str], cwd: Path) -> bool:
-    """``pytest --dai-simulator tests/``: argparse would take the test path for the optional
-    scenario file. When the word after ``--dai-simulator`` is a folder or a ``.py`` test file,
-    make it ``--dai-simulator=`` (the default scenario) and leave the path a test path.
-    Changes ``args`` in place; True if it did."""
-    for index, arg in enumerate(args[:-1]):
-        following = args[index + 1]
-        if arg != "--dai-simulator" or following.startswith("-"):
-            continue
-        path = cwd / following.split("::", 1)[0]
-        if path.is_dir() or (path.suffix == ".py" and path.is_file()):
-            args[index] = "--dai-simulator="
-            return True
-    return False

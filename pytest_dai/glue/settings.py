@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from pytest_dai.client import defaults
 from pytest_dai.client.errors import register_secret
+from pytest_dai.glue.activation import NO_SERVER_HEADER
 
 __all__ = [
     "MISSING_SERVER_MESSAGE",
@@ -29,7 +30,6 @@ MISSING_SERVER_MESSAGE = (
     "no DAI server configured: give --dai-url or DAI_URL (or dai_url in the ini file), "
     "or run with --dai-simulator"
 )
-_NO_SERVER_HEADER = "dai: no server configured (give --dai-url or DAI_URL, or --dai-simulator)"
 
 _MASK = "***"
 _HEADER_WIDTH = 100
@@ -127,7 +127,7 @@ class Settings:
     def header_lines(self) -> list[str]:
         """A few ``dai: name=value (source)`` lines for pytest's report header, secret masked."""
         if self.url is None and self.simulator is None:
-            return [_NO_SERVER_HEADER]
+            return [NO_SERVER_HEADER]
         given: list[str] = []
         defaults: list[str] = []
         for f in dataclasses.fields(self):

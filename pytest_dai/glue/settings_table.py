@@ -14,13 +14,11 @@ shell history or a committed ini file. Cheap to import (no ``requests``, no clie
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from pytest_dai.client import defaults
-from pytest_dai.client.token_url import TOKEN_PATH
-from pytest_dai.glue import converters as c
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -43,55 +41,83 @@ __all__ = [
 IGNORED_SECRET_KEY = "dai_client_secret"
 
 
-class Setting(NamedTuple):
-    """One row of the settings table (a named tuple: cheaper to define than a dataclass, and
-    this module is imported by every pytest session)."""
+class Setting:
+    """One row of the settings table.
 
-    name: str
-    #: The README's "Setting" column.
-    what: str
-    #: The ``--help`` text (where it may be given and the default are added).
-    help: str
-    convert: Callable[[Given], Any]
-    option: str | None = None
-    env: str | None = None
-    ini: str | None = None
-    default: object = None
-    #: How the default reads in the README and in ``--help`` when the value alone says too
-    #: little (``None`` means something: no server, the system's CA bundle...).
-    default_text: str | None = None
-    metavar: str | None = None
-    #: The ini key's type: ``text``, ``number`` or ``bool``.
-    kind: str = "text"
-    #: The option is a ``store_true`` flag.
-    flag: bool = False
-    #: The README's "Command line" column when it says more than the option's name.
-    usage: str | None = None
+    A plain class with slots: this module is imported by every pytest session, and a
+    ``NamedTuple`` or a dataclass costs that session about 0.3 ms more just to define."""
 
+    __slots__ = (
+        "converter", "default", "default_text", "env", "flag", "help", "ini", "kind", "metavar",
+        "name", "option", "usage", "what",
+    )  # fmt: skip
 
-def _positive(expected: str) -> Callable[[Given], float]:
-    return c.number(expected, lambda n: n > 0)
+    def __init__(
+        self,
+        name: str,
+        what: str,
+        help: str,
+        converter: str,
+        option: str | None = None,
+        env: str | None = None,
+        ini: str | None = None,
+        default: object = None,
+        *,
+        default_text: str | None = None,
+        metavar: str | None = None,
+        kind: str = "text",
+        flag: bool = False,
+        usage: str | None = None,
+    ) -> None:
+        self.name = name
+        #: The README's "Setting" column.
+        self.what = what
+        #: The ``--help`` text (where it may be given and the default are added).
+        self.help = help
+        #: The name of the function of :mod:`pytest_dai.glue.converters` that converts a given
+        #: value (a name: the converters are imported only when a value is given).
+        self.converter = converter
+        self.option = option
+        self.env = env
+        self.ini = ini
+        self.default = default
+        #: How the default reads in the README and in ``--help`` when the value alone says too
+        #: little (``None`` means something: no server, the system's CA bundle...).
+        self.default_text = default_text
+        self.metavar = metavar
+        #: The ini key's type: ``text``, ``number`` or ``bool``.
+        self.kind = kind
+        #: The option is a ``store_true`` flag.
+        self.flag = flag
+        #: The README's "Command line" column when it says more than the option's name.
+        self.usage = usage
 
+    def __repr__(self) -> str:
+        return f"<Setting {self.name}>"
 
-def _at_least_zero(expected: str) -> Callable[[Given], float]:
-    return c.number(expected, lambda n: n >= 0)
+    def convert(self, given: Given) -> Any:
+        """The typed value of ``given``, or a ``pytest.UsageError`` naming where it came from."""
+        from pytest_dai.glue import converters
+
+        convert: Callable[[Given], Any] = getattr(converters, self.converter)
+        return convert(given)
 
 
 TABLE: tuple[Setting, ...] = (
     Setting(
-        "url", "server URL", "DAI server URL, e.g. https://dai.example.com:8000.", c.to_url,
+        "url", "server URL", "DAI server URL, e.g. https://dai.example.com:8000.", "to_url",
         "--dai-url", "DAI_URL", "dai_url",
         default_text="none: required, unless `--dai-simulator`", metavar="URL",
     ),
     Setting(
-        "realm", "realm", "Keycloak realm.", c.to_realm,
+        "realm", "realm", "Keycloak realm.", "to_realm",
         "--dai-realm", "DAI_REALM", "dai_realm", defaults.REALM, metavar="REALM",
     ),
     Setting(
-        "token_url", "token URL", "OAuth token URL.", c.to_url,
+        "token_url", "token URL", "OAuth token URL.", "to_url",
         "--dai-token-url", "DAI_TOKEN_URL", "dai_token_url",
         default_text="the credentials CSV's `token_url`, else `{url}"
-        + TOKEN_PATH
+        + defaults.TOKEN_PATH
         + "` (with `dai_auth = v2`: `{url}"
         + defaults.V2_AUTH_PATH
         + "`)",
@@ -103,101 +129,101 @@ TABLE: tuple[Setting, ...] = (
         "newer servers)",
         "How to get a token: keycloak (OAuth client credentials) or v2 "
         "(POST {url}/api/v2/auth, newer servers).",
-        c.to_auth, "--dai-auth", "DAI_AUTH", "dai_auth", defaults.AUTH, metavar="SCHEME",
+        "to_auth", "--dai-auth", "DAI_AUTH", "dai_auth", defaults.AUTH, metavar="SCHEME",
     ),
     Setting(
         "client_id", "client id",
         "OAuth client id. The secret is read only from DAI_CLIENT_SECRET or the credentials "
         "file.",
-        c.to_text, "--dai-client-id", "DAI_CLIENT_ID", "dai_client_id", defaults.CLIENT_ID,
+        "to_text", "--dai-client-id", "DAI_CLIENT_ID", "dai_client_id", defaults.CLIENT_ID,
         metavar="ID",
     ),
     Setting(
-        "client_secret", "client secret", "OAuth client secret.", c.to_secret,
+        "client_secret", "client secret", "OAuth client secret.", "to_secret",
         env="DAI_CLIENT_SECRET", usage="none, on purpose",
     ),
     Setting(
         "credentials", "credentials CSV (System > API Access)",
         "API Access CSV from System > API Access (client_id, client_secret, token_url).",
-        c.to_path, "--dai-credentials", "DAI_CREDENTIALS", "dai_credentials", metavar="CSV",
+        "to_path", "--dai-credentials", "DAI_CREDENTIALS", "dai_credentials", metavar="CSV",
     ),
     Setting(
         "request_timeout",
         "per-request timeout, s: the total time of one attempt (connect and every read)",
-        "Timeout of one HTTP request, seconds.", _positive("a number of seconds > 0"),
+        "Timeout of one HTTP request, seconds.", "to_positive_seconds",
         "--dai-request-timeout", ini="dai_request_timeout", default=defaults.REQUEST_TIMEOUT,
         metavar="SECONDS", kind="number",
     ),
     Setting(
         "request_retries", "attempts per request", "Attempts per HTTP request, >= 1.",
-        c.to_retries, "--dai-request-retries", ini="dai_request_retries",
+        "to_retries", "--dai-request-retries", ini="dai_request_retries",
         default=defaults.REQUEST_ATTEMPTS, metavar="N", kind="number",
     ),
     Setting(
         "backoff_factor", "backoff factor", "Backoff factor between attempts.",
-        _at_least_zero("a number >= 0"), "--dai-backoff-factor", ini="dai_backoff_factor",
+        "to_at_least_zero", "--dai-backoff-factor", ini="dai_backoff_factor",
         default=defaults.BACKOFF_FACTOR, metavar="FACTOR", kind="number",
     ),
     Setting(
-        "ca_cert", "CA bundle (PEM)", "CA bundle (PEM) to verify the server with.", c.to_ca_cert,
+        "ca_cert", "CA bundle (PEM)", "CA bundle (PEM) to verify the server with.", "to_ca_cert",
         "--dai-ca-cert", "DAI_CA_CERT", "dai_ca_cert", default_text="the system's",
         metavar="PEM",
     ),
     Setting(
         "timeout", "run deadline, s (0 = none)",
         "Deadline of one run, seconds, 0 = none. The marker's timeout= wins.",
-        _at_least_zero("a number of seconds >= 0"), "--dai-timeout", ini="dai_timeout",
+        "to_seconds_at_least_zero", "--dai-timeout", ini="dai_timeout",
         default=defaults.RUN_DEADLINE, metavar="SECONDS", kind="number",
     ),
     Setting(
         "poll_interval", "longest wait between status polls, s",
-        "Longest wait between status polls, seconds, > 0.", _positive("a number > 0"),
+        "Longest wait between status polls, seconds, > 0.", "to_positive",
         "--dai-poll-interval", ini="dai_poll_interval", default=defaults.POLL_INTERVAL,
         metavar="SECONDS", kind="number",
     ),
     Setting(
         "dry_run", "preflight only, start nothing",
-        "Preflight only: check the server, models and agents; start nothing.", c.to_flag,
+        "Preflight only: check the server, models and agents; start nothing.", "to_flag",
         "--dai-dry-run", default=False, flag=True,
     ),
     Setting(
         "simulator", "run the bundled simulator for this session",
         "Run the bundled DAI simulator for this session, with the packaged default scenario or "
         "--dai-simulator=FILE.json.",
-        c.to_scenario, "--dai-simulator", metavar="SCENARIO", default_text="off",
+        "to_scenario", "--dai-simulator", metavar="SCENARIO", default_text="off",
         usage="`--dai-simulator[=SCENARIO]`",
     ),
     Setting(
         "run_url",
         "run page address template (`{url}`, `{run_id}`: the run's integer id, "
         "`{execution_id}`: the execution service's id; see below)",
-        "Run page address template with {url}, {run_id}, {execution_id}.", c.to_run_url,
+        "Run page address template with {url}, {run_id}, {execution_id}.", "to_run_url",
         ini="dai_run_url", default=defaults.RUN_URL,
     ),
     Setting(
         "handle_sigterm", "SIGTERM acts like Ctrl-C",
-        "SIGTERM aborts running DAI runs like Ctrl-C.", c.to_bool, ini="dai_handle_sigterm",
+        "SIGTERM aborts running DAI runs like Ctrl-C.", "to_bool", ini="dai_handle_sigterm",
         default=True, kind="bool",
     ),
     Setting(
         "junit_steps", "also write a JUnit file with one testcase per model step",
-        "Also write a JUnit XML file with one testcase per model step.", c.to_output_file,
+        "Also write a JUnit XML file with one testcase per model step.", "to_output_file",
         "--dai-junit-steps", ini="dai_junit_steps", metavar="PATH",
         usage="`--dai-junit-steps PATH`",
     ),
     Setting(
         "rerun_failed", "re-run only the failed test case runs of the last session",
-        "Re-run the failed test cases of the previous session's DAI runs.", c.to_flag,
+        "Re-run the failed test cases of the previous session's DAI runs.", "to_flag",
         "--dai-rerun-failed", default=False, flag=True,
     ),
     Setting(
         "reap_orphans", "abort runs left going by earlier, killed sessions",
-        "Abort runs left behind by interrupted sessions.", c.to_bool, ini="dai_reap_orphans",
+        "Abort runs left behind by interrupted sessions.", "to_bool", ini="dai_reap_orphans",
         default=True, kind="bool",
     ),
     Setting(
         "reap_orphans_only", "only abort such runs, then exit",
-        "Only abort runs left behind by earlier interrupted sessions, then exit.", c.to_flag,
+        "Only abort runs left behind by earlier interrupted sessions, then exit.", "to_flag",
         "--dai-reap-orphans-only", default=False, flag=True,
     ),
     Setting(
@@ -205,11 +231,11 @@ TABLE: tuple[Setting, ...] = (
         "under pytest-xdist, schedule tests by agent (`agent`) or leave xdist's `--dist` (`no`)",
         "Under pytest-xdist: 'agent' schedules tests by their agent (one worker per agent, "
         "longest runs first; replaces --dist); 'no' leaves xdist's own.",
-        c.to_dist, "--dai-dist", ini="dai_dist", default=defaults.DIST, metavar="MODE",
+        "to_dist", "--dai-dist", ini="dai_dist", default=defaults.DIST, metavar="MODE",
     ),
     Setting(
         "xdist_group_by_agent", "deprecated alias of `dai_dist = agent`",
-        "Deprecated alias of dai_dist = agent.", c.to_bool, ini="dai_xdist_group_by_agent",
+        "Deprecated alias of dai_dist = agent.", "to_bool", ini="dai_xdist_group_by_agent",
         default=False, kind="bool",
     ),
     Setting(
@@ -218,13 +244,13 @@ TABLE: tuple[Setting, ...] = (
         "configurations",
         "Folder for failure evidence (screenshots, last log lines) and DAI's JUnit of test "
         "configurations.",
-        c.to_folder, "--dai-artifacts", ini="dai_artifacts", default=defaults.ARTIFACTS,
+        "to_folder", "--dai-artifacts", ini="dai_artifacts", default=defaults.ARTIFACTS,
         metavar="DIR",
     ),
     Setting(
         "parameters_file", "global parameter overrides for test configurations (JSON file)",
         "Global parameter overrides for test configurations, a JSON file.",
-        c.to_parameters_file, "--dai-parameters-file", ini="dai_parameters_file",
+        "to_parameters_file", "--dai-parameters-file", ini="dai_parameters_file",
         metavar="JSON",
     ),
     Setting(
@@ -233,11 +259,11 @@ TABLE: tuple[Setting, ...] = (
         "`{test_config_id}`)",
         "Test-config result address template with {url}, {id}, {task_instance_id}, "
         "{test_config_id}.",
-        c.to_result_url, ini="dai_result_url", default=defaults.RESULT_URL,
+        "to_result_url", ini="dai_result_url", default=defaults.RESULT_URL,
     ),
     Setting(
         "agent", "agent of marked tests whose marker names none",
-        "Agent (id or name) for marked tests whose marker names none.", c.to_text,
+        "Agent (id or name) for marked tests whose marker names none.", "to_text",
         "--dai-agent", "DAI_AGENT", "dai_agent", default_text="none: such runs use no agent",
         metavar="AGENT",
     ),
@@ -246,7 +272,7 @@ TABLE: tuple[Setting, ...] = (
         "allow a plain-http token URL with an https server URL (see [Security](#security))",
         "Allow a plain-http token URL with an https DAI URL (the client secret then crosses "
         "the network unencrypted).",
-        c.to_bool, "--dai-allow-insecure-token-url", ini="dai_allow_insecure_token_url",
+        "to_bool", "--dai-allow-insecure-token-url", ini="dai_allow_insecure_token_url",
         default=False, kind="bool", flag=True,
     ),
 )  # fmt: skip

@@ -4,32 +4,23 @@ the plugin's state and helper plugins, the report header, the SIGTERM handler.""
 from __future__ import annotations
 
 import copy
-import signal
-import threading
 from typing import TYPE_CHECKING
 
 import pytest
 
 from pytest_dai.glue import hookspecs
-from pytest_dai.glue.interrupted import InterruptHooks
-from pytest_dai.glue.keys import (
-    SETTINGS_KEY,
-    SIGTERM_KEY,
-    STATE_KEY,
-    SUMMARY_KEY,
-    is_worker,
+from pytest_dai.glue.activation import (
+    DORMANT_PLUGIN,
+    NO_SERVER_HEADER,
+    DormantHooks,
+    restore_sigterm,
+    start_plugin,
 )
-from pytest_dai.glue.marker_args import MarkerCheck
-from pytest_dai.glue.redaction import RedactionHooks
-from pytest_dai.glue.reporting import SummaryCollector
-from pytest_dai.glue.resolve import resolve_settings
+from pytest_dai.glue.keys import SETTINGS_KEY, STATE_KEY
 from pytest_dai.glue.settings_table import add_options
-from pytest_dai.glue.state import DAIState
-from pytest_dai.glue.summary_hooks import SummaryHooks
+from pytest_dai.glue.sources import anything_given, simulator_before_path
 
 if TYPE_CHECKING:
-    from types import FrameType
-
     from pytest_dai.glue.settings import Settings
 
 __all__ = [
@@ -65,8 +56,6 @@ def pytest_load_initial_conftests(
     early_config: pytest.Config, parser: pytest.Parser, args: list[str]
 ) -> None:
     """``--dai-simulator`` written before a test folder or file: keep that a test path."""
-    from pytest_dai.glue.resolve import simulator_before_path
-
     if simulator_before_path(args, early_config.invocation_params.dir):
         early_config.known_args_namespace = parser.parse_known_args(
             args, namespace=copy.copy(early_config.option)
@@ -80,36 +69,16 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
-    """Resolve the settings once (a bad value is a ``pytest.UsageError`` naming its source),
-    register the marker, start ``--dai-simulator`` and the SIGTERM handler."""
+    """Register the markers; start pytest-dai's state when the session gives any DAI setting,
+    else leave the plugin dormant until the first DAI test (see :mod:`.activation`)."""
     config.addinivalue_line("markers", MARKER_HELP)
     config.addinivalue_line("markers", CONFIG_MARKER_HELP)
     if config.getoption("help", False) or config.getoption("version", False):
         return  # --help must work even when a DAI_* variable is bad: that is how to fix it
-    settings = resolve_settings(config)
-    state = DAIState(config, settings)
-    state.start_simulator()
-    config.stash[STATE_KEY] = state
-    config.pluginmanager.register(MarkerCheck(), "dai-markers")
-    collector = SummaryCollector()
-    config.stash[SUMMARY_KEY] = collector
-    config.pluginmanager.register(SummaryHooks(collector, config), "dai-summary")
-    config.pluginmanager.register(InterruptHooks(state), "dai-interrupt")
-    config.pluginmanager.register(RedactionHooks(config), "dai-redaction")
-    if state.settings.dry_run:
-        from pytest_dai.glue.dry_run import DryRunHooks
-
-        config.pluginmanager.register(DryRunHooks(config), "dai-dry-run")
-    if config.pluginmanager.hasplugin("xdist") and not is_worker(config):
-        from pytest_dai.glue.xdist_hooks import XdistHooks
-
-        config.pluginmanager.register(XdistHooks(state), "dai-xdist")
-        if state.settings.dist == "agent":
-            from pytest_dai.glue.scheduler import AgentDistPlugin
-
-            config.pluginmanager.register(AgentDistPlugin(config), "dai-dist")
-    if state.settings.handle_sigterm:
-        _install_sigterm(config)
+    if anything_given(config):
+        start_plugin(config)
+    else:
+        config.pluginmanager.register(DormantHooks(config), DORMANT_PLUGIN)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -119,9 +88,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         if state is not None:
             state.close()
     finally:
-        previous = config.stash.get(SIGTERM_KEY, None)
-        if previous is not None and threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGTERM, previous)
+        restore_sigterm(config)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -130,6 +97,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     settings = config.stash.get(SETTINGS_KEY, None)
     state = config.stash.get(STATE_KEY, None)
     lines: list[str] = []
+    if config.pluginmanager.has_plugin(DORMANT_PLUGIN):
+        return [NO_SERVER_HEADER]
     if settings is not None:
         from pytest_dai.glue.header import header_lines
 
@@ -165,16 +134,3 @@ def dist_header_lines(config: pytest.Config, settings: Settings) -> list[str]:
             "(xdist's --dist loadgroup is not needed); write dai_dist = agent instead"
         )
     return lines
-
-
-def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
-
-
-def _install_sigterm(config: pytest.Config) -> None:
-    """SIGTERM acts like Ctrl-C (runs are aborted, reports written), if nobody else handles it."""
-    if threading.current_thread() is not threading.main_thread():
-        return
-    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
-        return
-    config.stash[SIGTERM_KEY] = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)

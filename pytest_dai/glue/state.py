@@ -326,11 +326,11 @@ class DAIState:
 
     def collect_worker_runs(self) -> list[RunReport]:
         """(Controller) the pending runs the workers left, and the folder removed."""
-        from pytest_dai.glue.facts import from_plain
-
         folder, self._steps_dir = self._steps_dir, None
         if folder is None:
             return []
+        from pytest_dai.glue.facts import from_plain
+
         found: list[RunReport] = []
         for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else []:
             if name.endswith(".json"):

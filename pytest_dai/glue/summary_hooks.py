@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_dai.glue.facts import REPORT_ATTRIBUTE
-from pytest_dai.glue.keys import is_worker
+from pytest_dai.glue.keys import EVIDENCE_ATTRIBUTE, RUNS_ATTRIBUTE, is_worker
 
 if TYPE_CHECKING:
     from pytest_dai.glue.reporting import SummaryCollector
@@ -31,7 +30,7 @@ class SummaryHooks:
         self.collector.add(report)
         if is_worker(self.config):
             return
-        if getattr(report, "dai_evidence", None) or getattr(report, REPORT_ATTRIBUTE, None):
+        if getattr(report, EVIDENCE_ATTRIBUTE, None) or getattr(report, RUNS_ATTRIBUTE, None):
             from pytest_dai.glue.junit_xml import attach_to_junit, keep_one_failure
 
             attach_to_junit(self.config, report)

@@ -12,7 +12,7 @@ import pytest
 import pytest_dai
 from pytest_dai.client import defaults
 from pytest_dai.glue.settings import Settings
-from pytest_dai.glue.settings_table import ROWS, TABLE, readme_table, shown_default
+from pytest_dai.glue.settings_table import ROWS, TABLE, Setting, readme_table, shown_default
 
 PACKAGE = Path(pytest_dai.__file__).parent
 README = Path(__file__).resolve().parents[2] / "README.md"  # the checkout's, also when installed
@@ -132,6 +132,15 @@ def test_every_row_is_a_settings_field_with_the_table_default() -> None:
     for row in TABLE:
         expected = row.default if row.default is not None else (False if row.flag else None)
         assert fields[row.name].default == expected, row.name
+
+
+@pytest.mark.parametrize("row", TABLE, ids=lambda row: row.name)
+def test_every_row_names_a_converter(row: Setting) -> None:
+    """Rows name their converter (imported only when a value is given): a misspelt name would
+    only show when someone gives that setting."""
+    from pytest_dai.glue import converters
+
+    assert callable(getattr(converters, row.converter, None)), row.converter
 
 
 @pytest.mark.parametrize("row", TABLE, ids=[row.name for row in TABLE])

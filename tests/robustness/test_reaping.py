@@ -22,8 +22,8 @@ from harness.inner import FAST, finish, kill_group
 from harness.simulators import is_idle_within, statuses
 
 from pytest_dai.glue.state import STATE_KEY, DAIState
+from pytest_dai.glue.xdist_hooks import XdistHooks
 from pytest_dai.lifecycle.journal import SUFFIX, JournalEntry, process_start_time
-from pytest_dai.plugin import XdistHooks
 from pytest_dai.simulator import DAISimulator
 
 from .support import REAPED, journal_files, sigkill_during_run, start_long_run

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_dai.client.errors import DAIError
-from pytest_dai.glue.facts import REPORT_ATTRIBUTE, from_plain, to_plain
+from pytest_dai.glue.activation import plugin_state
 from pytest_dai.glue.keys import (
     CALL_START_KEY,
     CONFIG_SPEC_KEY,
@@ -18,11 +18,10 @@ from pytest_dai.glue.keys import (
     IN_SUBTESTS_KEY,
     PROTOCOL_START_KEY,
     RUN_REPORT_KEY,
+    RUNS_ATTRIBUTE,
     SPEC_KEY,
     STATE_KEY,
 )
-from pytest_dai.glue.redaction import redact_report
-from pytest_dai.glue.user_hooks import from_user_hook
 
 if TYPE_CHECKING:
     from collections.abc import Generator
@@ -58,11 +57,24 @@ def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, None, object]:
             state.current_nodeid = ""
 
 
+def _from_user_hook(excinfo: pytest.ExceptionInfo[BaseException]) -> bool:
+    """Hide the plugin's frames unless a user's hook raised (imported on first failure)."""
+    from pytest_dai.glue.user_hooks import from_user_hook
+
+    return from_user_hook(excinfo)
+
+
+def _redact(report: pytest.TestReport) -> None:
+    from pytest_dai.glue.redaction import redact_report
+
+    redact_report(report)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     """For a ``dai_model`` (or ``dai_test_config``) test: start the run, wait for it, then
     run the test body."""
-    __tracebackhide__ = from_user_hook
+    __tracebackhide__ = _from_user_hook
     item.stash[CALL_START_KEY] = time.monotonic()
     try:
         config_spec = item.stash.get(CONFIG_SPEC_KEY, None)
@@ -71,17 +83,17 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
         if marked or "dai_session" in getattr(item, "fixturenames", ()):
             from pytest_dai.glue.failfast import check_server_once
 
-            check_server_once(item.config.stash[STATE_KEY])
+            check_server_once(plugin_state(item.config))
         if config_spec is not None:
             from pytest_dai.glue.test_config_runner import run_test_config_test
 
-            result = run_test_config_test(item, item.config.stash[STATE_KEY], config_spec)
+            result = run_test_config_test(item, plugin_state(item.config), config_spec)
             if "dai_result" in getattr(item, "funcargs", {}):
                 item.funcargs["dai_result"] = result  # type: ignore[attr-defined]
         if spec is not None:
             from pytest_dai.glue.runner import run_marked_test
 
-            execution = run_marked_test(item, item.config.stash[STATE_KEY], spec)
+            execution = run_marked_test(item, plugin_state(item.config), spec)
             if "dai_execution" in getattr(item, "funcargs", {}):
                 item.funcargs["dai_execution"] = execution  # type: ignore[attr-defined]
         return (yield)
@@ -111,12 +123,12 @@ def pytest_runtest_makereport(
     state = item.config.stash.get(STATE_KEY, None)
     if item.stash.get(IN_SUBTESTS_KEY, False):  # a subtest's report (a test case run)
         if state is not None:
-            redact_report(report)
+            _redact(report)
         return report
     if call.when == "call" and state is not None:
         runs = _runs_of(item, state)
         if runs:
-            setattr(report, REPORT_ATTRIBUTE, runs)
+            setattr(report, RUNS_ATTRIBUTE, runs)
     excinfo = call.excinfo
     if report.failed and excinfo is not None and isinstance(excinfo.value, DAIError):
         report.longrepr = f"{type(excinfo.value).__name__}: {excinfo.value}"
@@ -124,14 +136,14 @@ def pytest_runtest_makereport(
         SPEC_KEY in item.stash
         or CONFIG_SPEC_KEY in item.stash
         or EVIDENCE_KEY in item.stash
-        or hasattr(report, REPORT_ATTRIBUTE)
+        or hasattr(report, RUNS_ATTRIBUTE)
     )
     if call.when == "call" and dai_test:
         from pytest_dai.glue.evidence_hooks import annotate_report
 
         annotate_report(item, report)
     if state is not None:
-        redact_report(report)
+        _redact(report)
     return report
 
 
@@ -162,8 +174,10 @@ def pytest_report_to_serializable(
 ) -> Generator[None, dict[str, Any] | None, dict[str, Any] | None]:
     """The report's runs as plain data (pytest-xdist sends the report to the controller)."""
     data = yield
-    if data is not None and REPORT_ATTRIBUTE in data:
-        data[REPORT_ATTRIBUTE] = to_plain(data[REPORT_ATTRIBUTE])
+    if data is not None and RUNS_ATTRIBUTE in data:
+        from pytest_dai.glue.facts import to_plain
+
+        data[RUNS_ATTRIBUTE] = to_plain(data[RUNS_ATTRIBUTE])
     return data
 
 
@@ -173,8 +187,10 @@ def pytest_report_from_serializable(
 ) -> Generator[None, object, object]:
     """The report's runs back as :class:`RunReport` (on the xdist controller)."""
     report = yield
-    if isinstance(report, pytest.TestReport) and hasattr(report, REPORT_ATTRIBUTE):
-        setattr(report, REPORT_ATTRIBUTE, from_plain(getattr(report, REPORT_ATTRIBUTE)))
+    if isinstance(report, pytest.TestReport) and hasattr(report, RUNS_ATTRIBUTE):
+        from pytest_dai.glue.facts import from_plain
+
+        setattr(report, RUNS_ATTRIBUTE, from_plain(getattr(report, RUNS_ATTRIBUTE)))
     return report
 
 
