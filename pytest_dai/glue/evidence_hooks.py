@@ -14,10 +14,10 @@ import logging
 from typing import TYPE_CHECKING
 
 from pytest_dai.client.errors import DAIConnectionError
-from pytest_dai.glue.activation import plugin_state
 from pytest_dai.glue.evidence import Evidence, collect
 from pytest_dai.glue.facts import set_property
 from pytest_dai.glue.keys import EVIDENCE_ATTRIBUTE, EVIDENCE_KEY, SCREENSHOTS_DOWN_KEY
+from pytest_dai.glue.setup_hooks import plugin_state
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence

@@ -19,12 +19,12 @@ from pytest_dai.client.token_url import default_token_url
 from pytest_dai.glue.converters import Given, read_csv, to_url
 from pytest_dai.glue.settings import SOURCE_DEFAULT, SOURCE_DERIVED, SOURCE_DERIVED_V2, Settings
 from pytest_dai.glue.settings_table import IGNORED_SECRET_KEY, TABLE
-from pytest_dai.glue.sources import RawSources, simulator_before_path
+from pytest_dai.glue.sources import RawSources
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-__all__ = ["IGNORED_SECRET_KEY", "resolve_settings", "simulator_before_path"]
+__all__ = ["IGNORED_SECRET_KEY", "resolve_settings"]
 
 IGNORED_SECRET_WARNING = (
     "dai_client_secret in the ini file is ignored on purpose: a secret in a committed file "

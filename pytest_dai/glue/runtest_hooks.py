@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_dai.client.errors import DAIError
-from pytest_dai.glue.activation import plugin_state
 from pytest_dai.glue.keys import (
     CALL_START_KEY,
     CONFIG_SPEC_KEY,
@@ -22,6 +21,7 @@ from pytest_dai.glue.keys import (
     SPEC_KEY,
     STATE_KEY,
 )
+from pytest_dai.glue.setup_hooks import plugin_state
 
 if TYPE_CHECKING:
     from collections.abc import Generator

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from pytest_dai.client import defaults
 from pytest_dai.client.errors import register_secret
-from pytest_dai.glue.activation import NO_SERVER_HEADER
+from pytest_dai.glue.setup_hooks import NO_SERVER_HEADER
 
 __all__ = [
     "MISSING_SERVER_MESSAGE",

@@ -95,6 +95,11 @@ class Setting:
     def __repr__(self) -> str:
         return f"<Setting {self.name}>"
 
+    @property
+    def dest(self) -> str:
+        """The option's ``config.option`` name (``--dai-poll-interval``: ``dai_poll_interval``)."""
+        return (self.option or "").lstrip("-").replace("-", "_")
+
     def convert(self, given: Given) -> Any:
         """The typed value of ``given``, or a ``pytest.UsageError`` naming where it came from."""
         from pytest_dai.glue import converters
@@ -322,7 +327,7 @@ def add_options(parser: pytest.Parser) -> None:
     for row in TABLE:
         if row.option is None:
             continue
-        dest = row.option.lstrip("-").replace("-", "_")
+        dest = row.dest
         text = _help(row, on_option=True)
         if row.name == "simulator":
             group.addoption(row.option, dest=dest, metavar=row.metavar, nargs="?", const="",

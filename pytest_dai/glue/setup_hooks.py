@@ -1,38 +1,160 @@
-"""Hooks that set pytest-dai up and take it down: options, hookspecs, markers, the settings,
-the plugin's state and helper plugins, the report header, the SIGTERM handler."""
+"""Hooks that set pytest-dai up and take it down: options, hookspecs, markers, the plugin's
+state (started now, or when the session first needs it), the report header, SIGTERM.
+
+A session that gives no DAI setting at all (no ``--dai-*`` option, ``DAI_*`` variable or
+``dai_*`` ini key) has not asked for pytest-dai: every setting is its default, and most such
+sessions run no DAI test. There the plugin stays dormant (:class:`DormantHooks`): nothing is
+resolved, no helper plugin is registered, SIGTERM is left alone, and the session pays next to
+nothing for the plugin being installed. The first test that is marked ``dai_model`` or
+``dai_test_config``, or uses a ``dai_*`` fixture, starts it (during collection, so the marker
+checks and the summary see every test), and so does a fixture asked for by name. A session
+that gives any DAI setting starts it at once, in ``pytest_configure``: a bad value is then a
+usage error before anything runs.
+
+This module and the few it imports are all a session that does not use pytest-dai loads.
+"""
 
 from __future__ import annotations
 
 import copy
+import os
+import signal
+import threading
+import warnings
 from typing import TYPE_CHECKING
 
 import pytest
 
 from pytest_dai.glue import hookspecs
-from pytest_dai.glue.activation import (
-    DORMANT_PLUGIN,
-    NO_SERVER_HEADER,
-    DormantHooks,
-    restore_sigterm,
-    start_plugin,
-)
-from pytest_dai.glue.keys import SETTINGS_KEY, STATE_KEY
-from pytest_dai.glue.settings_table import add_options
-from pytest_dai.glue.sources import anything_given, simulator_before_path
+from pytest_dai.glue.keys import SETTINGS_KEY, SIGTERM_KEY, STATE_KEY, SUMMARY_KEY, is_worker
+from pytest_dai.glue.settings_table import IGNORED_SECRET_KEY, TABLE, add_options
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
+    from types import FrameType
+
     from pytest_dai.glue.settings import Settings
+    from pytest_dai.glue.state import DAIState
 
 __all__ = [
     "CONFIG_MARKER_HELP",
     "MARKER_HELP",
+    "NO_SERVER_HEADER",
+    "DormantHooks",
+    "anything_given",
+    "plugin_state",
     "pytest_addhooks",
     "pytest_addoption",
     "pytest_configure",
     "pytest_load_initial_conftests",
     "pytest_report_header",
     "pytest_unconfigure",
+    "simulator_before_path",
+    "start_plugin",
 ]
+
+#: The report header's line when no server is configured.
+NO_SERVER_HEADER = "dai: no server configured (give --dai-url or DAI_URL, or --dai-simulator)"
+#: The markers and fixtures that make a test a DAI test.
+DAI_MARKERS = ("dai_model", "dai_test_config")
+DAI_FIXTURES = frozenset({"dai_session", "dai_execution", "dai_result"})
+#: The name :class:`DormantHooks` is registered under.
+DORMANT_PLUGIN = "dai-dormant"
+
+
+def uses_dai(item: pytest.Item) -> bool:
+    """Whether ``item`` is a DAI test: marked, or using a ``dai_*`` fixture of a run."""
+    if any(item.get_closest_marker(name) is not None for name in DAI_MARKERS):
+        return True
+    return not DAI_FIXTURES.isdisjoint(getattr(item, "fixturenames", ()))
+
+
+class DormantHooks:
+    """Registered instead of the plugin's state when the session gave no DAI setting: starts
+    the state at the first DAI test collected."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    def pytest_itemcollected(self, item: pytest.Item) -> None:
+        """A DAI test: start pytest-dai's state (once), then step aside."""
+        if uses_dai(item):
+            plugin_state(self.config)
+
+
+def plugin_state(config: pytest.Config) -> DAIState:
+    """The session's :class:`~pytest_dai.glue.state.DAIState`, started now if the plugin was
+    dormant."""
+    state = config.stash.get(STATE_KEY, None)
+    if state is None:
+        dormant = config.pluginmanager.get_plugin(DORMANT_PLUGIN)
+        if dormant is not None:
+            config.pluginmanager.unregister(dormant)
+        state = start_plugin(config)
+    return state
+
+
+def start_plugin(config: pytest.Config) -> DAIState:
+    """Resolve the settings (a bad value is a ``pytest.UsageError`` naming its source), start
+    ``--dai-simulator``, register the helper plugins and the SIGTERM handler."""
+    from pytest_dai.glue import runtest_hooks, session_hooks
+    from pytest_dai.glue.interrupted import InterruptHooks
+    from pytest_dai.glue.marker_args import MarkerCheck
+    from pytest_dai.glue.redaction import RedactionHooks
+    from pytest_dai.glue.reporting import SummaryCollector
+    from pytest_dai.glue.resolve import resolve_settings
+    from pytest_dai.glue.state import DAIState
+    from pytest_dai.glue.summary_hooks import SummaryHooks
+
+    state = DAIState(config, resolve_settings(config))
+    state.start_simulator()
+    config.stash[STATE_KEY] = state
+    manager = config.pluginmanager
+    manager.register(session_hooks, "dai-session")
+    manager.register(runtest_hooks, "dai-runtest")
+    manager.register(MarkerCheck(), "dai-markers")
+    collector = SummaryCollector()
+    config.stash[SUMMARY_KEY] = collector
+    manager.register(SummaryHooks(collector, config), "dai-summary")
+    manager.register(InterruptHooks(state), "dai-interrupt")
+    manager.register(RedactionHooks(config), "dai-redaction")
+    if state.settings.dry_run:
+        from pytest_dai.glue.dry_run import DryRunHooks
+
+        manager.register(DryRunHooks(config), "dai-dry-run")
+    if manager.hasplugin("xdist") and not is_worker(config):
+        from pytest_dai.glue.xdist_hooks import XdistHooks
+
+        manager.register(XdistHooks(state), "dai-xdist")
+        if state.settings.dist == "agent":
+            from pytest_dai.glue.scheduler import AgentDistPlugin
+
+            manager.register(AgentDistPlugin(config), "dai-dist")
+    if state.settings.handle_sigterm:
+        _install_sigterm(config)
+    return state
+
+
+def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
+
+
+def _install_sigterm(config: pytest.Config) -> None:
+    """SIGTERM acts like Ctrl-C (runs are aborted, reports written), if nobody else handles it."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return
+    config.stash[SIGTERM_KEY] = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+
+
+def restore_sigterm(config: pytest.Config) -> None:
+    """Put back the SIGTERM handler :func:`start_plugin` replaced, if it did."""
+    previous = config.stash.get(SIGTERM_KEY, None)
+    if previous is not None and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, previous)
+
 
 CONFIG_MARKER_HELP = (
     "dai_test_config(config, *, model=None, suite=None, parameters=None, filter_by=None, "
@@ -70,7 +192,7 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     """Register the markers; start pytest-dai's state when the session gives any DAI setting,
-    else leave the plugin dormant until the first DAI test (see :mod:`.activation`)."""
+    else leave the plugin dormant until the first DAI test."""
     config.addinivalue_line("markers", MARKER_HELP)
     config.addinivalue_line("markers", CONFIG_MARKER_HELP)
     if config.getoption("help", False) or config.getoption("version", False):
@@ -134,3 +256,36 @@ def dist_header_lines(config: pytest.Config, settings: Settings) -> list[str]:
             "(xdist's --dist loadgroup is not needed); write dai_dist = agent instead"
         )
     return lines
+
+
+def anything_given(config: pytest.Config, environ: Mapping[str, str] | None = None) -> bool:
+    """Whether any DAI setting is given, on the command line, in the environment or in the ini
+    file (the ignored ini secret included: it gets its warning). If not, every setting is its
+    default and the session has not asked for pytest-dai. (Which value wins and whether it is
+    good is :func:`pytest_dai.glue.resolve.resolve_settings`' business.)"""
+    environ = os.environ if environ is None else environ
+    for row in TABLE:
+        if row.option is not None and config.getoption(row.dest) is not None:
+            return True
+        if row.env is not None and environ.get(row.env):  # "" counts as unset, as in CI
+            return True
+    keys = [row.ini for row in TABLE if row.ini is not None] + [IGNORED_SECRET_KEY]
+    with warnings.catch_warnings():  # a list for a text key: the resolution names it
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return any(config.getini(key) is not None for key in keys)
+
+
+def simulator_before_path(args: list[str], cwd: Path) -> bool:
+    """``pytest --dai-simulator tests/``: argparse would take the test path for the optional
+    scenario file. When the word after ``--dai-simulator`` is a folder or a ``.py`` test file,
+    make it ``--dai-simulator=`` (the default scenario) and leave the path a test path.
+    Changes ``args`` in place; True if it did."""
+    for index, arg in enumerate(args[:-1]):
+        following = args[index + 1]
+        if arg != "--dai-simulator" or following.startswith("-"):
+            continue
+        path = cwd / following.split("::", 1)[0]
+        if path.is_dir() or (path.suffix == ".py" and path.is_file()):
+            args[index] = "--dai-simulator="
+            return True
+    return False

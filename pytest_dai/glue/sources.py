@@ -1,8 +1,7 @@
 """Where a setting's raw value comes from: the command line, the environment, the ini file.
 
-Cheap to import (no settings class, no client): it also tells whether a session asks for
-pytest-dai at all (:func:`anything_given`), which every pytest session with the plugin
-installed finds out.
+Used by the resolution (:mod:`pytest_dai.glue.resolve`) only: whether a session gives any
+setting at all is :func:`pytest_dai.glue.setup_hooks.anything_given`'s cheaper look.
 """
 
 from __future__ import annotations
@@ -12,17 +11,15 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pytest
-
-from pytest_dai.glue.settings_table import IGNORED_SECRET_KEY, TABLE
-
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
+    import pytest
 
     from pytest_dai.glue.converters import Given
     from pytest_dai.glue.settings_table import Setting
 
-__all__ = ["RawSources", "anything_given", "simulator_before_path"]
+__all__ = ["RawSources"]
 
 
 class RawSources:
@@ -39,7 +36,7 @@ class RawSources:
     def given(self, row: Setting) -> Given | None:
         """The highest-precedence raw value of ``row``: command line, environment, ini file."""
         if row.option is not None:
-            value = self.config.getoption(row.option.lstrip("-").replace("-", "_"))
+            value = self.config.getoption(row.dest)
             if value is not None:
                 text = value if isinstance(value, str) else str(value)
                 source = f"command line ({row.option})"
@@ -79,32 +76,3 @@ def _given(value: str, label: str, origin: str, source: str, base: Path) -> Give
     from pytest_dai.glue.converters import Given
 
     return Given(value, label, origin, source, base)
-
-
-def anything_given(config: pytest.Config, environ: Mapping[str, str] | None = None) -> bool:
-    """Whether any DAI setting is given at any level (the ignored ini secret included: it gets
-    its warning): if not, every setting is its default and the session has not asked for
-    pytest-dai."""
-    sources = RawSources(config, environ)
-    if any(sources.given(row) is not None for row in TABLE):
-        return True
-    try:
-        return sources.ini(IGNORED_SECRET_KEY) is not None
-    except (ValueError, pytest.UsageError):  # not registered, or not text: resolution says so
-        return True
-
-
-def simulator_before_path(args: list[str], cwd: Path) -> bool:
-    """``pytest --dai-simulator tests/``: argparse would take the test path for the optional
-    scenario file. When the word after ``--dai-simulator`` is a folder or a ``.py`` test file,
-    make it ``--dai-simulator=`` (the default scenario) and leave the path a test path.
-    Changes ``args`` in place; True if it did."""
-    for index, arg in enumerate(args[:-1]):
-        following = args[index + 1]
-        if arg != "--dai-simulator" or following.startswith("-"):
-            continue
-        path = cwd / following.split("::", 1)[0]
-        if path.is_dir() or (path.suffix == ".py" and path.is_file()):
-            args[index] = "--dai-simulator="
-            return True
-    return False

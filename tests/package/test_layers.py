@@ -80,18 +80,37 @@ def test_the_package_is_typed() -> None:
 
 def test_every_fixture_and_hook_has_a_docstring() -> None:
     from pytest_dai import plugin
-    from pytest_dai.glue import fixtures, hookspecs
+    from pytest_dai.glue import (
+        hookspecs,
+        interrupted,
+        marker_args,
+        redaction,
+        runtest_hooks,
+        session_hooks,
+        setup_hooks,
+        summary_hooks,
+        xdist_hooks,
+    )
+
+    def hooks(owner: object) -> list[object]:
+        return [getattr(owner, n) for n in dir(owner) if n.startswith("pytest_")]
 
     public = [
-        fixtures.dai_session,
-        fixtures.dai_execution,
-        fixtures.dai_simulator,
-        *(
-            getattr(hookspecs.DAIHookSpecs, n)
-            for n in dir(hookspecs.DAIHookSpecs)
-            if n.startswith("pytest_")
-        ),
-        *(getattr(plugin, n) for n in dir(plugin) if n.startswith("pytest_")),
+        plugin.dai_session,
+        plugin.dai_execution,
+        plugin.dai_result,
+        plugin.dai_simulator,
+        *hooks(hookspecs.DAIHookSpecs),
+        *hooks(plugin),
+        *hooks(setup_hooks.DormantHooks),
+        *hooks(session_hooks),
+        *hooks(runtest_hooks),
+        *hooks(summary_hooks.SummaryHooks),
+        *hooks(xdist_hooks.XdistHooks),
+        *hooks(interrupted.InterruptHooks),
+        *hooks(redaction.RedactionHooks),
+        *hooks(marker_args.MarkerCheck),
     ]
+    assert len(public) > 30
     missing = [getattr(f, "__name__", repr(f)) for f in public if not (f.__doc__ or "").strip()]
     assert missing == []
