@@ -18,6 +18,15 @@ Not collected by pytest. Run it with::
    ``pytest_dai`` module, median of ``--rounds`` / 5 runs, and whether ``requests`` or
    ``pytest_dai.simulator`` got imported (they must not be: they load on first use).
 
+4. With ``--instructions`` (needs valgrind): the instructions the two ``pytest --co`` runs
+   execute, counted by ``valgrind --tool=callgrind`` (the same count on every run, whatever
+   else the machine is doing), their ratio, and that ratio applied to the median wall time of
+   ``-p no:dai``: an estimate of the overhead that load on the machine cannot blur.
+
+The first line says how pytest-dai is installed: an editable install, or a regular one (where
+pytest rewrites the assertions of every module of a plugin's package it imports, which makes
+each module the plugin imports at start-up cost more).
+
 ``--quick``: 10 rounds.
 """
 
@@ -26,11 +35,15 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
+import pytest
 from _harness import PYTEST, Project, table
 
 LINE = re.compile(r"^import time:\s+(\d+)\s+\|\s+(\d+)\s+\|(\s*)(\S+)\s*$")
@@ -125,12 +138,59 @@ def importtime(env: dict[str, str]) -> tuple[float, float, set[str]]:
     return cumulative, own, seen
 
 
+CALLGRIND_TOTAL = re.compile(r"Collected : (\d+)")
+
+
+def instructions(cmd: list[str], cwd: str, env: dict[str, str]) -> int | None:
+    """Instructions ``cmd`` executes (``valgrind --tool=callgrind``), or None without valgrind."""
+    if shutil.which("valgrind") is None:
+        return None
+    subprocess.run(cmd, cwd=cwd, env=env, check=True, capture_output=True)  # bytecode written
+    with tempfile.TemporaryDirectory() as out:
+        run = subprocess.run(
+            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}/cg.out", *cmd],
+            cwd=cwd,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+    match = CALLGRIND_TOTAL.search(run.stderr)
+    return int(match.group(1)) if match else None
+
+
+def install_layout() -> str:
+    """How pytest_dai is installed: ``editable`` (from a checkout) or ``regular``."""
+    import pytest_dai
+
+    site = {Path(p).resolve() for p in sys.path if "site-packages" in p}
+    package = Path(pytest_dai.__file__).resolve().parent.parent
+    return "regular" if package in site else f"editable (from {package})"
+
+
+def print_instructions(counted: dict[str, int | None], wall_without_ms: float) -> None:
+    """The instruction counts of both variants, and the overhead they give at this pace."""
+    with_plugin, without = counted.get("plugin loaded"), counted.get("-p no:dai")
+    if not with_plugin or not without:
+        print("  instructions: not counted (valgrind not found)")
+        return
+    share = with_plugin / without - 1
+    print(
+        f"  instructions (callgrind): {with_plugin:,} with the plugin, {without:,} with -p no:dai:"
+        f" {share:+.2%}, i.e. {share * wall_without_ms:+.1f} ms of the -p no:dai run's median"
+        f" {wall_without_ms:.0f} ms"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="10 rounds instead of 25")
     parser.add_argument("--rounds", type=int, default=25)
-    args = parser.parse_args()
-    rounds = 10 if args.quick else args.rounds
+    parser.add_argument(
+        "--instructions", action="store_true", help="also count instructions (valgrind)"
+    )
+    opts = parser.parse_args()
+    rounds = 10 if opts.quick else opts.rounds
     env = clean_env()
 
     project = Project("startup")
@@ -149,6 +209,11 @@ def main() -> int:
                 times[name].append(wall)
                 cpu[name].append(used)
         split = phases([*PYTEST[3:], *args], str(project.path), env, rounds)
+        counted = (
+            {name: instructions(cmd, str(project.path), env) for name, cmd in variants.items()}
+            if opts.instructions
+            else {}
+        )
     finally:
         project.cleanup()
 
@@ -179,6 +244,7 @@ def main() -> int:
         ]
         for name, values in times.items()
     ]
+    print(f"pytest_dai installed: {install_layout()}; pytest {pytest.__version__}")
     print(f"pytest --co -q on one plain test, {rounds} alternating rounds")
     print()
     print(table(["variant", "runs", "median ms", "min ms", "p75 ms", "median CPU ms"], rows))
@@ -197,6 +263,8 @@ def main() -> int:
     )
     load = os.getloadavg()
     print(f"  load average during the benchmark: {load[0]:.1f} (1 min), {load[1]:.1f} (5 min)")
+    if opts.instructions:
+        print_instructions(counted, without)
     print()
     print(
         f"python -X importtime -c 'import pytest; import pytest_dai.plugin' ({len(imports)} runs)"

@@ -81,3 +81,39 @@ def test_a_session_without_dai_tests_loads_nothing_heavy(tmp_path: Path, args: l
     modules = loaded_by(code, tmp_path)
     assert "pytest_dai.plugin" in modules  # the plugin was loaded (installed, not disabled)
     assert heavy(modules) == []
+
+
+#: All a session that does not use pytest-dai imports of it (each module costs start-up time:
+#: under a regular install pytest rewrites every module of a plugin's package it imports).
+STARTUP = {
+    "pytest_dai",
+    "pytest_dai.client",
+    "pytest_dai.client.defaults",
+    "pytest_dai.glue",
+    "pytest_dai.glue.hookspecs",
+    "pytest_dai.glue.keys",
+    "pytest_dai.glue.settings_table",
+    "pytest_dai.glue.setup_hooks",
+    "pytest_dai.plugin",
+}
+
+
+@pytest.mark.parametrize("args", [["--co"], ["--co", "-v"], []], ids=["co", "co-v", "run"])
+def test_a_session_that_gives_no_dai_setting_imports_only_the_start_up_modules(
+    tmp_path: Path, args: list[str]
+) -> None:
+    tmp_path.joinpath("test_plain.py").write_text("def test_one():\n    pass\n")
+    code = f"pytest.main({[*args, '-p', 'no:cacheprovider', 'test_plain.py']!r})"
+    modules = loaded_by(code, tmp_path)
+    assert {m for m in modules if m.startswith("pytest_dai")} == STARTUP
+
+
+def test_a_dai_setting_starts_the_plugin_and_its_imports(tmp_path: Path) -> None:
+    """The counter-check: the same session given one setting imports more."""
+    tmp_path.joinpath("test_plain.py").write_text("def test_one():\n    pass\n")
+    code = (
+        "pytest.main(['--co', '--dai-poll-interval=1', '-p', 'no:cacheprovider', 'test_plain.py'])"
+    )
+    modules = loaded_by(code, tmp_path)
+    assert {"pytest_dai.glue.state", "pytest_dai.glue.resolve"} <= set(modules)
+    assert heavy(modules) == []
