@@ -8,15 +8,13 @@ exception leaves it: the run deadline, Ctrl-C, SIGTERM, pytest-timeout, or a ser
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from pytest_dai.client import defaults
 from pytest_dai.client.calls import RUN_STATUS
-from pytest_dai.client.errors import DAIError, DAIProtocolError
-from pytest_dai.client.status import RunState, Status, normalise_status
+from pytest_dai.client.errors import DAIError
 from pytest_dai.client.text import escape_control_chars
 from pytest_dai.lifecycle.polled_run import PolledRun
 from pytest_dai.lifecycle.run_errors import DAIRunTimeout
@@ -36,7 +34,7 @@ log = logging.getLogger("pytest_dai")
 LAST_ERROR_LINES = 5
 
 
-class Execution(PolledRun):
+class Execution(PolledRun["RunRecord"]):
     """A DAI model run. Attributes mirror the latest run record; :meth:`refresh` updates them.
 
     ``id`` is the execution id (E1's answer, used by E2 and E3); ``run_id`` the run record's id
@@ -63,39 +61,25 @@ class Execution(PolledRun):
         on_end: Callable[[Any], None] | None = None,
         requested_at: float | None = None,
     ) -> None:
+        super().__init__(
+            poll_interval=poll_interval,
+            record_grace=record_grace,
+            expected_duration=expected_duration,
+            on_end=on_end,
+            created=requested_at,
+            initial_status=initial_status,
+        )
         self.id = execution_id
-        self.on_end = on_end
         self.model = model
         self.agent = agent
-        self.record: RunRecord | None = None
-        self.poll_interval = poll_interval
-        self.record_grace = record_grace
-        self.expected_duration = expected_duration
-        self.polls = 0
-        self.aborted = False
-        self.detected_at: float | None = None
         self._client = client
         self._run_url = run_url
-        self._initial_status = initial_status
-        # When the start request was sent (monotonic): the run cannot have started earlier,
-        # and under load its answer may come well after the run started.
-        self._created = time.monotonic() if requested_at is None else requested_at
         self._created_wall = datetime.now(timezone.utc)
-        self._running_since: float | None = None
-        self._last_poll = self._created
-        self._abort_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"<Execution {self.id} model={self.model!r} agent={self.agent!r} {self.status}>"
 
     # -- state ------------------------------------------------------------------------------
-
-    @property
-    def status_info(self) -> Status:
-        """The normalised status (state and the server's word)."""
-        if self.record is None:
-            return normalise_status(self._initial_status)
-        return self.record.status
 
     @property
     def run(self) -> dict[str, Any]:
@@ -106,16 +90,6 @@ class Execution(PolledRun):
     def run_id(self) -> str | None:
         """The run record's id, once the server has a record."""
         return self.record.run_id if self.record is not None else None
-
-    @property
-    def started_at(self) -> datetime | None:
-        """When the run started on the server (None while queued)."""
-        return self.record.started_at if self.record is not None else None
-
-    @property
-    def ended_at(self) -> datetime | None:
-        """When the run ended on the server."""
-        return self.record.ended_at if self.record is not None else None
 
     @property
     def steps_total(self) -> int | None:
@@ -163,34 +137,20 @@ class Execution(PolledRun):
 
     # -- actions ------------------------------------------------------------------------------
 
-    def refresh(self) -> Execution:
-        """Ask the server (E2) for the run record once."""
-        before = self._last_poll
-        record = self._client.find_run(self.id)
-        now = time.monotonic()
-        self._last_poll = now
-        self.polls += 1
-        if record is None:
-            if self.record is None and self.elapsed > self.record_grace:
-                raise DAIProtocolError(
-                    f"{self._client.label(RUN_STATUS)}: no run record for execution {self.id} "
-                    f"{self.record_grace:g} s after it was started"
-                )
-            return self
-        self.record = record
-        if record.agent_name:
-            # The agent that ran it, as the server names it (also when the start named none).
-            self.agent = record.agent_name
-        if self._running_since is None and (
-            record.status.state is RunState.RUNNING or record.started_at is not None
-        ):
-            self._running_since = self._estimate_start(record, before, now)
-        if record.status.final and self.detected_at is None:
-            self.detected_at = time.time()
-            self._ended()
-        return self
+    def _fetch(self) -> RunRecord | None:
+        """The run record (E2), None while the server has none."""
+        return self._client.find_run(self.id)
 
-    def _estimate_start(self, record: RunRecord, before: float, now: float) -> float:
+    def _missing(self) -> str:
+        """The call and the run that has no record."""
+        return f"{self._client.label(RUN_STATUS)}: no run record for execution {self.id}"
+
+    def _seen(self, record: RunRecord) -> None:
+        """The agent that ran it, as the server names it (also when the start named none)."""
+        if record.agent_name:
+            self.agent = record.agent_name
+
+    def _estimate_start(self, record: RunRecord, before: float, asked: float, now: float) -> float:
         """When the run started, on this process's monotonic clock.
 
         It started after the previous poll (``before``) and before this one (``now``); the

@@ -10,42 +10,107 @@ The run class says how to ask for its record (:meth:`PolledRun.refresh`), how to
 
 from __future__ import annotations
 
+import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from pytest_dai.client.deadline import call_budget
-from pytest_dai.client.errors import DAIError
+from pytest_dai.client.errors import DAIError, DAIProtocolError
+from pytest_dai.client.status import RunState, Status, normalise_status
 from pytest_dai.lifecycle.polling import PollSchedule
 from pytest_dai.lifecycle.run_errors import DAIRunTimeout
 from pytest_dai.lifecycle.run_state import RunStateView
 from pytest_dai.lifecycle.shield import interrupts_held
 
 if TYPE_CHECKING:
-    import threading
     from collections.abc import Callable
+    from datetime import datetime
 
     from typing_extensions import Self
 
-__all__ = ["PolledRun"]
+__all__ = ["PolledRun", "RunRecordLike"]
 
 
-class PolledRun(RunStateView):
-    """A run that is polled until it ends: :meth:`wait`, :meth:`abort` and ``on_end``.
+class RunRecordLike(Protocol):
+    """What a run's record says of its state and timing (a model run's
+    :class:`~pytest_dai.client.records.RunRecord`, a test configuration's
+    :class:`~pytest_dai.client.test_config_records.TestConfigResultRecord`)."""
 
-    The run class sets ``poll_interval``, ``expected_duration``, ``on_end`` (called once, when
-    the run is over or will be, by our abort), ``aborted`` and ``_abort_lock``, and gives
-    :meth:`refresh`, :meth:`_stop` and :meth:`_timeout_error`.
+    @property
+    def status(self) -> Status:
+        """The normalised status."""
+
+    @property
+    def started_at(self) -> datetime | None:
+        """When the run started on the server."""
+
+    @property
+    def ended_at(self) -> datetime | None:
+        """When the run ended on the server."""
+
+
+R = TypeVar("R", bound=RunRecordLike)
+
+
+class PolledRun(RunStateView, Generic[R]):
+    """A run that is polled until it ends: :meth:`refresh`, :meth:`wait`, :meth:`abort` and
+    ``on_end`` (called once, when the run is over or will be, by our abort).
+
+    ``record`` is the latest record (None until the server has one). The run class gives
+    :meth:`_fetch`, :meth:`_missing`, :meth:`_stop` and :meth:`_timeout_error`, and may
+    change :meth:`_seen`, :meth:`_estimate_start` and :meth:`_after_end`.
     """
-
-    poll_interval: float
-    expected_duration: float | None
-    on_end: Callable[[Any], None] | None
-    aborted: bool
-    _abort_lock: threading.Lock
 
     #: Whether :meth:`wait` lets the schedule's first delay pass before its first poll (a
     #: model run: it was only just queued) rather than polling at once.
     first_poll_waits = False
+
+    def __init__(
+        self,
+        *,
+        poll_interval: float,
+        record_grace: float,
+        expected_duration: float | None,
+        on_end: Callable[[Any], None] | None,
+        created: float | None = None,
+        initial_status: str = "Queued",
+    ) -> None:
+        self.record: R | None = None
+        self.poll_interval = poll_interval
+        self.record_grace = record_grace
+        self.expected_duration = expected_duration
+        self.on_end = on_end
+        self.polls = 0
+        self.aborted = False
+        #: When the end was first seen (``time.time()``), None while going.
+        self.detected_at: float | None = None
+        # When the start request was sent (monotonic): the run cannot have started earlier,
+        # and under load its answer may come well after the run started.
+        self._created = time.monotonic() if created is None else created
+        self._running_since: float | None = None
+        self._last_poll = self._created
+        self._initial_status = initial_status
+        self._abort_lock = threading.Lock()
+
+    # -- state ------------------------------------------------------------------------------
+
+    @property
+    def status_info(self) -> Status:
+        """The normalised status (state and the server's word); until the server has a
+        record, the start's (Queued where it said none)."""
+        if self.record is None:
+            return normalise_status(self._initial_status)
+        return self.record.status
+
+    @property
+    def started_at(self) -> datetime | None:
+        """When the run started on the server (None while queued)."""
+        return self.record.started_at if self.record is not None else None
+
+    @property
+    def ended_at(self) -> datetime | None:
+        """When the run ended on the server."""
+        return self.record.ended_at if self.record is not None else None
 
     @property
     def steps_total(self) -> int | None:
@@ -57,8 +122,15 @@ class PolledRun(RunStateView):
         """Steps executed so far, where the server says."""
         return None
 
-    def refresh(self) -> PolledRun:
-        """Ask the server for the run's record once."""
+    # -- what the run class gives -------------------------------------------------------------
+
+    def _fetch(self) -> R | None:
+        """The run's record as the server lists it now (None: not yet)."""
+        raise NotImplementedError
+
+    def _missing(self) -> str:
+        """What is missing when the server has no record long after the start (the call and
+        the run, e.g. ``...: no run record for execution 42``)."""
         raise NotImplementedError
 
     def _stop(self, timeout: float | None) -> bool | None:
@@ -71,6 +143,15 @@ class PolledRun(RunStateView):
         (``source``: where the deadline came from, in brackets, or empty)."""
         raise NotImplementedError
 
+    def _seen(self, record: R) -> None:
+        """Take what else a new record says (nothing here)."""
+
+    def _estimate_start(self, record: R, before: float, asked: float, now: float) -> float:
+        """When the run started, on this process's monotonic clock, first seen going in the
+        poll sent at ``asked`` and answered at ``now`` (``before``: the previous poll's
+        answer). Here: ``asked``."""
+        return asked
+
     def _after_end(self) -> None:
         """What the wait does once the run has ended, before it returns (nothing here)."""
 
@@ -79,6 +160,30 @@ class PolledRun(RunStateView):
         callback, self.on_end = self.on_end, None
         if callback is not None:
             callback(self)
+
+    def refresh(self) -> Self:
+        """Ask the server for the run's record once (a model run: E2; a test configuration:
+        E8)."""
+        before, asked = self._last_poll, time.monotonic()
+        record = self._fetch()
+        now = self._last_poll = time.monotonic()
+        self.polls += 1
+        if record is None:
+            if self.record is None and self.elapsed > self.record_grace:
+                raise DAIProtocolError(
+                    f"{self._missing()} {self.record_grace:g} s after it was started"
+                )
+            return self
+        self.record = record
+        self._seen(record)
+        if self._running_since is None and (
+            record.status.state is RunState.RUNNING or record.started_at is not None
+        ):
+            self._running_since = self._estimate_start(record, before, asked, now)
+        if record.status.final and self.detected_at is None:
+            self.detected_at = time.time()
+            self._ended()
+        return self
 
     def wait(
         self,

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 from pytest_dai.client import defaults
 from pytest_dai.client.calls import CONFIG_RESULTS
-from pytest_dai.client.errors import DAIError, DAIProtocolError
-from pytest_dai.client.status import RunState, Status, normalise_status
+from pytest_dai.client.errors import DAIError
 from pytest_dai.lifecycle.polled_run import PolledRun
 from pytest_dai.lifecycle.run_errors import DAIRunTimeout
 from pytest_dai.lifecycle.test_config_support import TestResult, abort_task_instance
@@ -44,7 +42,7 @@ _claimed_lock = threading.Lock()
 _claimed: set[tuple[str, str]] = set()  # (server url, result id) matched by time
 
 
-class TestConfigResult(PolledRun):
+class TestConfigResult(PolledRun["TestConfigResultRecord"]):
     """A run of a test configuration; attributes mirror the latest E8 record.
 
     ``id`` is the result id (None until the server lists the result), ``task_instance_id``
@@ -71,24 +69,20 @@ class TestConfigResult(PolledRun):
         expected_duration: float | None = None,
         on_end: Callable[[TestConfigResult], None] | None = None,
     ) -> None:
+        super().__init__(
+            poll_interval=poll_interval,
+            record_grace=record_grace,
+            expected_duration=expected_duration,
+            on_end=on_end,
+        )
         self._api = api
         self.config = config
         self.task_instance_id = task_instance_id
-        self.record: TestConfigResultRecord | None = None
         self.test_results: list[TestResult] = []
-        self.poll_interval = poll_interval
-        self.record_grace = record_grace
-        self.expected_duration = expected_duration
-        self.on_end = on_end
-        self.polls = 0
-        self.aborted = False
         self.abort_report = ""
         self.rerun_of = ""
         self._result_url = result_url
-        self._created = time.monotonic()
         self._started_wall = started_wall or datetime.now(timezone.utc)
-        self._running_since: float | None = None
-        self._abort_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"<TestConfigResult {self.id} config={self.name!r} {self.status}>"
@@ -116,21 +110,6 @@ class TestConfigResult(PolledRun):
     def id(self) -> str | None:
         """The result id, once the server lists the result."""
         return self.record.id if self.record is not None else None
-
-    @property
-    def status_info(self) -> Status:
-        """The normalised status (Queued until the server lists the result)."""
-        return self.record.status if self.record is not None else normalise_status("Queued")
-
-    @property
-    def started_at(self) -> datetime | None:
-        """When the result started on the server (None while queued)."""
-        return self.record.started_at if self.record is not None else None
-
-    @property
-    def ended_at(self) -> datetime | None:
-        """When the result ended on the server."""
-        return self.record.ended_at if self.record is not None else None
 
     @property
     def url(self) -> str:
@@ -163,26 +142,14 @@ class TestConfigResult(PolledRun):
                     return record
         return None
 
-    def refresh(self) -> TestConfigResult:
-        """Ask the server (E8) for the result once."""
-        before = time.monotonic()
-        found = self._pick(self._api.results(self.config.id))
-        self.polls += 1
-        if found is None:
-            if self.record is None and self.elapsed > self.record_grace:
-                raise DAIProtocolError(
-                    f"{self._api.client.label(CONFIG_RESULTS)}: no result for task instance "
-                    f"{self.task_instance_id} {self.record_grace:g} s after it was started"
-                )
-            return self
-        self.record = found
-        if self._running_since is None and (
-            found.status.state is RunState.RUNNING or found.started_at is not None
-        ):
-            self._running_since = before
-        if found.status.final:
-            self._ended()
-        return self
+    def _fetch(self) -> TestConfigResultRecord | None:
+        """Our result among the configuration's (E8), None while the server lists none."""
+        return self._pick(self._api.results(self.config.id))
+
+    def _missing(self) -> str:
+        """The call and the task instance that has no result."""
+        label = self._api.client.label(CONFIG_RESULTS)
+        return f"{label}: no result for task instance {self.task_instance_id}"
 
     def _timeout_error(self, timeout: float, source: str) -> DAIRunTimeout:
         """The :class:`DAIRunTimeout` of a run aborted on its deadline."""
