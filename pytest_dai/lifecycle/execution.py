@@ -62,13 +62,9 @@ class Execution(PolledRun["RunRecord"]):
         requested_at: float | None = None,
     ) -> None:
         super().__init__(
-            poll_interval=poll_interval,
-            record_grace=record_grace,
-            expected_duration=expected_duration,
-            on_end=on_end,
-            created=requested_at,
-            initial_status=initial_status,
+            poll_interval, record_grace, expected_duration, on_end, created=requested_at
         )
+        self._initial_status = initial_status
         self.id = execution_id
         self.model = model
         self.agent = agent

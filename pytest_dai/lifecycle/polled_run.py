@@ -56,7 +56,8 @@ class PolledRun(RunStateView, Generic[R]):
     """A run that is polled until it ends: :meth:`refresh`, :meth:`wait`, :meth:`abort` and
     ``on_end`` (called once, when the run is over or will be, by our abort).
 
-    ``record`` is the latest record (None until the server has one). The run class gives
+    ``record`` is the latest record (None until the server has one); ``created`` is when
+    the start request was sent (monotonic clock; default: now). The run class gives
     :meth:`_fetch`, :meth:`_missing`, :meth:`_stop` and :meth:`_timeout_error`, and may
     change :meth:`_seen`, :meth:`_estimate_start` and :meth:`_after_end`.
     """
@@ -64,16 +65,17 @@ class PolledRun(RunStateView, Generic[R]):
     #: Whether :meth:`wait` lets the schedule's first delay pass before its first poll (a
     #: model run: it was only just queued) rather than polling at once.
     first_poll_waits = False
+    #: The status until the server has a record (a model run: what its start answered).
+    _initial_status = "Queued"
 
     def __init__(
         self,
-        *,
         poll_interval: float,
         record_grace: float,
         expected_duration: float | None,
         on_end: Callable[[Any], None] | None,
+        *,
         created: float | None = None,
-        initial_status: str = "Queued",
     ) -> None:
         self.record: R | None = None
         self.poll_interval = poll_interval
@@ -89,7 +91,6 @@ class PolledRun(RunStateView, Generic[R]):
         self._created = time.monotonic() if created is None else created
         self._running_since: float | None = None
         self._last_poll = self._created
-        self._initial_status = initial_status
         self._abort_lock = threading.Lock()
 
     # -- state ------------------------------------------------------------------------------

@@ -69,12 +69,7 @@ class TestConfigResult(PolledRun["TestConfigResultRecord"]):
         expected_duration: float | None = None,
         on_end: Callable[[TestConfigResult], None] | None = None,
     ) -> None:
-        super().__init__(
-            poll_interval=poll_interval,
-            record_grace=record_grace,
-            expected_duration=expected_duration,
-            on_end=on_end,
-        )
+        super().__init__(poll_interval, record_grace, expected_duration, on_end)
         self._api = api
         self.config = config
         self.task_instance_id = task_instance_id
