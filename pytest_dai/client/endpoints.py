@@ -23,7 +23,6 @@ from pytest_dai.client.calls import (
     START_RUN,
 )
 from pytest_dai.client.deadline import call_budget
-from pytest_dai.client.errors import DAIHTTPError
 from pytest_dai.client.records import (
     EXECUTION_ID_FIELDS,
     Agent,
@@ -40,7 +39,7 @@ from pytest_dai.client.safety import (
     path_id,
 )
 from pytest_dai.client.start_body import build_start_body
-from pytest_dai.client.transport import ABORT_TOTAL, DAITransport, check_token_url
+from pytest_dai.client.transport import DAITransport, check_token_url
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -170,25 +169,15 @@ class DAIClient(DAITransport):
         """Ask the server to stop a run (E3). True if it will; False if it was already over
         (404, or a 400/422 that says the execution is finished or unknown: tolerance rule 9).
 
-        Quick by design and bounded in total (:data:`ABORT_TOTAL`, token fetch, retries and
-        ``Retry-After`` included, whatever the server does): it runs while Ctrl-C waits.
+        Quick by design and bounded in total (:meth:`~DAITransport.send_abort`): it runs while
+        Ctrl-C waits.
         """
         endpoint = self.label(ABORT_RUN, id=execution_id)
         safe_id = path_id(execution_id, endpoint=endpoint, field="execution id")
-        with call_budget(ABORT_TOTAL):
-            try:
-                response = self.send(
-                    endpoint,
-                    "DELETE",
-                    ABORT_RUN.path.format(id=safe_id),
-                    timeout=timeout,
-                    quick=True,
-                )
-            except DAIHTTPError as exc:
-                if abort_already_over(exc):  # 400/422 "finished" or "unknown": rule 9
-                    return False
-                raise
-        if response.status_code == 404:
+        path = ABORT_RUN.path.format(id=safe_id)
+        # A 400/422 that says "finished" or "unknown": already over (rule 9).
+        response = self.send_abort(endpoint, path, timeout=timeout, already_over=abort_already_over)
+        if response is None or response.status_code == 404:
             return False
         if response.status_code == 405:
             raise self.refused(response, endpoint)
