@@ -12,47 +12,28 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pytest_dai.client.deadline import call_budget
 from pytest_dai.client.errors import DAIError, DAIProtocolError
-from pytest_dai.client.status import RunState, Status, normalise_status
+from pytest_dai.client.status import RunState
 from pytest_dai.lifecycle.polling import PollSchedule
 from pytest_dai.lifecycle.run_errors import DAIRunTimeout
-from pytest_dai.lifecycle.run_state import RunStateView
+from pytest_dai.lifecycle.run_state import RunRecordLike, RunStateView
 from pytest_dai.lifecycle.shield import interrupts_held
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from datetime import datetime
 
     from typing_extensions import Self
 
-__all__ = ["PolledRun", "RunRecordLike"]
-
-
-class RunRecordLike(Protocol):
-    """What a run's record says of its state and timing (a model run's
-    :class:`~pytest_dai.client.records.RunRecord`, a test configuration's
-    :class:`~pytest_dai.client.test_config_records.TestConfigResultRecord`)."""
-
-    @property
-    def status(self) -> Status:
-        """The normalised status."""
-
-    @property
-    def started_at(self) -> datetime | None:
-        """When the run started on the server."""
-
-    @property
-    def ended_at(self) -> datetime | None:
-        """When the run ended on the server."""
+__all__ = ["PolledRun"]
 
 
 R = TypeVar("R", bound=RunRecordLike)
 
 
-class PolledRun(RunStateView, Generic[R]):
+class PolledRun(RunStateView[R]):
     """A run that is polled until it ends: :meth:`refresh`, :meth:`wait`, :meth:`abort` and
     ``on_end`` (called once, when the run is over or will be, by our abort).
 
@@ -65,8 +46,6 @@ class PolledRun(RunStateView, Generic[R]):
     #: Whether :meth:`wait` lets the schedule's first delay pass before its first poll (a
     #: model run: it was only just queued) rather than polling at once.
     first_poll_waits = False
-    #: The status until the server has a record (a model run: what its start answered).
-    _initial_status = "Queued"
 
     def __init__(
         self,
@@ -94,24 +73,6 @@ class PolledRun(RunStateView, Generic[R]):
         self._abort_lock = threading.Lock()
 
     # -- state ------------------------------------------------------------------------------
-
-    @property
-    def status_info(self) -> Status:
-        """The normalised status (state and the server's word); until the server has a
-        record, the start's (Queued where it said none)."""
-        if self.record is None:
-            return normalise_status(self._initial_status)
-        return self.record.status
-
-    @property
-    def started_at(self) -> datetime | None:
-        """When the run started on the server (None while queued)."""
-        return self.record.started_at if self.record is not None else None
-
-    @property
-    def ended_at(self) -> datetime | None:
-        """When the run ended on the server."""
-        return self.record.ended_at if self.record is not None else None
 
     @property
     def steps_total(self) -> int | None:
