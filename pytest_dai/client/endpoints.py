@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     import requests
     from typing_extensions import Unpack
 
-    from pytest_dai.client.start_body import StartOptions
+    from pytest_dai.client.start_body import StartParams
 
 __all__ = [
     "SCREENSHOT_LIMIT",
@@ -97,11 +97,11 @@ class DAIClient(DAITransport):
         self.close()
 
     def start_execution(
-        self, model_id: str | None, **options: Unpack[StartOptions]
+        self, model_id: str | None, **options: Unpack[StartParams]
     ) -> StartedExecution:
         """Start a run (E1) of ``model_id`` with the options given (``agent_id``,
         ``test_case_id``, ``rerun_id``, ``script``...: see
-        :class:`~pytest_dai.client.start_body.StartOptions`; the body:
+        :class:`~pytest_dai.client.start_body.StartParams`; the body:
         :func:`~pytest_dai.client.start_body.build_start_body`)."""
         body = build_start_body(model_id, **options)
         endpoint = self.label(START_RUN)

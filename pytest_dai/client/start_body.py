@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
     from typing_extensions import Unpack
 
-__all__ = ["Asset", "StartOptions", "build_start_body", "numeric_id"]
+__all__ = ["Asset", "StartParams", "build_start_body", "numeric_id"]
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ def _pause(value: float | None) -> int | None:
     return int(value)
 
 
-class StartOptions(TypedDict, total=False):
+class StartParams(TypedDict, total=False):
     """What a start may name besides the model (all optional; E1's fields, contract 2.1):
     the agent (none: ``agent: null``) and whether it is hosted, a test case, a SUT by id or
     by criteria, a run to re-run, a pause between steps (whole seconds), a script, and an
@@ -74,10 +74,10 @@ class StartOptions(TypedDict, total=False):
     asset: Asset | None
 
 
-def build_start_body(model_id: str | None, **options: Unpack[StartOptions]) -> dict[str, Any]:
+def build_start_body(model_id: str | None, **options: Unpack[StartParams]) -> dict[str, Any]:
     """The E1 body; :class:`DAIConfigError` when it could not start anything (TypeError for
-    an option :class:`StartOptions` does not have)."""
-    unknown = sorted(set(options) - StartOptions.__optional_keys__)
+    an option :class:`StartParams` does not have)."""
+    unknown = sorted(set(options) - StartParams.__optional_keys__)
     if unknown:
         raise TypeError(f"unexpected start option(s): {', '.join(unknown)}")
     rerun_id, script = options.get("rerun_id"), options.get("script")
