@@ -30,7 +30,7 @@ from pytest_dai.simulator.scenario import (
 from pytest_dai.simulator.values import FieldError, describe
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
 __all__ = ["ScenarioParser"]
 
@@ -107,6 +107,25 @@ class ScenarioParser:
             self.fail(path, "expected a non-empty list, got []")
         return value
 
+    def entries(
+        self,
+        value: Any,
+        path: str,
+        keys: tuple[str, ...],
+        required: tuple[str, ...],
+        *,
+        non_empty: bool = True,
+    ) -> Iterator[tuple[int, str, dict[str, Any]]]:
+        """Each object of the list at ``path``, with its index and its own path: only
+        ``keys`` allowed, those ``required`` there."""
+        for index, item in enumerate(self.array(value, path, non_empty=non_empty)):
+            where = f"{path}[{index}]"
+            raw = self.obj(item, where, keys)
+            for key in required:
+                if key not in raw:
+                    self.fail(f"{where}.{key}", "missing")
+            yield index, where, raw
+
     # -- parts ---------------------------------------------------------------------------------
 
     def scenario(self, data: Any) -> Scenario:
@@ -166,15 +185,10 @@ class ScenarioParser:
         return kwargs
 
     def agents(self, value: Any) -> tuple[SimAgentSpec, ...]:
-        items = self.array(value, "agents")
         agents: list[SimAgentSpec] = []
         seen_ids: dict[str, int] = {}
         seen_names: dict[str, int] = {}
-        for index, item in enumerate(items):
-            path = f"agents[{index}]"
-            raw = self.obj(item, path, _AGENT_KEYS)
-            if "id" not in raw:
-                self.fail(f"{path}.id", "missing")
+        for index, path, raw in self.entries(value, "agents", _AGENT_KEYS, ("id",)):
             agent_id = self.string(raw["id"], f"{path}.id")
             name = self.string(raw.get("name", agent_id), f"{path}.name")
             hosted = self.boolean(raw.get("hosted", False), f"{path}.hosted")
@@ -195,14 +209,8 @@ class ScenarioParser:
         seen[value] = index
 
     def steps(self, value: Any, path: str) -> tuple[SimStepSpec, ...]:
-        items = self.array(value, path)
         steps: list[SimStepSpec] = []
-        for index, item in enumerate(items):
-            where = f"{path}[{index}]"
-            raw = self.obj(item, where, _STEP_KEYS)
-            for required in ("name", "duration"):
-                if required not in raw:
-                    self.fail(f"{where}.{required}", "missing")
+        for _, where, raw in self.entries(value, path, _STEP_KEYS, ("name", "duration")):
             message = raw.get("message")
             if message is not None and not isinstance(message, str):
                 self.fail(f"{where}.message", f"expected a string, got {describe(message)}")
@@ -239,16 +247,10 @@ class ScenarioParser:
         return options
 
     def models(self, value: Any) -> tuple[SimModelSpec, ...]:
-        items = self.array(value, "models")
         models: list[SimModelSpec] = []
         seen_ids: dict[str, int] = {}
         seen_names: dict[str, int] = {}
-        for index, item in enumerate(items):
-            path = f"models[{index}]"
-            raw = self.obj(item, path, _MODEL_KEYS)
-            for required in ("id", "name"):
-                if required not in raw:
-                    self.fail(f"{path}.{required}", "missing")
+        for index, path, raw in self.entries(value, "models", _MODEL_KEYS, ("id", "name")):
             model_id = self.string(raw["id"], f"{path}.id")
             name = self.string(raw["name"], f"{path}.name")
             self.unique(seen_ids, model_id, index, "models", "id")
@@ -259,15 +261,10 @@ class ScenarioParser:
         return tuple(models)
 
     def test_cases(self, value: Any, path: str) -> tuple[SimTestCaseSpec, ...]:
-        items = self.array(value, path, non_empty=False)
         cases: list[SimTestCaseSpec] = []
         seen: dict[int, int] = {}
-        for index, item in enumerate(items):
-            where = f"{path}[{index}]"
-            raw = self.obj(item, where, _CASE_KEYS)
-            for required in ("id", "name"):
-                if required not in raw:
-                    self.fail(f"{where}.{required}", "missing")
+        entries = self.entries(value, path, _CASE_KEYS, ("id", "name"), non_empty=False)
+        for index, where, raw in entries:
             case_id = self.integer(raw["id"], f"{where}.id")
             if case_id in seen:
                 self.fail(
