@@ -276,13 +276,20 @@ class ScenarioParser:
             cases.append(SimTestCaseSpec(id=case_id, name=name, **self.run_options(raw, where)))
         return tuple(cases)
 
-    def faults(self, value: Any) -> Faults:
+    def built(
+        self, value: Any, path: str, build: Callable[[dict[str, Any]], T], what: str = "an object"
+    ) -> T:
+        """``build(value)`` for the object at ``path``; a :class:`FieldError` it raises names
+        its field under ``path`` (``what``: what else the message says was expected)."""
         if not isinstance(value, dict):
-            self.fail("faults", f"expected an object, got {describe(value)}")
+            self.fail(path, f"expected {what}, got {describe(value)}")
         try:
-            return Faults(**validate_faults(value))
+            return build(value)
         except FieldError as exc:
-            self.fail(f"faults.{exc.field}", exc.problem)
+            self.fail(f"{path}.{exc.field}", exc.problem)
+
+    def faults(self, value: Any) -> Faults:
+        return self.built(value, "faults", lambda raw: Faults(**validate_faults(raw)))
 
     def dialect(self, value: Any) -> Dialect:
         if isinstance(value, str):
@@ -293,9 +300,9 @@ class ScenarioParser:
                     f"(expected one of: {', '.join(DIALECTS)})",
                 )
             return dialect_preset(value)
-        if not isinstance(value, dict):
-            self.fail("dialect", f"expected an object or a preset name, got {describe(value)}")
-        try:
-            return Dialect(**validate_dialect(value))
-        except FieldError as exc:
-            self.fail(f"dialect.{exc.field}", exc.problem)
+        return self.built(
+            value,
+            "dialect",
+            lambda raw: Dialect(**validate_dialect(raw)),
+            "an object or a preset name",
+        )
