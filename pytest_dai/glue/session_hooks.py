@@ -132,8 +132,14 @@ def pytest_report_collectionfinish(config: pytest.Config) -> list[str]:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """(xdist worker, ``--dai-dist=agent``) publish each marked test's agent to the
-    controller, before xdist tells it the collection is finished."""
+    """(xdist worker) get the DAI session ready while the controller schedules; with
+    ``--dai-dist=agent``, publish each marked test's agent to the controller, before xdist
+    tells it the collection is finished."""
+    state = session.config.stash.get(STATE_KEY, None)
+    if state is not None and state.is_worker:
+        from pytest_dai.glue.warm_up import warm_up
+
+        warm_up(state, session.items)
     if WORKERINPUT_TEST_MAP in worker_input(session.config):
         from pytest_dai.glue.agent_map import publish_test_map
 
