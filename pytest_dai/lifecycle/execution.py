@@ -84,6 +84,8 @@ class Execution(RunStateView):
         self._created_wall = datetime.now(timezone.utc)
         self._running_since: float | None = None
         self._last_poll = self._created
+        #: When the latest poll's request was sent (its answer tells of some instant after).
+        self._asked = self._created
         self._abort_lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -167,6 +169,7 @@ class Execution(RunStateView):
     def refresh(self) -> Execution:
         """Ask the server (E2) for the run record once."""
         before = self._last_poll
+        self._asked = time.monotonic()
         record = self._client.find_run(self.id)
         now = time.monotonic()
         self._last_poll = now
@@ -251,8 +254,14 @@ class Execution(RunStateView):
                         execution=self,
                         details=self.failure_details(None),
                     )
-                running_for = now - self._running_since if self._running_since is not None else None
-                delay = schedule.next_delay(running_for, self.steps_done, self.steps_total)
+                since = self._running_since
+                running_for = now - since if since is not None else None
+                delay = schedule.next_delay(
+                    running_for,
+                    self.steps_done,
+                    self.steps_total,
+                    asked_at=self._asked - since if since is not None else None,
+                )
                 if deadline is not None:
                     delay = min(delay, max(deadline - now, 0.0))
                 time.sleep(max(delay, 0.01))

@@ -79,14 +79,20 @@ class PollSchedule:
         self._slept = 0.0
 
     def _observe(
-        self, running_for: float | None, steps_done: int | None, steps_total: int | None
+        self,
+        running_for: float | None,
+        steps_done: int | None,
+        steps_total: int | None,
+        asked_at: float | None = None,
     ) -> None:
-        """Narrow the bracket of a step's length with what this poll saw."""
+        """Narrow the bracket of a step's length with what this poll saw: ``steps_done`` at
+        some instant between ``asked_at`` (when the request was sent) and ``running_for``."""
         if running_for is None or running_for <= 0 or steps_done is None or not steps_total:
             return
         if not 0 <= steps_done <= steps_total:
             return
-        low = running_for / (steps_done + 1) if steps_done < steps_total else 0.0
+        asked = running_for if asked_at is None else min(max(asked_at, 0.0), running_for)
+        low = asked / (steps_done + 1) if steps_done < steps_total else 0.0
         high = running_for / steps_done if steps_done else math.inf
         if self._step is not None:
             both = (max(low, self._step[0]), min(high, self._step[1]))
@@ -125,12 +131,17 @@ class PollSchedule:
         running_for: float | None = None,
         steps_done: int | None = None,
         steps_total: int | None = None,
+        *,
+        asked_at: float | None = None,
     ) -> float:
         """Seconds to sleep before the next poll.
 
-        ``running_for`` is how long the run has been running (None while queued or unknown).
+        ``running_for`` is how long the run has been running (None while queued or unknown);
+        ``asked_at`` how long it had been running when the poll's request was sent (its answer
+        tells of some instant in between; by default ``running_for``).
         """
-        delay = self._next(running_for, steps_done, steps_total)
+        self._observe(running_for, steps_done, steps_total, asked_at)
+        delay = self._next(running_for, steps_total)
         self._polls += 1
         self._slept += delay
         return delay
@@ -142,10 +153,7 @@ class PollSchedule:
         elapsed = max(self._slept, running_for or 0.0)
         return self.spare + elapsed / self.max_interval - self._polls - self.reserve
 
-    def _next(
-        self, running_for: float | None, steps_done: int | None, steps_total: int | None
-    ) -> float:
-        self._observe(running_for, steps_done, steps_total)
+    def _next(self, running_for: float | None, steps_total: int | None) -> float:
         bracket = self.end_bracket(steps_total) if running_for is not None else None
         if running_for is None or bracket is None:
             return self._blind(running=running_for is not None)

@@ -151,6 +151,15 @@ def test_unequal_steps_restart_the_bracket() -> None:
     assert schedule.end_bracket(4) == pytest.approx((25.0, 100 / 3))
 
 
+def test_a_slow_answer_does_not_contradict_the_bracket() -> None:
+    """What a poll saw held at some instant between its request and its answer: a late answer
+    must not make a step look longer than it is (and the next poll contradict it)."""
+    schedule = PollSchedule()
+    schedule.next_delay(15.05, 0, 4, asked_at=14.97)  # not one step done at 14.97 s
+    schedule.next_delay(45.01, 3, 4, asked_at=44.99)  # three done by 45.01 s
+    assert schedule.end_bracket(4) == pytest.approx((4 * 14.97, 4 * 45.01 / 3))
+
+
 def test_all_steps_done_but_not_final_polls_densely() -> None:
     schedule = PollSchedule(max_interval=60.0)
     schedule.next_delay(20.0, 1, 2)
