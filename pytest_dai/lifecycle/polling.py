@@ -8,19 +8,20 @@ Those polls are placed where they tell the most, instead of at fixed times:
 - the expected end comes from the model's earlier runs (pytest's cache) when there are any;
   the polls are then spaced evenly (each gap at most ``max_interval``) so that one lands just
   after that end;
-- without history, from the run's progress: a poll at ``t`` seconds into the run that sees
-  ``k`` of ``n`` steps done says a step takes between ``t / (k + 1)`` and ``t / k`` seconds (for
-  steps of about equal length), so the run ends between ``n`` times those. A fixed poller makes
-  ``spare`` (2) polls more than one per interval (the one right after the start, and on average
-  one more where its last poll falls against the end): that credit, less a ``reserve``, is what
-  the schedule may spend by shortening gaps. It spends it where the expected delay drops most:
-  on a poll where step ``j`` should end (the middle of the bracket, halving it) when that is
-  within reach and the bracket's gain is worth its cost, or on a denser scan of the window the
-  end may fall in (the remaining credit spread evenly over it). Before that window, the polls
-  come every ``max_interval``. Steps of unequal length contradict the bracket: it restarts from
-  the latest poll. With a long ``max_interval`` (above ``first``) the polls that are due anyway
-  are steered to where a step should end, and from the earliest end on come at ``first``'s
-  pace up to the latest;
+- without history, from the run's progress: a poll that sees ``k`` of ``n`` steps done, sent
+  when the run was ``a`` seconds old and answered at ``t``, says a step takes between
+  ``a / (k + 1)`` and ``t / k`` seconds (for steps of about equal length), so the run ends
+  between ``n`` times those. A fixed poller makes ``spare`` (2) polls more than one per
+  interval (the one right after the start, and on average one more where its last poll falls
+  against the end): that credit, less a ``reserve``, is what the schedule may spend by
+  shortening gaps. It spends it where the expected delay drops most: on a poll where step ``j``
+  should end (the middle of the bracket, halving it) when that is within reach and worth its
+  cost, or on a denser scan of the window the end may fall in, never so far that a run ending
+  just after any poll would have cost more polls than the fixed poller's at that end. Before
+  that window, the polls come every ``max_interval``. Steps of unequal length contradict the
+  bracket: it restarts from the latest poll. With a long ``max_interval`` (above ``first``) the
+  polls that are due anyway are steered to where a step should end, and from the earliest end
+  on come at ``first``'s pace up to the latest;
 - while nothing tells when the run ends (queued, or no history and no step done yet), the
   first poll comes after ``first`` seconds (a fixed poller's pace, or ``max_interval`` if that is
   shorter) and each next one ``growth`` times later, up to ``max_interval``: a short run is
