@@ -27,7 +27,7 @@ from pytest_dai.simulator.server import DAISimulator
 from .support import assert_no_secret
 
 EXECUTIONS_PATH = "/execution_service/api/v1/executions"
-POLL = 0.1
+POLL = 0.02
 DEADLINE = 20.0
 
 
