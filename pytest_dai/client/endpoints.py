@@ -23,7 +23,6 @@ from pytest_dai.client.calls import (
     START_RUN,
 )
 from pytest_dai.client.deadline import call_budget
-from pytest_dai.client.errors import DAIHTTPError
 from pytest_dai.client.records import (
     EXECUTION_ID_FIELDS,
     Agent,
@@ -39,13 +38,16 @@ from pytest_dai.client.safety import (
     escape_control_chars,
     path_id,
 )
-from pytest_dai.client.start_body import Asset, build_start_body
-from pytest_dai.client.transport import ABORT_TOTAL, DAITransport, check_token_url
+from pytest_dai.client.start_body import build_start_body
+from pytest_dai.client.transport import DAITransport, check_token_url
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable
 
     import requests
+    from typing_extensions import Unpack
+
+    from pytest_dai.client.start_body import StartParams
 
 __all__ = [
     "SCREENSHOT_LIMIT",
@@ -95,41 +97,25 @@ class DAIClient(DAITransport):
         self.close()
 
     def start_execution(
-        self,
-        model_id: str | None,
-        *,
-        agent_id: str | None = None,
-        is_hosted_agent: bool = False,
-        test_case_id: int | str | None = None,
-        sut_id: str | None = None,
-        sut_criteria: Sequence[str] = (),
-        rerun_id: int | str | None = None,
-        step_pause_time: float | None = None,
-        script: str | None = None,
-        asset: Asset | None = None,
+        self, model_id: str | None, **options: Unpack[StartParams]
     ) -> StartedExecution:
-        """Start a run (E1; body: :func:`~pytest_dai.client.start_body.build_start_body`)."""
-        body = build_start_body(
-            model_id,
-            agent_id=agent_id,
-            is_hosted_agent=is_hosted_agent,
-            test_case_id=test_case_id,
-            sut_id=sut_id,
-            sut_criteria=sut_criteria,
-            rerun_id=rerun_id,
-            step_pause_time=step_pause_time,
-            script=script,
-            asset=asset,
-        )
+        """Start a run (E1) of ``model_id`` with the options given (``agent_id``,
+        ``test_case_id``, ``rerun_id``, ``script``...: see
+        :class:`~pytest_dai.client.start_body.StartParams`; the body:
+        :func:`~pytest_dai.client.start_body.build_start_body`)."""
+        body = build_start_body(model_id, **options)
         endpoint = self.label(START_RUN)
         response = self.send(endpoint, "POST", START_RUN.path, json=body)
         if response.status_code == 404:
             named = ["model"] if model_id is not None else []
-            named += ["agent"] if agent_id is not None else []
-            named += ["test case"] if test_case_id is not None else []
-            named += ["SUT"] if sut_id is not None else []
-            named += ["run to re-run"] if rerun_id is not None else []
-            named += ["script"] if script is not None and not named else []
+            for key, what in (
+                ("agent_id", "agent"),
+                ("test_case_id", "test case"),
+                ("sut_id", "SUT"),
+                ("rerun_id", "run to re-run"),
+            ):
+                named += [what] if options.get(key) is not None else []
+            named += ["script"] if options.get("script") is not None and not named else []
             what = " or ".join([", ".join(named[:-1]), named[-1]] if len(named) > 1 else named)
             raise self.not_found(response, endpoint, f"unknown {what}")
         return self._started(response, endpoint)
@@ -183,25 +169,15 @@ class DAIClient(DAITransport):
         """Ask the server to stop a run (E3). True if it will; False if it was already over
         (404, or a 400/422 that says the execution is finished or unknown: tolerance rule 9).
 
-        Quick by design and bounded in total (:data:`ABORT_TOTAL`, token fetch, retries and
-        ``Retry-After`` included, whatever the server does): it runs while Ctrl-C waits.
+        Quick by design and bounded in total (:meth:`~DAITransport.send_abort`): it runs while
+        Ctrl-C waits.
         """
         endpoint = self.label(ABORT_RUN, id=execution_id)
         safe_id = path_id(execution_id, endpoint=endpoint, field="execution id")
-        with call_budget(ABORT_TOTAL):
-            try:
-                response = self.send(
-                    endpoint,
-                    "DELETE",
-                    ABORT_RUN.path.format(id=safe_id),
-                    timeout=timeout,
-                    quick=True,
-                )
-            except DAIHTTPError as exc:
-                if abort_already_over(exc):  # 400/422 "finished" or "unknown": rule 9
-                    return False
-                raise
-        if response.status_code == 404:
+        path = ABORT_RUN.path.format(id=safe_id)
+        # A 400/422 that says "finished" or "unknown": already over (rule 9).
+        response = self.send_abort(endpoint, path, timeout=timeout, already_over=abort_already_over)
+        if response is None or response.status_code == 404:
             return False
         if response.status_code == 405:
             raise self.refused(response, endpoint)

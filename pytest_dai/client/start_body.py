@@ -10,14 +10,16 @@ Other fields are left out when not set.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from pytest_dai.client.errors import DAIConfigError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["Asset", "build_start_body", "numeric_id"]
+    from typing_extensions import Unpack
+
+__all__ = ["Asset", "StartParams", "build_start_body", "numeric_id"]
 
 
 @dataclass(frozen=True)
@@ -55,20 +57,30 @@ def _pause(value: float | None) -> int | None:
     return int(value)
 
 
-def build_start_body(
-    model_id: str | None,
-    *,
-    agent_id: str | None = None,
-    is_hosted_agent: bool = False,
-    test_case_id: int | str | None = None,
-    sut_id: str | None = None,
-    sut_criteria: Sequence[str] = (),
-    rerun_id: int | str | None = None,
-    step_pause_time: float | None = None,
-    script: str | None = None,
-    asset: Asset | None = None,
-) -> dict[str, Any]:
-    """The E1 body; :class:`DAIConfigError` when it could not start anything."""
+class StartParams(TypedDict, total=False):
+    """What a start may name besides the model (all optional; E1's fields, contract 2.1):
+    the agent (none: ``agent: null``) and whether it is hosted, a test case, a SUT by id or
+    by criteria, a run to re-run, a pause between steps (whole seconds), a script, and an
+    :class:`Asset`."""
+
+    agent_id: str | None
+    is_hosted_agent: bool
+    test_case_id: int | str | None
+    sut_id: str | None
+    sut_criteria: Sequence[str]
+    rerun_id: int | str | None
+    step_pause_time: float | None
+    script: str | None
+    asset: Asset | None
+
+
+def build_start_body(model_id: str | None, **options: Unpack[StartParams]) -> dict[str, Any]:
+    """The E1 body; :class:`DAIConfigError` when it could not start anything (TypeError for
+    an option :class:`StartParams` does not have)."""
+    unknown = sorted(set(options) - StartParams.__optional_keys__)
+    if unknown:
+        raise TypeError(f"unexpected start option(s): {', '.join(unknown)}")
+    rerun_id, script = options.get("rerun_id"), options.get("script")
     if model_id is None and rerun_id is None and script is None:
         raise DAIConfigError(
             "a start needs a model, a run to re-run (rerun_id) or a script (contract 2.1)"
@@ -76,11 +88,15 @@ def build_start_body(
     body: dict[str, Any] = {"execution_type": "executing"}
     if model_id is not None:
         body["model_id"] = model_id
+    agent_id = options.get("agent_id")
+    hosted = options.get("is_hosted_agent", False)
     body["agent"] = (
-        {"agent_id": agent_id, "is_hosted_agent": is_hosted_agent} if agent_id is not None else None
+        {"agent_id": agent_id, "is_hosted_agent": hosted} if agent_id is not None else None
     )
+    test_case_id = options.get("test_case_id")
     if test_case_id is not None:
         body["test_case_id"] = numeric_id(test_case_id)
+    sut_id, sut_criteria = options.get("sut_id"), options.get("sut_criteria", ())
     if sut_id is not None or sut_criteria:
         sut: dict[str, Any] = {}
         if sut_id is not None:
@@ -90,11 +106,12 @@ def build_start_body(
         body["sut"] = sut
     if rerun_id is not None:
         body["rerun_id"] = numeric_id(rerun_id)
-    pause = _pause(step_pause_time)
+    pause = _pause(options.get("step_pause_time"))
     if pause is not None:
         body["step_pause_time"] = pause
     if script is not None:
         body["script"] = script
+    asset = options.get("asset")
     if asset is not None:
         body["asset"] = asset.to_json()
     return body

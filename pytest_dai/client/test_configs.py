@@ -185,21 +185,14 @@ class TestConfigAPI:
     def abort(self, task_instance_id: str, *, timeout: float | None = None) -> bool | None:
         """The task-instance abort (ours): True if accepted, False if the server says the
         run is over, None if this server has no such endpoint (404 or 405: abort each
-        still-running test result's model execution instead). Quick, like a run's abort."""
+        still-running test result's model execution instead). Quick and bounded in total,
+        like a run's abort (:meth:`~pytest_dai.client.transport.DAITransport.send_abort`)."""
         endpoint = self.client.label(ABORT_TEST_CONFIG, id=task_instance_id)
         quoted = path_id(task_instance_id, endpoint=endpoint, field="task_instance_id")
-        try:
-            response = self.client.send(
-                endpoint,
-                "DELETE",
-                ABORT_TEST_CONFIG.path.format(id=quoted),
-                timeout=timeout,
-                quick=True,
-            )
-        except DAIHTTPError as exc:
-            if exc.status in (400, 409, 422) and _says_over(str(exc)):
-                return False
-            raise
+        path = ABORT_TEST_CONFIG.path.format(id=quoted)
+        response = self.client.send_abort(endpoint, path, timeout=timeout, already_over=_over)
+        if response is None:
+            return False
         if response.status_code in (404, 405):
             return None
         return True
@@ -256,6 +249,9 @@ def _mount_start_retry(client: DAIClient) -> None:
     session.mount(prefix, HTTPAdapter(max_retries=retry, pool_connections=1, pool_maxsize=4))
 
 
-def _says_over(text: str) -> bool:
-    lowered = text.lower()
+def _over(exc: DAIHTTPError) -> bool:
+    """Whether the task-instance abort's 400/409/422 says the run is over."""
+    if exc.status not in (400, 409, 422):
+        return False
+    lowered = str(exc).lower()
     return any(word in lowered for word in ("finished", "already", "not running", "completed"))

@@ -16,7 +16,7 @@ import requests
 
 from pytest_dai.client import defaults
 from pytest_dai.client.auth import BearerAuth, TokenSource, error_text
-from pytest_dai.client.deadline import request_scope
+from pytest_dai.client.deadline import call_budget, request_scope
 from pytest_dai.client.errors import (
     DAIAuthError,
     DAIConfigError,
@@ -38,6 +38,8 @@ from pytest_dai.client.http import (
 from pytest_dai.client.safety import JSON_BODY_LIMIT, NotJSONError, parse_json
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from pytest_dai.client.calls import Call
     from pytest_dai.client.credentials import Credentials
     from pytest_dai.client.deadline import RequestScope
@@ -177,6 +179,28 @@ class DAITransport:
         raise DAIHTTPError(
             f"{endpoint}: {status} {error_text(response)}", endpoint=endpoint, status=status
         )
+
+    def send_abort(
+        self,
+        endpoint: str,
+        path: str,
+        *,
+        timeout: float | None = None,
+        already_over: Callable[[DAIHTTPError], bool],
+    ) -> requests.Response | None:
+        """Send an abort's DELETE to ``path``: ``quick`` (see :meth:`send`) and bounded in all
+        by :data:`ABORT_TOTAL` (token fetch, retries and ``Retry-After`` included, whatever
+        the server does), since it runs while Ctrl-C waits.
+
+        Returns None when the server refused it in words ``already_over`` takes to mean the
+        run is over; otherwise as :meth:`send` (the response for 2xx, 404 and 405)."""
+        with call_budget(ABORT_TOTAL):
+            try:
+                return self.send(endpoint, "DELETE", path, timeout=timeout, quick=True)
+            except DAIHTTPError as exc:
+                if already_over(exc):
+                    return None
+                raise
 
     def _send_once(
         self,

@@ -183,14 +183,7 @@ class Journal:
     ) -> list[JournalEntry]:
         """Entries for ``server`` recorded on this host by processes that are gone."""
         host = socket.gethostname() if host is None else host
-        return [
-            entry
-            for entry in self.entries()
-            if entry.server == server
-            and entry.host == host
-            and entry.pid != os.getpid()
-            and not alive(entry.pid, entry.pid_start)
-        ]
+        return [entry for entry in self.entries() if entry.left_by_dead(server, host, alive)]
 
     # -- start intents ------------------------------------------------------------------------
 
@@ -218,14 +211,7 @@ class Journal:
     ) -> list[StartIntent]:
         """Intents for ``server`` left on this host by processes that are gone."""
         host = socket.gethostname()
-        return [
-            intent
-            for intent in self.intents()
-            if intent.server == server
-            and intent.host == host
-            and intent.pid != os.getpid()
-            and not alive(intent.pid, intent.pid_start)
-        ]
+        return [intent for intent in self.intents() if intent.left_by_dead(server, host, alive)]
 
 
 def default_journal_dir() -> Path:

@@ -9,11 +9,14 @@ import os
 import socket
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_dai.client.safety import is_plain_id
 from pytest_dai.lifecycle.journal_files import field_pid, field_pid_start, field_text, field_time
 from pytest_dai.lifecycle.processes import process_start_time
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = ["JournalEntry", "StartIntent", "this_process"]
 
@@ -66,6 +69,18 @@ class _Written:
     #: "model" or "test_config" (then ``config_id`` is the test configuration's id).
     kind: str = MODEL
     config_id: str = ""
+
+    def left_by_dead(
+        self, server: str, host: str, alive: Callable[[int, str | None], bool]
+    ) -> bool:
+        """Whether this was written for ``server`` on ``host`` by another process, one that
+        is gone (``alive(pid, pid_start)`` says no)."""
+        return (
+            self.server == server
+            and self.host == host
+            and self.pid != os.getpid()
+            and not alive(self.pid, self.pid_start)
+        )
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -8,18 +8,50 @@ lists a few known names).
 from __future__ import annotations
 
 import difflib
-from typing import TYPE_CHECKING
+import threading
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from pytest_dai.client.calls import LIST_TEST_CONFIGS
 from pytest_dai.client.errors import DAIConfigError, DAINotFoundError
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from pytest_dai.client.records import Agent, Model
     from pytest_dai.client.test_configs import TestConfig
 
-__all__ = ["pick", "resolve_test_config"]
+__all__ = ["Listing", "pick", "resolve_test_config"]
+
+T = TypeVar("T")
+Found = TypeVar("Found")
+
+
+class Listing(Generic[T]):
+    """A list the server gives (models, agents, test configurations): fetched with ``fetch``
+    when first needed, then kept; thread-safe."""
+
+    def __init__(self, fetch: Callable[[], list[T]]) -> None:
+        self._fetch = fetch
+        self._lock = threading.Lock()
+        self._items: list[T] | None = None
+
+    def get(self, *, refresh: bool = False) -> list[T]:
+        """The list (a copy); fetched now when it has not been yet or ``refresh``."""
+        with self._lock:
+            cached = self._items
+        if cached is None or refresh:
+            cached = self._fetch()
+            with self._lock:
+                self._items = cached
+        return list(cached)
+
+    def find(self, look_up: Callable[[list[T]], Found]) -> Found:
+        """What ``look_up`` finds in the kept list; when it finds nothing
+        (:class:`DAINotFoundError`), in a fresh one (the server may have it by now)."""
+        try:
+            return look_up(self.get())
+        except DAINotFoundError:
+            return look_up(self.get(refresh=True))
 
 
 def _hint(ref: str, names: Sequence[str], plural: str) -> str:

@@ -6,40 +6,67 @@ latest record, in the same words."""
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
-from pytest_dai.client.status import RunState
+from pytest_dai.client.status import RunState, normalise_status
 
 if TYPE_CHECKING:
     from datetime import datetime
 
     from pytest_dai.client.status import Status
 
-__all__ = ["RunStateView"]
+__all__ = ["RunRecordLike", "RunStateView"]
 
 
-class RunStateView:
-    """Status, state and timing of a run from :attr:`status_info`, :attr:`started_at` and
-    :attr:`ended_at` (which the run class gives) and the monotonic times it keeps
-    (``_created``: the start request; ``_running_since``: when it was seen running)."""
-
-    _created: float
-    _running_since: float | None
+class RunRecordLike(Protocol):
+    """What a run's record says of its state and timing (a model run's
+    :class:`~pytest_dai.client.records.RunRecord`, a test configuration's
+    :class:`~pytest_dai.client.test_config_records.TestConfigResultRecord`)."""
 
     @property
-    def status_info(self) -> Status:
+    def status(self) -> Status:
         """The normalised status."""
-        raise NotImplementedError
 
     @property
     def started_at(self) -> datetime | None:
-        """When the run started on the server (None while queued)."""
-        raise NotImplementedError
+        """When the run started on the server."""
 
     @property
     def ended_at(self) -> datetime | None:
         """When the run ended on the server."""
-        raise NotImplementedError
+
+
+R = TypeVar("R", bound=RunRecordLike)
+
+
+class RunStateView(Generic[R]):
+    """Status, state and timing of a run from its latest ``record`` (None until the server
+    has one) and the monotonic times it keeps (``_created``: the start request;
+    ``_running_since``: when it was seen running)."""
+
+    record: R | None
+    _created: float
+    _running_since: float | None
+    #: The status until the server has a record (a model run: what its start answered).
+    _initial_status = "Queued"
+
+    @property
+    def status_info(self) -> Status:
+        """The normalised status (state and the server's word); until the server has a
+        record, the start's (Queued where it said none)."""
+        if self.record is None:
+            return normalise_status(self._initial_status)
+        return self.record.status
+
+    @property
+    def started_at(self) -> datetime | None:
+        """When the run started on the server (None while queued)."""
+        return self.record.started_at if self.record is not None else None
+
+    @property
+    def ended_at(self) -> datetime | None:
+        """When the run ended on the server."""
+        return self.record.ended_at if self.record is not None else None
 
     @property
     def status(self) -> str:

@@ -20,10 +20,9 @@ from pytest_dai.client.calls import (
     START_RUN,
     START_TEST_CONFIG,
 )
-from pytest_dai.client.errors import DAINotFoundError
 from pytest_dai.lifecycle.execution import Execution
 from pytest_dai.lifecycle.journal_entries import TEST_CONFIG, StartIntent
-from pytest_dai.lifecycle.lookup import pick, resolve_test_config
+from pytest_dai.lifecycle.lookup import Listing, pick, resolve_test_config
 from pytest_dai.lifecycle.run_errors import DAIDryRun
 from pytest_dai.lifecycle.start_guard import StartGuard
 
@@ -80,11 +79,13 @@ class DAISession:
         #: Shows a one-line notice to the user (a lost start found and aborted during Ctrl-C).
         self.on_notice = on_notice
         self._lock = threading.Lock()
-        self._models: list[Model] | None = None
-        self._agents: list[Agent] | None = None
+        self._models: Listing[Model] = Listing(lambda: self.client.list_models())
+        self._agents: Listing[Agent] = Listing(lambda: self.client.list_agents())
         self._started: list[Execution] = []
         self.result_url = result_url
-        self._configs: list[TestConfig] | None = None
+        self._configs: Listing[TestConfig] = Listing(
+            lambda: self.test_config_api.list_test_configs()
+        )
         self._config_api: TestConfigAPI | None = None
         self._started_configs: list[TestConfigResult] = []
         self._guard = StartGuard(client, journal, self._known_ids, self._notice)
@@ -99,23 +100,11 @@ class DAISession:
 
     def models(self, *, refresh: bool = False) -> list[Model]:
         """The server's models (E5), cached for the session unless ``refresh``."""
-        with self._lock:
-            cached = self._models
-        if cached is None or refresh:
-            cached = self.client.list_models()
-            with self._lock:
-                self._models = cached
-        return list(cached)
+        return self._models.get(refresh=refresh)
 
     def agents(self, *, refresh: bool = False) -> list[Agent]:
         """The server's agents (E4), cached for the session unless ``refresh``."""
-        with self._lock:
-            cached = self._agents
-        if cached is None or refresh:
-            cached = self.client.list_agents()
-            with self._lock:
-                self._agents = cached
-        return list(cached)
+        return self._agents.get(refresh=refresh)
 
     def runs(self) -> list[RunRecord]:
         """The run records the server lists (E2, unfiltered)."""
@@ -123,21 +112,13 @@ class DAISession:
 
     def resolve_model(self, ref: str) -> Model:
         """The model whose id or name is ``ref``; unknown: DAINotFoundError with close matches."""
-        models = self.models()
-        try:
-            return models[pick(ref, models, "model", LIST_MODELS.request(self.url))]
-        except DAINotFoundError:
-            models = self.models(refresh=True)
-            return models[pick(ref, models, "model", LIST_MODELS.request(self.url))]
+        listed_by = LIST_MODELS.request(self.url)
+        return self._models.find(lambda models: models[pick(ref, models, "model", listed_by)])
 
     def resolve_agent(self, ref: str) -> Agent:
         """The agent whose id or name is ``ref``; unknown: DAINotFoundError with close matches."""
-        agents = self.agents()
-        try:
-            return agents[pick(ref, agents, "agent", LIST_AGENTS.request(self.url))]
-        except DAINotFoundError:
-            agents = self.agents(refresh=True)
-            return agents[pick(ref, agents, "agent", LIST_AGENTS.request(self.url))]
+        listed_by = LIST_AGENTS.request(self.url)
+        return self._agents.find(lambda agents: agents[pick(ref, agents, "agent", listed_by)])
 
     def start(
         self,
@@ -226,13 +207,7 @@ class DAISession:
 
     def test_configs(self, *, refresh: bool = False) -> list[TestConfig]:
         """The server's test configurations (E14), cached for the session unless ``refresh``."""
-        with self._lock:
-            cached = self._configs
-        if cached is None or refresh:
-            cached = self.test_config_api.list_test_configs()
-            with self._lock:
-                self._configs = cached
-        return list(cached)
+        return self._configs.get(refresh=refresh)
 
     def resolve_test_config(
         self, ref: str, *, model: str | None = None, suite: str | None = None
@@ -240,12 +215,11 @@ class DAISession:
         """The test configuration whose id or name is ``ref`` (told apart by ``model`` or
         ``suite`` where names repeat); unknown: DAINotFoundError with close matches."""
         listed_by = LIST_TEST_CONFIGS.request(self.url)
-        try:
-            configs = self.test_configs()
-            return resolve_test_config(configs, ref, model=model, suite=suite, listed_by=listed_by)
-        except DAINotFoundError:
-            configs = self.test_configs(refresh=True)
-            return resolve_test_config(configs, ref, model=model, suite=suite, listed_by=listed_by)
+        return self._configs.find(
+            lambda configs: resolve_test_config(
+                configs, ref, model=model, suite=suite, listed_by=listed_by
+            )
+        )
 
     def start_test_config(
         self,

@@ -10,19 +10,14 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 from pytest_dai.client import defaults
 from pytest_dai.client.calls import CONFIG_RESULTS
-from pytest_dai.client.deadline import call_budget
-from pytest_dai.client.errors import DAIError, DAIProtocolError
-from pytest_dai.client.status import RunState, Status, normalise_status
-from pytest_dai.lifecycle.polling import PollSchedule
+from pytest_dai.client.errors import DAIError
+from pytest_dai.lifecycle.polled_run import PolledRun
 from pytest_dai.lifecycle.run_errors import DAIRunTimeout
-from pytest_dai.lifecycle.run_state import RunStateView
-from pytest_dai.lifecycle.shield import interrupts_held
 from pytest_dai.lifecycle.test_config_support import TestResult, abort_task_instance
 
 if TYPE_CHECKING:
@@ -47,13 +42,15 @@ _claimed_lock = threading.Lock()
 _claimed: set[tuple[str, str]] = set()  # (server url, result id) matched by time
 
 
-class TestConfigResult(RunStateView):
+class TestConfigResult(PolledRun["TestConfigResultRecord"]):
     """A run of a test configuration; attributes mirror the latest E8 record.
 
     ``id`` is the result id (None until the server lists the result), ``task_instance_id``
     what E7 answered, ``url`` the result's address (template setting), ``test_results`` the
-    per-test-case results (fetched once the run is final). ``kind`` is ``"test_config"``
-    (a model run's ``Execution.kind`` is ``"model"``).
+    per-test-case results (fetched once the run is final, at the end of
+    :meth:`~PolledRun.wait`). ``kind`` is ``"test_config"`` (a model run's ``Execution.kind``
+    is ``"model"``). :meth:`~PolledRun.abort` stops the run with :func:`abort_task_instance`;
+    ``abort_report`` says how it went.
     """
 
     __test__ = False
@@ -72,24 +69,15 @@ class TestConfigResult(RunStateView):
         expected_duration: float | None = None,
         on_end: Callable[[TestConfigResult], None] | None = None,
     ) -> None:
+        super().__init__(poll_interval, record_grace, expected_duration, on_end)
         self._api = api
         self.config = config
         self.task_instance_id = task_instance_id
-        self.record: TestConfigResultRecord | None = None
         self.test_results: list[TestResult] = []
-        self.poll_interval = poll_interval
-        self.record_grace = record_grace
-        self.expected_duration = expected_duration
-        self.on_end = on_end
-        self.polls = 0
-        self.aborted = False
         self.abort_report = ""
         self.rerun_of = ""
         self._result_url = result_url
-        self._created = time.monotonic()
         self._started_wall = started_wall or datetime.now(timezone.utc)
-        self._running_since: float | None = None
-        self._abort_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"<TestConfigResult {self.id} config={self.name!r} {self.status}>"
@@ -117,21 +105,6 @@ class TestConfigResult(RunStateView):
     def id(self) -> str | None:
         """The result id, once the server lists the result."""
         return self.record.id if self.record is not None else None
-
-    @property
-    def status_info(self) -> Status:
-        """The normalised status (Queued until the server lists the result)."""
-        return self.record.status if self.record is not None else normalise_status("Queued")
-
-    @property
-    def started_at(self) -> datetime | None:
-        """When the result started on the server (None while queued)."""
-        return self.record.started_at if self.record is not None else None
-
-    @property
-    def ended_at(self) -> datetime | None:
-        """When the result ended on the server."""
-        return self.record.ended_at if self.record is not None else None
 
     @property
     def url(self) -> str:
@@ -164,94 +137,28 @@ class TestConfigResult(RunStateView):
                     return record
         return None
 
-    def refresh(self) -> TestConfigResult:
-        """Ask the server (E8) for the result once."""
-        before = time.monotonic()
-        found = self._pick(self._api.results(self.config.id))
-        self.polls += 1
-        if found is None:
-            if self.record is None and self.elapsed > self.record_grace:
-                raise DAIProtocolError(
-                    f"{self._api.client.label(CONFIG_RESULTS)}: no result for task instance "
-                    f"{self.task_instance_id} {self.record_grace:g} s after it was started"
-                )
-            return self
-        self.record = found
-        if self._running_since is None and (
-            found.status.state is RunState.RUNNING or found.started_at is not None
-        ):
-            self._running_since = before
-        if found.status.final:
-            self._ended()
-        return self
+    def _fetch(self) -> TestConfigResultRecord | None:
+        """Our result among the configuration's (E8), None while the server lists none."""
+        return self._pick(self._api.results(self.config.id))
 
-    def _ended(self) -> None:
-        callback, self.on_end = self.on_end, None
-        if callback is not None:
-            callback(self)
+    def _missing(self) -> str:
+        """The call and the task instance that has no result."""
+        label = self._api.client.label(CONFIG_RESULTS)
+        return f"{label}: no result for task instance {self.task_instance_id}"
 
-    def wait(
-        self,
-        timeout: float | None = None,
-        *,
-        on_poll: Callable[[TestConfigResult], None] | None = None,
-        deadline_source: str = "",
-    ) -> TestConfigResult:
-        """Poll until the result is final, then fetch its test results; return self.
-
-        ``timeout``: the run deadline in seconds from now (None or 0: none; ``deadline_source``
-        says where it came from when not the marker or setting); on it the run is aborted and
-        :class:`DAIRunTimeout` raised, also when a slow poll would carry the wait past it. On
-        any other exception the run is aborted first and the exception goes on."""
-        deadline = time.monotonic() + timeout if timeout else None
-        schedule = PollSchedule(
-            max_interval=self.poll_interval, expected_duration=self.expected_duration
+    def _timeout_error(self, timeout: float, source: str) -> DAIRunTimeout:
+        """The :class:`DAIRunTimeout` of a run aborted on its deadline."""
+        return DAIRunTimeout(
+            f"DAI test configuration {self.name!r} (task instance "
+            f"{self.task_instance_id}) passed its deadline of {timeout:g} s{source} "
+            f"and was aborted; last status {self.status}",
+            execution=self,
+            details=f"abort: {self.abort_report}\nresult: {self.url}",
         )
-        try:
-            while True:
-                past_deadline = self._poll_within(deadline)
-                if not past_deadline and on_poll is not None:
-                    on_poll(self)
-                if self.finished:
-                    break
-                now = time.monotonic()
-                if deadline is not None and (past_deadline or now >= deadline):
-                    self.abort()
-                    source = f" ({deadline_source})" if deadline_source else ""
-                    raise DAIRunTimeout(
-                        f"DAI test configuration {self.name!r} (task instance "
-                        f"{self.task_instance_id}) passed its deadline of {timeout:g} s{source} "
-                        f"and was aborted; last status {self.status}",
-                        execution=self,
-                        details=f"abort: {self.abort_report}\nresult: {self.url}",
-                    )
-                running = now - self._running_since if self._running_since is not None else None
-                delay = schedule.next_delay(running)
-                if deadline is not None:
-                    delay = min(delay, max(deadline - now, 0.0))
-                time.sleep(max(delay, 0.01))
-        except DAIRunTimeout:
-            raise
-        except BaseException:
-            self.abort()
-            raise
-        self.load_test_results()
-        return self
 
-    def _poll_within(self, deadline: float | None) -> bool:
-        """One :meth:`refresh`, cut off at the run deadline; True if the deadline passed
-        during the poll (as :meth:`Execution._poll_within`)."""
-        if deadline is None:
-            self.refresh()
-            return False
-        try:
-            with call_budget(deadline - time.monotonic()):
-                self.refresh()
-        except DAIError:
-            if time.monotonic() >= deadline:
-                return True
-            raise
-        return False
+    def _after_end(self) -> None:
+        """Once the run has ended: fetch its test results."""
+        self.load_test_results()
 
     @property
     def api(self) -> TestConfigAPI:
@@ -273,27 +180,21 @@ class TestConfigResult(RunStateView):
         """DAI's own JUnit XML of the result (E13); None when the server has none."""
         return self._api.junit(self.id) if self.id is not None else None
 
-    def abort(self, timeout: float | None = None) -> bool:
-        """Stop the run, once (see :func:`abort_task_instance`); never raises, except to
-        deliver a Ctrl-C or SIGTERM held during the abort. ``abort_report`` says how it went."""
-        with self._abort_lock:
-            if self.aborted or self.finished:
-                return False
-            self.aborted = True
-        with interrupts_held():
-            try:
-                ok, how = abort_task_instance(
-                    self._api,
-                    self.task_instance_id,
-                    test_results=self._quick_test_results if self.id else None,
-                    timeout=timeout,
-                )
-            except Exception as exc:  # never let cleanup hide the exception that caused it
-                text = str(exc) if isinstance(exc, DAIError) else type(exc).__name__
-                ok, how = False, f"could not abort: {text}"
-            self.abort_report = how
-            if not ok:
-                log.warning("pytest-dai: test configuration %s: %s", self.name, how)
-                return False
-            self._ended()
-            return True
+    def _stop(self, timeout: float | None) -> bool | None:
+        """The abort with its fallback (:func:`abort_task_instance`), said in
+        ``abort_report``; None when the run could not be stopped, else True."""
+        try:
+            ok, how = abort_task_instance(
+                self._api,
+                self.task_instance_id,
+                test_results=self._quick_test_results if self.id else None,
+                timeout=timeout,
+            )
+        except Exception as exc:  # never let cleanup hide the exception that caused it
+            text = str(exc) if isinstance(exc, DAIError) else type(exc).__name__
+            ok, how = False, f"could not abort: {text}"
+        self.abort_report = how
+        if not ok:
+            log.warning("pytest-dai: test configuration %s: %s", self.name, how)
+            return None
+        return True

@@ -30,7 +30,7 @@ from pytest_dai.simulator.scenario import (
 from pytest_dai.simulator.values import FieldError, describe
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
 __all__ = ["ScenarioParser"]
 
@@ -107,6 +107,25 @@ class ScenarioParser:
             self.fail(path, "expected a non-empty list, got []")
         return value
 
+    def entries(
+        self,
+        value: Any,
+        path: str,
+        keys: tuple[str, ...],
+        required: tuple[str, ...],
+        *,
+        non_empty: bool = True,
+    ) -> Iterator[tuple[int, str, dict[str, Any]]]:
+        """Each object of the list at ``path``, with its index and its own path: only
+        ``keys`` allowed, those ``required`` there."""
+        for index, item in enumerate(self.array(value, path, non_empty=non_empty)):
+            where = f"{path}[{index}]"
+            raw = self.obj(item, where, keys)
+            for key in required:
+                if key not in raw:
+                    self.fail(f"{where}.{key}", "missing")
+            yield index, where, raw
+
     # -- parts ---------------------------------------------------------------------------------
 
     def scenario(self, data: Any) -> Scenario:
@@ -166,15 +185,10 @@ class ScenarioParser:
         return kwargs
 
     def agents(self, value: Any) -> tuple[SimAgentSpec, ...]:
-        items = self.array(value, "agents")
         agents: list[SimAgentSpec] = []
         seen_ids: dict[str, int] = {}
         seen_names: dict[str, int] = {}
-        for index, item in enumerate(items):
-            path = f"agents[{index}]"
-            raw = self.obj(item, path, _AGENT_KEYS)
-            if "id" not in raw:
-                self.fail(f"{path}.id", "missing")
+        for index, path, raw in self.entries(value, "agents", _AGENT_KEYS, ("id",)):
             agent_id = self.string(raw["id"], f"{path}.id")
             name = self.string(raw.get("name", agent_id), f"{path}.name")
             hosted = self.boolean(raw.get("hosted", False), f"{path}.hosted")
@@ -195,14 +209,8 @@ class ScenarioParser:
         seen[value] = index
 
     def steps(self, value: Any, path: str) -> tuple[SimStepSpec, ...]:
-        items = self.array(value, path)
         steps: list[SimStepSpec] = []
-        for index, item in enumerate(items):
-            where = f"{path}[{index}]"
-            raw = self.obj(item, where, _STEP_KEYS)
-            for required in ("name", "duration"):
-                if required not in raw:
-                    self.fail(f"{where}.{required}", "missing")
+        for _, where, raw in self.entries(value, path, _STEP_KEYS, ("name", "duration")):
             message = raw.get("message")
             if message is not None and not isinstance(message, str):
                 self.fail(f"{where}.message", f"expected a string, got {describe(message)}")
@@ -239,16 +247,10 @@ class ScenarioParser:
         return options
 
     def models(self, value: Any) -> tuple[SimModelSpec, ...]:
-        items = self.array(value, "models")
         models: list[SimModelSpec] = []
         seen_ids: dict[str, int] = {}
         seen_names: dict[str, int] = {}
-        for index, item in enumerate(items):
-            path = f"models[{index}]"
-            raw = self.obj(item, path, _MODEL_KEYS)
-            for required in ("id", "name"):
-                if required not in raw:
-                    self.fail(f"{path}.{required}", "missing")
+        for index, path, raw in self.entries(value, "models", _MODEL_KEYS, ("id", "name")):
             model_id = self.string(raw["id"], f"{path}.id")
             name = self.string(raw["name"], f"{path}.name")
             self.unique(seen_ids, model_id, index, "models", "id")
@@ -259,15 +261,10 @@ class ScenarioParser:
         return tuple(models)
 
     def test_cases(self, value: Any, path: str) -> tuple[SimTestCaseSpec, ...]:
-        items = self.array(value, path, non_empty=False)
         cases: list[SimTestCaseSpec] = []
         seen: dict[int, int] = {}
-        for index, item in enumerate(items):
-            where = f"{path}[{index}]"
-            raw = self.obj(item, where, _CASE_KEYS)
-            for required in ("id", "name"):
-                if required not in raw:
-                    self.fail(f"{where}.{required}", "missing")
+        entries = self.entries(value, path, _CASE_KEYS, ("id", "name"), non_empty=False)
+        for index, where, raw in entries:
             case_id = self.integer(raw["id"], f"{where}.id")
             if case_id in seen:
                 self.fail(
@@ -279,13 +276,20 @@ class ScenarioParser:
             cases.append(SimTestCaseSpec(id=case_id, name=name, **self.run_options(raw, where)))
         return tuple(cases)
 
-    def faults(self, value: Any) -> Faults:
+    def built(
+        self, value: Any, path: str, build: Callable[[dict[str, Any]], T], what: str = "an object"
+    ) -> T:
+        """``build(value)`` for the object at ``path``; a :class:`FieldError` it raises names
+        its field under ``path`` (``what``: what else the message says was expected)."""
         if not isinstance(value, dict):
-            self.fail("faults", f"expected an object, got {describe(value)}")
+            self.fail(path, f"expected {what}, got {describe(value)}")
         try:
-            return Faults(**validate_faults(value))
+            return build(value)
         except FieldError as exc:
-            self.fail(f"faults.{exc.field}", exc.problem)
+            self.fail(f"{path}.{exc.field}", exc.problem)
+
+    def faults(self, value: Any) -> Faults:
+        return self.built(value, "faults", lambda raw: Faults(**validate_faults(raw)))
 
     def dialect(self, value: Any) -> Dialect:
         if isinstance(value, str):
@@ -296,9 +300,9 @@ class ScenarioParser:
                     f"(expected one of: {', '.join(DIALECTS)})",
                 )
             return dialect_preset(value)
-        if not isinstance(value, dict):
-            self.fail("dialect", f"expected an object or a preset name, got {describe(value)}")
-        try:
-            return Dialect(**validate_dialect(value))
-        except FieldError as exc:
-            self.fail(f"dialect.{exc.field}", exc.problem)
+        return self.built(
+            value,
+            "dialect",
+            lambda raw: Dialect(**validate_dialect(raw)),
+            "an object or a preset name",
+        )

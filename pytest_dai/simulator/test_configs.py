@@ -212,16 +212,11 @@ def parse_test_configs(
     agents: tuple[SimAgentSpec, ...],
 ) -> tuple[SimTestConfigSpec, ...]:
     """Validate the scenario's ``test_configs`` (``parser`` reads the rest of the scenario)."""
-    items = parser.array(value, "test_configs", non_empty=False)
     configs: list[SimTestConfigSpec] = []
     seen: dict[str, int] = {}
     agent_ids = {agent.id for agent in agents}
-    for index, item in enumerate(items):
-        path = f"test_configs[{index}]"
-        raw = parser.obj(item, path, _KEYS)
-        for required in ("id", "name", "runs"):
-            if required not in raw:
-                parser.fail(f"{path}.{required}", "missing")
+    required = ("id", "name", "runs")
+    for index, path, raw in parser.entries(value, "test_configs", _KEYS, required, non_empty=False):
         config_id = parser.string(raw["id"], f"{path}.id")
         parser.unique(seen, config_id, index, "test_configs", "id")
         options: dict[str, Any] = {}

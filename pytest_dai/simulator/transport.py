@@ -61,29 +61,11 @@ class Handler(BaseHTTPRequestHandler):
     def _http_server(self) -> _HTTPServer:
         return cast("_HTTPServer", self.server)
 
-    def do_GET(self) -> None:
-        """Serve a GET."""
-        self._http_server().serve(self, "GET")
+    def _serve(self) -> None:
+        """Serve the request, whatever its method (``self.command``)."""
+        self._http_server().serve(self, self.command)
 
-    def do_POST(self) -> None:
-        """Serve a POST."""
-        self._http_server().serve(self, "POST")
-
-    def do_DELETE(self) -> None:
-        """Serve a DELETE."""
-        self._http_server().serve(self, "DELETE")
-
-    def do_PUT(self) -> None:
-        """Serve a PUT."""
-        self._http_server().serve(self, "PUT")
-
-    def do_PATCH(self) -> None:
-        """Serve a PATCH."""
-        self._http_server().serve(self, "PATCH")
-
-    def do_HEAD(self) -> None:
-        """Serve a HEAD."""
-        self._http_server().serve(self, "HEAD")
+    do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = do_HEAD = _serve
 
     def log_message(self, format: str, *args: Any) -> None:
         """Stay quiet: the request log is ``DAISimulator.request_log()``."""

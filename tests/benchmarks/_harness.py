@@ -40,7 +40,7 @@ import time
 
 if os.environ.get("BENCH_POLL_SCHEDULE"):
     # A/B runs: the PollSchedule of another polling.py (e.g. an older version) instead.
-    import pytest_dai.lifecycle.execution
+    import pytest_dai.lifecycle.polled_run
 
     spec = importlib.util.spec_from_file_location(
         "bench_poll_schedule", os.environ["BENCH_POLL_SCHEDULE"]
@@ -48,7 +48,7 @@ if os.environ.get("BENCH_POLL_SCHEDULE"):
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
-    pytest_dai.lifecycle.execution.PollSchedule = module.PollSchedule
+    pytest_dai.lifecycle.polled_run.PollSchedule = module.PollSchedule
 
 
 def pytest_dai_execution_finished(item, execution):

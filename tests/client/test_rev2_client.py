@@ -173,6 +173,13 @@ def test_a_start_needs_model_rerun_or_script(client: DAIClient) -> None:
         client.start_execution(None)
 
 
+def test_an_unknown_start_option_is_refused(client: DAIClient) -> None:
+    """A misspelt option is an error, not a start without it (nothing is sent)."""
+    options: dict[str, Any] = {"agent": "agent-1"}  # the session's word; the client's: agent_id
+    with pytest.raises(TypeError, match=r"unexpected start option\(s\): agent$"):
+        client.start_execution("m-1", **options)
+
+
 @pytest.mark.parametrize("pause", [1.5, -1, True, "2"])
 def test_step_pause_time_must_be_whole_seconds(client: DAIClient, pause: Any) -> None:
     with pytest.raises(DAIConfigError, match="step_pause_time"):

@@ -37,6 +37,7 @@ from pytest_dai.client.errors import (
 )
 from pytest_dai.client.records import LogEntry, RunRecord
 from pytest_dai.client.safety import escape_control_chars, path_id
+from pytest_dai.client.test_configs import TestConfigAPI
 from pytest_dai.lifecycle.execution import Execution
 from pytest_dai.lifecycle.outcome import DAIRunTimeout
 from pytest_dai.lifecycle.steps import STEPS_LIMIT, run_steps
@@ -256,6 +257,23 @@ def test_an_abort_is_bounded_in_total(kind: str, servers: Callable[..., RawServe
     took = time.monotonic() - began
     assert took < 5 + 1.5, took  # ABORT_TOTAL, and scheduling slack on a loaded machine
     assert len(server.seen("/execution_service")) >= 1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("which", ["run", "test configuration"])
+def test_an_abort_is_bounded_in_total_whatever_its_timeout(
+    which: str, servers: Callable[..., RawServer]
+) -> None:
+    """Three attempts of 10 s each would take 30 s: either kind of abort ends within
+    ABORT_TOTAL all the same."""
+    server = servers(SLOW["never-finished-headers"])
+    client = client_for(server, timeout=1.0, attempts=5)
+    abort = client.abort_execution if which == "run" else TestConfigAPI(client).abort
+    began = time.monotonic()
+    with pytest.raises(DAIConnectionError):
+        abort("id-1", timeout=10.0)
+    took = time.monotonic() - began
+    assert took < 5 + 1.5, took  # ABORT_TOTAL, and scheduling slack on a loaded machine
 
 
 @pytest.mark.slow
