@@ -70,6 +70,8 @@ class PolledRun(RunStateView[R]):
         self._created = time.monotonic() if created is None else created
         self._running_since: float | None = None
         self._last_poll = self._created
+        #: When the latest poll's request was sent (its answer tells of some instant after).
+        self._asked = self._created
         self._abort_lock = threading.Lock()
 
     # -- state ------------------------------------------------------------------------------
@@ -127,6 +129,7 @@ class PolledRun(RunStateView[R]):
         """Ask the server for the run's record once (a model run: E2; a test configuration:
         E8)."""
         before, asked = self._last_poll, time.monotonic()
+        self._asked = asked
         record = self._fetch()
         now = self._last_poll = time.monotonic()
         self.polls += 1
@@ -205,8 +208,13 @@ class PolledRun(RunStateView[R]):
                 raise self._timeout_error(
                     timeout, f" ({deadline_source})" if deadline_source else ""
                 )
-            running = now - self._running_since if self._running_since is not None else None
-            delay = schedule.next_delay(running, self.steps_done, self.steps_total)
+            since = self._running_since
+            delay = schedule.next_delay(
+                now - since if since is not None else None,
+                self.steps_done,
+                self.steps_total,
+                asked_at=self._asked - since if since is not None else None,
+            )
             if deadline is not None:
                 delay = min(delay, max(deadline - now, 0.0))
             time.sleep(max(delay, 0.01))

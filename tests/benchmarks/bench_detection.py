@@ -3,11 +3,14 @@
 Not collected by pytest. Run it with::
 
     python tests/benchmarks/bench_detection.py [--quick] [--runs 4] [--intervals 5,60]
-        [--schedule OLD_POLLING_PY]
+        [--steps 4,40] [--schedule OLD_POLLING_PY] [--trace]
 
 Runs of 5 s, 60 s and 600 s (``--quick``: 5 s and 60 s) on a simulator at ``time_scale`` 1, so a
 600 s model really takes 600 s (the full benchmark takes about 21 minutes: a cold session and a
-measured session, each as long as the longest run). For each ``--dai-poll-interval``, in its own
+measured session, each as long as the longest run). Each length comes in two shapes, runs of 4
+equal steps and of 40 (``--steps``; the contract's example run record has 40): without history
+the steps are all the plugin has to go by. The second shape is measured at the first interval
+only (fewer xdist workers at once). For each ``--dai-poll-interval``, in its own
 temporary project (its own pytest cache):
 
 1. a cold session (no history): ``--runs`` marked tests per length, all at once (``pytest -n``);
@@ -20,7 +23,10 @@ runs ``--runs`` runs per length on agents of its own: the baseline, in the same 
 
 The simulator fails 5 % of the status requests with 503 (Retry-After 1 s); the plugin and the
 fixed poller both retry them (urllib3 Retry, as pytest-dai's client by default). "requests" are
-all ``GET /ai/runs`` requests for the run's execution id, retries included.
+all ``GET /ai/runs`` requests for the run's execution id, retries included; "503s" how many of
+them were answered 503 (each costs one retry: a party's requests less its 503s are its polls).
+``--trace`` prints, for each run of the cold sessions, when its requests came (seconds after the
+run's start, ``*`` for a 503) against its end.
 
 Detection delay: the time a conftest's ``pytest_dai_execution_finished`` hook (or the fixed
 poller) saw the run end, minus the simulator's ``ended_at``. Polls: the ``GET /ai/runs`` requests
@@ -45,7 +51,6 @@ from _harness import (
     fmt,
     median,
     model,
-    polls_by_execution,
     ratio,
     read_jsonl,
     scenario,
@@ -83,19 +88,20 @@ def retrying_session() -> requests.Session:
     return session
 
 
-def model_name(length: int) -> str:
-    return f"bench-{length}s"
+def model_name(length: int, steps: int) -> str:
+    return f"bench-{length}s-{steps}st"
 
 
-def tests_source(prefix: str, lengths: Sequence[int], runs: int) -> str:
-    """Marked tests: ``runs`` per length, each on an agent of its own."""
+def tests_source(prefix: str, shapes: Sequence[tuple[int, int]], runs: int) -> str:
+    """Marked tests: ``runs`` per shape (length, steps), each on an agent of its own."""
     lines = ["import pytest", ""]
-    for length in lengths:
+    for length, steps in shapes:
         for k in range(runs):
+            agent = f"{prefix}-{length}s-{steps}st-{k}"
             lines += [
                 "",
-                f'@pytest.mark.dai_model("{model_name(length)}", agent="{prefix}-{length}s-{k}")',
-                f"def test_{length}s_{k}():",
+                f'@pytest.mark.dai_model("{model_name(length, steps)}", agent="{agent}")',
+                f"def test_{length}s_{steps}st_{k}():",
                 "    pass",
                 "",
             ]
@@ -104,11 +110,16 @@ def tests_source(prefix: str, lengths: Sequence[int], runs: int) -> str:
 
 @dataclass
 class Sample:
-    """One run as seen by the plugin or the fixed poller."""
+    """One run as seen by the plugin or the fixed poller: its shape, the detection delay, its
+    status requests (retries included), how many of them were answered 503, and when they came
+    (seconds after the run's start; a negative 503 flag list alongside)."""
 
     length: int
+    steps: int
     delay: float
     polls: int
+    faults: int = 0
+    times: list[tuple[float, bool]] = field(default_factory=list)
 
 
 @dataclass
@@ -190,63 +201,107 @@ class FixedPoller:
             thread.join()
 
 
-def plugin_samples(sim: DAISimulator, rows: list[dict[str, Any]]) -> list[Sample]:
-    """The plugin's runs of one session: its hook's records against the simulator's."""
+def status_requests(sim: DAISimulator) -> dict[str, list[tuple[float, bool]]]:
+    """``GET /ai/runs?execution_id=X`` requests per execution id: (arrival time, answered
+    503), from the simulator's request log."""
+    found: dict[str, list[tuple[float, bool]]] = {}
+    for record in sim.request_log():
+        if record.method == "GET" and record.path == RUNS_PATH:
+            wanted = record.query.get("execution_id")
+            if wanted:
+                found.setdefault(wanted, []).append((record.time, record.status == 503))
+    return found
+
+
+def samples_of(sim: DAISimulator, seen: dict[str, float]) -> list[Sample]:
+    """The runs whose end was seen at ``seen[execution id]`` (``time.time()``), against the
+    simulator's record of them."""
     executions = {ex["execution_id"]: ex for ex in sim.executions()}
-    polls = polls_by_execution(sim)
+    requests_by_run = status_requests(sim)
+    shapes = {model_name(length, steps): (length, steps) for length, steps in SHAPES}
     samples = []
-    for row in rows:
-        ex = executions[row["execution_id"]]
-        length = int(ex["model_name"].removeprefix("bench-").removesuffix("s"))
+    for execution_id, at in seen.items():
+        ex = executions[execution_id]
+        length, steps = shapes[ex["model_name"]]
+        mine = requests_by_run.get(execution_id, [])
         samples.append(
-            Sample(length, row["seen"] - ex["ended_at"], polls.get(ex["execution_id"], 0))
+            Sample(
+                length,
+                steps,
+                at - ex["ended_at"],
+                len(mine),
+                sum(1 for _, fault in mine if fault),
+                [(t - ex["started_at"], fault) for t, fault in mine],
+            )
         )
     return samples
 
 
-def fixed_samples(sim: DAISimulator, poller: FixedPoller) -> list[Sample]:
-    executions = {ex["execution_id"]: ex for ex in sim.executions()}
-    polls = polls_by_execution(sim)
-    samples = []
-    for execution_id, seen in poller.seen.items():
-        ex = executions[execution_id]
-        length = int(ex["model_name"].removeprefix("bench-").removesuffix("s"))
-        samples.append(Sample(length, seen - ex["ended_at"], polls.get(execution_id, 0)))
-    return samples
+def plugin_samples(sim: DAISimulator, rows: list[dict[str, Any]]) -> list[Sample]:
+    """The plugin's runs of one session: its hook's records against the simulator's."""
+    return samples_of(sim, {row["execution_id"]: row["seen"] for row in rows})
 
 
-def summary(samples: list[Sample], length: int) -> tuple[int, float, float, float]:
-    """(runs, median delay, max delay, median polls) of one length."""
-    mine = [s for s in samples if s.length == length]
+#: The (length, steps) shapes of this benchmark run (set in main).
+SHAPES: list[tuple[int, int]] = []
+
+
+def shapes_at(interval: int, intervals: Sequence[int]) -> list[tuple[int, int]]:
+    """The shapes measured at ``--dai-poll-interval interval``: all of them at the first (the
+    default) interval, the first step count only at the others (fewer xdist workers at once
+    on a small machine)."""
+    if interval == intervals[0]:
+        return list(SHAPES)
+    return [shape for shape in SHAPES if shape[1] == SHAPES[0][1]]
+
+
+def summary(
+    samples: list[Sample], shape: tuple[int, int]
+) -> tuple[int, float, float, float, float]:
+    """(runs, median delay, max delay, median requests, median 503s) of one shape."""
+    mine = [s for s in samples if (s.length, s.steps) == shape]
     delays = [s.delay for s in mine]
     return (
         len(mine),
         median(delays),
         max(delays) if delays else float("nan"),
         median([float(s.polls) for s in mine]),
+        median([float(s.faults) for s in mine]),
     )
+
+
+def trace(label: str, samples: list[Sample]) -> None:
+    """Each run's requests (seconds after its start, * for a 503) and its end."""
+    for s in sorted(samples, key=lambda s: (s.length, s.steps, s.delay)):
+        times = " ".join(f"{t:.2f}{'*' if fault else ''}" for t, fault in s.times)
+        print(f"  {label} {s.length} s x {s.steps}: delay {s.delay:.2f} s, requests: {times}")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="drop the 600 s length")
-    parser.add_argument("--runs", type=int, default=4, help="runs per length and party")
-    parser.add_argument("--steps", type=int, default=4, help="equal steps per model")
+    parser.add_argument("--runs", type=int, default=4, help="runs per shape and party")
+    parser.add_argument("--steps", default="4,40", help="equal steps per model, one shape each")
     parser.add_argument("--intervals", default="5,60", help="--dai-poll-interval values")
     parser.add_argument(
         "--schedule",
         metavar="POLLING_PY",
         help="A/B: the plugin uses the PollSchedule of this file (e.g. an older polling.py)",
     )
+    parser.add_argument("--trace", action="store_true", help="print the cold runs' requests")
     args = parser.parse_args()
     lengths = [5, 60] if args.quick else [5, 60, 600]
+    SHAPES[:] = [(length, int(n)) for length in lengths for n in args.steps.split(",")]
     intervals = [int(v) for v in args.intervals.split(",")]
     runs = args.runs
 
-    agents = [f"fixed-{length}s-{k}" for length in lengths for k in range(runs)]
+    def agents_of(prefix: str) -> list[str]:
+        return [f"{prefix}-{ln}s-{n}st-{k}" for ln, n in SHAPES for k in range(runs)]
+
+    agents = agents_of("fixed")
     for interval in intervals:
-        agents += [f"p{interval}-{length}s-{k}" for length in lengths for k in range(runs)]
-    models = [model(model_name(length), length, args.steps) for length in lengths]
+        agents += agents_of(f"p{interval}")  # some unused: shapes_at
+    models = [model(model_name(ln, n), ln, n) for ln, n in SHAPES]
     sim = DAISimulator(scenario(models, agents, time_scale=1.0, token_lifetime=3600)).start()
     projects = {
         interval: Project(f"detection-{interval}", conftest=DETECTION_CONFTEST)
@@ -255,7 +310,9 @@ def main() -> int:
     began = time.perf_counter()
     try:
         for interval, project in projects.items():
-            project.write("test_runs.py", tests_source(f"p{interval}", lengths, runs))
+            project.write(
+                "test_runs.py", tests_source(f"p{interval}", shapes_at(interval, intervals), runs)
+            )
 
         def run_phase(phase: str) -> dict[int, list[Sample]]:
             sessions = {}
@@ -269,7 +326,7 @@ def main() -> int:
                     [
                         "-q",
                         "-n",
-                        str(runs * len(lengths)),
+                        str(runs * len(shapes_at(interval, intervals))),
                         "--dai-poll-interval",
                         str(interval),
                         "test_runs.py",
@@ -294,78 +351,98 @@ def main() -> int:
         )
         cold = run_phase("cold")
         poller = FixedPoller(sim)
-        for length in lengths:
+        for length, steps in SHAPES:
             for k in range(runs):
                 # The runs' lengths are multiples of 5 s; real ones are not: spread the phase
                 # of the polls against the run's end evenly over the interval.
                 phase = (k + 0.5) / runs * FIXED_INTERVAL
-                poller.start(model_name(length), f"fixed-{length}s-{k}", phase)
+                poller.start(model_name(length, steps), f"fixed-{length}s-{steps}st-{k}", phase)
         warm = run_phase("warm")
         poller.join()
-        fixed = fixed_samples(sim, poller)
+        fixed = samples_of(sim, poller.seen)
     finally:
         sim.stop()
         for project in projects.values():
             project.cleanup()
     wall = time.perf_counter() - began
+    report(args, intervals, runs, wall, cold, warm, fixed)
+    return 0
 
+
+def report(
+    args: argparse.Namespace,
+    intervals: list[int],
+    runs: int,
+    wall: float,
+    cold: dict[int, list[Sample]],
+    warm: dict[int, list[Sample]],
+    fixed: list[Sample],
+) -> None:
+    """Print the tables, the per-row verdicts and (``--trace``) the cold runs' requests."""
     if args.schedule:
         print(f"PollSchedule from {args.schedule}")
     print(
-        f"Detection delay (plugin saw the end - server end) and GET /ai/runs polls per run; "
-        f"{runs} runs per length and party, {args.steps} equal steps per model, time_scale 1; "
-        f"fixed poller every {FIXED_INTERVAL:g} s in the same run; wall {wall / 60:.1f} min."
+        f"Detection delay (plugin saw the end - server end) and GET /ai/runs requests per run "
+        f"(retries included; 503s: how many were answered 503); {runs} runs per shape and "
+        f"party, equal steps, time_scale 1; fixed poller every {FIXED_INTERVAL:g} s in the same "
+        f"run; wall {wall / 60:.1f} min."
     )
     verdicts = []
     for interval in intervals:
         rows = []
-        for length in lengths:
-            f_n, f_med, f_max, f_polls = summary(fixed, length)
+        for shape in shapes_at(interval, intervals):
+            length, steps = shape
+            f_n, f_med, f_max, f_polls, f_faults = summary(fixed, shape)
             for label, samples in (("plugin, history", warm), ("plugin, cold", cold)):
-                n, med, mx, polls = summary(samples[interval], length)
+                n, med, mx, polls, faults = summary(samples[interval], shape)
                 rows.append(
                     [
                         f"{length} s",
+                        steps,
                         label,
                         n,
                         fmt(med),
                         fmt(mx),
                         fmt(polls, ".1f"),
+                        fmt(faults, ".1f"),
                         ratio(med, f_med),
                         ratio(polls, f_polls),
                     ]
                 )
+                verdicts.append(
+                    f"  interval {interval:>3} s, {length:>3} s x {steps:>2} steps, "
+                    f"{'history' if samples is warm else 'no history':<10}: median delay "
+                    f"{fmt(med)} s ({'met' if med <= DELAY_TARGET else 'missed'}, target <= "
+                    f"{DELAY_TARGET} s); requests {ratio(polls, f_polls)} of the fixed poller's "
+                    f"({'met' if polls <= f_polls else 'missed'}, target <= 1.00x)"
+                )
             rows.append(
                 [
                     f"{length} s",
+                    steps,
                     "fixed 5 s",
                     f_n,
                     fmt(f_med),
                     fmt(f_max),
                     fmt(f_polls, ".1f"),
+                    fmt(f_faults, ".1f"),
                     "",
                     "",
                 ]
             )
-            for label, samples in (("history", warm), ("no history", cold)):
-                _, med, _, polls = summary(samples[interval], length)
-                verdicts.append(
-                    f"  interval {interval:>3} s, {length:>3} s runs, {label:<10}: median delay "
-                    f"{fmt(med)} s ({'met' if med <= DELAY_TARGET else 'missed'}, target <= "
-                    f"{DELAY_TARGET} s); requests {ratio(polls, f_polls)} of the fixed poller's "
-                    f"({'met' if polls <= f_polls else 'missed'}, target <= 1.00x)"
-                )
         print()
         print(f"--dai-poll-interval {interval}")
         print(
             table(
                 [
                     "length",
+                    "steps",
                     "party",
                     "runs",
                     "median delay s",
                     "max delay s",
                     "median requests",
+                    "median 503s",
                     "delay vs fixed",
                     "requests vs fixed",
                 ],
@@ -373,9 +450,14 @@ def main() -> int:
             )
         )
     print()
-    print("Targets (plugin with history; informational, never a failure):")
+    print("Targets (informational, never a failure):")
     print("\n".join(verdicts))
-    return 0
+    if args.trace:
+        print()
+        print("Requests of each run (seconds after its start; * answered 503):")
+        for interval in intervals:
+            trace(f"interval {interval}, cold:", cold[interval])
+        trace("fixed:", fixed)
 
 
 if __name__ == "__main__":

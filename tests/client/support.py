@@ -224,7 +224,7 @@ class ScriptedServer:
             self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
             scheme = "https"
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
         )
         port = self._httpd.server_address[1]
         self.url = f"{scheme}://127.0.0.1:{port}"

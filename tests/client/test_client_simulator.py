@@ -27,7 +27,7 @@ from pytest_dai.simulator.server import DAISimulator
 from .support import assert_no_secret
 
 EXECUTIONS_PATH = "/execution_service/api/v1/executions"
-POLL = 0.1
+POLL = 0.02
 DEADLINE = 20.0
 
 
@@ -216,10 +216,10 @@ def test_an_abort_that_needs_a_fresh_token_from_a_slow_token_endpoint_ends_withi
 
 
 def test_a_decimal_retry_after_is_honoured_not_an_error(sim: DAISimulator) -> None:
-    """Some servers send Retry-After: 0.2; urllib3 alone rejects it as an invalid header."""
+    """Some servers send Retry-After: 0.1; urllib3 alone rejects it as an invalid header."""
     client = client_of(sim)
     try:
-        sim.set_faults(burst=2, burst_status=503, retry_after=0.2, fault_paths=["/ai/models"])
+        sim.set_faults(burst=2, burst_status=503, retry_after=0.1, fault_paths=["/ai/models"])
         assert client.list_models()
         statuses = [r.status for r in sim.request_log() if r.path == "/ai/models"]
         assert statuses == [503, 503, 200]

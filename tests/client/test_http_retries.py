@@ -203,12 +203,12 @@ def test_retry_after_budget_runs_out(server: ScriptedServer) -> None:
 
 def test_start_that_times_out_is_not_sent_twice(server: ScriptedServer) -> None:
     server.add("POST", EXECUTIONS_PATH, Reply(201, {"id": "e-1"}, delay=2.0))
-    client = make_client(server, timeout=0.4)
+    client = make_client(server, timeout=0.2)
     started = time.monotonic()
     with pytest.raises(DAIConnectionError) as info:
         client.start_execution("m-1")
     assert time.monotonic() - started < 1.5
-    assert_dai_message(info.value, client.label(START_RUN), "no answer within 0.4 s")
+    assert_dai_message(info.value, client.label(START_RUN), "no answer within 0.2 s")
     time.sleep(0.2)
     assert len(server.requests("POST", EXECUTIONS_PATH)) == 1
 
@@ -248,7 +248,7 @@ def test_get_that_always_times_out_is_connection_error(server: ScriptedServer) -
 
 def test_abort_is_quick_when_the_server_hangs(server: ScriptedServer) -> None:
     server.add("DELETE", f"{EXECUTIONS_PATH}/e-1", Reply(204, delay=2.0))
-    client = make_client(server, abort_timeout=0.2)
+    client = make_client(server, abort_timeout=0.1)
     client.tokens.get()
     started = time.monotonic()
     with pytest.raises(DAIConnectionError) as info:

@@ -20,7 +20,7 @@ from pytest_dai.simulator import DAISimulator
 from .simulators import wait_running
 
 #: Options every inner session gets: fast polling.
-FAST = ("--dai-poll-interval=0.1",)
+FAST = ("--dai-poll-interval=0.05",)
 
 
 def default_sigint() -> None:

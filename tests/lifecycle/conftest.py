@@ -16,11 +16,11 @@ from pytest_dai.lifecycle.journal import Journal
 from pytest_dai.lifecycle.session import DAISession
 from pytest_dai.simulator import DAISimulator
 
-# time_scale 1000: a step of 100 simulated seconds takes 0.1 s; "Long" runs for 10 minutes.
+# time_scale 3000: a step of 100 simulated seconds takes 0.033 s; "Long" runs for 10 minutes.
 SCENARIO: dict[str, Any] = scenario(
     "client:dai:agent:lifecycle",
     "s3cret-life",
-    time_scale=1000,
+    time_scale=3000,
     agents=[{"id": "a1", "name": "agent one"}, {"id": "a2", "name": "agent two"}],
     models=[
         model("m-quick", "Quick", *steps(100, "Open shop", "Search", "Pay")),
@@ -35,7 +35,7 @@ SCENARIO: dict[str, Any] = scenario(
             "m-error", "Erroring", step("Open shop", 50), step("Connect", 50, "error", "SUT lost")
         ),
         model("m-cancel", "Cancelled", step("Open shop", 50), final_status="cancelled"),
-        model("m-long", "Long", step("Warm up", 100), step("Soak", 600_000)),
+        model("m-long", "Long", step("Warm up", 100), step("Soak", 1_800_000)),
     ],
     test_configs=[
         {"id": "tc-nightly", "name": "Nightly", "agent": "a2", "runs": [{"model": "Long"}]},

@@ -62,11 +62,11 @@ def test_a_failed_run_has_its_log_and_failure_details(session: DAISession) -> No
 def test_the_run_deadline_aborts_the_run_once(sim: DAISimulator, session: DAISession) -> None:
     execution = session.start("Long", agent="a1")
     with pytest.raises(DAIRunTimeout) as info:
-        execution.wait(timeout=0.5, deadline_source="set by a test")
+        execution.wait(timeout=0.25, deadline_source="set by a test")
     assert info.value.execution is execution
     first = str(info.value).splitlines()[0]
     assert re.fullmatch(
-        rf"DAI run of model 'Long' \(execution {execution.id}\) passed its deadline of 0\.5 s "
+        rf"DAI run of model 'Long' \(execution {execution.id}\) passed its deadline of 0\.25 s "
         r"\(set by a test\) and was aborted; last status \w+",
         first,
     ), first

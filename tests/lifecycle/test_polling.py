@@ -151,6 +151,15 @@ def test_unequal_steps_restart_the_bracket() -> None:
     assert schedule.end_bracket(4) == pytest.approx((25.0, 100 / 3))
 
 
+def test_a_slow_answer_does_not_contradict_the_bracket() -> None:
+    """What a poll saw held at some instant between its request and its answer: a late answer
+    must not make a step look longer than it is (and the next poll contradict it)."""
+    schedule = PollSchedule()
+    schedule.next_delay(15.05, 0, 4, asked_at=14.97)  # not one step done at 14.97 s
+    schedule.next_delay(45.01, 3, 4, asked_at=44.99)  # three done by 45.01 s
+    assert schedule.end_bracket(4) == pytest.approx((4 * 14.97, 4 * 45.01 / 3))
+
+
 def test_all_steps_done_but_not_final_polls_densely() -> None:
     schedule = PollSchedule(max_interval=60.0)
     schedule.next_delay(20.0, 1, 2)
@@ -171,6 +180,76 @@ def test_progress_sees_the_end_sooner_than_a_fixed_poller_on_average() -> None:
         simulate(PollSchedule(), equal_steps(60.0, offset=k / 10))[0] for k in range(0, 50, 3)
     ]
     assert sum(delays) / len(delays) < 2.5  # a fixed 5 s poller's average
+
+
+# -- spending a fixed poller's spare polls (no history, default interval) ----------------------
+
+
+def spread(length: float, count: int = 41) -> list[float]:
+    """Run lengths from 0.8 to 1.2 times ``length``: where a run ends against the polls."""
+    return [length * (0.8 + 0.4 * k / (count - 1)) for k in range(count)]
+
+
+def without_history(length: float, steps: int) -> tuple[float, int, float]:
+    """A run of ``steps`` equal steps that started 20 ms after the start request."""
+    return simulate(PollSchedule(), equal_steps(length, count=steps, offset=0.02))
+
+
+def test_the_credit_is_what_a_fixed_poller_makes_beyond_one_poll_an_interval() -> None:
+    schedule = PollSchedule()
+    assert schedule.credit() == pytest.approx(2.0 - 0.1)  # less the reserve
+    assert schedule.next_delay(None) == 5.0
+    assert schedule.credit() == pytest.approx(1.9)  # a full interval costs nothing
+    # 3 of 4 steps done at 5 s: the end lies between 5 and 6.67 s, scanned with the credit:
+    # 2 polls (3 in all, as a fixed poller: it polls at 0 s, at 0 to 5 s and after the end).
+    delay = schedule.next_delay(5.0, 3, 4)
+    assert delay == pytest.approx(0.15 + (20 / 3 - 5.0) / 2)
+    assert schedule.credit() == pytest.approx(1.9 - (1 - delay / 5.0))
+
+
+@pytest.mark.parametrize("steps", [1, 2, 4, 10, 40])
+@pytest.mark.parametrize("length", [5.0, 60.0, 600.0])
+def test_without_history_no_more_polls_than_a_fixed_poller_makes(length: float, steps: int) -> None:
+    """A fixed 5 s poller makes 2 + E / 5 polls for a run that ends E seconds after the start
+    (exactly, for E a multiple of 5; on average over where its polls fall, otherwise)."""
+    for actual in spread(length, 21):
+        _, polls, longest = without_history(actual, steps)
+        assert polls <= 2 + (actual + 0.02) / 5 + 1e-9, (actual, polls)
+        assert longest <= 5.0 + 1e-9
+
+
+@pytest.mark.parametrize(("length", "most"), [(5.0, 0.6), (60.0, 1.3)])
+def test_without_history_four_steps_are_seen_sooner_on_median(length: float, most: float) -> None:
+    """The spare polls narrow where the end may fall (the earlier schedule: a median of 0.91
+    and 1.48 s over these lengths; 600 s runs stay at about 1.3 s without faults here)."""
+    delays = [without_history(actual, 4)[0] for actual in spread(length)]
+    assert sorted(delays)[len(delays) // 2] <= most
+
+
+@pytest.mark.parametrize("length", [5.0, 60.0, 600.0])
+def test_without_history_forty_steps_pin_the_end(length: float) -> None:
+    """Forty steps: a poll where a step should end halves the bracket of its length at a
+    small cost, so the end is known to a fraction of a second."""
+    delays = sorted(without_history(actual, 40)[0] for actual in spread(length))
+    assert delays[len(delays) // 2] <= 0.3
+    assert delays[int(len(delays) * 0.9)] <= 1.0
+
+
+def test_a_poll_goes_where_a_step_should_end_when_that_pays() -> None:
+    """Forty steps of 1.5 s, no history: after the blind polls, polls land where a step's end
+    splits the bracket rather than every 5 s (some gaps are shorter), within the budget."""
+    schedule = PollSchedule()
+    ends = equal_steps(60.0, count=40, offset=0.02)
+    now = schedule.next_delay(None)
+    gaps = []
+    while now < ends[-1]:
+        delay = schedule.next_delay(now, sum(1 for t in ends if t <= now), 40)
+        gaps.append(delay)
+        now += delay + 0.01
+    bracket = schedule.end_bracket(40)
+    assert bracket is not None
+    assert bracket[1] - bracket[0] < 0.4  # a step's length known to 10 ms
+    assert any(gap < 4.9 for gap in gaps[:-1])
 
 
 # -- bounds --------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ import pytest
 import requests  # noqa: F401
 from harness import inner
 from harness.env import point_env_at
-from harness.scenarios import agents, model, scenario, step, steps
+from harness.scenarios import agents, changed, model, scenario, step, steps
 from harness.simulators import agent_creations, wait_idle
 
 from pytest_dai.simulator import DAISimulator
@@ -35,11 +35,12 @@ CLIENT_ID = "client:dai:agent:plugin-tests"
 FAIL_MESSAGE = "Card declined: expected 'Order confirmed' but saw 'Payment failed'"
 ERROR_MESSAGE = "Agent lost the connection to the SUT"
 
-#: time_scale 100: a step of 10 simulated seconds takes 0.1 s.
+#: time_scale 1000: a step of 10 simulated seconds takes 0.01 s (Pass takes 0.05 s, Slow a
+#: minute).
 SCENARIO: dict[str, Any] = scenario(
     CLIENT_ID,
     SECRET,
-    time_scale=100,
+    time_scale=1000,
     agents=[*agents("agent-", 4), {"id": "agent-offline", "online": False}],
     models=[
         model("m-pass", "Pass", step("Open shop", 20), step("Search", 15), step("Pay", 15)),
@@ -63,9 +64,13 @@ SCENARIO: dict[str, Any] = scenario(
             *steps(10, "Open shop", "Wait for stock"),
             final_status="cancelled",
         ),
-        model("m-slow", "Slow", step("Warm up", 5), step("Soak", 6000)),
+        model("m-slow", "Slow", step("Warm up", 50), step("Soak", 60000)),
     ],
 )
+
+#: :data:`SCENARIO` at a tenth of its pace: Pass takes half a second, long enough for the live
+#: line and the progress lines the terminal tests look for.
+LEISURELY = changed(SCENARIO, time_scale=100)
 
 #: Options every inner session gets: fast polling, and a JUnit file to read.
 JUNIT = "junit.xml"
@@ -97,13 +102,18 @@ def never_creates_agents() -> Iterator[list[DAISimulator]]:
     assert not offending, f"POST /ai/agents was sent (it creates agents on DAI): {offending}"
 
 
+def simulator_of(data: dict[str, Any]) -> Iterator[DAISimulator]:
+    """A simulator of ``data`` on a free port while the generator runs; no agent created."""
+    with DAISimulator(data, port=0) as simulator:
+        yield simulator
+    assert agent_creations(simulator) == [], "POST /ai/agents creates an agent on DAI"
+
+
 @pytest.fixture
 def sim() -> Iterator[DAISimulator]:
     """A simulator with :data:`SCENARIO` on a free port, for this test only (starting one
     takes milliseconds; a test of its own keeps request logs and agents apart)."""
-    with DAISimulator(SCENARIO, port=0) as simulator:
-        yield simulator
-    assert agent_creations(simulator) == [], "POST /ai/agents creates an agent on DAI"
+    yield from simulator_of(SCENARIO)
 
 
 @pytest.fixture

@@ -141,12 +141,13 @@ def test_plugin_installed_but_unused_stays_out_of_the_way(
 def test_dai_simulator_runs_a_marked_test_on_the_default_scenario(
     pytester: pytest.Pytester, no_dai_env: None
 ) -> None:
-    pytester.makepyfile(marked_test("Shop checkout", agent="agent-1"))
+    # User login: the default scenario's shortest model (1.1 s)
+    pytester.makepyfile(marked_test("User login", agent="agent-1"))
     result = run(pytester, "--dai-simulator")
     result.assert_outcomes(passed=1)
 
     case = junit(pytester)["test_run"]
-    assert case.properties["dai_model"] == "Shop checkout"
+    assert case.properties["dai_model"] == "User login"
     assert case.properties["dai_status"] == "Passed"
     assert "url=http://127.0.0.1:" in header(result)
 

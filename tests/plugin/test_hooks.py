@@ -41,7 +41,7 @@ THREE_RUNS = """
     def test_fail():
         pass
 
-    @pytest.mark.dai_model("Slow", agent="agent-3", timeout=0.5)
+    @pytest.mark.dai_model("Slow", agent="agent-3", timeout=0.2)
     def test_deadline():
         pass
     """

@@ -74,14 +74,14 @@ def test_run_cancelled_on_the_server_fails_with_dai_run_cancelled(
 def test_run_deadline_aborts_the_run_once_then_fails_with_dai_run_timeout(
     pytester: pytest.Pytester, dai_env: DAISimulator
 ) -> None:
-    pytester.makepyfile(marked_test("Slow", timeout=1))
+    pytester.makepyfile(marked_test("Slow", timeout=0.3))
     run(pytester).assert_outcomes(failed=1)
 
     case = junit(pytester)["test_run"]
     ex = the_execution(dai_env, "Slow")
     assert case.outcome == "failure"
     assert case.message.startswith("DAIRunTimeout: ")
-    assert "deadline of 1 s" in case.text
+    assert "deadline of 0.3 s" in case.text
     assert len(dai_env.abort_requests(ex["execution_id"])) == 1
     assert len(dai_env.abort_requests()) == 1
     assert dai_env.wait_for(lambda s: the_execution(s, "Slow")["status"] == "Cancelled")

@@ -29,7 +29,7 @@ RUNS_AND_PRINTS = """
     def test_error():
         pass
 
-    @pytest.mark.dai_model("Slow", agent="agent-4", timeout=0.5)
+    @pytest.mark.dai_model("Slow", agent="agent-4", timeout=0.2)
     def test_deadline():
         pass
     """
@@ -43,7 +43,7 @@ def test_no_secret_or_token_in_output_junit_or_cache(
     pytester: pytest.Pytester, dai_env: DAISimulator
 ) -> None:
     # Short-lived tokens: the session needs several.
-    dai_env.set_faults(token_lifetime=0.3)
+    dai_env.set_faults(token_lifetime=0.1)
     pytester.makepyfile(RUNS_AND_PRINTS)
     result = run(
         pytester,

@@ -81,12 +81,27 @@ def default_positions(tree: ast.AST) -> list[tuple[str, ast.AST]]:
     return found
 
 
-def copies(tree: ast.AST, constant: str, value: object) -> int:
+@dataclasses.dataclass(frozen=True)
+class Literals:
+    """A module's literals, walked once: all of them, and the defaults with their names."""
+
+    constants: list[ast.AST]
+    defaults: list[tuple[str, ast.AST]]
+
+    @classmethod
+    def of(cls, tree: ast.AST) -> Literals:
+        """The literals of ``tree``."""
+        constants = [node for node in ast.walk(tree) if isinstance(node, ast.Constant)]
+        return cls(constants, default_positions(tree))
+
+
+def copies(tree: ast.AST | Literals, constant: str, value: object) -> int:
     """How often ``value`` (the default ``constant``) is written in ``tree``."""
+    literals = tree if isinstance(tree, Literals) else Literals.of(tree)
     if constant in NAMES:
         names = NAMES[constant]
-        return sum(_same(node, value) for name, node in default_positions(tree) if name in names)
-    return sum(_same(node, value) for node in ast.walk(tree))
+        return sum(_same(node, value) for name, node in literals.defaults if name in names)
+    return sum(_same(node, value) for node in literals.constants)
 
 
 def test_every_default_literal_is_written_once() -> None:
@@ -95,11 +110,11 @@ def test_every_default_literal_is_written_once() -> None:
     assert set(NAMES) <= set(constants)
     offences: list[str] = []
     for path in product_files():
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+        literals = Literals.of(ast.parse(path.read_text(encoding="utf-8")))
         for constant, value in constants.items():
-            count = copies(tree, constant, value)
+            count = copies(literals, constant, value)
             if path == DEFAULTS_FILE:
-                count = sum(_same(node, value) for node in ast.walk(tree)) - 1
+                count = sum(_same(node, value) for node in literals.constants) - 1
             if count:
                 name = path.relative_to(PACKAGE.parent)
                 offences.append(f"{name}: {value!r} ({constant}) written again {count}x")

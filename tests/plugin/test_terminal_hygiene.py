@@ -11,10 +11,13 @@ import select
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 
 import pytest
 
 from pytest_dai.simulator import DAISimulator
+
+from .conftest import LEISURELY, simulator_of
 
 #: Inner sessions in processes of their own, signals, soaks: see README, Development.
 pytestmark = pytest.mark.slow
@@ -36,6 +39,14 @@ TESTS = """
     def test_last():
         pass
     """
+
+
+@pytest.fixture
+def sim() -> Iterator[DAISimulator]:
+    """The plugin tests' simulator at a tenth of their pace (:data:`LEISURELY`): runs long
+    enough to show live text."""
+    yield from simulator_of(LEISURELY)
+
 
 PROGRESS = re.compile(r"\[\s*\d+%\]$")
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")

@@ -12,7 +12,15 @@ import pytest
 
 from pytest_dai.simulator import DAISimulator
 
-from .test_terminal_hygiene import ANSI, PROGRESS, TESTS, Screen, _inner_args, run_on_a_terminal
+from .test_terminal_hygiene import (
+    ANSI,
+    PROGRESS,
+    TESTS,
+    Screen,
+    _inner_args,
+    run_on_a_terminal,
+    sim,  # noqa: F401  (the fixture: runs long enough to watch)
+)
 
 #: Progress lines every 0.05 s instead of every 30 s (the workers import this conftest too).
 FAST_LOG = """

@@ -24,11 +24,11 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 #: The session reason the plugin gives for steps a Ctrl-C / SIGINT left unreached.
 INTERRUPTED = "not reached: the session was interrupted"
 
-# time_scale 1000: a step of 50 simulated seconds takes 0.05 s.
+# time_scale 3000: a step of 60 simulated seconds takes 0.02 s (Passing takes 0.05 s).
 SCENARIO: dict[str, Any] = scenario(
     "client:dai:agent:reports",
     "reports-s3cret",
-    time_scale=1000,
+    time_scale=3000,
     agents=agents("a", 8),
     models=[
         model("m-pass", "Passing", *steps(50, "Open shop", "Search", "Pay")),
@@ -56,10 +56,10 @@ SCENARIO: dict[str, Any] = scenario(
             "m-cancel",
             "Cancelled",
             *steps(100, "Open shop", "Wait for stock"),
-            step("Wait forever", 60000),
+            step("Wait forever", 180000),
             step("Never", 50),
         ),
-        model("m-long", "Long", step("Warm up", 100), *steps(60000, "Soak", "Cool down")),
+        model("m-long", "Long", step("Warm up", 100), *steps(180000, "Soak", "Cool down")),
         model(
             "m-flaky",
             "Flaky",
@@ -70,10 +70,10 @@ SCENARIO: dict[str, Any] = scenario(
     ],
 )
 
-#: The fault ``cancel_after`` (simulated seconds: 1000 a real second) that makes the server
+#: The fault ``cancel_after`` (simulated seconds: 3000 a real second) that makes the server
 #: cancel the "Cancelled" model in its third step. Longer than the deadline of test_deadline
 #: (0.4 s), so that run is aborted by pytest-dai before the server would cancel it.
-CANCEL_AFTER = 1500
+CANCEL_AFTER = 4500
 
 #: The inner test module: one DAI test per outcome, each on its own agent.
 RUNS_MODULE = """

@@ -100,7 +100,8 @@ class TolerantClient:
 
 @pytest.mark.parametrize("name", list(DIALECTS))
 def test_full_flow_in_every_dialect(name: str, scenario_data) -> None:
-    with DAISimulator(scenario_data(time_scale=3000), dialect=name) as sim:
+    # time_scale 10000: Quick takes 0.03 s, Long 0.3 s (the abort lands after 0.05 s)
+    with DAISimulator(scenario_data(time_scale=10000), dialect=name) as sim:
         dialect = DIALECTS[name]
         client = TolerantClient(sim)
         assert {a["id"] for a in client.agents()} == {"a1", "a2", "off"}
@@ -173,8 +174,8 @@ def test_envelope_shape(start_sim) -> None:
     assert body["total_count"] == 3
 
 
-def test_status_words_and_case(start_sim) -> None:
-    sim = start_sim(dialect="alt_words")
+def test_status_words_and_case(start_sim, scenario_data) -> None:
+    sim = start_sim(scenario_data(time_scale=3000), dialect="alt_words")  # Quick: 0.1 s
     client = TolerantClient(sim)
     _, execution_id = client.start("m-quick", "a1")
     assert client.record(execution_id)["status"] == "In Progress"

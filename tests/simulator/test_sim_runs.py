@@ -29,16 +29,17 @@ def test_run_progresses_step_by_step(start_sim, scenario_data, make_api) -> None
     assert done[-1] == 10
 
 
-def test_state_is_exact_in_time(sim, api) -> None:
-    execution_id = api.start("m-quick", agent="a1")
+def test_state_is_exact_in_time(start_sim, scenario_data, make_api) -> None:
+    sim = start_sim(scenario_data(time_scale=3000))  # Quick: 0.1 s
+    execution_id = make_api(sim).start("m-quick", agent="a1")
     snap = sim.execution(execution_id)
     started = snap["started_at"]
     assert snap["queued_at"] == started
-    time.sleep(0.35)
+    time.sleep(0.15)
     # no request in between: the end is computed from timestamps, not from when we look
     snap = sim.execution(execution_id)
     assert snap["status"] == "Passed"
-    assert snap["ended_at"] == pytest.approx(started + 0.3, abs=1e-6)
+    assert snap["ended_at"] == pytest.approx(started + 0.1, abs=1e-6)
 
 
 def test_failing_model(sim, api) -> None:
@@ -47,7 +48,9 @@ def test_failing_model(sim, api) -> None:
     assert (record["steps_total"], record["steps_done"], record["steps_failed"]) == (3, 2, 1)
 
 
-def test_one_run_per_agent_fifo(sim, api) -> None:
+def test_one_run_per_agent_fifo(start_sim, scenario_data, make_api) -> None:
+    sim = start_sim(scenario_data(time_scale=3000))  # Quick: 0.1 s
+    api = make_api(sim)
     first = api.start("m-quick", agent="a1")
     second = api.start("m-quick", agent="a1")
     third = api.start("m-quick", agent="a1")
@@ -80,7 +83,7 @@ def test_no_agent_runs_at_once_without_queueing(sim, api) -> None:
 
 def test_offline_agent_keeps_runs_queued(sim, api) -> None:
     execution_id = api.start("m-quick", agent="off")
-    time.sleep(0.4)
+    time.sleep(0.15)  # had it started, it would be Running now
     assert api.run(execution_id)["status"] == "Queued"
     assert sim.running_count() == 1
     sim.set_agent_online("off")
@@ -88,9 +91,11 @@ def test_offline_agent_keeps_runs_queued(sim, api) -> None:
     assert api.wait_final(execution_id)["status"] == "Passed"
 
 
-def test_abort_running(sim, api) -> None:
+def test_abort_running(start_sim, scenario_data, make_api) -> None:
+    sim = start_sim(scenario_data(time_scale=3000))  # Long: 10 steps of 0.1 s
+    api = make_api(sim)
     execution_id = api.start("m-long", agent="a1")
-    time.sleep(0.4)
+    time.sleep(0.15)
     response = api.abort(execution_id)
     assert response.status_code == 204
     aborted_at = time.monotonic()
@@ -103,7 +108,7 @@ def test_abort_running(sim, api) -> None:
     assert snap["end_reason"] == "aborted"
     assert len(sim.abort_requests(execution_id)) == 1
     assert sim.abort_requests("someone-else") == []
-    time.sleep(0.4)
+    time.sleep(0.15)
     assert api.run(execution_id)["steps_done"] == record["steps_done"]  # steps stay not done
     assert api.abort(execution_id).status_code == 404  # already over
     logs = api.logs(record["id"])["items"]
@@ -179,12 +184,13 @@ def test_rerun(sim, api) -> None:
     assert response.status_code == 404
 
 
-def test_step_pause_time_slows_steps(sim, api) -> None:
+def test_step_pause_time_slows_steps(start_sim, scenario_data, make_api) -> None:
+    sim = start_sim(scenario_data(time_scale=3000))  # Quick: 3 steps of 0.033 s
+    api = make_api(sim)
     execution_id = api.start("m-quick", step_pause_time=100)
-    snap = sim.execution(execution_id)
     api.wait_final(execution_id)
     snap = sim.execution(execution_id)
-    assert snap["ended_at"] - snap["started_at"] == pytest.approx(0.6, abs=1e-6)
+    assert snap["ended_at"] - snap["started_at"] == pytest.approx(0.2, abs=1e-6)
 
 
 def test_final_status_and_continue_on_failure(start_sim, scenario_data, make_api) -> None:

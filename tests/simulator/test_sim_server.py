@@ -55,14 +55,16 @@ def test_stop_is_idempotent_and_refuses_connections(scenario_data) -> None:
         requests.get(url + "/ai/models", timeout=2)
 
 
-def test_restart_keeps_state_and_port(sim, api) -> None:
+def test_restart_keeps_state_and_port(start_sim, scenario_data, make_api) -> None:
+    sim = start_sim(scenario_data(time_scale=3000))  # Long: 10 steps of 0.1 s
+    api = make_api(sim)
     port = sim.port
     execution_id = api.start("m-long", agent="a1")
-    time.sleep(0.2)
+    time.sleep(0.05)
     sim.stop()
     with pytest.raises(requests.ConnectionError):
         api.get("/ai/models")  # the kept-alive connection was closed too
-    time.sleep(0.5)  # the run goes on by time while the server is down
+    time.sleep(0.2)  # the run goes on by time while the server is down
     sim.start()
     assert sim.port == port
     record = api.run(execution_id)  # the old token is still valid
