@@ -6,10 +6,10 @@ Not collected by pytest. Run it with::
 
 1. ``pytest --co -q`` on a tiny plain test file in a temporary project, with the plugin loaded
    (as installed) and with ``-p no:dai``, alternating, ``--rounds`` times each (after one
-   warm-up of each): median wall time of the process, the difference of the medians and the
-   median of the rounds' differences (each round runs both, back to back: on a shared machine
-   this pairs runs that saw about the same load), and the same for the CPU time (user + system)
-   of the process, which other jobs on the machine disturb less than the wall time.
+   warm-up of each): median wall time of the process; the overhead as the median of the
+   rounds' differences (each round runs both, back to back: on a shared machine this pairs runs
+   that saw about the same load, so a change of pace during the benchmark cancels out) and as
+   the difference of the medians; the same for the CPU time (user + system) of the process.
 2. Where the overhead goes, in one process (CPU time, median of ``--rounds``): importing
    ``pytest_dai.plugin`` (after ``import pytest``), and the plugin's hooks: ``pytest.main`` on
    the same file with the plugin minus with ``-p no:dai``, the plugin's modules imported already.
@@ -249,13 +249,16 @@ def main() -> int:
     print()
     print(table(["variant", "runs", "median ms", "min ms", "p75 ms", "median CPU ms"], rows))
     print()
+    # The median of the paired differences: each round runs both variants back to back, so a
+    # change of the machine's pace during the benchmark (other jobs, a busy host) cancels out
+    # of it, where it shifts the two medians apart.
     print(
-        f"plugin overhead (median difference): {with_plugin - without:+.1f} ms "
-        f"({with_plugin / without:.3f}x); target < 10 ms (informational)"
+        f"plugin overhead (median of the rounds' differences): {paired(times):+.1f} ms "
+        f"({(without + paired(times)) / without:.3f}x); target < 10 ms (informational)"
     )
     print(
-        f"  median of the rounds' differences: wall {paired(times):+.1f} ms, CPU "
-        f"{paired(cpu):+.1f} ms; difference of the median CPU times {cpu_diff:+.1f} ms"
+        f"  difference of the medians: wall {with_plugin - without:+.1f} ms; CPU: median of the"
+        f" rounds' differences {paired(cpu):+.1f} ms, difference of the medians {cpu_diff:+.1f} ms"
     )
     print(
         f"  where it goes (CPU, in one process): import pytest_dai.plugin {split['import']:.1f} ms,"
