@@ -23,17 +23,17 @@ from typing import TYPE_CHECKING, NoReturn
 import pytest
 
 from pytest_dai.glue.keys import CONFIG_SPEC_KEY, SPEC_KEY, STATE_KEY
+from pytest_dai.glue.setup_hooks import CONFIG_MARKER_HELP as CONFIG_MARKER_HELP
+from pytest_dai.glue.setup_hooks import MARKER_HELP as MARKER_HELP
+from pytest_dai.glue.setup_hooks import plugin_state
+from pytest_dai.glue.setup_hooks import pytest_addhooks as pytest_addhooks
+from pytest_dai.glue.setup_hooks import pytest_addoption as pytest_addoption
+from pytest_dai.glue.setup_hooks import pytest_configure as pytest_configure
 from pytest_dai.glue.setup_hooks import (
-    CONFIG_MARKER_HELP,
-    MARKER_HELP,
-    plugin_state,
-    pytest_addhooks,
-    pytest_addoption,
-    pytest_configure,
-    pytest_load_initial_conftests,
-    pytest_report_header,
-    pytest_unconfigure,
+    pytest_load_initial_conftests as pytest_load_initial_conftests,
 )
+from pytest_dai.glue.setup_hooks import pytest_report_header as pytest_report_header
+from pytest_dai.glue.setup_hooks import pytest_unconfigure as pytest_unconfigure
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -42,21 +42,8 @@ if TYPE_CHECKING:
     from pytest_dai.lifecycle.session import DAISession
     from pytest_dai.simulator import DAISimulator
 
-__all__ = [
-    "CONFIG_MARKER_HELP",
-    "MARKER_HELP",
-    "PendingExecution",
-    "dai_execution",
-    "dai_result",
-    "dai_session",
-    "dai_simulator",
-    "pytest_addhooks",
-    "pytest_addoption",
-    "pytest_configure",
-    "pytest_load_initial_conftests",
-    "pytest_report_header",
-    "pytest_unconfigure",
-]
+#: The fixtures (the hooks above are re-exported for pytest to find, each by its name).
+__all__ = ["PendingExecution", "dai_execution", "dai_result", "dai_session", "dai_simulator"]
 
 MARKER = "dai_model"
 CONFIG_MARKER = "dai_test_config"
