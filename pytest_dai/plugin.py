@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, NoReturn
 import pytest
 
 from pytest_dai.glue.keys import CONFIG_SPEC_KEY, SPEC_KEY, STATE_KEY
+from pytest_dai.glue.setup_hooks import CONFIG_MARKER, MODEL_MARKER, plugin_state
 from pytest_dai.glue.setup_hooks import CONFIG_MARKER_HELP as CONFIG_MARKER_HELP
 from pytest_dai.glue.setup_hooks import MARKER_HELP as MARKER_HELP
-from pytest_dai.glue.setup_hooks import plugin_state
 from pytest_dai.glue.setup_hooks import pytest_addhooks as pytest_addhooks
 from pytest_dai.glue.setup_hooks import pytest_addoption as pytest_addoption
 from pytest_dai.glue.setup_hooks import pytest_configure as pytest_configure
@@ -44,9 +44,6 @@ if TYPE_CHECKING:
 
 #: The fixtures (the hooks above are re-exported for pytest to find, each by its name).
 __all__ = ["PendingExecution", "dai_execution", "dai_result", "dai_session", "dai_simulator"]
-
-MARKER = "dai_model"
-CONFIG_MARKER = "dai_test_config"
 
 
 class PendingExecution:
@@ -98,7 +95,7 @@ def dai_execution(request: pytest.FixtureRequest) -> PendingExecution:
     ``run``, ``logs()``, ...). The test body runs only once the run passed."""
     return _pending(
         request,
-        MARKER,
+        MODEL_MARKER,
         "the dai_execution fixture needs @pytest.mark.dai_model(...) on the test; to start "
         "runs by hand, use the dai_session fixture (dai_session.start(model))",
     )
@@ -129,7 +126,7 @@ def _pending(request: pytest.FixtureRequest, marker: str, usage: str) -> Pending
 def _dai_model_marker(request: pytest.FixtureRequest) -> None:
     """Prepare a ``dai_model``- or ``dai_test_config``-marked test: validate the marker and
     make the DAI session."""
-    marker = request.node.get_closest_marker(MARKER)
+    marker = request.node.get_closest_marker(MODEL_MARKER)
     config_marker = request.node.get_closest_marker(CONFIG_MARKER)
     if config_marker is not None:
         _prepare_test_config(request, config_marker)
@@ -156,7 +153,7 @@ def _prepare_test_config(request: pytest.FixtureRequest, marker: pytest.Mark) ->
     from pytest_dai.glue.test_config_marker import parse_test_config_marker
 
     state = plugin_state(request.config)
-    if request.node.get_closest_marker(MARKER) is not None:
+    if request.node.get_closest_marker(MODEL_MARKER) is not None:
         _fail(
             DAIError(f"{request.node.nodeid}: a test takes dai_model or dai_test_config, not both")
         )

@@ -57,7 +57,9 @@ __all__ = [
 #: The report header's line when no server is configured.
 NO_SERVER_HEADER = "dai: no server configured (give --dai-url or DAI_URL, or --dai-simulator)"
 #: The markers and fixtures that make a test a DAI test.
-DAI_MARKERS = ("dai_model", "dai_test_config")
+MODEL_MARKER = "dai_model"
+CONFIG_MARKER = "dai_test_config"
+DAI_MARKERS = (MODEL_MARKER, CONFIG_MARKER)
 DAI_FIXTURES = frozenset({"dai_session", "dai_execution", "dai_result"})
 #: The name :class:`DormantHooks` is registered under.
 DORMANT_PLUGIN = "dai-dormant"
