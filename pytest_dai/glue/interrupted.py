@@ -52,7 +52,9 @@ def report_aborted_runs(config: pytest.Config, collector: SummaryCollector) -> N
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is None:
         return
-    reporter.ensure_newline()
+    from pytest_dai.glue.live import fresh_line
+
+    fresh_line(reporter)
     for run in runs:
         reporter.write_line(f"dai: aborted run {describe_aborted(run)}", yellow=True)
 

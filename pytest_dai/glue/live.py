@@ -20,12 +20,20 @@ if TYPE_CHECKING:
     from pytest_dai.glue.progress import ProgressSender
     from pytest_dai.lifecycle.session import AnyRun
 
-__all__ = ["LiveLine", "TerminalOut", "describe_progress"]
+__all__ = ["LiveLine", "TerminalOut", "describe_progress", "fresh_line"]
 
 TTY_INTERVAL = 1.0
 LOG_INTERVAL = 30.0
 #: Narrower room than this on the line: the live text is not shown (it would only be noise).
 MIN_ROOM = 16
+
+
+def fresh_line(reporter: pytest.TerminalReporter) -> None:
+    """End the line pytest's terminal is on, also where pytest does not know it is on one (the
+    result letters of xdist's workers): what is written next starts a line of its own."""
+    reporter.ensure_newline()
+    if getattr(getattr(reporter, "_tw", None), "width_of_current_line", 0):
+        reporter.line("")
 
 
 def describe_progress(execution: AnyRun) -> str:
@@ -106,6 +114,13 @@ class TerminalOut:
         with self._uncaptured():
             if getattr(writer, "width_of_current_line", 1) != 0:
                 self._reporter.line("")
+            if fresh and getattr(self._reporter, "verbosity", 0) > 0:
+                # pytest -v under xdist writes a test id at its start after ending the line it
+                # is on, empty or not: the line is left open, as pytest leaves its own result
+                # lines there, for pytest to end when it writes next (no blank line).
+                self._reporter.write(text, flush=True)
+                self._reporter.currentfspath = -2
+                return
             self._reporter.line(text)
         if fresh and getattr(self._reporter, "currentfspath", None) is not None:
             self._reporter.currentfspath = None

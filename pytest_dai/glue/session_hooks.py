@@ -97,7 +97,9 @@ def _write_steps(session: pytest.Session, path: str, collector: SummaryCollector
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         line = f"dai: could not write the steps file {path}: {exc}"
         if reporter is not None:
-            reporter.ensure_newline()
+            from pytest_dai.glue.live import fresh_line
+
+            fresh_line(reporter)
             reporter.write_line(line, red=True)
         if session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -188,7 +188,9 @@ class DAIState:
             log.warning("pytest-dai: %s", line.removeprefix("dai: "))
             return
         with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
-            reporter.ensure_newline()
+            from pytest_dai.glue.live import fresh_line
+
+            fresh_line(reporter)
             reporter.write_line(line, yellow=True)
 
     # -- the in-flight journal ----------------------------------------------------------------

@@ -31,7 +31,9 @@ class XdistHooks:
 
         reporter = self.state.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
-            reporter.ensure_newline()
+            from pytest_dai.glue.live import fresh_line
+
+            fresh_line(reporter)
             reporter.write_line(rerun_line(len(rerun_ids(self.state.config, ids))))
 
     def pytest_configure_node(self, node: Any) -> None:

@@ -78,13 +78,14 @@ def serve(state: SimState, handler: Handler, method: str) -> None:
         time.sleep(latency)
     if response is None:
         response = _answer(state, handler, method, path, query, raw)
+    # Logged before the answer goes out: a client that has its answer finds its request in
+    # the log (logged after, a test reading the log at once could miss it on a busy machine).
+    status = 0 if response is None else response.status
+    state.record(RequestRecord(method, path, query, status, arrived, json_object(raw)))
     if response is None:  # dropped by a fault
         handler.drop()
-        status = 0
     else:
         _write(state, handler, response, head=method == "HEAD")
-        status = response.status
-    state.record(RequestRecord(method, path, query, status, arrived, json_object(raw)))
 
 
 def _answer(

@@ -39,7 +39,8 @@ class DAISimulator:
     :class:`Scenario`. ``port=0`` picks a free port; :meth:`stop` then :meth:`start` restarts on
     the same port with all state kept. ``faults`` and ``dialect`` (a :class:`Dialect` or a preset
     name from ``DIALECTS``) override the scenario's. ``on_request`` is called with the
-    :class:`RequestRecord` of every request once it is answered (the CLI's ``--verbose``).
+    :class:`RequestRecord` of every request as it is answered, just before the answer goes out
+    (the CLI's ``--verbose``).
     """
 
     def __init__(

@@ -131,12 +131,15 @@ def test_the_lost_run_is_looked_for_past_the_first_page(
         client.start_execution("m-quick", agent_id="a1")
     searched, line = recover_lost_start(client, intent, known=set())
     assert searched
-    runs = [r for r in sim.request_log() if r.path == "/ai/runs"]
+
+    def listings() -> int:  # (the simulator logs a request once it has answered it)
+        return len([r for r in sim.request_log() if r.path == "/ai/runs"])
+
     if pages == 1:
         assert line == ""  # one page is not enough: what the paging is for
-        assert len(runs) == 1
+        assert eventually(lambda: listings() == 1)
         assert (sim.execution(lost.id) or {}).get("status") != "Cancelled"
     else:
         assert f"(execution {lost.id}) was found and aborted" in line
-        assert len(runs) == 2
+        assert eventually(lambda: listings() == 2)
         assert eventually(lambda: (sim.execution(lost.id) or {}).get("status") == "Cancelled")
