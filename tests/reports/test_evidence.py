@@ -159,7 +159,7 @@ def test_a_screenshot_that_cannot_be_had_is_one_warning_line(
         result = pytester.runpytest(
             "--junitxml=junit.xml", "--dai-request-timeout=0.5", *FAST, "-rf"
         )
-        # Recorded once answered (the slow answer comes after the inner session ended).
+        # Recorded as answered (the slow answer comes after the inner session ended).
         asked = simulator.wait_for(
             lambda s: any(r.path.startswith("/api/v2/screenshots") for r in s.request_log()),
             timeout=10,
@@ -311,7 +311,7 @@ def test_a_server_that_does_not_answer_screenshots_is_not_asked_again(
         )
         result = pytester.runpytest("--dai-request-timeout=0.5", *FAST)
         first_run = next(e for e in simulator.executions() if e["agent_id"] == "a2")["run_id"]
-        # A request is recorded once answered: wait for the slow answers to the first test.
+        # A request is recorded as it is answered: wait for the slow answers to the first test.
         simulator.wait_for(
             lambda s: any(r.path.startswith("/api/v2/screenshots") for r in s.request_log()),
             timeout=10,
