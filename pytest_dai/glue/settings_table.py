@@ -14,6 +14,7 @@ shell history or a committed ini file. Cheap to import (no ``requests``, no clie
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -21,7 +22,7 @@ import pytest
 from pytest_dai.client import defaults
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     from pytest_dai.glue.converters import Given
 
@@ -31,6 +32,7 @@ __all__ = [
     "TABLE",
     "Setting",
     "add_options",
+    "in_ini_file",
     "readme_table",
     "shown_default",
 ]
@@ -99,6 +101,15 @@ class Setting:
     def dest(self) -> str:
         """The option's ``config.option`` name (``--dai-poll-interval``: ``dai_poll_interval``)."""
         return (self.option or "").lstrip("-").replace("-", "_")
+
+    def on_command_line(self, config: pytest.Config) -> object | None:
+        """The value given with the option, if any (every option's default is None)."""
+        return config.getoption(self.dest) if self.option is not None else None
+
+    def in_environment(self, environ: Mapping[str, str]) -> str | None:
+        """The value of the environment variable, if set; an empty one counts as unset (CI
+        systems export "" for a missing secret)."""
+        return (environ.get(self.env) or None) if self.env is not None else None
 
     def convert(self, given: Given) -> Any:
         """The typed value of ``given``, or a ``pytest.UsageError`` naming where it came from."""
@@ -283,6 +294,16 @@ TABLE: tuple[Setting, ...] = (
 )  # fmt: skip
 
 ROWS: dict[str, Setting] = {row.name: row for row in TABLE}
+
+
+def in_ini_file(config: pytest.Config, key: str) -> object | None:
+    """The ini file's value of ``key`` as pytest reads it, if given. A list or table in
+    pyproject.toml for a text key makes pytest warn (and will make it refuse): pytest-dai's
+    resolution names the key and its file in one line instead."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        value: object | None = config.getini(key)
+    return value
 
 
 def shown_default(row: Setting) -> str:

@@ -20,14 +20,13 @@ import copy
 import os
 import signal
 import threading
-import warnings
 from typing import TYPE_CHECKING
 
 import pytest
 
 from pytest_dai.glue import hookspecs
 from pytest_dai.glue.keys import SETTINGS_KEY, SIGTERM_KEY, STATE_KEY, SUMMARY_KEY, is_worker
-from pytest_dai.glue.settings_table import IGNORED_SECRET_KEY, TABLE, add_options
+from pytest_dai.glue.settings_table import IGNORED_SECRET_KEY, TABLE, add_options, in_ini_file
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -267,14 +266,10 @@ def anything_given(config: pytest.Config, environ: Mapping[str, str] | None = No
     good is :func:`pytest_dai.glue.resolve.resolve_settings`' business.)"""
     environ = os.environ if environ is None else environ
     for row in TABLE:
-        if row.option is not None and config.getoption(row.dest) is not None:
-            return True
-        if row.env is not None and environ.get(row.env):  # "" counts as unset, as in CI
+        if row.on_command_line(config) is not None or row.in_environment(environ) is not None:
             return True
     keys = [row.ini for row in TABLE if row.ini is not None] + [IGNORED_SECRET_KEY]
-    with warnings.catch_warnings():  # a list for a text key: the resolution names it
-        warnings.simplefilter("ignore", DeprecationWarning)
-        return any(config.getini(key) is not None for key in keys)
+    return any(in_ini_file(config, key) is not None for key in keys)
 
 
 def simulator_before_path(args: list[str], cwd: Path) -> bool:

@@ -7,9 +7,10 @@ setting at all is :func:`pytest_dai.glue.setup_hooks.anything_given`'s cheaper l
 from __future__ import annotations
 
 import os
-import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from pytest_dai.glue.settings_table import in_ini_file
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -35,29 +36,22 @@ class RawSources:
 
     def given(self, row: Setting) -> Given | None:
         """The highest-precedence raw value of ``row``: command line, environment, ini file."""
-        if row.option is not None:
-            value = self.config.getoption(row.dest)
-            if value is not None:
-                text = value if isinstance(value, str) else str(value)
-                source = f"command line ({row.option})"
-                return _given(text, row.option, "the command line", source, self.cwd)
-        if row.env is not None:
-            # An empty variable counts as unset: CI systems export "" for a missing secret.
-            value = self.environ.get(row.env)
-            if value:
-                source = f"environment ({row.env})"
-                return _given(value, row.env, "the environment", source, self.cwd)
+        value = row.on_command_line(self.config)
+        if row.option is not None and value is not None:
+            text = value if isinstance(value, str) else str(value)
+            source = f"command line ({row.option})"
+            return _given(text, row.option, "the command line", source, self.cwd)
+        env_value = row.in_environment(self.environ)
+        if row.env is not None and env_value is not None:
+            source = f"environment ({row.env})"
+            return _given(env_value, row.env, "the environment", source, self.cwd)
         if row.ini is not None:
             return self.ini(row.ini)
         return None
 
     def ini(self, key: str) -> Given | None:
         """The ini file's value of ``key`` as text (native TOML numbers and booleans too)."""
-        with warnings.catch_warnings():
-            # A list or table in pyproject.toml for a string key: pytest warns (and will
-            # refuse); pytest-dai names the key and its file in one line below instead.
-            warnings.simplefilter("ignore", DeprecationWarning)
-            value = self.config.getini(key)
+        value = in_ini_file(self.config, key)
         if value is None:
             return None
         if isinstance(value, bool):
