@@ -1,4 +1,5 @@
-"""The short report header: one or two ``dai:`` lines; every setting with ``-v``.
+"""The report header: one or two ``dai:`` lines; every setting with ``-v``; runs the session
+aborted for killed sessions; notes on ``--dai-dist=agent`` and pytest-timeout's thread method.
 
 Line one says where the runs go and how the session authenticates: the server, the client id
 and where the secret came from (the token URL too when it is not derived from the server's).
@@ -10,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING
 
+from pytest_dai.glue.keys import SETTINGS_KEY, STATE_KEY
 from pytest_dai.glue.settings import SOURCE_DEFAULT, SOURCE_DERIVED, SOURCE_SIMULATOR
 
 if TYPE_CHECKING:
@@ -17,7 +19,7 @@ if TYPE_CHECKING:
 
     from pytest_dai.glue.options import Settings
 
-__all__ = ["header_lines"]
+__all__ = ["dist_header_lines", "header_lines", "report_header"]
 
 #: On line one (the connection), never repeated on line two.
 _CONNECTION = ("url", "token_url", "client_id", "client_secret", "credentials")
@@ -72,3 +74,43 @@ def header_lines(config: pytest.Config, settings: Settings) -> list[str]:
     if config.get_verbosity() > 0:
         return settings.header_lines()
     return short_header(settings)
+
+
+def report_header(config: pytest.Config) -> list[str]:
+    """The header of a session that started pytest-dai (see ``pytest_report_header``)."""
+    settings = config.stash.get(SETTINGS_KEY, None)
+    state = config.stash.get(STATE_KEY, None)
+    lines: list[str] = []
+    if settings is not None:
+        lines = header_lines(config, settings)
+        if settings.dist == "agent":
+            lines.extend(dist_header_lines(config, settings))
+    if state is not None:
+        lines.extend(state.reap_lines)
+    if state is not None and config.pluginmanager.hasplugin("timeout"):
+        from pytest_dai.glue.timeouts import TIMEOUT_MARGIN, timeout_method
+
+        if timeout_method(config) == "thread":
+            lines.append(
+                "dai: pytest-timeout's thread method ends the whole process on a timeout: each "
+                f"DAI run gets its own deadline {TIMEOUT_MARGIN:g} s (at most a quarter of the "
+                "timeout) before pytest-timeout's, and runs left by a killed process are "
+                "aborted by the next session"
+            )
+    return lines
+
+
+def dist_header_lines(config: pytest.Config, settings: Settings) -> list[str]:
+    """Header lines about ``--dai-dist=agent``: without xdist it does nothing; the old
+    ``dai_xdist_group_by_agent`` is an alias."""
+    lines = []
+    if not config.pluginmanager.hasplugin("xdist"):
+        lines.append("dai: dai_dist = agent needs pytest-xdist (pip install pytest-xdist); ignored")
+    if settings.xdist_group_by_agent and settings.source("dist") == settings.source(
+        "xdist_group_by_agent"
+    ):
+        lines.append(
+            "dai: dai_xdist_group_by_agent is deprecated: it now selects dai_dist = agent "
+            "(xdist's --dist loadgroup is not needed); write dai_dist = agent instead"
+        )
+    return lines

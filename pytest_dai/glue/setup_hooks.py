@@ -3,13 +3,14 @@ state (started now, or when the session first needs it), the report header, SIGT
 
 A session that gives no DAI setting at all (no ``--dai-*`` option, ``DAI_*`` variable or
 ``dai_*`` ini key) has not asked for pytest-dai: every setting is its default, and most such
-sessions run no DAI test. There the plugin stays dormant (:class:`DormantHooks`): nothing is
-resolved, no helper plugin is registered, SIGTERM is left alone, and the session pays next to
-nothing for the plugin being installed. The first test that is marked ``dai_model`` or
-``dai_test_config``, or uses a ``dai_*`` fixture, starts it (during collection, so the marker
-checks and the summary see every test), and so does a fixture asked for by name. A session
-that gives any DAI setting starts it at once, in ``pytest_configure``: a bad value is then a
-usage error before anything runs.
+sessions run no DAI test. There the plugin stays dormant (no state in ``config.stash``):
+nothing is resolved, no helper plugin is registered, SIGTERM is left alone, and the session
+pays next to nothing for the plugin being installed. The first test collected that is marked
+``dai_model`` or ``dai_test_config``, or uses a ``dai_*`` fixture, starts it (during
+collection, so the marker checks and the summary see every test), and so does a fixture asked
+for by name. A session that gives any DAI setting starts it at once, in ``pytest_configure``:
+a bad value is then a usage error before anything runs. Starting is
+:func:`pytest_dai.glue.start.start_plugin`.
 
 This module and the few it imports are all a session that does not use pytest-dai loads.
 """
@@ -18,39 +19,34 @@ from __future__ import annotations
 
 import copy
 import os
-import signal
-import threading
 from typing import TYPE_CHECKING
 
 import pytest
 
 from pytest_dai.glue import hookspecs
-from pytest_dai.glue.keys import SETTINGS_KEY, SIGTERM_KEY, STATE_KEY, SUMMARY_KEY, is_worker
+from pytest_dai.glue.keys import SIGTERM_KEY, STATE_KEY
 from pytest_dai.glue.settings_table import IGNORED_SECRET_KEY, TABLE, add_options, in_ini_file
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from pathlib import Path
-    from types import FrameType
 
-    from pytest_dai.glue.settings import Settings
     from pytest_dai.glue.state import DAIState
 
 __all__ = [
     "CONFIG_MARKER_HELP",
     "MARKER_HELP",
     "NO_SERVER_HEADER",
-    "DormantHooks",
     "anything_given",
     "plugin_state",
     "pytest_addhooks",
     "pytest_addoption",
     "pytest_configure",
+    "pytest_itemcollected",
     "pytest_load_initial_conftests",
     "pytest_report_header",
     "pytest_unconfigure",
     "simulator_before_path",
-    "start_plugin",
 ]
 
 #: The report header's line when no server is configured.
@@ -60,8 +56,6 @@ MODEL_MARKER = "dai_model"
 CONFIG_MARKER = "dai_test_config"
 DAI_MARKERS = (MODEL_MARKER, CONFIG_MARKER)
 DAI_FIXTURES = frozenset({"dai_session", "dai_execution", "dai_result"})
-#: The name :class:`DormantHooks` is registered under.
-DORMANT_PLUGIN = "dai-dormant"
 
 
 def uses_dai(item: pytest.Item) -> bool:
@@ -71,17 +65,10 @@ def uses_dai(item: pytest.Item) -> bool:
     return not DAI_FIXTURES.isdisjoint(getattr(item, "fixturenames", ()))
 
 
-class DormantHooks:
-    """Registered instead of the plugin's state when the session gave no DAI setting: starts
-    the state at the first DAI test collected."""
-
-    def __init__(self, config: pytest.Config) -> None:
-        self.config = config
-
-    def pytest_itemcollected(self, item: pytest.Item) -> None:
-        """A DAI test: start pytest-dai's state (once), then step aside."""
-        if uses_dai(item):
-            plugin_state(self.config)
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """While pytest-dai is dormant, the first DAI test collected starts it."""
+    if STATE_KEY not in item.config.stash and uses_dai(item):
+        plugin_state(item.config)
 
 
 def plugin_state(config: pytest.Config) -> DAIState:
@@ -89,72 +76,10 @@ def plugin_state(config: pytest.Config) -> DAIState:
     dormant."""
     state = config.stash.get(STATE_KEY, None)
     if state is None:
-        dormant = config.pluginmanager.get_plugin(DORMANT_PLUGIN)
-        if dormant is not None:
-            config.pluginmanager.unregister(dormant)
+        from pytest_dai.glue.start import start_plugin
+
         state = start_plugin(config)
     return state
-
-
-def start_plugin(config: pytest.Config) -> DAIState:
-    """Resolve the settings (a bad value is a ``pytest.UsageError`` naming its source), start
-    ``--dai-simulator``, register the helper plugins and the SIGTERM handler."""
-    from pytest_dai.glue import runtest_hooks, session_hooks
-    from pytest_dai.glue.interrupted import InterruptHooks
-    from pytest_dai.glue.marker_args import MarkerCheck
-    from pytest_dai.glue.redaction import RedactionHooks
-    from pytest_dai.glue.reporting import SummaryCollector
-    from pytest_dai.glue.resolve import resolve_settings
-    from pytest_dai.glue.state import DAIState
-    from pytest_dai.glue.summary_hooks import SummaryHooks
-
-    state = DAIState(config, resolve_settings(config))
-    state.start_simulator()
-    config.stash[STATE_KEY] = state
-    manager = config.pluginmanager
-    manager.register(session_hooks, "dai-session")
-    manager.register(runtest_hooks, "dai-runtest")
-    manager.register(MarkerCheck(), "dai-markers")
-    collector = SummaryCollector()
-    config.stash[SUMMARY_KEY] = collector
-    manager.register(SummaryHooks(collector, config), "dai-summary")
-    manager.register(InterruptHooks(state), "dai-interrupt")
-    manager.register(RedactionHooks(config), "dai-redaction")
-    if state.settings.dry_run:
-        from pytest_dai.glue.dry_run import DryRunHooks
-
-        manager.register(DryRunHooks(config), "dai-dry-run")
-    if manager.hasplugin("xdist") and not is_worker(config):
-        from pytest_dai.glue.xdist_hooks import XdistHooks
-
-        manager.register(XdistHooks(state), "dai-xdist")
-        if state.settings.dist == "agent":
-            from pytest_dai.glue.scheduler import AgentDistPlugin
-
-            manager.register(AgentDistPlugin(config), "dai-dist")
-    if state.settings.handle_sigterm:
-        _install_sigterm(config)
-    return state
-
-
-def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
-
-
-def _install_sigterm(config: pytest.Config) -> None:
-    """SIGTERM acts like Ctrl-C (runs are aborted, reports written), if nobody else handles it."""
-    if threading.current_thread() is not threading.main_thread():
-        return
-    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
-        return
-    config.stash[SIGTERM_KEY] = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
-
-
-def restore_sigterm(config: pytest.Config) -> None:
-    """Put back the SIGTERM handler :func:`start_plugin` replaced, if it did."""
-    previous = config.stash.get(SIGTERM_KEY, None)
-    if previous is not None and threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, previous)
 
 
 CONFIG_MARKER_HELP = (
@@ -199,9 +124,9 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("help", False) or config.getoption("version", False):
         return  # --help must work even when a DAI_* variable is bad: that is how to fix it
     if anything_given(config):
+        from pytest_dai.glue.start import start_plugin
+
         start_plugin(config)
-    else:
-        config.pluginmanager.register(DormantHooks(config), DORMANT_PLUGIN)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -211,52 +136,20 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         if state is not None:
             state.close()
     finally:
-        restore_sigterm(config)
+        if config.stash.get(SIGTERM_KEY, None) is not None:
+            from pytest_dai.glue.start import restore_sigterm
+
+            restore_sigterm(config)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     """Show every effective DAI setting and where it came from, secrets masked; runs aborted
     for killed sessions; a warning when pytest-timeout's thread method is in use."""
-    settings = config.stash.get(SETTINGS_KEY, None)
-    state = config.stash.get(STATE_KEY, None)
-    lines: list[str] = []
-    if config.pluginmanager.has_plugin(DORMANT_PLUGIN):
-        return [NO_SERVER_HEADER]
-    if settings is not None:
-        from pytest_dai.glue.header import header_lines
+    if STATE_KEY not in config.stash:
+        return [NO_SERVER_HEADER]  # dormant
+    from pytest_dai.glue.header import report_header
 
-        lines = header_lines(config, settings)
-        if settings.dist == "agent":
-            lines.extend(dist_header_lines(config, settings))
-    if state is not None:
-        lines.extend(state.reap_lines)
-    if state is not None and config.pluginmanager.hasplugin("timeout"):
-        from pytest_dai.glue.timeouts import TIMEOUT_MARGIN, timeout_method
-
-        if timeout_method(config) == "thread":
-            lines.append(
-                "dai: pytest-timeout's thread method ends the whole process on a timeout: each "
-                f"DAI run gets its own deadline {TIMEOUT_MARGIN:g} s (at most a quarter of the "
-                "timeout) before pytest-timeout's, and runs left by a killed process are "
-                "aborted by the next session"
-            )
-    return lines
-
-
-def dist_header_lines(config: pytest.Config, settings: Settings) -> list[str]:
-    """Header lines about ``--dai-dist=agent``: without xdist it does nothing; the old
-    ``dai_xdist_group_by_agent`` is an alias."""
-    lines = []
-    if not config.pluginmanager.hasplugin("xdist"):
-        lines.append("dai: dai_dist = agent needs pytest-xdist (pip install pytest-xdist); ignored")
-    if settings.xdist_group_by_agent and settings.source("dist") == settings.source(
-        "xdist_group_by_agent"
-    ):
-        lines.append(
-            "dai: dai_xdist_group_by_agent is deprecated: it now selects dai_dist = agent "
-            "(xdist's --dist loadgroup is not needed); write dai_dist = agent instead"
-        )
-    return lines
+    return report_header(config)
 
 
 def anything_given(config: pytest.Config, environ: Mapping[str, str] | None = None) -> bool:

@@ -87,7 +87,6 @@ def test_every_fixture_and_hook_has_a_docstring() -> None:
         redaction,
         runtest_hooks,
         session_hooks,
-        setup_hooks,
         summary_hooks,
         xdist_hooks,
     )
@@ -102,7 +101,6 @@ def test_every_fixture_and_hook_has_a_docstring() -> None:
         plugin.dai_simulator,
         *hooks(hookspecs.DAIHookSpecs),
         *hooks(plugin),
-        *hooks(setup_hooks.DormantHooks),
         *hooks(session_hooks),
         *hooks(runtest_hooks),
         *hooks(summary_hooks.SummaryHooks),

@@ -1,0 +1,83 @@
+"""Starting pytest-dai for a session: resolve the settings, start ``--dai-simulator``, register
+the hooks of the session and of each test and the helper plugins, and make SIGTERM act like
+Ctrl-C. Imported only when a session starts pytest-dai (see :mod:`pytest_dai.glue.setup_hooks`):
+a session that does not use it never loads this module.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from typing import TYPE_CHECKING
+
+from pytest_dai.glue.keys import SIGTERM_KEY, STATE_KEY, SUMMARY_KEY, is_worker
+
+if TYPE_CHECKING:
+    from types import FrameType
+
+    import pytest
+
+    from pytest_dai.glue.state import DAIState
+
+__all__ = ["restore_sigterm", "start_plugin"]
+
+
+def start_plugin(config: pytest.Config) -> DAIState:
+    """Resolve the settings (a bad value is a ``pytest.UsageError`` naming its source), start
+    ``--dai-simulator``, register the helper plugins and the SIGTERM handler."""
+    from pytest_dai.glue import runtest_hooks, session_hooks
+    from pytest_dai.glue.interrupted import InterruptHooks
+    from pytest_dai.glue.marker_args import MarkerCheck
+    from pytest_dai.glue.redaction import RedactionHooks
+    from pytest_dai.glue.reporting import SummaryCollector
+    from pytest_dai.glue.resolve import resolve_settings
+    from pytest_dai.glue.state import DAIState
+    from pytest_dai.glue.summary_hooks import SummaryHooks
+
+    state = DAIState(config, resolve_settings(config))
+    state.start_simulator()
+    config.stash[STATE_KEY] = state
+    manager = config.pluginmanager
+    manager.register(session_hooks, "dai-session")
+    manager.register(runtest_hooks, "dai-runtest")
+    manager.register(MarkerCheck(), "dai-markers")
+    collector = SummaryCollector()
+    config.stash[SUMMARY_KEY] = collector
+    manager.register(SummaryHooks(collector, config), "dai-summary")
+    manager.register(InterruptHooks(state), "dai-interrupt")
+    manager.register(RedactionHooks(config), "dai-redaction")
+    if state.settings.dry_run:
+        from pytest_dai.glue.dry_run import DryRunHooks
+
+        manager.register(DryRunHooks(config), "dai-dry-run")
+    if manager.hasplugin("xdist") and not is_worker(config):
+        from pytest_dai.glue.xdist_hooks import XdistHooks
+
+        manager.register(XdistHooks(state), "dai-xdist")
+        if state.settings.dist == "agent":
+            from pytest_dai.glue.scheduler import AgentDistPlugin
+
+            manager.register(AgentDistPlugin(config), "dai-dist")
+    if state.settings.handle_sigterm:
+        _install_sigterm(config)
+    return state
+
+
+def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
+
+
+def _install_sigterm(config: pytest.Config) -> None:
+    """SIGTERM acts like Ctrl-C (runs are aborted, reports written), if nobody else handles it."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return
+    config.stash[SIGTERM_KEY] = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+
+
+def restore_sigterm(config: pytest.Config) -> None:
+    """Put back the SIGTERM handler :func:`start_plugin` replaced, if it did."""
+    previous = config.stash.get(SIGTERM_KEY, None)
+    if previous is not None and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, previous)
