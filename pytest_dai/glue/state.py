@@ -285,12 +285,12 @@ class DAIState:
     def _reap_intents(self, alive: Callable[[int, str | None], bool]) -> None:
         """Starts that a killed session sent without getting an answer: find and abort the
         runs they may have created (:mod:`pytest_dai.lifecycle.lost_starts`)."""
+        intents = self.journal.orphan_intents(self.settings.url or "", alive=alive)
+        if not intents:
+            return  # (the usual case: nothing imported, no request made)
         from pytest_dai.client.errors import DAIError
         from pytest_dai.lifecycle.lost_starts import recover_lost_start
 
-        intents = self.journal.orphan_intents(self.settings.url or "", alive=alive)
-        if not intents:
-            return
         try:
             client = self.session().client
         except DAIError as exc:
