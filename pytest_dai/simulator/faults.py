@@ -69,6 +69,14 @@ class Faults:
     - ``no_record_grace``: for this many real seconds after a start, ``GET /ai/runs`` shows no
       record of that execution (set at the time of the start).
     - ``seed``: seed of the random generator behind ``error_rate`` and ``drop_rate``.
+    - ``fault_draw``: how those draws are made. ``"shared"`` (default): one generator for every
+      request, in order of arrival. ``"per_execution"``: for a request naming an execution
+      (``GET /ai/runs?execution_id=X``, or the execution's own path), the draw depends only on
+      ``seed`` and on how many requests in scope for that execution came before it, so every
+      execution meets the same faults at the same request count (common random numbers: two
+      clients compared on one server face identical faults, and the one that asks less never
+      pays more retries). Requests naming no execution keep the shared generator; without a
+      ``seed``, one is drawn when the faults are set.
     - ``screenshot_fault``: E12 (screenshots) answers ``"404"``, ``"large"`` (a PNG larger than
       a client's 20 MB cap) or ``"slow"`` (after ``screenshot_delay`` seconds); ``null``: none.
     """
@@ -89,6 +97,7 @@ class Faults:
     cancel_after: float | None = None
     no_record_grace: float = 0.0
     seed: int | None = None
+    fault_draw: str = "shared"
     screenshot_fault: str | None = None
     screenshot_delay: float = 5.0
 
@@ -126,6 +135,7 @@ FAULT_VALIDATORS: dict[str, Callable[[Any], Any]] = {
     "cancel_after": nullable(number(0)),
     "no_record_grace": number(0),
     "seed": nullable(integer()),
+    "fault_draw": one_of("shared", "per_execution"),
     "screenshot_fault": one_of(None, "404", "large", "slow"),
     "screenshot_delay": number(0),
 }

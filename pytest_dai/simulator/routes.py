@@ -93,7 +93,7 @@ def _answer(
 ) -> Response | None:
     """The answer to a readable request, or ``None`` when a fault drops it."""
     with state.lock:
-        action = state.fault_action(path)
+        action = state.fault_action(path, _execution_named(path, query))
     if action == "drop":
         return None
     if isinstance(action, int):
@@ -103,6 +103,15 @@ def _answer(
     except Exception:
         traceback.print_exc(file=sys.stderr)
         return detail(500, "Internal simulator error")
+
+
+def _execution_named(path: str, query: dict[str, str]) -> str | None:
+    """The execution id a request names (``GET /ai/runs?execution_id=X``, or the execution's
+    own path), for the faults' per-execution draws; None when it names none."""
+    if path == RUNS_PATH:
+        return query.get("execution_id") or None
+    match = _EXECUTION_RE.match(path)
+    return match.group(1) if match else None
 
 
 def _write(state: SimState, handler: Handler, response: Response, *, head: bool) -> None:

@@ -84,6 +84,9 @@ class SimState:
         self.faults = copy_faults(self._initial_faults)
         self.dialect = copy_dialect(self._initial_dialect)
         self.rng = random.Random(self.faults.seed)
+        #: Requests in scope of the faults so far, per execution id (``fault_draw``).
+        self._requests_per_execution: dict[str, int] = {}
+        self._draw_base = self._new_draw_base()
 
     # -- faults and dialect --------------------------------------------------------------------
 
@@ -92,6 +95,7 @@ class SimState:
         with self.lock:
             self.faults = copy_faults(faults)
             self.rng = random.Random(self.faults.seed)
+            self._draw_base = self._new_draw_base()
 
     def set_faults(self, **fields: Any) -> Faults:
         """Replace the named fault fields at once (``ValueError`` on a bad name or value)."""
@@ -100,6 +104,7 @@ class SimState:
             self.faults = dataclasses.replace(self.faults, **checked)
             if "seed" in checked:
                 self.rng = random.Random(self.faults.seed)
+                self._draw_base = self._new_draw_base()
             return self.faults
 
     def set_dialect(self, **fields: Any) -> Dialect:
@@ -115,23 +120,42 @@ class SimState:
         with self.lock:
             self.dialect = copy_dialect(self._initial_dialect)
 
-    def fault_action(self, path: str) -> str | int | None:
+    def fault_action(self, path: str, execution: str | None = None) -> str | int | None:
         """Whether this request is dropped (``"drop"``), failed (a status) or served (None).
+        ``execution``: the execution id the request names, if any (``fault_draw``).
         Called with the lock held: the counters of ``drop_next`` and ``burst`` go down."""
         faults = self.faults
         if not faults.in_scope(path):
             return None
+        rng = self._draws_for(execution)
         if faults.drop_next > 0:
             faults.drop_next -= 1
             return "drop"
-        if faults.drop_rate > 0 and self.rng.random() < faults.drop_rate:
+        if faults.drop_rate > 0 and rng.random() < faults.drop_rate:
             return "drop"
         if faults.burst > 0:
             faults.burst -= 1
             return faults.burst_status
-        if faults.error_rate > 0 and self.rng.random() < faults.error_rate:
-            return self.rng.choice(faults.error_statuses)
+        if faults.error_rate > 0 and rng.random() < faults.error_rate:
+            return rng.choice(faults.error_statuses)
         return None
+
+    def _draws_for(self, execution: str | None) -> random.Random:
+        """The generator of one request's fault draws: the shared one, or with ``fault_draw``
+        ``"per_execution"`` one that depends only on the seed and on how many requests in scope
+        for ``execution`` came before this one. Counts the request (lock held)."""
+        if execution is None:
+            return self.rng
+        before = self._requests_per_execution.get(execution, 0)
+        self._requests_per_execution[execution] = before + 1
+        if self.faults.fault_draw != "per_execution":
+            return self.rng
+        return random.Random(f"{self._draw_base}:{before}")
+
+    def _new_draw_base(self) -> int:
+        """The seed of the per-execution draws: ``seed``, or one drawn now if it is unset."""
+        seed = self.faults.seed
+        return seed if seed is not None else random.getrandbits(64)
 
     def fault_response(self, status: int) -> Response:
         """The answer of an injected fault (with ``Retry-After`` on 429 and 503 if set)."""

@@ -22,7 +22,12 @@ During the measured sessions a fixed poller in this process (one thread per run,
 runs ``--runs`` runs per length on agents of its own: the baseline, in the same run.
 
 The simulator fails 5 % of the status requests with 503 (Retry-After 1 s); the plugin and the
-fixed poller both retry them (urllib3 Retry, as pytest-dai's client by default). "requests" are
+fixed poller both retry them (urllib3 Retry, as pytest-dai's client by default). The faults are
+drawn per execution (the simulator's ``fault_draw="per_execution"``): whether a run's n-th
+status request fails depends only on the seed and on n, so every run, the plugin's and the
+fixed poller's, meets the same faults at the same request count (common random numbers): a
+party that polls less can never pay more retries, and the requests compare the polls, not the
+luck of a shared random generator (which made the 600 s rows a coin toss). "requests" are
 all ``GET /ai/runs`` requests for the run's execution id, retries included; "503s" how many of
 them were answered 503 (each costs one retry: a party's requests less its 503s are its polls).
 ``--trace`` prints, for each run of the cold sessions, when its requests came (seconds after the
@@ -69,7 +74,8 @@ FINAL = {"passed", "failed", "error", "cancelled", "aborted"}
 FIXED_INTERVAL = 5.0
 DELAY_TARGET = 0.5
 #: The simulator's 503 faults during the measured sessions: this share of the status requests
-#: fails with 503 (Retry-After 1 s); both parties retry them the same way (urllib3 Retry).
+#: fails with 503 (Retry-After 1 s), drawn per execution (the n-th request of every run meets
+#: the same draw); both parties retry them the same way (urllib3 Retry).
 FAULT_RATE = 0.05
 
 
@@ -341,13 +347,14 @@ def main() -> int:
             }
 
         # 503 faults on the status requests, for both parties (the plugin and the fixed poller
-        # retry them the same way).
+        # retry them the same way), the same for every run at the same request count.
         sim.set_faults(
             error_rate=FAULT_RATE,
             error_statuses=[503],
             retry_after=1,
             fault_paths=[RUNS_PATH],
             seed=16,
+            fault_draw="per_execution",
         )
         cold = run_phase("cold")
         poller = FixedPoller(sim)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import random
 import time
 
 import pytest
 import requests
 
 from pytest_dai.simulator import DAISimulator, Faults
+from pytest_dai.simulator.state import SimState
 
 EXECUTIONS = "/execution_service/api/v1/executions"
 
@@ -170,3 +172,90 @@ def test_faults_keyword(scenario_data) -> None:
             timeout=5,
         )
         assert response.status_code == 403
+
+
+# -- fault_draw: per-execution draws (common random numbers) -----------------------------------
+
+
+def statuses_of(api, execution_id: str, count: int) -> list[int]:
+    return [
+        api.get("/ai/runs", params={"execution_id": execution_id}).status_code for _ in range(count)
+    ]
+
+
+def test_per_execution_draws_depend_only_on_the_seed_and_the_count(sim, api) -> None:
+    """Each execution meets the same faults at the same request count, whatever other
+    requests (for other executions, or naming none) came in between."""
+    first, second = api.start("m-quick"), api.start("m-quick")
+    sim.set_faults(
+        error_rate=0.3,
+        error_statuses=[503],
+        fault_draw="per_execution",
+        seed=7,
+        fault_paths=["/ai/runs"],
+    )
+    seen = statuses_of(api, first, 25)
+    for _ in range(7):
+        api.get("/ai/runs")  # names no execution: the shared generator, no count moved
+    interleaved = []
+    for _ in range(25):
+        interleaved += statuses_of(api, second, 1)
+        statuses_of(api, first, 1)
+    assert interleaved == seen
+    assert set(seen) == {200, 503}
+    third = api.start("m-quick")
+    sim.set_faults(seed=8)
+    assert statuses_of(api, third, 25) != seen  # another seed, other faults
+
+
+def test_per_execution_draws_count_the_executions_own_path(sim, api) -> None:
+    execution_id = api.start("m-long")
+    sim.set_faults(error_rate=0.5, fault_draw="per_execution", seed=1)
+    faults = Faults(error_rate=0.5, fault_draw="per_execution", seed=1)
+    reference = SimState(sim.scenario, faults, None, None)
+    expected = [reference.fault_action(EXECUTIONS, "x") or 200 for _ in range(3)]
+    got = [api.delete(f"{EXECUTIONS}/{execution_id}").status_code for _ in range(2)]
+    got += statuses_of(api, execution_id, 1)
+    assert [status if status >= 429 else 200 for status in got] == expected
+
+
+def test_per_execution_draws_meet_the_rate(sim) -> None:
+    """About ``error_rate`` of the requests fail, over the counts of one execution and over
+    seeds at one count; every execution meets the same draw at the same count."""
+    faults = Faults(error_rate=0.05, error_statuses=[503], fault_draw="per_execution", seed=16)
+    state = SimState(sim.scenario, faults, None, None)
+    one = [state.fault_action("/ai/runs", "e-1") for _ in range(4000)]
+    assert 0.04 <= one.count(503) / 4000 <= 0.06
+    assert set(one) == {None, 503}
+    others = [state.fault_action("/ai/runs", f"e-{k}") for k in range(2, 40)]
+    assert others == [one[0]] * 38  # each execution's first request meets the same draw
+    again = [state.fault_action("/ai/runs", "e-2") for _ in range(3999)]
+    assert again == one[1:]  # and its next ones e-1's next ones
+    firsts = []
+    for seed in range(4000):
+        state.set_faults(seed=seed)
+        firsts.append(state.fault_action("/ai/runs", f"s-{seed}"))
+    assert 0.04 <= firsts.count(503) / 4000 <= 0.06
+
+
+def test_fault_draw_is_shared_by_default_as_before(sim) -> None:
+    """Off by default: one generator in order of arrival, as seeded (execution or not)."""
+    assert Faults().fault_draw == "shared"
+    state = SimState(
+        sim.scenario,
+        Faults(error_rate=0.5, error_statuses=[500, 503], seed=42),
+        None,
+        None,
+    )
+    got = [state.fault_action("/ai/runs", f"e-{k % 3}") for k in range(200)]
+    rng = random.Random(42)
+    expected = [rng.choice([500, 503]) if rng.random() < 0.5 else None for _ in range(200)]
+    assert got == expected
+
+
+def test_fault_draw_is_validated(sim, scenario_data) -> None:
+    with pytest.raises(ValueError, match='fault_draw: expected one of "shared", "per_execution"'):
+        sim.set_faults(fault_draw="per_request")
+    assert sim.faults.fault_draw == "shared"
+    with DAISimulator(scenario_data(faults={"fault_draw": "per_execution"})) as other:
+        assert other.faults.fault_draw == "per_execution"
