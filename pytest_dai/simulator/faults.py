@@ -72,11 +72,13 @@ class Faults:
     - ``fault_draw``: how those draws are made. ``"shared"`` (default): one generator for every
       request, in order of arrival. ``"per_execution"``: for a request naming an execution
       (``GET /ai/runs?execution_id=X``, or the execution's own path), the draw depends only on
-      ``seed`` and on how many requests in scope for that execution came before it, so every
-      execution meets the same faults at the same request count (common random numbers: two
-      clients compared on one server face identical faults, and the one that asks less never
-      pays more retries). Requests naming no execution keep the shared generator; without a
-      ``seed``, one is drawn when the faults are set.
+      ``seed``, on the ``fault_stream`` of the execution's agent (scenario; default ``""``) and on
+      how many requests in scope for that execution came before it, so every execution on
+      agents of one stream meets the same faults at the same request count (common random
+      numbers: two clients compared on one server face identical faults, and the one that asks
+      less never pays more retries), and executions on agents of other streams other faults.
+      Requests naming no execution keep the shared generator; without a ``seed``, one is drawn
+      when the faults are set.
     - ``screenshot_fault``: E12 (screenshots) answers ``"404"``, ``"large"`` (a PNG larger than
       a client's 20 MB cap) or ``"slow"`` (after ``screenshot_delay`` seconds); ``null``: none.
     """

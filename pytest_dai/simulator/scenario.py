@@ -19,7 +19,9 @@ keys are an error everywhere (a typo never goes unnoticed). Schema::
         {"id": "agent-1",        // required, non-empty string
          "name": "agent-1",      // default: the id
          "hosted": false,        // default false
-         "online": true}         // default true; runs for an offline agent stay Queued
+         "online": true,         // default true; runs for an offline agent stay Queued
+         "fault_stream": "a"}    // default "": with faults' fault_draw "per_execution",
+                                 // runs on agents of one stream meet the same faults
       ],
       "models": [                // at least one; ids and names unique
         {"id": "<uuid>",         // required, non-empty string
@@ -136,6 +138,9 @@ class SimAgentSpec:
     name: str
     hosted: bool = False
     online: bool = True
+    #: With ``Faults.fault_draw`` ``"per_execution"``: runs on agents of the same stream meet the
+    #: same faults at the same request count, runs on agents of different streams other ones.
+    fault_stream: str = ""
 
 
 @dataclass

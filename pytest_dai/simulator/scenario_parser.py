@@ -51,7 +51,7 @@ _TOP_KEYS = (
     "dialect",
     "test_configs",
 )
-_AGENT_KEYS = ("id", "name", "hosted", "online")
+_AGENT_KEYS = ("id", "name", "hosted", "online", "fault_stream")
 _STEP_KEYS = ("name", "duration", "outcome", "message")
 _CASE_KEYS = ("id", "name", "steps", "final_status", "attempts", "continue_on_failure")
 _MODEL_KEYS = (*_CASE_KEYS, "test_cases")
@@ -193,9 +193,15 @@ class ScenarioParser:
             name = self.string(raw.get("name", agent_id), f"{path}.name")
             hosted = self.boolean(raw.get("hosted", False), f"{path}.hosted")
             online = self.boolean(raw.get("online", True), f"{path}.online")
+            stream = raw.get("fault_stream")
+            stream = "" if stream is None else self.string(stream, f"{path}.fault_stream")
             self.unique(seen_ids, agent_id, index, "agents", "id")
             self.unique(seen_names, name, index, "agents", "name")
-            agents.append(SimAgentSpec(id=agent_id, name=name, hosted=hosted, online=online))
+            agents.append(
+                SimAgentSpec(
+                    id=agent_id, name=name, hosted=hosted, online=online, fault_stream=stream
+                )
+            )
         return tuple(agents)
 
     def unique(self, seen: dict[str, int], value: str, index: int, listing: str, key: str) -> None:

@@ -142,15 +142,19 @@ class SimState:
 
     def _draws_for(self, execution: str | None) -> random.Random:
         """The generator of one request's fault draws: the shared one, or with ``fault_draw``
-        ``"per_execution"`` one that depends only on the seed and on how many requests in scope
-        for ``execution`` came before this one. Counts the request (lock held)."""
+        ``"per_execution"`` one that depends only on the seed, the ``fault_stream`` of the
+        execution's agent and how many requests in scope for ``execution`` came before this one.
+        Counts the request (lock held)."""
         if execution is None:
             return self.rng
         before = self._requests_per_execution.get(execution, 0)
         self._requests_per_execution[execution] = before + 1
         if self.faults.fault_draw != "per_execution":
             return self.rng
-        return random.Random(f"{self._draw_base}:{before}")
+        run = self.engine.find(execution)
+        stream = run.agent.spec.fault_stream if run is not None and run.agent else ""
+        key = f"{self._draw_base}:{stream}:{before}" if stream else f"{self._draw_base}:{before}"
+        return random.Random(key)
 
     def _new_draw_base(self) -> int:
         """The seed of the per-execution draws: ``seed``, or one drawn now if it is unset."""

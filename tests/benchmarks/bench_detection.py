@@ -24,10 +24,12 @@ runs ``--runs`` runs per length on agents of its own: the baseline, in the same 
 The simulator fails 5 % of the status requests with 503 (Retry-After 1 s); the plugin and the
 fixed poller both retry them (urllib3 Retry, as pytest-dai's client by default). The faults are
 drawn per execution (the simulator's ``fault_draw="per_execution"``): whether a run's n-th
-status request fails depends only on the seed and on n, so every run, the plugin's and the
-fixed poller's, meets the same faults at the same request count (common random numbers): a
-party that polls less can never pay more retries, and the requests compare the polls, not the
-luck of a shared random generator (which made the 600 s rows a coin toss). "requests" are
+status request fails depends only on the seed, on n and on its agent's ``fault_stream``, which
+is the run's shape and its number k within the shape: the k-th run of a shape meets the same
+faults at the same request count for every party (common random numbers: a party that polls
+less can never pay more retries, and the requests compare the polls, not the luck of a shared
+random generator, which made the 600 s rows a coin toss), while the runs 1 to k of one party
+meet different faults (a row's median is not one fault pattern's). "requests" are
 all ``GET /ai/runs`` requests for the run's execution id, retries included; "503s" how many of
 them were answered 503 (each costs one retry: a party's requests less its 503s are its polls).
 ``--trace`` prints, for each run of the cold sessions, when its requests came (seconds after the
@@ -308,7 +310,12 @@ def main() -> int:
     for interval in intervals:
         agents += agents_of(f"p{interval}")  # some unused: shapes_at
     models = [model(model_name(ln, n), ln, n) for ln, n in SHAPES]
-    sim = DAISimulator(scenario(models, agents, time_scale=1.0, token_lifetime=3600)).start()
+    setup = scenario(models, agents, time_scale=1.0, token_lifetime=3600)
+    for agent in setup["agents"]:
+        # The k-th run of a shape meets the same faults for every party (its agent's name
+        # without the party), the k-th and the j-th run of one party other ones.
+        agent["fault_stream"] = agent["id"].split("-", 1)[1]
+    sim = DAISimulator(setup).start()
     projects = {
         interval: Project(f"detection-{interval}", conftest=DETECTION_CONFTEST)
         for interval in intervals

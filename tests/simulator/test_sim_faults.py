@@ -259,3 +259,34 @@ def test_fault_draw_is_validated(sim, scenario_data) -> None:
     assert sim.faults.fault_draw == "shared"
     with DAISimulator(scenario_data(faults={"fault_draw": "per_execution"})) as other:
         assert other.faults.fault_draw == "per_execution"
+
+
+def test_per_execution_draws_follow_the_agents_fault_stream(
+    start_sim, scenario_data, make_api
+) -> None:
+    """Runs on agents of one ``fault_stream`` meet the same faults at the same count; runs on
+    agents of another stream (or of none) other ones: paired comparisons whose runs differ."""
+    agents = [
+        {"id": "plugin-1", "fault_stream": "row-1"},
+        {"id": "fixed-1", "fault_stream": "row-1"},
+        {"id": "plugin-2", "fault_stream": "row-2"},
+        {"id": "plain"},
+    ]
+    sim = start_sim(scenario_data(agents=agents))
+    sim.set_faults(
+        error_rate=0.3, error_statuses=[503], fault_draw="per_execution", seed=5,
+        fault_paths=["/ai/runs"],
+    )  # fmt: skip
+    api = make_api(sim)
+    draws = {
+        agent["id"]: statuses_of(api, api.start("m-long", agent["id"]), 40) for agent in agents
+    }
+    assert set(draws["plugin-1"]) == {200, 503}
+    assert draws["fixed-1"] == draws["plugin-1"]
+    assert draws["plugin-2"] != draws["plugin-1"]
+    assert draws["plain"] not in (draws["plugin-1"], draws["plugin-2"])
+
+
+def test_fault_stream_is_validated(scenario_data) -> None:
+    with pytest.raises(ValueError, match=r"agents\[0\]\.fault_stream"):
+        DAISimulator(scenario_data(agents=[{"id": "a", "fault_stream": 3}]))
