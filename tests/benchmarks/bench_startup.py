@@ -5,11 +5,12 @@ Not collected by pytest. Run it with::
     python tests/benchmarks/bench_startup.py [--quick] [--rounds 60]
 
 1. ``pytest --co -q`` on a tiny plain test file in a temporary project, with the plugin loaded
-   (as installed) and with ``-p no:dai``, alternating, ``--rounds`` times each (after one
-   warm-up of each): median wall time of the process; the overhead as the median of the
-   rounds' differences (each round runs both, back to back: on a shared machine this pairs runs
-   that saw about the same load, so a change of pace during the benchmark cancels out) and as
-   the difference of the medians; the same for the CPU time (user + system) of the process.
+   (as installed) and with ``-p no:dai``, alternating (each goes first in every other round),
+   ``--rounds`` times each (after one warm-up of each): median wall time of the process; the
+   overhead as the median of the rounds' differences (each round runs both, back to back: on a
+   shared machine this pairs runs that saw about the same load, so a change of pace during the
+   benchmark cancels out) and as the difference of the medians; the same for the CPU time
+   (user + system) of the process.
 2. Where the overhead goes, in one process (CPU time, median of ``--rounds``): importing
    ``pytest_dai.plugin`` (after ``import pytest``), and the plugin's hooks: ``pytest.main`` on
    the same file with the plugin minus with ``-p no:dai``, the plugin's modules imported already.
@@ -205,8 +206,11 @@ def main() -> int:
         cpu: dict[str, list[float]] = {name: [] for name in variants}
         for cmd in variants.values():
             timed(cmd, str(project.path), env)  # warm-up: bytecode, file cache
-        for _ in range(rounds):
-            for name, cmd in variants.items():
+        for round_number in range(rounds):
+            order = list(variants.items())
+            if round_number % 2:
+                order.reverse()  # each variant goes first in half of the rounds
+            for name, cmd in order:
                 wall, used = timed(cmd, str(project.path), env)
                 times[name].append(wall)
                 cpu[name].append(used)
