@@ -50,8 +50,8 @@ class StartSafeFaults(DAISimulator):
         super().__init__(*args, **kwargs)
         decide = self._state.fault_action  # the simulator's own decision, then narrowed
 
-        def fault_action(path: str) -> str | int | None:
-            action = decide(path)
+        def fault_action(path: str, execution: str | None = None) -> str | int | None:
+            action = decide(path, execution)
             if path == EXECUTIONS and action is not None:
                 return 429 if action == "drop" else 503 if action in (500, 502, 504) else action
             return action
