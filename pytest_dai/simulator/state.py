@@ -143,14 +143,13 @@ class SimState:
     def _draws_for(self, execution: str | None) -> random.Random:
         """The generator of one request's fault draws: the shared one, or with ``fault_draw``
         ``"per_execution"`` one that depends only on the seed, the ``fault_stream`` of the
-        execution's agent and how many requests in scope for ``execution`` came before this one.
-        Counts the request (lock held)."""
-        if execution is None:
+        execution's agent and how many requests in scope for ``execution`` came before this one
+        while the draws were per execution. Counts the request then (lock held): in the shared
+        mode nothing is kept per execution id."""
+        if execution is None or self.faults.fault_draw != "per_execution":
             return self.rng
         before = self._requests_per_execution.get(execution, 0)
         self._requests_per_execution[execution] = before + 1
-        if self.faults.fault_draw != "per_execution":
-            return self.rng
         run = self.engine.find(execution)
         stream = run.agent.spec.fault_stream if run is not None and run.agent else ""
         key = f"{self._draw_base}:{stream}:{before}" if stream else f"{self._draw_base}:{before}"
