@@ -28,8 +28,8 @@ status request fails depends only on the seed, on n and on its agent's ``fault_s
 is the run's shape and its number k within the shape: the k-th run of a shape meets the same
 faults at the same request count for every party (common random numbers: a party that polls
 less can never pay more retries, and the requests compare the polls, not the luck of a shared
-random generator, which made the 600 s rows a coin toss), while the runs 1 to k of one party
-meet different faults (a row's median is not one fault pattern's). "requests" are
+random generator, which made the 600 s rows a coin toss), while the runs of one party meet
+different faults (a row's median is not one fault pattern's). "requests" are
 all ``GET /ai/runs`` requests for the run's execution id, retries included; "503s" how many of
 them were answered 503 (each costs one retry: a party's requests less its 503s are its polls).
 ``--trace`` prints, for each run of the cold sessions, when its requests came (seconds after the
@@ -76,8 +76,8 @@ FINAL = {"passed", "failed", "error", "cancelled", "aborted"}
 FIXED_INTERVAL = 5.0
 DELAY_TARGET = 0.5
 #: The simulator's 503 faults during the measured sessions: this share of the status requests
-#: fails with 503 (Retry-After 1 s), drawn per execution (the n-th request of every run meets
-#: the same draw); both parties retry them the same way (urllib3 Retry).
+#: fails with 503 (Retry-After 1 s), drawn per execution (the n-th request of the k-th run of a
+#: shape meets the same draw for both parties); both retry them the same way (urllib3 Retry).
 FAULT_RATE = 0.05
 
 
@@ -354,7 +354,7 @@ def main() -> int:
             }
 
         # 503 faults on the status requests, for both parties (the plugin and the fixed poller
-        # retry them the same way), the same for every run at the same request count.
+        # retry them the same way), the same for the k-th runs of a shape at the same count.
         sim.set_faults(
             error_rate=FAULT_RATE,
             error_statuses=[503],
