@@ -15,6 +15,7 @@ import pytest
 import xmlschema
 from harness import inner
 from harness.scenarios import agents, model, scenario, step, steps
+from harness.wire import RUNS
 
 from pytest_dai.simulator import DAISimulator
 
@@ -285,6 +286,24 @@ def pytest_subprocess(pytester: pytest.Pytester, *args: str) -> subprocess.Popen
         return inner.popen(pytester, *args, stdout=out, stderr=err)
 
 
+def answered(simulator: DAISimulator, model: str) -> bool:
+    """The inner pytest has taken an answer about the running run of ``model``: two status polls
+    for it came since it started (the second is sent only once the first's answer was taken).
+    One poll is not enough: the simulator logs a request before it answers, so a signal sent
+    then can cut the answer off, and the plugin would know neither the run id nor its steps."""
+    for ex in simulator.executions():
+        if ex["model_name"] == model and ex["status"] == "Running":
+            since = ex["started_at"] or 0.0
+            polls = [
+                r
+                for r in simulator.request_log()
+                if r.path == RUNS and r.query.get("execution_id") == ex["execution_id"]
+                and r.time > since
+            ]  # fmt: skip
+            return len(polls) >= 2
+    return False
+
+
 def interrupt(
     process: subprocess.Popen[bytes],
     simulator: DAISimulator,
@@ -295,8 +314,8 @@ def interrupt(
     timeout: float = 30.0,
 ) -> int:
     """Once a run of ``model`` is running with ``steps_done`` steps done and the inner pytest
-    has polled it since (and ``also()`` is true), send SIGINT to the inner pytest's process
-    group; return its exit code."""
+    has had an answer about it (and ``also()`` is true), send SIGINT to the inner pytest's
+    process group; return its exit code."""
     try:
         inner.signal_when_running(
             process,
@@ -305,7 +324,7 @@ def interrupt(
             signal.SIGINT,
             group=True,
             steps_done=steps_done,
-            also=also,
+            also=lambda: also() and answered(simulator, model),
             timeout=timeout,
         )
         code: int = process.wait(timeout=timeout)
