@@ -124,9 +124,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("help", False) or config.getoption("version", False):
         return  # --help must work even when a DAI_* variable is bad: that is how to fix it
     if anything_given(config):
-        from pytest_dai.glue.start import start_plugin
-
-        start_plugin(config)
+        plugin_state(config)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
