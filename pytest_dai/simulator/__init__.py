@@ -13,7 +13,8 @@ Run it on its own with ``dai-simulator --port 8000 --scenario FILE`` (or
 
 from __future__ import annotations
 
-from pytest_dai.simulator.faults import DIALECTS, Dialect, Faults
+from pytest_dai.simulator.dialects import DIALECTS, Dialect
+from pytest_dai.simulator.faults import Faults
 from pytest_dai.simulator.scenario import Scenario, ScenarioError
 from pytest_dai.simulator.server import DAISimulator, RequestRecord
 

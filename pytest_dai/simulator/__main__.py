@@ -19,7 +19,7 @@ import time
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
-from pytest_dai.simulator.faults import DIALECTS
+from pytest_dai.simulator.dialects import DIALECTS
 from pytest_dai.simulator.scenario import ScenarioError
 from pytest_dai.simulator.server import DAISimulator
 

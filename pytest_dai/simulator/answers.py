@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from pytest_dai.simulator.runlog import format_time
 
 if TYPE_CHECKING:
-    from pytest_dai.simulator.faults import Dialect
+    from pytest_dai.simulator.dialects import Dialect
     from pytest_dai.simulator.runs import SimRun
 
 __all__ = [

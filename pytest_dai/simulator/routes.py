@@ -40,7 +40,7 @@ from pytest_dai.simulator.test_config_routes import route as test_config_route
 from pytest_dai.simulator.validation import check_start, int_error, paging
 
 if TYPE_CHECKING:
-    from pytest_dai.simulator.faults import Dialect
+    from pytest_dai.simulator.dialects import Dialect
     from pytest_dai.simulator.runs import SimRun
     from pytest_dai.simulator.state import SimState
     from pytest_dai.simulator.transport import Handler

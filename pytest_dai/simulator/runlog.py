@@ -21,7 +21,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pytest_dai.simulator.faults import Dialect
+    from pytest_dai.simulator.dialects import Dialect
     from pytest_dai.simulator.runs import SimRun
 
 __all__ = [

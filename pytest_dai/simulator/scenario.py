@@ -66,10 +66,8 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from pytest_dai.simulator.faults import (
-    Dialect,
-    Faults,
-)
+from pytest_dai.simulator.dialects import Dialect
+from pytest_dai.simulator.faults import Faults
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

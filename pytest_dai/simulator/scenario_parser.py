@@ -9,14 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from pytest_dai.simulator import values
-from pytest_dai.simulator.faults import (
-    DIALECTS,
-    Dialect,
-    Faults,
-    dialect_preset,
-    validate_dialect,
-    validate_faults,
-)
+from pytest_dai.simulator.dialects import DIALECTS, Dialect, dialect_preset, validate_dialect
+from pytest_dai.simulator.faults import Faults, validate_faults
 from pytest_dai.simulator.scenario import (
     RUN_OUTCOMES,
     STEP_OUTCOMES,

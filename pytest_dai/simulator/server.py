@@ -17,7 +17,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from pytest_dai.simulator.auth import V2_AUTH_PATH
-from pytest_dai.simulator.faults import Dialect, Faults
+from pytest_dai.simulator.faults import Faults
 from pytest_dai.simulator.routes import EXECUTIONS_PATH, serve
 from pytest_dai.simulator.scenario import Scenario
 from pytest_dai.simulator.screenshots import failing_image_id, screenshot_answer
@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
     from pathlib import Path
     from types import TracebackType
+
+    from pytest_dai.simulator.dialects import Dialect
 
 __all__ = ["DAISimulator", "RequestRecord"]
 

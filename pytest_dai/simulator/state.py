@@ -13,17 +13,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pytest_dai.simulator.answers import Response, detail, format_seconds, phrase
-from pytest_dai.simulator.engine import Engine
-from pytest_dai.simulator.faults import (
+from pytest_dai.simulator.dialects import (
     DIALECTS,
     Dialect,
-    Faults,
     copy_dialect,
-    copy_faults,
     dialect_preset,
     validate_dialect,
-    validate_faults,
 )
+from pytest_dai.simulator.engine import Engine
+from pytest_dai.simulator.faults import Faults, copy_faults, validate_faults
 from pytest_dai.simulator.test_configs import TestConfigState
 
 if TYPE_CHECKING:

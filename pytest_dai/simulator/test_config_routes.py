@@ -26,7 +26,7 @@ from pytest_dai.simulator.screenshots import screenshot_records, with_images
 from pytest_dai.simulator.test_configs import SEVERITY
 
 if TYPE_CHECKING:
-    from pytest_dai.simulator.faults import Dialect
+    from pytest_dai.simulator.dialects import Dialect
     from pytest_dai.simulator.runs import SimRun
     from pytest_dai.simulator.state import SimState
     from pytest_dai.simulator.test_configs import RunRef, TestConfigRun

@@ -12,7 +12,7 @@ import math
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
 __all__ = [
     "Expected",
@@ -173,3 +173,22 @@ def path_list(value: Any) -> list[str]:
     ):
         raise Expected("a list of path prefixes starting with '/'", value)
     return list(value)
+
+
+def validate_fields(
+    fields: Mapping[str, Any], validators: Mapping[str, Callable[[Any], Any]]
+) -> dict[str, Any]:
+    """Check ``fields`` by name with ``validators``; return them normalised or raise
+    :class:`FieldError` (an unknown name, or a value its validator refuses)."""
+    result: dict[str, Any] = {}
+    for name, value in fields.items():
+        check = validators.get(name)
+        if check is None:
+            raise FieldError(name, f"unknown field (expected one of: {', '.join(validators)})")
+        try:
+            result[name] = check(value)
+        except FieldError:
+            raise
+        except ValueError as exc:
+            raise FieldError(name, str(exc)) from None
+    return result

@@ -20,7 +20,7 @@ from pytest_dai.client.records import RunRecord
 from pytest_dai.client.status import RunState
 
 # From the submodules: the package ``__init__`` re-exporting them is not there yet.
-from pytest_dai.simulator.faults import DIALECTS
+from pytest_dai.simulator.dialects import DIALECTS
 from pytest_dai.simulator.scenario import Scenario
 from pytest_dai.simulator.server import DAISimulator
 
