@@ -28,6 +28,8 @@ _EXPORTS = {
     "DAINotFoundError": "pytest_dai.client.errors",
     "DAIProtocolError": "pytest_dai.client.errors",
     "DAIRunOutcome": "pytest_dai.lifecycle.run_errors",
+    "DAIAgentOffline": "pytest_dai.lifecycle.agent_watch",
+    "Step": "pytest_dai.lifecycle.steps",
     "DAIRunFailed": "pytest_dai.lifecycle.run_errors",
     "DAIRunError": "pytest_dai.lifecycle.run_errors",
     "DAIRunCancelled": "pytest_dai.lifecycle.run_errors",
@@ -44,6 +46,7 @@ _EXPORTS = {
 
 __all__ = [
     "Credentials",
+    "DAIAgentOffline",
     "DAIAuthError",
     "DAIClient",
     "DAIConfigError",
@@ -61,6 +64,7 @@ __all__ = [
     "DAISimulator",
     "Execution",
     "RunState",
+    "Step",
     "TestConfigResult",
     "TestResult",
     "__version__",
@@ -79,6 +83,7 @@ if TYPE_CHECKING:
         DAIProtocolError,
     )
     from pytest_dai.client.status import RunState
+    from pytest_dai.lifecycle.agent_watch import DAIAgentOffline
     from pytest_dai.lifecycle.execution import Execution
     from pytest_dai.lifecycle.run_errors import (
         DAIRunCancelled,
@@ -88,6 +93,7 @@ if TYPE_CHECKING:
         DAIRunTimeout,
     )
     from pytest_dai.lifecycle.session import DAISession
+    from pytest_dai.lifecycle.steps import Step
     from pytest_dai.lifecycle.test_config_run import TestConfigResult
     from pytest_dai.lifecycle.test_config_support import TestResult
     from pytest_dai.simulator import DAISimulator

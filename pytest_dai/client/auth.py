@@ -13,12 +13,14 @@ import math
 import threading
 import time
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote_plus, urlencode
+from urllib.parse import quote_plus, urlencode, urlsplit
 
 import requests
 
 from pytest_dai.client import defaults
+from pytest_dai.client.calls import public_path
 from pytest_dai.client.deadline import request_scope
+from pytest_dai.client.error_text import error_text
 from pytest_dai.client.errors import (
     DAIAuthError,
     DAIConnectionError,
@@ -34,14 +36,27 @@ from pytest_dai.client.http import (
     request_whole,
     same_origin,
 )
-from pytest_dai.client.safety import escape_control_chars, parse_json
+from pytest_dai.client.safety import parse_json
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from pytest_dai.client.api_version import ApiVersion
     from pytest_dai.client.credentials import Credentials
 
-__all__ = ["BearerAuth", "TokenSource"]
+__all__ = ["BearerAuth", "TokenSource", "error_text", "v1_auth_url"]
+
+#: The v2 auth path and its public API v1 twin (DAI 7.4, contract 2.7).
+_V2_AUTH = public_path("v2", "/auth")
+_V1_AUTH = public_path("v1", "/auth")
+
+
+def v1_auth_url(token_url: str) -> str:
+    """The public API v1 auth URL of a v2 one (``.../api/v2/auth``); else ``token_url``."""
+    if token_url.endswith(_V2_AUTH):
+        return token_url[: -len(_V2_AUTH)] + _V1_AUTH
+    return token_url
+
 
 #: Refresh this long before expiry at most; for short-lived tokens, a tenth of their life.
 REFRESH_MARGIN_MAX = 30.0
@@ -132,8 +147,10 @@ class TokenSource:
         *,
         timeout: float = defaults.REQUEST_TIMEOUT,
         clock: Callable[[], float] = time.monotonic,
+        api: ApiVersion | None = None,
     ) -> None:
         self._credentials = credentials
+        self._api = api
         self._session = session
         self._timeout = timeout
         self._clock = clock
@@ -148,8 +165,20 @@ class TokenSource:
 
     @property
     def token_url(self) -> str:
-        """Where the credentials are posted."""
-        return self._credentials.token_url
+        """Where the credentials are posted: the configured token URL, or with the v2 scheme
+        on public API v1 (DAI 7.4), its ``/api/v1/auth`` twin."""
+        given = self._credentials.token_url
+        if self._credentials.scheme == "v2" and self._api is not None:
+            return v1_auth_url(given) if self._api.version == "v1" else given
+        return given
+
+    def _v1_twin(self) -> str | None:
+        """Where to post again after the v2 auth answered 404 (``auto`` still undecided)."""
+        api, url = self._api, self.token_url
+        if api is None or not api.may_probe or self._credentials.scheme != "v2":
+            return None
+        twin = v1_auth_url(url)
+        return twin if twin != url else None
 
     def get(self, *, session: requests.Session | None = None, timeout: float | None = None) -> str:
         """The current token, fetched or refreshed first when needed (``session`` and
@@ -172,7 +201,23 @@ class TokenSource:
         The form goes to the token URL only: a redirect is never followed (not even to the
         same origin: a 307/308 would post the secret again), and the answer is read within a
         total deadline and a size cap."""
-        where = f"token endpoint {self.token_url}"
+        url = self.token_url
+        response = self._post(session, timeout, url)
+        twin = self._v1_twin() if response.status_code == 404 else None
+        if twin is not None:
+            second = self._post(session, timeout, twin)
+            if second.status_code != 404:
+                assert self._api is not None
+                self._api.decide("v1", f"POST {_V2_AUTH} answered 404, {_V1_AUTH} did not")
+                url, response = twin, second
+        elif self._api is not None and self._credentials.scheme == "v2" and response.ok:
+            path = urlsplit(url).path  # never the URL's user info
+            self._api.decide(self._api.version, f"POST {path} answered {response.status_code}")
+        self._accept(response, f"token endpoint {url}")
+
+    def _post(self, session: requests.Session, timeout: float, url: str) -> requests.Response:
+        """One post of the credentials to ``url``, read whole; failures as DAIErrors."""
+        where = f"token endpoint {url}"
         self.requests_made += 1
         with request_scope(timeout) as scope:
             try:
@@ -180,7 +225,7 @@ class TokenSource:
                 response = request_whole(
                     session,
                     "POST",
-                    self.token_url,
+                    url,
                     scope,
                     endpoint=where,
                     body_limit=TOKEN_BODY_LIMIT,
@@ -190,9 +235,7 @@ class TokenSource:
                     headers={"Accept": "application/json", "Content-Type": content_type},
                 )
                 if response.status_code in REDIRECT_STATUSES:
-                    check_redirect(
-                        self.token_url, response, endpoint=where, method="POST", resend_body=False
-                    )
+                    check_redirect(url, response, endpoint=where, method="POST", resend_body=False)
             except requests.exceptions.SSLError:
                 raise DAIConnectionError(
                     f"{where}: TLS verification failed (give the server's CA bundle with "
@@ -207,7 +250,7 @@ class TokenSource:
                 raise DAIConnectionError(
                     f"{where}: cannot connect ({type(exc).__name__})", endpoint=where
                 ) from None
-        self._accept(response, where)
+        return response
 
     def _body(self) -> tuple[bytes, str]:
         """The credentials as the scheme posts them: an OAuth form, or v2's JSON object."""
@@ -228,18 +271,18 @@ class TokenSource:
         status = response.status_code
         if status in (400, 401):
             raise DAIAuthError(
-                f"{where}: {status} {_error_text(response)} "
+                f"{where}: {status} {error_text(response)} "
                 f"(client id {self._credentials.client_id!r}; check the client secret)",
                 endpoint=where,
             )
         if status == 403:
             raise DAILicenceError(
-                f"{where}: 403 {_error_text(response)} (no concurrent user licence is free)",
+                f"{where}: 403 {error_text(response)} (no concurrent user licence is free)",
                 endpoint=where,
             )
         if status >= 300:
             raise DAIHTTPError(
-                f"{where}: {status} {_error_text(response)}", endpoint=where, status=status
+                f"{where}: {status} {error_text(response)}", endpoint=where, status=status
             )
         try:
             body: Any = parse_json(response.content or b"", endpoint=where)
@@ -268,39 +311,6 @@ class TokenSource:
         margin = min(REFRESH_MARGIN_MAX, lifetime * 0.1)
         self._token = token
         self._refresh_at = self._clock() + max(lifetime - margin, 0.0)
-
-
-def _error_text(response: requests.Response) -> str:
-    """The useful part of an error body: Keycloak's or FastAPI's fields, else an excerpt."""
-    try:
-        body: Any = parse_json(response.content or b"", endpoint="error body")
-    except DAIProtocolError:
-        return excerpt(response.text) or escape_control_chars(response.reason or "")
-    if isinstance(body, dict):
-        for key in ("error_description", "message", "detail", "error"):
-            value = body.get(key)
-            if isinstance(value, str) and value:
-                return excerpt(value)
-            if value:
-                return excerpt(_detail_text(value))
-    return excerpt(response.text)
-
-
-def _detail_text(detail: object) -> str:
-    """FastAPI's ``detail`` list as ``loc: msg`` pairs."""
-    if isinstance(detail, list):
-        parts = []
-        for entry in detail:
-            if isinstance(entry, dict):
-                loc = ".".join(str(x) for x in entry.get("loc", []) if x != "body")
-                parts.append(f"{loc}: {entry.get('msg', '')}" if loc else str(entry.get("msg")))
-            else:
-                parts.append(str(entry))
-        return "; ".join(parts)
-    return str(detail)
-
-
-error_text = _error_text
 
 
 class BearerAuth(requests.auth.AuthBase):

@@ -8,7 +8,7 @@ comments only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pytest_dai.client.text import escape_control_chars
 
@@ -16,11 +16,15 @@ __all__ = [
     "ABORT_RUN",
     "ABORT_TEST_CONFIG",
     "CONFIG_JUNIT",
+    "CONFIG_RESULT",
     "CONFIG_RESULTS",
+    "DEFAULT_API_VERSION",
     "LIST_AGENTS",
     "LIST_MODELS",
     "LIST_RUNS",
     "LIST_TEST_CONFIGS",
+    "ONE_RUN",
+    "PUBLIC_API",
     "RUN_LOG",
     "RUN_STATUS",
     "SCREENSHOT",
@@ -30,7 +34,20 @@ __all__ = [
     "TEST_RESULT_LOG",
     "TEST_RESULT_SCREENSHOTS",
     "Call",
+    "public_path",
 ]
+
+#: Where Keysight's public API lives; ``{version}`` is ``v2`` (DAI 7.5 and later) or ``v1``
+#: (DAI 7.4, contract 2.7). The one place of that prefix: every public-API path is made here.
+PUBLIC_API = "/api/{version}"
+#: The public API version used until a server shows it has only ``v1``.
+DEFAULT_API_VERSION = "v2"
+
+
+def public_path(version: str, rest: str) -> str:
+    """``/api/v1/test_results`` of ``("v1", "/test_results")``."""
+    return PUBLIC_API.format(version=version) + rest
+
 
 #: The longest id shown in a call's address (ids come from the server: untrusted).
 _ID_SHOWN = 80
@@ -39,11 +56,26 @@ _ID_SHOWN = 80
 @dataclass(frozen=True)
 class Call:
     """One kind of call: what it does (``"starting the run"``), its method and its path (ids
-    in braces, e.g. ``/ai/runlogs/{run_id}``)."""
+    in braces, e.g. ``/ai/runlogs/{run_id}``). A call of the public API (``public``: its path
+    after :data:`PUBLIC_API`) has its path on :data:`DEFAULT_API_VERSION`; :meth:`on` gives it
+    on another version. ``v1``: whether the public API v1 (DAI 7.4) has it too."""
 
     does: str
     method: str
     path: str
+    public: str = ""
+    v1: bool = True
+
+    @classmethod
+    def of_public_api(cls, does: str, method: str, rest: str, *, v1: bool = True) -> Call:
+        """A call of the public API at ``rest`` (``/test_results``)."""
+        return cls(does, method, public_path(DEFAULT_API_VERSION, rest), rest, v1)
+
+    def on(self, version: str) -> Call:
+        """This call on public API ``version`` (itself when it is not a public-API call)."""
+        if not self.public:
+            return self
+        return replace(self, path=public_path(version, self.public))
 
     def request(self, base_url: str = "", **ids: object) -> str:
         """``GET https://dai.example/ai/runlogs/r-1``: the method and the address, ids shown
@@ -66,11 +98,12 @@ class Call:
 START_RUN = Call("starting the run", "POST", "/execution_service/api/v1/executions")  # E1
 RUN_STATUS = Call("reading the run's status", "GET", "/ai/runs")  # E2, one run
 LIST_RUNS = Call("listing runs", "GET", "/ai/runs")  # E2, unfiltered
+ONE_RUN = Call("reading the run's status", "GET", "/ai/runs/{run_id}")  # E2b (contract 2.7)
 ABORT_RUN = Call("aborting the run", "DELETE", "/execution_service/api/v1/executions/{id}")  # E3
 LIST_AGENTS = Call("listing agents", "GET", "/ai/agents")  # E4
 LIST_MODELS = Call("listing models", "GET", "/ai/models")  # E5
 RUN_LOG = Call("reading the run's log", "GET", "/ai/runlogs/{run_id}")  # E6
-SCREENSHOT = Call("fetching a screenshot", "GET", "/api/v2/screenshots/{image_id}")  # E12
+SCREENSHOT = Call.of_public_api("fetching a screenshot", "GET", "/screenshots/{image_id}")  # E12
 
 # Test configurations (contract section 2.6).
 START_TEST_CONFIG = Call(
@@ -78,17 +111,22 @@ START_TEST_CONFIG = Call(
     "POST",
     "/task_scheduler_service/api/v1/task_instances/{test_config_id}",
 )  # E7
-CONFIG_RESULTS = Call(
-    "reading the test configuration's results", "GET", "/api/v2/test_config_results"
-)  # E8
-TEST_RESULTS = Call("reading the test case results", "GET", "/api/v2/test_results")  # E9
-TEST_RESULT_LOG = Call("reading a test case's log", "GET", "/api/v2/test_results/{id}/logs")  # E10
-TEST_RESULT_SCREENSHOTS = Call(
-    "listing a test case's screenshots", "GET", "/api/v2/test_results/{id}/screenshots"
+CONFIG_RESULTS = Call.of_public_api(
+    "reading the test configuration's results", "GET", "/test_config_results", v1=False
+)  # E8 (public API v2 only: DAI 7.5 and later)
+CONFIG_RESULT = Call.of_public_api(
+    "reading the test configuration's result", "GET", "/test_config_results/{id}", v1=False
+)  # E8, one result (public API v2: DAI 7.5 and later)
+TEST_RESULTS = Call.of_public_api("reading the test case results", "GET", "/test_results")  # E9
+TEST_RESULT_LOG = Call.of_public_api(
+    "reading a test case's log", "GET", "/test_results/{id}/logs"
+)  # E10
+TEST_RESULT_SCREENSHOTS = Call.of_public_api(
+    "listing a test case's screenshots", "GET", "/test_results/{id}/screenshots"
 )  # E11
-CONFIG_JUNIT = Call(
-    "fetching DAI's JUnit report", "GET", "/api/v2/test_config_results/{id}/junit"
-)  # E13
+CONFIG_JUNIT = Call.of_public_api(
+    "fetching DAI's JUnit report", "GET", "/test_config_results/{id}/junit", v1=False
+)  # E13 (public API v2 only)
 LIST_TEST_CONFIGS = Call(
     "listing test configurations", "GET", "/test_config_service/api/v1/test_configurations"
 )  # E14

@@ -11,11 +11,13 @@ in the product code.
 from __future__ import annotations
 
 __all__ = [
+    "API_VERSION",
     "ARTIFACTS",
     "AUTH",
     "BACKOFF_FACTOR",
     "CLIENT_ID",
     "DIST",
+    "OFFLINE_AGENT",
     "POLL_INTERVAL",
     "REALM",
     "REQUEST_ATTEMPTS",
@@ -37,6 +39,9 @@ TOKEN_PATH = "/auth/realms/{realm}/protocol/openid-connect/token"
 V2_AUTH_PATH = "/api/v2/auth"
 #: How to get a token: ``keycloak`` or ``v2``.
 AUTH = "keycloak"
+#: Which public API (``/api/v2``, DAI 7.5 and later, or ``/api/v1``, DAI 7.4): ``auto``,
+#: ``v1`` or ``v2``.
+API_VERSION = "auto"
 #: Seconds one HTTP attempt may take (connect and every read).
 REQUEST_TIMEOUT = 30.0
 #: Attempts per HTTP request.
@@ -55,3 +60,7 @@ RESULT_URL = "{url}/controller/results/runs/{id}"
 ARTIFACTS = "dai-artifacts"
 #: xdist scheduling: ``no`` leaves xdist's own ``--dist``.
 DIST = "no"
+#: What a test does while its run is queued for an agent the server lists as offline.
+OFFLINE_AGENT = "wait"
+#: The most runs started ahead (``--dai-prestart``) and not yet waited for, per process.
+PRESTART_LIMIT = 64

@@ -17,6 +17,7 @@ from pytest_dai.client.calls import (
     LIST_AGENTS,
     LIST_MODELS,
     LIST_RUNS,
+    ONE_RUN,
     RUN_LOG,
     RUN_STATUS,
     SCREENSHOT,
@@ -25,6 +26,7 @@ from pytest_dai.client.calls import (
 from pytest_dai.client.deadline import call_budget
 from pytest_dai.client.records import (
     EXECUTION_ID_FIELDS,
+    LIST_ENVELOPES,
     Agent,
     LogEntry,
     Model,
@@ -32,12 +34,20 @@ from pytest_dai.client.records import (
     id_in_answer,
     list_items,
 )
-from pytest_dai.client.run_lookup import Page, abort_already_over, find_record
+from pytest_dai.client.run_lookup import (
+    Page,
+    Query,
+    RunReads,
+    abort_already_over,
+    find_record,
+    record_ids,
+)
 from pytest_dai.client.safety import (
     SCREENSHOT_BODY_LIMIT,
     escape_control_chars,
     path_id,
 )
+from pytest_dai.client.server_text import server_text
 from pytest_dai.client.start_body import build_start_body
 from pytest_dai.client.transport import DAITransport, check_token_url
 
@@ -70,12 +80,23 @@ SCREENSHOT_TIMEOUT = 10.0
 SCREENSHOT_TOTAL = 15.0
 
 
+def _is_envelope(payload: dict[str, Any]) -> bool:
+    """Whether an object is a list envelope (``{"items": [...]}``) rather than one record."""
+    return any(isinstance(payload.get(key), list) for key in LIST_ENVELOPES)
+
+
 @dataclass(frozen=True)
 class StartedExecution:
     """What the start answered: the execution id (always a string) and the raw body."""
 
     id: str
     raw: dict[str, Any] = field(repr=False)
+
+    @property
+    def status(self) -> str | None:
+        """The status word the start answered, made safe (None when it gave none)."""
+        word = self.raw.get("status")
+        return server_text(word) or None if isinstance(word, str) else None
 
 
 @dataclass(frozen=True)
@@ -89,6 +110,10 @@ class LogPage:
 class DAIClient(DAITransport):
     """An authenticated client of one DAI server (see :class:`DAITransport` for the
     arguments); thread-safe, reuses its connections."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._run_reads = RunReads()
 
     def __enter__(self) -> DAIClient:
         return self
@@ -129,21 +154,58 @@ class DAIClient(DAITransport):
         execution_id = id_in_answer(payload, EXECUTION_ID_FIELDS, endpoint, "execution id")
         return StartedExecution(id=execution_id, raw=payload)
 
-    def find_run(self, execution_id: str) -> RunRecord | None:
-        """The run record of ``execution_id`` (E2), or None while there is none yet.
+    def find_run(self, execution_id: str, run_id: str | None = None) -> RunRecord | None:
+        """The run record of ``execution_id``, or None while there is none yet.
 
-        The server may ignore the filter and list other runs (tolerance rule 3): the record is
-        picked by its own ``execution_id``/``execution_status_id``, on the following pages too
-        (rule 10, bounded: :func:`~pytest_dai.client.run_lookup.find_record`). A 404 or an
-        empty list means no record yet.
+        Once the run id is known (``run_id``), one request reads it: ``GET /ai/runs/{run_id}``
+        (contract 2.7), unless the server answered that 404 or 405 once in this session; then
+        the run list (E2), reading first the page that held the run last time. The list may
+        ignore the filter and list other runs, in either order (tolerance rules 3, 10 and 13):
+        the record is picked by its own ``execution_id``/``execution_status_id``, bounded
+        (:func:`~pytest_dai.client.run_lookup.find_record`). A 404 or an empty list means no
+        record yet.
         """
-        raw = find_record(self._runs_page, execution_id)
+        if run_id is not None and self._run_reads.by_id:
+            record = self._read_one_run(execution_id, run_id)
+            if record is not None:
+                return record
+        raw, where = find_record(
+            self._runs_page, execution_id, hint=self._run_reads.where(execution_id)
+        )
+        self._run_reads.found(execution_id, where)
         return None if raw is None else RunRecord.parse(raw, self.label(RUN_STATUS))
 
-    def _runs_page(self, params: dict[str, Any]) -> Page:
+    def _read_one_run(self, execution_id: str, run_id: str) -> RunRecord | None:
+        """The record ``GET /ai/runs/{run_id}`` answers; None when the server has no such
+        call (404/405: the run list is used from now on, once said in the log) or answers
+        another run's record."""
+        endpoint = self.label(ONE_RUN, run_id=run_id)
+        safe_id = path_id(run_id, endpoint=endpoint, field="run id")
+        response = self.send(endpoint, "GET", ONE_RUN.path.format(run_id=safe_id))
+        if response.status_code in (404, 405):
+            if self._run_reads.by_id_answered(False):
+                log.info(
+                    "pytest-dai: %s answered %d: run records are read from the run list "
+                    "for the rest of the session",
+                    endpoint,
+                    response.status_code,
+                )
+            return None
+        payload = self.read_json(response, endpoint)
+        raw = payload if isinstance(payload, dict) and not _is_envelope(payload) else None
+        if raw is None:
+            raw = next(iter(list_items(payload, endpoint)), None)
+        ids = record_ids(raw) if raw is not None else set()
+        if raw is None or (ids and execution_id not in ids):
+            self._run_reads.by_id_answered(False)
+            return None
+        self._run_reads.by_id_answered(True)
+        return RunRecord.parse(raw, endpoint)
+
+    def _runs_page(self, params: Query, endpoint: str | None = None) -> Page:
         """One page of E2: its records (None on 404) and the ``total_count`` if it has one."""
-        endpoint = self.label(RUN_STATUS)
-        response = self.send(endpoint, "GET", RUN_STATUS.path, params=params)
+        endpoint = endpoint or self.label(RUN_STATUS)
+        response = self.send(endpoint, "GET", RUN_STATUS.path, params=params or None)
         if response.status_code == 404:
             return None, None
         if response.status_code == 405:
@@ -155,15 +217,17 @@ class DAIClient(DAITransport):
 
     def list_runs(self, *, limit: int | None = None, offset: int | None = None) -> list[RunRecord]:
         """The run records the server lists (E2 without a filter)."""
+        return self.runs_page(limit=limit, offset=offset)[0]
+
+    def runs_page(
+        self, *, limit: int | None = None, offset: int | None = None
+    ) -> tuple[list[RunRecord], int | None]:
+        """One page of E2 without a filter, in the server's order, and its ``total_count``
+        (None where the server gives none)."""
         endpoint = self.label(LIST_RUNS)
         params = {k: v for k, v in (("limit", limit), ("offset", offset)) if v is not None}
-        response = self.send(endpoint, "GET", LIST_RUNS.path, params=params or None)
-        if response.status_code == 404:
-            return []
-        if response.status_code == 405:
-            raise self.refused(response, endpoint)
-        payload = self.read_json(response, endpoint)
-        return [RunRecord.parse(raw, endpoint) for raw in list_items(payload, endpoint)]
+        raws, total = self._runs_page(params, endpoint)
+        return [RunRecord.parse(raw, endpoint) for raw in raws or ()], total
 
     def abort_execution(self, execution_id: str, *, timeout: float | None = None) -> bool:
         """Ask the server to stop a run (E3). True if it will; False if it was already over
@@ -245,10 +309,11 @@ class DAIClient(DAITransport):
         endpoint = self.label(SCREENSHOT, image_id=image_id)
         safe_id = path_id(image_id, endpoint=endpoint, field="image_id")
         with call_budget(SCREENSHOT_TOTAL):
-            response = self.send(
-                endpoint,
-                "GET",
-                SCREENSHOT.path.format(image_id=safe_id),
+            # On the public API version in use (v1 on DAI 7.4: settled by this call if not yet).
+            response, endpoint = self.send_public(
+                SCREENSHOT,
+                {"image_id": image_id},
+                {"image_id": safe_id},
                 timeout=min(self.timeout, SCREENSHOT_TIMEOUT) if timeout is None else timeout,
                 quick=True,
                 body_limit=SCREENSHOT_LIMIT,

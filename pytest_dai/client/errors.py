@@ -48,22 +48,32 @@ def _token_patterns() -> tuple[re.Pattern[str], ...]:
     )
 
 
+#: The registered secrets, longest first (a tuple replaced whole: read without the lock; every
+#: string a server sends passes :func:`redact`, so it is kept cheap).
+_longest_first: tuple[str, ...] = ()
+#: Words without which no token pattern matches (the patterns are not run on text without).
+_TOKEN_WORDS = ("bearer", "_token", "client_secret")
+
+
 def register_secret(value: str | None) -> None:
     """Remember a secret (client secret, access token) so that :func:`redact` masks it."""
+    global _longest_first
     if value and len(value) >= 4:
         with _secrets_lock:
-            _secrets.add(value)
+            if value not in _secrets:
+                _secrets.add(value)
+                _longest_first = tuple(sorted(_secrets, key=len, reverse=True))
 
 
 def redact(text: str) -> str:
     """Return ``text`` with every registered secret and anything token-shaped masked."""
-    with _secrets_lock:
-        known = sorted(_secrets, key=len, reverse=True)
-    for secret in known:
+    for secret in _longest_first:
         if secret in text:
             text = text.replace(secret, _MASK)
-    for pattern in _token_patterns():
-        text = pattern.sub(lambda m: m.group(1) + _MASK, text)
+    lowered = text.lower()
+    if any(word in lowered for word in _TOKEN_WORDS):
+        for pattern in _token_patterns():
+            text = pattern.sub(lambda m: m.group(1) + _MASK, text)
     return text
 
 
@@ -86,16 +96,16 @@ def excerpt(body: str | bytes | None, limit: int = BODY_EXCERPT_LIMIT) -> str:
         body = body.decode("utf-8", errors="replace")
     if "<" in body and ">" in body:
         body = re.sub(_TAG, " ", body)
-    from pytest_dai.client.text import escape_control_chars  # (no cost until an error)
+    from pytest_dai.client.text import escape_control_chars, neutralise  # (only on an error)
 
-    text = escape_control_chars(redact(re.sub(_SPACE, " ", body).strip()))
+    text = neutralise(escape_control_chars(redact(re.sub(_SPACE, " ", body).strip())))
     return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
 
 
 def _one_line(text: str) -> str:
-    from pytest_dai.client.text import escape_control_chars
+    from pytest_dai.client.text import escape_control_chars, neutralise
 
-    return escape_control_chars(redact(re.sub(_SPACE, " ", text).strip()))
+    return neutralise(escape_control_chars(redact(re.sub(_SPACE, " ", text).strip())))
 
 
 class DAIError(Exception):

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from pytest_dai.client.errors import DAIProtocolError, redact
+from pytest_dai.client.errors import DAIProtocolError
+from pytest_dai.client.server_text import server_id, server_message, server_text
 from pytest_dai.client.status import Status, normalise_status
 from pytest_dai.client.text import escape_control_chars
 
@@ -29,6 +30,10 @@ __all__ = [
 
 #: Where a start response or a run record may carry the execution id (tolerance rule 1).
 EXECUTION_ID_FIELDS = ("id", "execution_id", "execution_status_id")
+
+#: Where a run record carries its status word: ``status``, else ``teststatus`` (a DAI cloud's
+#: records, contract 2.7 and tolerance rule 13).
+STATUS_FIELDS = ("status", "teststatus")
 
 #: Envelope keys a list may come in (tolerance rule 2).
 LIST_ENVELOPES = ("items", "results", "data")
@@ -147,19 +152,12 @@ def _count(raw: dict[str, Any], key: str, endpoint: str) -> int | None:
 
 
 def _text(value: Any) -> str | None:
-    if value is None or isinstance(value, (dict, list)):
-        return None
-    return str(value)
+    """Text from the server made safe where it is parsed (:func:`server_text`)."""
+    return server_text(value)
 
 
-def _name(value: Any) -> str | None:
-    """A name or word from the server, control characters escaped (it reaches terminals)."""
-    text = _text(value)
-    return None if text is None else escape_control_chars(text[:NAME_LENGTH_LIMIT])
-
-
-#: The longest name (model, agent) or status word kept from a server.
-NAME_LENGTH_LIMIT = 200
+#: A name or word from the server (the same boundary as any text).
+_name = _text
 
 
 def execution_id_of(record: dict[str, Any], fields: tuple[str, ...]) -> str | None:
@@ -169,7 +167,7 @@ def execution_id_of(record: dict[str, Any], fields: tuple[str, ...]) -> str | No
         if isinstance(value, bool) or value is None or value == "":
             continue
         if isinstance(value, (str, int)):
-            return str(value)
+            return server_id(value)
     return None
 
 
@@ -211,34 +209,40 @@ class RunRecord:
     steps_failed: int | None
     raw: dict[str, Any] = field(repr=False, compare=False)
 
+    #: ``runtype`` (``directed`` for a test case run, else exploratory) and ``testcase``, as a
+    #: DAI cloud's records carry them (contract 2.7); None where the server gives none.
+    run_type: str | None = None
+    test_case: str | None = None
+
     @classmethod
     def parse(cls, raw: dict[str, Any], endpoint: str) -> RunRecord:
-        """Build from a raw record; ``status`` is the one field that must be there."""
-        if "status" not in raw or not isinstance(raw["status"], (str, int)):
+        """Build from a raw record; the status (``status``, else ``teststatus``: contract 2.7) is
+        the one field that must be there."""
+        key = next((k for k in STATUS_FIELDS if isinstance(raw.get(k), (str, int))), None)
+        if key is None:
             raise DAIProtocolError(
-                f"{endpoint}: run record has no status field (fields: "
-                f"{', '.join(sorted(map(str, raw))[:12])})",
+                f"{endpoint}: run record has no status field (looked for "
+                f"{' or '.join(STATUS_FIELDS)}; fields: {', '.join(sorted(map(str, raw))[:12])})",
                 endpoint=endpoint,
             )
         end = raw.get("endtime", raw.get("end_time", raw.get("ended_at")))
-        ended_at = parse_time(end)
         return cls(
             run_id=_text(raw.get("id", raw.get("run_id"))),
             execution_id=execution_id_of(raw, ("execution_id", "execution_status_id")),
             # An end time that cannot be parsed still says the run has ended (contract 2.3).
-            status=normalise_status(
-                _status_word(raw["status"]), ended=end is not None and end != ""
-            ),
+            status=normalise_status(_status_word(raw[key]), ended=end is not None and end != ""),
             model_name=_name(raw.get("modelname", raw.get("model_name"))),
             agent_name=_name(raw.get("agentname", raw.get("agent_name"))),
             started_at=parse_time(
                 raw.get("starttime", raw.get("start_time", raw.get("started_at")))
             ),
-            ended_at=ended_at,
+            ended_at=parse_time(end),
             steps_total=_count(raw, "steps_total", endpoint),
             steps_done=_count(raw, "steps_done", endpoint),
             steps_failed=_count(raw, "steps_failed", endpoint),
             raw=raw,
+            run_type=_name(raw.get("runtype", raw.get("run_type"))),
+            test_case=_name(raw.get("testcase", raw.get("test_case"))),
         )
 
 
@@ -319,6 +323,8 @@ class LogEntry:
     message_type: str | None = None
     image_id: str | None = None
     image_name: str | None = None
+    #: The step's name where the server gives one (``step_name``, else ``name``).
+    step_name: str | None = None
 
     @classmethod
     def parse(cls, raw: dict[str, Any]) -> LogEntry:
@@ -328,7 +334,7 @@ class LogEntry:
         step_ref = _text(step)
         return cls(
             timestamp=_text(when),
-            message=redact(_text(raw.get("message")) or ""),
+            message=server_message(raw.get("message")),
             severity=(_text(raw.get("severity")) or "INFO").upper(),
             step=_int_or_none(step),
             status=_name(raw.get("status")),
@@ -337,6 +343,7 @@ class LogEntry:
             message_type=_text(raw.get("message_type")),
             image_id=_text(raw.get("image_id")) or None,
             image_name=_text(raw.get("image_name")) or None,
+            step_name=_text(raw.get("step_name") or raw.get("name")) or None,
         )
 
     @property

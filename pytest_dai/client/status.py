@@ -35,9 +35,14 @@ _WORDS: dict[RunState, tuple[str, ...]] = {
     RunState.RUNNING: ("Running", "In Progress", "Executing", "Started"),
     RunState.PASSED: ("Passed", "Success", "Succeeded", "Completed", "Pass"),
     RunState.FAILED: ("Failed", "Failure", "Fail"),
-    RunState.ERROR: ("Error", "Errored", "Incomplete", "Untested"),
+    RunState.ERROR: ("Error", "Errored", "Untested"),
     RunState.CANCELLED: ("Cancelled", "Canceled", "Aborted", "Stopped"),
 }
+
+
+#: Words that mean "still going" while the record has no end time and an error once it has one:
+#: a DAI cloud lists running runs as ``INCOMPLETE`` (contract 2.4 and 2.7).
+_RUNNING_UNTIL_ENDED = ("Incomplete",)
 
 
 def _key(word: str) -> str:
@@ -47,6 +52,7 @@ def _key(word: str) -> str:
 _LOOKUP: dict[str, RunState] = {
     _key(word): state for state, words in _WORDS.items() for word in words
 }
+_RUNNING_UNTIL_ENDED_KEYS = frozenset(_key(word) for word in _RUNNING_UNTIL_ENDED)
 
 
 @dataclass(frozen=True)
@@ -74,8 +80,11 @@ def normalise_status(word: object, *, ended: bool = False) -> Status:
 
     ``ended`` is whether the run record has an end time: an unknown word is then final and
     counts as :attr:`RunState.ERROR`; otherwise it is :attr:`RunState.UNKNOWN` (still going).
+    ``Incomplete`` is running without an end time and an error with one.
     """
     text = "" if word is None else str(word).strip()
+    if _key(text) in _RUNNING_UNTIL_ENDED_KEYS:
+        return Status(RunState.ERROR if ended else RunState.RUNNING, text)
     state = _LOOKUP.get(_key(text))
     if state is not None:
         return Status(state, text)

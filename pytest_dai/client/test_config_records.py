@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_dai.client.calls import CONFIG_RESULTS, LIST_TEST_CONFIGS, TEST_RESULTS
 from pytest_dai.client.errors import DAIProtocolError
-from pytest_dai.client.records import NAME_LENGTH_LIMIT, execution_id_of, parse_time
+from pytest_dai.client.records import execution_id_of, parse_time
+from pytest_dai.client.server_text import server_text
 from pytest_dai.client.status import Status, normalise_status
-from pytest_dai.client.text import escape_control_chars
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -23,12 +23,9 @@ __all__ = ["TestConfig", "TestConfigResultRecord", "TestResultRecord", "need_id"
 
 
 def _text(value: Any) -> str | None:
-    """A name from the server, control characters escaped (it reaches terminals), as long as
-    a model run's names at most."""
-    if value is None or isinstance(value, (dict, list, bool)):
-        return None
-    text = str(value)
-    return escape_control_chars(text[:NAME_LENGTH_LIMIT]) or None
+    """A name from the server made safe where it is parsed (:func:`server_text`, the boundary
+    a model run's names pass too)."""
+    return server_text(value) or None
 
 
 def need_id(raw: dict[str, Any], keys: tuple[str, ...], endpoint: str, what: str) -> str:
@@ -64,23 +61,33 @@ class TestConfig:
     name: str
     model: str | None = None
     suite: str | None = None
+    space: str | None = None
 
     @classmethod
     def parse(cls, raw: dict[str, Any], endpoint: str = LIST_TEST_CONFIGS.at()) -> TestConfig:
-        """Build from a raw record; needs ``id``; ``name`` falls back to the id."""
+        """Build from a raw record; needs ``id``; ``name`` falls back to the id. The model,
+        suite and space (eggplant-runner's ``spaceName``) may each be a name or an object
+        with a ``name``."""
         config_id = need_id(raw, ("id", "test_config_id"), endpoint, "test configuration")
-        model = raw.get("model_name", raw.get("modelname", raw.get("model")))
-        suite = raw.get("suite_name", raw.get("suitename", raw.get("suite")))
-        if isinstance(model, dict):
-            model = model.get("name")
-        if isinstance(suite, dict):
-            suite = suite.get("name")
         return cls(
             id=config_id,
             name=_text(raw.get("name")) or config_id,
-            model=_text(model),
-            suite=_text(suite),
+            model=_named(raw, ("model_name", "modelname", "modelName", "model")),
+            suite=_named(raw, ("suite_name", "suitename", "suiteName", "suite")),
+            space=_named(raw, ("space_name", "spacename", "spaceName", "space")),
         )
+
+
+def _named(raw: dict[str, Any], keys: tuple[str, ...]) -> str | None:
+    """The first of ``keys`` that ``raw`` has, as a name (an object's ``name``)."""
+    for key in keys:
+        value = raw.get(key)
+        if isinstance(value, dict):
+            value = value.get("name")
+        found = _text(value)
+        if found is not None:
+            return found
+    return None
 
 
 @dataclass(frozen=True)

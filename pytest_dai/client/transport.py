@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 import requests
 
 from pytest_dai.client import defaults
-from pytest_dai.client.auth import BearerAuth, TokenSource, error_text
+from pytest_dai.client.api_version import AUTO, ApiVersion
+from pytest_dai.client.auth import BearerAuth, TokenSource, error_text, v1_auth_url
 from pytest_dai.client.deadline import call_budget, request_scope
 from pytest_dai.client.errors import (
     DAIAuthError,
@@ -66,7 +67,8 @@ class DAITransport:
     ``attempts`` is attempts per request (retries + 1), ``timeout`` the per-request timeout in
     seconds, ``ca_cert`` a PEM bundle (TLS verification is always on). Calls marked ``quick``
     (aborts, logs read while interrupted) go through a second session with few attempts and
-    ``abort_timeout`` per attempt.
+    ``abort_timeout`` per attempt. ``api_version``: ``auto``, ``v1`` or ``v2``, the public API
+    (:class:`~pytest_dai.client.api_version.ApiVersion`, in :attr:`api`).
     """
 
     def __init__(
@@ -80,8 +82,11 @@ class DAITransport:
         ca_cert: str | None = None,
         abort_timeout: float = 1.5,
         allow_insecure_token_url: bool = False,
+        api_version: str = AUTO,
     ) -> None:
         self.url = url.rstrip("/")
+        #: The public API version this client speaks (decided once per session).
+        self.api = ApiVersion(api_version)
         check_token_url(self.url, credentials.token_url, allow_insecure=allow_insecure_token_url)
         self.timeout = timeout
         self.abort_timeout = abort_timeout
@@ -89,7 +94,7 @@ class DAITransport:
             attempts=attempts,
             backoff_factor=backoff_factor,
             ca_cert=ca_cert,
-            safe_post_prefixes=(credentials.token_url,),
+            safe_post_prefixes=(credentials.token_url, v1_auth_url(credentials.token_url)),
         )
         # Aborts must end quickly (Ctrl-C is waiting on them): 3 attempts of 1.5 s at most,
         # with a short backoff and a Retry-After honoured up to 1 s, so an abort is over in
@@ -100,7 +105,7 @@ class DAITransport:
             ca_cert=ca_cert,
             retry_after_max=ABORT_RETRY_AFTER_MAX,
         )
-        self.tokens = TokenSource(credentials, self._session, timeout=timeout)
+        self.tokens = TokenSource(credentials, self._session, timeout=timeout, api=self.api)
         self._auth = BearerAuth(self.tokens, timeout=timeout, origin=self.url)
         # An abort that needs a fresh token fetches it as quickly as it aborts.
         self._abort_auth = BearerAuth(
@@ -123,8 +128,55 @@ class DAITransport:
         return self._session
 
     def label(self, call: Call, **ids: object) -> str:
-        """How messages name ``call`` on this server (see :meth:`Call.at`)."""
-        return call.at(self.url, **ids)
+        """How messages name ``call`` on this server (see :meth:`Call.at`), on the public API
+        version in use."""
+        return call.on(self.api.version).at(self.url, **ids)
+
+    def send_public(
+        self,
+        call: Call,
+        ids: dict[str, object] | None = None,
+        path_ids: dict[str, str] | None = None,
+        **options: Any,
+    ) -> tuple[requests.Response, str]:
+        """Send a public-API GET (``ids`` as shown, ``path_ids`` checked and encoded) on the
+        version in use; returns the response (2xx, 404 or 405, as :meth:`send`) and the
+        label it went under. While ``auto`` is undecided, an answer settles it: a v2 path that
+        answers keeps v2; one that answers 404 is tried on v1 (if v1 has it), and v1 answering
+        makes it v1 for the session (contract 2.7)."""
+        ids, path_ids = ids or {}, path_ids or {}
+        if self.api.may_probe:  # a v2 auth's 404 settles the version before the path is made
+            if options.get("quick"):
+                self.tokens.get(session=self._abort_session, timeout=self.abort_timeout)
+            else:
+                self.tokens.get()
+        version = self.api.version
+        endpoint = self.label(call, **ids)
+        path = call.on(version).path.format(**path_ids)
+        response = self.send(endpoint, call.method, path, **options)
+        status = response.status_code
+        if status == 404 and self.api.version != version and call.v1:
+            # Its token fetch settled the version (the v2 auth answered 404): go there.
+            version = self.api.version
+            endpoint = self.label(call, **ids)
+            path = call.on(version).path.format(**path_ids)
+            return self.send(endpoint, call.method, path, **options), endpoint
+        if not self.api.may_probe:
+            return response, endpoint
+        if status not in (404, 405):
+            self.api.decide(version, f"GET {call.on(version).path} answered {status}")
+            return response, endpoint
+        if status == 405 or not call.v1:
+            return response, endpoint
+        older = call.on("v1")
+        second = self.send(
+            older.at(self.url, **ids), call.method, older.path.format(**path_ids), **options
+        )
+        if second.status_code == 404:
+            return response, endpoint
+        why = f"{call.on(version).path} answered 404, {older.path} answered {second.status_code}"
+        self.api.decide("v1", why)
+        return second, older.at(self.url, **ids)
 
     # -- the one place that sends -------------------------------------------------------------
 

@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from pytest_dai.client import defaults
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -24,6 +26,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DIST_MODES",
+    "LIST_KINDS",
+    "OFFLINE_AGENT_MODES",
     "RESULT_URL_PLACEHOLDERS",
     "RUN_URL_PLACEHOLDERS",
     "Given",
@@ -35,6 +39,10 @@ __all__ = [
 RUN_URL_PLACEHOLDERS = ("url", "run_id", "execution_id")
 RESULT_URL_PLACEHOLDERS = ("url", "id", "task_instance_id", "test_config_id")
 DIST_MODES = ("agent", "no")
+#: ``dai_offline_agent``: wait for an offline agent (up to the run deadline), or fail at once.
+OFFLINE_AGENT_MODES = (defaults.OFFLINE_AGENT, "fail")
+#: ``--dai-list``: what it lists.
+LIST_KINDS = ("models", "agents", "configs")
 MASK = "***"
 SHOWN_LIMIT = 120
 _TRUE = frozenset({"true", "yes", "1", "on"})
@@ -204,6 +212,17 @@ def to_retries(given: Given) -> int:
     return number
 
 
+def to_count(given: Given) -> int:
+    """A whole number >= 1 (``64.0``, as a TOML number may come, counts as 64)."""
+    try:
+        number = float(given.value.strip())
+    except ValueError:
+        given.fail("a whole number >= 1")
+    if not math.isfinite(number) or not number.is_integer() or number < 1:
+        given.fail("a whole number >= 1")
+    return int(number)
+
+
 def to_bool(given: Given) -> bool:
     text = given.value.strip().lower()
     if text in _TRUE:
@@ -219,10 +238,34 @@ def to_auth(given: Given) -> str:
     return to_auth(given.value, given.fail)
 
 
+def to_api_version(given: Given) -> str:
+    from pytest_dai.client.api_version import API_VERSION_SETTINGS
+
+    text = given.value.strip().lower()
+    if text not in API_VERSION_SETTINGS:
+        given.fail(", ".join(API_VERSION_SETTINGS[:-1]) + " or " + API_VERSION_SETTINGS[-1])
+    return text
+
+
 def to_dist(given: Given) -> str:
     text = given.value.strip().lower()
     if text not in DIST_MODES:
         given.fail(" or ".join(DIST_MODES))
+    return text
+
+
+def to_offline_agent(given: Given) -> str:
+    return _one_of(given, OFFLINE_AGENT_MODES)
+
+
+def to_list_kind(given: Given) -> str:
+    return _one_of(given, LIST_KINDS)
+
+
+def _one_of(given: Given, words: tuple[str, ...]) -> str:
+    text = given.value.strip().lower()
+    if text not in words:
+        given.fail(" or ".join(words))
     return text
 
 

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 from pytest_dai.client.errors import DAIError
+from pytest_dai.glue.artifacts_manifest import remember
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -124,12 +125,8 @@ def log_step(entry: LogEntry) -> int | None:
 
 def log_image_id(entry: LogEntry) -> str | None:
     """The entry's ``image_id`` when it names one (a string or a number), else None."""
-    value = entry.raw.get("image_id")
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, (str, int)) and str(value).strip():
-        return str(value).strip()
-    return None
+    value = entry.image_id  # (made safe where the entry was parsed)
+    return value.strip() or None if value is not None else None
 
 
 def _reads_as_error(entry: LogEntry) -> bool:
@@ -199,6 +196,7 @@ def _write(path: str, data: bytes) -> None:
     with open(partial, "wb") as handle:
         handle.write(data)
     os.replace(partial, path)
+    remember(path)  # the next session removes it (evidence of one session only)
 
 
 def collect(

@@ -16,7 +16,12 @@ from typing import TYPE_CHECKING
 from pytest_dai.client.errors import DAIConnectionError
 from pytest_dai.glue.evidence import Evidence, collect
 from pytest_dai.glue.facts import set_property
-from pytest_dai.glue.keys import EVIDENCE_ATTRIBUTE, EVIDENCE_KEY, SCREENSHOTS_DOWN_KEY
+from pytest_dai.glue.keys import (
+    EVIDENCE_ATTRIBUTE,
+    EVIDENCE_KEY,
+    RUNS_ATTRIBUTE,
+    SCREENSHOTS_DOWN_KEY,
+)
 from pytest_dai.glue.setup_hooks import plugin_state
 
 if TYPE_CHECKING:
@@ -142,10 +147,13 @@ def marker_location(item: pytest.Item) -> tuple[str, int]:
     return path, (lineno or 0) + 1
 
 
-def annotate_report(item: pytest.Item, report: pytest.TestReport) -> None:
+def annotate_report(
+    item: pytest.Item, report: pytest.TestReport, exc: BaseException | None = None
+) -> None:
     """Put the evidence on a DAI test's call report (``report.dai_evidence``: the saved files,
-    the warning, the marker's file and line and, for a failure, its first line), and add
-    pytest-html extras (the screenshot, the run's address, the last log lines).
+    the warning, the marker's file and line and, for a failure, its first line, its reason
+    line and the run's address, from ``exc``), and add pytest-html extras (the screenshot,
+    the run's address, the last log lines).
 
     A DAI test: one with a DAI marker, or one that started runs through ``dai_session``."""
     evidence = item.stash.get(EVIDENCE_KEY, None)
@@ -155,6 +163,9 @@ def annotate_report(item: pytest.Item, report: pytest.TestReport) -> None:
         crash = getattr(report.longrepr, "reprcrash", None)
         text = str(getattr(crash, "message", "") or report.longreprtext).strip()
         data["message"] = text.splitlines()[0] if text else "failed"
+        from pytest_dai.glue.failure_reason import failure_facts
+
+        data.update(failure_facts(exc, getattr(report, RUNS_ATTRIBUTE, None) or []))
     setattr(report, EVIDENCE_ATTRIBUTE, data)
     if evidence is not None and report.failed and item.config.pluginmanager.hasplugin("html"):
         from pytest_dai.glue.html_report import add_extras

@@ -31,6 +31,10 @@ __all__ = ["REPORT_ATTRIBUTE", "RunReport", "from_plain", "set_property", "to_pl
 REPORT_ATTRIBUTE = RUNS_ATTRIBUTE
 
 
+#: Properties written only when the server said something for them.
+_ONLY_WHEN_KNOWN = ("dai_run_id", "dai_result_id", "dai_run_type", "dai_test_case")
+
+
 @dataclass
 class RunReport:
     """One DAI run as its test's report tells it.
@@ -49,6 +53,9 @@ class RunReport:
     url: str
     run_id: str = ""
     agent: str = ""
+    #: The run record's ``runtype`` and ``testcase`` where the server gives them (contract 2.7).
+    run_type: str = ""
+    test_case: str = ""
     #: Seconds, by the server's clock (None: not known).
     duration: float | None = None
     finished: bool = False
@@ -67,6 +74,8 @@ class RunReport:
     #: The screenshot the failing action saw (a saved file), and why there is none.
     screenshot: str = ""
     warning: str = ""
+    #: Why the run did not pass, in one line (``failed in step 3: ...``), "" when not known.
+    reason: str = ""
     steps: list[StepResult] = field(default_factory=list)
     #: Whether the test failed (setup, call or teardown): set on the controller.
     test_failed: bool = False
@@ -80,9 +89,11 @@ class RunReport:
         if config is not None:
             started = config.record.started_at if config.record is not None else None
             run_id = config.id
+            record_of_model = None
         else:
             execution = cast("Execution", run)
             started, run_id = execution.started_at, execution.run_id
+            record_of_model = execution.record
         return cls(
             kind=run.kind,
             key=journal_key(run),
@@ -93,6 +104,8 @@ class RunReport:
             url=run.url,
             run_id=run_id or "",
             agent="" if config is not None else (run.agent or NO_AGENT),
+            run_type=(record_of_model and record_of_model.run_type) or "",
+            test_case=(record_of_model and record_of_model.test_case) or "",
             duration=run.duration,
             finished=run.finished,
             aborted=run.aborted,
@@ -153,13 +166,15 @@ class RunReport:
                 ("dai_run_id", self.run_id),
                 ("dai_model", self.name),
                 ("dai_agent", self.agent),
+                ("dai_run_type", self.run_type),
+                ("dai_test_case", self.test_case),
             ]
         found += [
             ("dai_status", self.status_text),
             ("dai_url", self.url),
             ("dai_duration", self.duration_text),
         ]
-        found = [(k, v) for k, v in found if v or k not in ("dai_run_id", "dai_result_id")]
+        found = [(k, v) for k, v in found if v or k not in _ONLY_WHEN_KNOWN]
         if self.steps_total is not None:
             found += [
                 ("dai_steps_total", str(self.steps_total)),

@@ -85,6 +85,10 @@ def report_header(config: pytest.Config) -> list[str]:
         lines = header_lines(config, settings)
         if settings.dist == "agent":
             lines.extend(dist_header_lines(config, settings))
+        if settings.prestart:
+            from pytest_dai.glue.prestart_hooks import header_line
+
+            lines.append(header_line(settings.prestart_limit, dry_run=settings.dry_run))
     if state is not None:
         lines.extend(state.reap_lines)
     if state is not None and config.pluginmanager.hasplugin("timeout"):

@@ -11,6 +11,7 @@ import base64
 import os
 from typing import TYPE_CHECKING
 
+from pytest_dai.glue.escapers import html_url
 from pytest_dai.glue.keys import RUN_REPORT_KEY
 
 if TYPE_CHECKING:
@@ -41,6 +42,8 @@ def add_extras(item: pytest.Item, report: pytest.TestReport, evidence: Evidence)
     failed test's report. Files that cannot be read are left out."""
     extras: list[dict[str, str | None]] = list(getattr(report, "extras", []) or [])
     for path in evidence.files():
+        # Only our own files, embedded as base64: pytest-html would use any other content
+        # of an image extra as its address (its fallback), opened on a click.
         if not path.endswith((".png", ".jpg")):
             continue
         try:
@@ -53,14 +56,15 @@ def add_extras(item: pytest.Item, report: pytest.TestReport, evidence: Evidence)
             _extra(
                 data,
                 "image",
-                f"DAI screenshot ({os.path.basename(path)})",
+                f"DAI screenshot ({os.path.basename(path)})",  # (shown as text)
                 "image/jpeg" if jpeg else "image/png",
                 "jpg" if jpeg else "png",
             )
         )
     run = item.stash.get(RUN_REPORT_KEY, None)
-    if run is not None and run.url:
-        extras.append(_extra(run.url, "url", "DAI run", None, None))
+    href = html_url(run.url) if run is not None and run.url else None
+    if href is not None:  # (pytest-html writes a link's content into href="..." as it is)
+        extras.append(_extra(href, "url", "DAI run", None, None))
     if evidence.log_file:
         try:
             with open(evidence.log_file, encoding="utf-8", errors="replace") as handle:

@@ -4,12 +4,15 @@ The test that was waiting when the session was interrupted gets no pytest report
 reaches neither the "DAI model runs" summary nor the JUnit XML through the usual way. Its facts
 are kept (``DAIState.pending_runs``, and the xdist workers hand theirs to the controller);
 from them the controller prints one line per aborted run, lists them in the summary as
-``Aborted`` and, without xdist, adds a ``dai_aborted_run`` property to the JUnit XML.
+``Aborted`` and adds a ``dai_aborted_run`` property to the JUnit XML (under xdist too).
 """
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
+
+from pytest_dai.glue.run_label import run_label
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -30,6 +33,8 @@ __all__ = [
 
 JUNIT_PROPERTY = "dai_aborted_run"
 
+log = logging.getLogger("pytest_dai")
+
 
 def aborted_runs(runs: Iterable[RunReport]) -> list[RunReport]:
     """The runs pytest-dai aborted before they ended, in the order given."""
@@ -38,9 +43,7 @@ def aborted_runs(runs: Iterable[RunReport]) -> list[RunReport]:
 
 def describe_aborted(run: RunReport) -> str:
     """``30834 (Long soak on agent-1)``: the run's id as the server shows it, model, agent."""
-    if run.kind == "test_config":
-        return f"{run.run_id or run.key} (test configuration {run.name})"
-    return f"{run.run_id or run.key} ({run.name} on {run.agent or 'no agent'})"
+    return f"{run.run_id or run.key} ({run_label(run.kind, run.name, run.agent)})"
 
 
 def report_aborted_runs(config: pytest.Config, collector: SummaryCollector) -> None:
@@ -59,21 +62,31 @@ def report_aborted_runs(config: pytest.Config, collector: SummaryCollector) -> N
         reporter.write_line(f"dai: aborted run {describe_aborted(run)}", yellow=True)
 
 
-def record_in_junit(config: pytest.Config, pending: Iterable[RunReport]) -> None:
+def record_in_junit(
+    config: pytest.Config, pending: Iterable[RunReport], *, written: bool = False
+) -> None:
     """Add a ``dai_aborted_run`` property per aborted run to the JUnit XML file's test suite
-    (the interrupted test has no testcase of its own). Before pytest writes the file: called
-    from ``pytest_keyboard_interrupt``."""
+    (the interrupted test has no testcase of its own). In one process, before pytest writes
+    the file (from ``pytest_keyboard_interrupt``); under pytest-xdist the workers' runs are
+    known only once the workers are down, after pytest wrote it (``written``): its JUnit
+    writer then writes the file again, with them."""
     try:
         from _pytest.junitxml import xml_key
     except ImportError:  # pragma: no cover - pytest moved it: the summary still says it
         return
     xml = config.stash.get(xml_key, None)
-    if xml is None:
+    runs = aborted_runs(pending)
+    if xml is None or not runs:
         return
-    for run in aborted_runs(pending):
+    for run in runs:
         xml.add_global_property(
             JUNIT_PROPERTY, f"{describe_aborted(run)}: Aborted, {run.nodeid} {run.url}".strip()
         )
+    if written:
+        try:
+            xml.pytest_sessionfinish()
+        except OSError as exc:  # pytest wrote it a moment ago: say so, lose nothing else
+            log.warning("pytest-dai: could not add the aborted runs to %s: %s", xml.logfile, exc)
 
 
 class InterruptHooks:

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from pytest_dai.glue.evidence import Evidence
     from pytest_dai.glue.facts import RunReport
     from pytest_dai.glue.model_marker import ModelSpec
+    from pytest_dai.glue.prestart import Prestart
     from pytest_dai.glue.reporting import SummaryCollector
     from pytest_dai.glue.settings import Settings
     from pytest_dai.glue.state import DAIState
@@ -29,6 +30,7 @@ __all__ = [
     "IN_SUBTESTS_KEY",
     "LOGS_KEY",
     "MESSAGES_KEY",
+    "PRESTART_KEY",
     "PROTOCOL_START_KEY",
     "RERUN_OF_KEY",
     "RUN_REPORT_KEY",
@@ -54,6 +56,8 @@ SETTINGS_KEY: pytest.StashKey[Settings] = pytest.StashKey()
 STATE_KEY: pytest.StashKey[DAIState] = pytest.StashKey()
 #: The runs the reports told of, for the summary, the steps file, history and rerun.
 SUMMARY_KEY: pytest.StashKey[SummaryCollector] = pytest.StashKey()
+#: The runs started ahead (``--dai-prestart``) of this process.
+PRESTART_KEY: pytest.StashKey[Prestart] = pytest.StashKey()
 #: The SIGTERM handler pytest-dai replaced (restored at the end).
 SIGTERM_KEY: pytest.StashKey[Any] = pytest.StashKey()
 #: Set (to why) once a screenshot could not be fetched for want of an answer: a server that

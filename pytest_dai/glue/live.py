@@ -12,7 +12,9 @@ import contextlib
 import time
 from typing import TYPE_CHECKING
 
+from pytest_dai.glue.escapers import terminal_line
 from pytest_dai.glue.keys import is_worker
+from pytest_dai.glue.run_label import run_label
 
 if TYPE_CHECKING:
     import pytest
@@ -26,6 +28,8 @@ TTY_INTERVAL = 1.0
 LOG_INTERVAL = 30.0
 #: Narrower room than this on the line: the live text is not shown (it would only be noise).
 MIN_ROOM = 16
+#: What a terminal echoes for Ctrl-C (``^C``), at the cursor.
+ECHO_WIDTH = 2
 
 
 def fresh_line(reporter: pytest.TerminalReporter) -> None:
@@ -37,15 +41,22 @@ def fresh_line(reporter: pytest.TerminalReporter) -> None:
 
 
 def describe_progress(execution: AnyRun) -> str:
-    """``model on agent: state, steps 3/8, 12s``."""
-    parts = [f"{execution.model} on {execution.agent or 'no agent'}"]
+    """``model on agent: state, steps 3/8, 12s``; a run queued for an offline agent says so
+    (``Queued (agent 'x' is offline)``). The time is the time so far while the run goes and,
+    once it has ended, its duration as the summary shows it (the time so far would count the
+    wait for the poll that saw the end)."""
+    parts = [run_label(execution.kind, execution.model, execution.agent)]
     state = execution.status
+    if execution.agent_offline:
+        state += f" ({execution.agent_offline})"
     steps = ""
     if execution.steps_total:
         steps = f", steps {execution.steps_done or 0}/{execution.steps_total}"
         if execution.steps_failed:
             steps += f" ({execution.steps_failed} failed)"
-    return f"{parts[0]}: {state}{steps}, {execution.elapsed:.0f}s"
+    duration = execution.duration if execution.finished else None
+    took = f"{execution.elapsed:.0f}s" if duration is None else f"{duration:.1f}s"
+    return f"{parts[0]}: {state}{steps}, {took}"
 
 
 class TerminalOut:
@@ -78,10 +89,12 @@ class TerminalOut:
         to fit the line (a wrapped line cannot be backspaced over)."""
         if self._reporter is None:
             return
+        text = terminal_line(text)
         writer = getattr(self._reporter, "_tw", None)
         if text:
             used = getattr(writer, "width_of_current_line", 0)
-            room = int(getattr(writer, "fullwidth", 80)) - int(used) - 1
+            # (room is kept for a ^C echo too: a wrapped line cannot be wiped)
+            room = int(getattr(writer, "fullwidth", 80)) - int(used) - 1 - ECHO_WIDTH
             if room < MIN_ROOM:
                 text = ""
             elif len(text) > room:
@@ -101,6 +114,28 @@ class TerminalOut:
             writer._current_line = saved  # type: ignore[union-attr]
         self._shown = text
 
+    def wipe(self) -> None:
+        """Clear the live text after a Ctrl-C. The terminal echoed ``^C`` after it, so the
+        cursor is no longer where :meth:`rewrite` left it and backspaces would leave the
+        text's first characters (``test_long.py  [``): the line is written again from its
+        start instead, pytest's text, then blanks over ours and the echo, then pytest's text
+        once more (the cursor where pytest expects it)."""
+        if self._reporter is None or not self._shown:
+            return
+        writer = getattr(self._reporter, "_tw", None)
+        saved = getattr(writer, "_current_line", None)
+        if saved is None:
+            self.rewrite("")
+            return
+        used = int(getattr(writer, "width_of_current_line", len(saved)))
+        room = int(getattr(writer, "fullwidth", 80)) - used - 1
+        pad = max(min(len(self._shown) + ECHO_WIDTH, room), 0)
+        with self._uncaptured():
+            self._reporter.write("\r" + saved + " " * pad + "\r" + saved)
+            self._reporter.flush()
+        writer._current_line = saved  # type: ignore[union-attr]
+        self._shown = ""
+
     def line(self, text: str, *, fresh: bool = False) -> None:
         """A line of its own (CI logs). pytest's idea of the current line (the file whose
         results it is writing, or the test id with ``-v``) is kept, so it goes on with the
@@ -110,6 +145,7 @@ class TerminalOut:
         line is done, so it does not end it again with an empty line."""
         if self._reporter is None:
             return
+        text = terminal_line(text)
         writer = getattr(self._reporter, "_tw", None)
         with self._uncaptured():
             if getattr(writer, "width_of_current_line", 1) != 0:
@@ -155,24 +191,25 @@ class LiveLine:
         self._last = 0.0
         self._started = False
 
-    def update(self, execution: AnyRun) -> None:
-        """Show the latest state if it is time to (call after every poll, the first included)."""
+    def update(self, execution: AnyRun, ahead: str = "") -> None:
+        """Show the latest state if it is time to (call after every poll, the first included);
+        ``ahead``: what the runs started ahead are doing (``; ahead: 3 going, 5 queued``)."""
         if not self.enabled:
             return
         now = time.monotonic()
         if not self._started:
             self._started = True
             if not self.tty:
-                where = f" on {execution.agent or 'no agent'}"
-                self._line(f"DAI run started: {execution.model}{where}: {execution.url}")
+                label = run_label(execution.kind, execution.model, execution.agent)
+                self._line(f"DAI run started: {label}: {execution.url}")
                 self._last = now
                 return
         if self.tty:
             if now - self._last >= TTY_INTERVAL:
-                self._live(describe_progress(execution))
+                self._live(describe_progress(execution) + ahead)
                 self._last = now
         elif now - self._last >= LOG_INTERVAL:
-            self._line(f"DAI run going: {describe_progress(execution)}")
+            self._line(f"DAI run going: {describe_progress(execution)}{ahead}")
             self._last = now
 
     def end(self, execution: AnyRun, *, quiet: bool = False) -> None:
@@ -181,7 +218,10 @@ class LiveLine:
         if not self.enabled or not self._started:
             return
         if self.tty:
-            self._live("")
+            if quiet and self._out is not None:
+                self._out.wipe()  # Ctrl-C: the terminal echoed ^C after the live text
+            else:
+                self._live("")
         elif not quiet:
             word = "aborted" if execution.aborted and not execution.finished else "ended"
             self._line(f"DAI run {word}: {describe_progress(execution)}")

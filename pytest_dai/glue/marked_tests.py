@@ -29,6 +29,11 @@ USAGE = {
     CONFIG_MARKER: "the dai_result fixture needs @pytest.mark.dai_test_config(...) on the test; "
     "to start test configurations by hand, use dai_session.start_test_config(config)",
 }
+#: What a test marked for the other kind of run is told besides: the fixture of its marker.
+OTHER_KIND = {
+    CONFIG_MARKER: "this test is marked dai_test_config: its run is the dai_result fixture",
+    MODEL_MARKER: "this test is marked dai_model: its run is the dai_execution fixture",
+}
 
 
 class PendingExecution:
@@ -69,8 +74,11 @@ def dai_session_for(request: pytest.FixtureRequest) -> DAISession:
 def pending(request: pytest.FixtureRequest, marker: str) -> PendingExecution:
     """The placeholder for the run of the test's ``marker``; without the marker, the test
     fails with a usage error."""
-    if request.node.get_closest_marker(marker) is None:
-        pytest.fail(f"usage error: {request.node.nodeid}: {USAGE[marker]}", pytrace=False)
+    node = request.node
+    if node.get_closest_marker(marker) is None:
+        other = CONFIG_MARKER if marker == MODEL_MARKER else MODEL_MARKER
+        hint = f"; {OTHER_KIND[other]}" if node.get_closest_marker(other) is not None else ""
+        pytest.fail(f"usage error: {node.nodeid}: {USAGE[marker]}{hint}", pytrace=False)
     return PendingExecution()
 
 
@@ -94,10 +102,11 @@ def prepare_marked_test(request: pytest.FixtureRequest) -> None:
             from pytest_dai.glue.model_marker import parse_marker
 
             node.stash[SPEC_KEY] = parse_marker(model_marker, state.settings, node.nodeid)
-            if state.server_fault is not None:
-                from pytest_dai.glue.failfast import refuse_if_faulted
+        # Either kind of run: after a fault of the whole server, not tried again.
+        if state.server_fault is not None:
+            from pytest_dai.glue.failfast import refuse_if_faulted
 
-                refuse_if_faulted(state, node.nodeid)
+            refuse_if_faulted(state, node.nodeid)
     except DAIError as exc:
         fail(exc)
     request.getfixturevalue("dai_session")

@@ -43,6 +43,16 @@ class MarkFail:
         raise DAIConfigError(self.prefix + text)
 
 
+def parse_prestart(fail: MarkFail, value: object) -> bool:
+    """A marker's ``prestart=``: None (default: as the session says) or a bool; ``False``
+    keeps the test's run to its turn under ``--dai-prestart``."""
+    if value is None:
+        return True
+    if not isinstance(value, bool):
+        fail(f"prestart: expected True or False, got {describe(value)}")
+    return value
+
+
 def describe(value: object) -> str:
     """``repr(value)`` (cut to a readable length) and its type: ``12 (int)``."""
     text = repr(value)

@@ -1,7 +1,8 @@
 """The ``dai_model`` marker: its signature, its validation into a :class:`ModelSpec`.
 
 ``@pytest.mark.dai_model(model, *, agent=None, test_case=None, sut=None, sut_criteria=None,
-rerun=None, step_pause_time=None, timeout=None, min_steps=None, script=None, asset=None)``:
+rerun=None, step_pause_time=None, timeout=None, min_steps=None, script=None, asset=None,
+prestart=None)``:
 the arguments are bound to :func:`dai_model` (so Python checks counts and keywords), then each
 value is checked; a bad one is one :class:`DAIConfigError` line naming the test and the
 argument. The marker level beats every other level of a setting (``timeout=``, ``agent=``).
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pytest_dai.client import defaults
-from pytest_dai.glue.marker_args import MarkFail, bind_marker, describe
+from pytest_dai.glue.marker_args import MarkFail, bind_marker, describe, parse_prestart
 
 if TYPE_CHECKING:
     import pytest
@@ -39,6 +40,7 @@ def dai_model(
     min_steps: int | None = None,
     script: str | None = None,
     asset: str | dict[str, str] | None = None,
+    prestart: bool | None = None,
 ) -> None:
     """The marker's signature (never called: the marker's arguments are bound to it)."""
 
@@ -67,6 +69,8 @@ class ModelSpec:
     min_steps: int | None = None
     script: str | None = None
     asset: Asset | None = None
+    #: Whether ``--dai-prestart`` may start the run ahead of the test's turn.
+    prestart: bool = True
 
 
 def _text(fail: MarkFail, name: str, value: object, what: str) -> str:
@@ -158,4 +162,5 @@ def parse_marker(mark: pytest.Mark, settings: Settings, nodeid: str) -> ModelSpe
         min_steps=_min_steps(fail, get("min_steps")),
         script=parse_script(fail, get("script")),
         asset=parse_asset(fail, get("asset")),
+        prestart=parse_prestart(fail, get("prestart")),
     )

@@ -168,6 +168,7 @@ class ProgressRelay:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_keyboard_interrupt(self) -> None:
-        """No live text before pytest's interrupt line."""
+        """No live text before pytest's interrupt line (nor the first characters of it that
+        the terminal's ``^C`` echo would leave)."""
         self.live.clear()
-        self._clear()
+        self.out.wipe()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pytest_dai.glue.escapers import terminal_line
 from pytest_dai.glue.keys import EVIDENCE_ATTRIBUTE, RUNS_ATTRIBUTE
 
 if TYPE_CHECKING:
@@ -104,7 +105,7 @@ class SummaryCollector:
             if self.shown(kind):
                 terminalreporter.write_sep("=", title)
                 for line in self.lines(kind):
-                    terminalreporter.write_line(line)
+                    terminalreporter.write_line(terminal_line(line))
 
 
 #: The summary tables' columns, by kind of run.

@@ -16,7 +16,14 @@ if TYPE_CHECKING:
 
     from pytest_dai.glue.reporting import SummaryCollector
 
-__all__ = ["CACHE_KEY", "rerun_ids", "rerun_line", "select_reruns", "update_failed_runs"]
+__all__ = [
+    "CACHE_KEY",
+    "previous_task_instance",
+    "rerun_ids",
+    "rerun_line",
+    "select_reruns",
+    "update_failed_runs",
+]
 
 CACHE_KEY = "dai/failed_runs"
 GROUP_SUFFIX = "@dai-agent-"
@@ -72,6 +79,16 @@ def update_failed_runs(config: pytest.Config, collector: SummaryCollector) -> No
         elif not run.test_failed or run.passed:
             failed.pop(test_key(nodeid), None)
     cache.set(CACHE_KEY, failed)
+
+
+def previous_task_instance(config: pytest.Config, nodeid: str) -> str:
+    """The task instance of a test configuration's failed run on record for ``nodeid`` (a
+    re-run of its failed steps names it: contract 2.7); "" when none is known."""
+    entry = failed_runs(config).get(test_key(nodeid))
+    if not isinstance(entry, dict) or entry.get("server", _server(config)) != _server(config):
+        return ""
+    found = entry.get("execution_id")
+    return str(found) if isinstance(found, (str, int)) and not isinstance(found, bool) else ""
 
 
 def rerun_ids(config: pytest.Config, nodeids: list[str]) -> dict[str, str]:

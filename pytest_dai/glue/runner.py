@@ -24,9 +24,13 @@ from pytest_dai.glue.keys import (
     SPEC_KEY,
 )
 from pytest_dai.glue.live import LiveLine
+from pytest_dai.glue.offline import offline_policy
+from pytest_dai.glue.prestart import ahead_text, claim, deadline_of, prestart_of
+from pytest_dai.glue.run_label import run_title
 from pytest_dai.glue.server_options import NO_AGENT
 from pytest_dai.glue.timeouts import TIMEOUT_MARGIN
 from pytest_dai.glue.user_hooks import call_hook, from_user_hook
+from pytest_dai.lifecycle.agent_watch import DAIAgentOffline
 from pytest_dai.lifecycle.steps import run_steps
 
 if TYPE_CHECKING:
@@ -143,7 +147,10 @@ def run_marked_test(item: pytest.Item, state: DAIState, spec: ModelSpec) -> Exec
     session = state.session()
     if state.settings.dry_run:
         dry_run(session, spec)
-    execution = _start(item, session, spec, item.stash.get(RERUN_OF_KEY, ""))
+    ahead = claim(item)
+    execution = cast("Execution", ahead) if ahead is not None else None
+    if execution is None:
+        execution = start_model_run(item, session, spec, item.stash.get(RERUN_OF_KEY, ""))
     item.stash[EXECUTION_KEY] = execution
     execution.expected_duration = expected_duration(item.config, execution.model)
     record(item, execution)
@@ -186,15 +193,24 @@ def wait_for_run(
     hook = item.config.hook
     live = LiveLine(item.config)
     timed_out: DAIRunTimeout | None = None
+    prestart = prestart_of(item.config)
     try:
         call_hook(hook.pytest_dai_execution_started, item=item, execution=run)
 
+        offline = offline_policy(item)
+
         def on_poll(current: AnyRun) -> None:
             record(item, current)
-            live.update(current)
+            live.update(current, ahead_text(item.config))
+            offline(current)
+            if prestart is not None:
+                prestart.fill()
 
         try:
             deadline, source = run_deadline_and_source(item, spec)
+            deadline = deadline_of(item, deadline)  # a run started ahead: from its start
+            if prestart is not None:
+                run.idle = prestart.idle  # between polls: look at the runs started ahead
             run.wait(deadline, on_poll=on_poll, deadline_source=source)
         except DAIRunTimeout as exc:
             timed_out = exc
@@ -207,6 +223,9 @@ def wait_for_run(
         raise
     live.end(run)
     record(item, run)
+    if prestart is not None:  # its lane is free: the next run on it may start
+        prestart.finished(item.nodeid)
+        prestart.fill()
     call_hook(hook.pytest_dai_execution_finished, item=item, execution=run)
     return timed_out
 
@@ -239,6 +258,8 @@ def _why(exc: BaseException) -> str:
     """Why a wait stopped early, for the steps never reached."""
     if isinstance(exc, KeyboardInterrupt):
         return "the session was interrupted (Ctrl-C or SIGTERM)"
+    if isinstance(exc, DAIAgentOffline):
+        return exc.reason
     if isinstance(exc, DAIError):
         return f"the server could not be asked: {exc}"
     if isinstance(exc, pytest.fail.Exception) and "Timeout" in str(exc):
@@ -246,7 +267,9 @@ def _why(exc: BaseException) -> str:
     return f"the wait was interrupted ({type(exc).__name__})"
 
 
-def _start(item: pytest.Item, session: DAISession, spec: ModelSpec, rerun_of: str) -> Execution:
+def start_model_run(
+    item: pytest.Item, session: DAISession, spec: ModelSpec, rerun_of: str
+) -> Execution:
     """Start the marker's run (a DAI rerun of ``rerun_of`` with ``--dai-rerun-failed``)."""
     try:
         return session.start(
@@ -337,8 +360,7 @@ def apply_outcome(item: pytest.Item, execution: AnyRun, result: object) -> None:
         reason = (
             str(default).splitlines()[0]
             if isinstance(default, BaseException)
-            else f"DAI run of model {execution.model!r} (execution {execution.id}) "
-            f"ended as {execution.status}"
+            else f"{run_title(execution)} ended as {execution.status}"
         )
         if result == "skipped":
             skip(reason)

@@ -125,11 +125,15 @@ def pytest_runtest_makereport(
         if state is not None:
             _redact(report)
         return report
+    excinfo = call.excinfo
     if call.when == "call" and state is not None:
         runs = _runs_of(item, state)
         if runs:
+            if excinfo is not None:
+                from pytest_dai.glue.failure_reason import note_reason
+
+                note_reason(runs, excinfo.value)
             setattr(report, RUNS_ATTRIBUTE, runs)
-    excinfo = call.excinfo
     if report.failed and excinfo is not None and isinstance(excinfo.value, DAIError):
         report.longrepr = f"{type(excinfo.value).__name__}: {excinfo.value}"
     dai_test = (
@@ -141,7 +145,7 @@ def pytest_runtest_makereport(
     if call.when == "call" and dai_test:
         from pytest_dai.glue.evidence_hooks import annotate_report
 
-        annotate_report(item, report)
+        annotate_report(item, report, excinfo.value if excinfo is not None else None)
     if state is not None:
         _redact(report)
     return report

@@ -37,6 +37,11 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     if state is None or state.is_worker:
         return
     settings = state.settings
+    if settings.list_names:  # --dai-list: that listing only (one request), nothing else
+        from pytest_dai.glue.list_names import ListHooks
+
+        session.config.pluginmanager.register(ListHooks(state, settings.list_names), "dai-list")
+        return
     if not (settings.reap_orphans or settings.reap_orphans_only):
         return
     if settings.reap_orphans_only and settings.url is None:
@@ -73,10 +78,12 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     collector = config.stash.get(SUMMARY_KEY, None)
     if collector is None:
         return
-    collector.add_pending([*state.pending_runs.values(), *state.collect_worker_runs()])
-    from pytest_dai.glue.interrupted import report_aborted_runs
+    handed_over = state.collect_worker_runs()
+    collector.add_pending([*state.pending_runs.values(), *handed_over])
+    from pytest_dai.glue.interrupted import record_in_junit, report_aborted_runs
 
     report_aborted_runs(config, collector)
+    record_in_junit(config, handed_over, written=True)  # this process's: at the interrupt
     if collector.runs:
         from pytest_dai.glue.history import record_durations
         from pytest_dai.glue.rerun import update_failed_runs

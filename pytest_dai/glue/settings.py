@@ -81,7 +81,13 @@ class Settings:
     allow_insecure_token_url: bool = False
     dist: str = defaults.DIST
     agent: str | None = None
+    offline_agent: str = defaults.OFFLINE_AGENT
+    list_names: str | None = None
     auth: str = defaults.AUTH
+    api_version: str = defaults.API_VERSION
+    space: str | None = None
+    prestart: bool = False
+    prestart_limit: int = defaults.PRESTART_LIMIT
     sources: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:

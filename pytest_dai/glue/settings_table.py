@@ -5,7 +5,7 @@ command line option, environment variable and ini key, its default (from
 :mod:`pytest_dai.client.defaults`), the converter that checks a raw value, and its help. From
 the rows come ``addoption``/``addini`` (:func:`add_options`), the resolution with sources
 (:mod:`pytest_dai.glue.resolve`), and the README's "Configuration" table
-(:func:`readme_table`, checked by ``tests/plugin/test_settings_table.py``).
+(:func:`pytest_dai.glue.settings_readme.readme_table`).
 
 Precedence: marker argument > command line > environment > ini file > default. The client
 secret has neither an option nor an ini key, on purpose: it never shows in a process list, a
@@ -33,7 +33,6 @@ __all__ = [
     "Setting",
     "add_options",
     "in_ini_file",
-    "readme_table",
     "shown_default",
 ]
 
@@ -146,6 +145,14 @@ TABLE: tuple[Setting, ...] = (
         "How to get a token: keycloak (OAuth client credentials) or v2 "
         "(POST {url}/api/v2/auth, newer servers).",
         "to_auth", "--dai-auth", "DAI_AUTH", "dai_auth", defaults.AUTH, metavar="SCHEME",
+    ),
+    Setting(
+        "api_version",
+        "public API version: `auto` (`/api/v2`, or `/api/v1` where the server has only that: "
+        "DAI 7.4), `v1` or `v2`",
+        "Public API version: auto (v2, or v1 where the server has only v1: DAI 7.4), v1 or v2.",
+        "to_api_version", "--dai-api-version", "DAI_API_VERSION", "dai_api_version",
+        defaults.API_VERSION, metavar="VERSION",
     ),
     Setting(
         "client_id", "client id",
@@ -270,6 +277,12 @@ TABLE: tuple[Setting, ...] = (
         metavar="JSON",
     ),
     Setting(
+        "space", "space of the test configurations named without `space=`",
+        "Space of test configurations named without space= (default: any space).", "to_text",
+        "--dai-space", "DAI_SPACE", "dai_space", default_text="none: any space",
+        metavar="SPACE",
+    ),
+    Setting(
         "result_url",
         "test-config result address template (`{url}`, `{id}`, `{task_instance_id}`, "
         "`{test_config_id}`)",
@@ -284,8 +297,41 @@ TABLE: tuple[Setting, ...] = (
         metavar="AGENT",
     ),
     Setting(
+        "offline_agent",
+        "while a run is queued for an agent the server lists as offline: `wait` (up to the "
+        "run deadline) or `fail` (the test fails at once, the run is aborted)",
+        "While a run is queued for an agent the server lists as offline: wait (up to the run "
+        "deadline) or fail (at once, aborting the run).",
+        "to_offline_agent", "--dai-offline-agent", ini="dai_offline_agent",
+        default=defaults.OFFLINE_AGENT, metavar="MODE",
+    ),
+    Setting(
+        "list_names",
+        "print the names and ids of the server's `models`, `agents` or `configs` (test "
+        "configurations), then exit",
+        "Print the names and ids of the server's models, agents or configs (test "
+        "configurations) a marker can use, then exit.",
+        "to_list_kind", "--dai-list", metavar="WHAT", default_text="off",
+        usage="`--dai-list models\\|agents\\|configs`",
+    ),
+    Setting(
+        "prestart",
+        "start the runs of the selected tests ahead of their turns, one at a time per agent "
+        "(one process drives a whole suite; see [Runs started ahead](#runs-started-ahead))",
+        "Start the DAI runs of the selected tests ahead of their turns, one at a time per "
+        "agent (a test's fixtures are then set up after its run started).",
+        "to_bool", "--dai-prestart", ini="dai_prestart", default=False, kind="bool", flag=True,
+    ),
+    Setting(
+        "prestart_limit", "most runs started ahead and not yet waited for",
+        "With --dai-prestart: the most runs started ahead and not yet waited for.",
+        "to_count", "--dai-prestart-limit", ini="dai_prestart_limit",
+        default=defaults.PRESTART_LIMIT, metavar="N", kind="number",
+    ),
+    Setting(
         "allow_insecure_token_url",
-        "allow a plain-http token URL with an https server URL (see [Security](#security))",
+        "allow a plain-http token URL with an https server URL "
+        "(see [docs/security.md](docs/security.md))",
         "Allow a plain-http token URL with an https DAI URL (the client secret then crosses "
         "the network unencrypted).",
         "to_bool", "--dai-allow-insecure-token-url", ini="dai_allow_insecure_token_url",
@@ -366,21 +412,3 @@ def add_options(parser: pytest.Parser) -> None:
         "Not read, on purpose: give the secret in DAI_CLIENT_SECRET or the credentials file.",
         default=None,
     )
-
-
-def _cell(text: str | None) -> str:
-    return f"`{text}`" if text else ""
-
-
-def readme_table() -> list[str]:
-    """The README's "Configuration" table, one line per row (header included)."""
-    lines = [
-        "| Setting | Command line | Environment | ini key | Default |",
-        "|---|---|---|---|---|",
-    ]
-    for row in TABLE:
-        option = row.usage or _cell(row.option)
-        ini = "none, on purpose" if row.name == "client_secret" else _cell(row.ini)
-        cells = (row.what, option, _cell(row.env), ini, shown_default(row))
-        lines.append("|" + "|".join(f" {cell} " if cell else " " for cell in cells) + "|")
-    return lines

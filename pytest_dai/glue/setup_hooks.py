@@ -83,14 +83,15 @@ def plugin_state(config: pytest.Config) -> DAIState:
 
 
 CONFIG_MARKER_HELP = (
-    "dai_test_config(config, *, model=None, suite=None, parameters=None, filter_by=None, "
-    "timeout=None): start an Eggplant DAI test configuration after the test's fixtures, wait "
-    "for it, and pass only if its result passed"
+    "dai_test_config(config, *, model=None, suite=None, space=None, parameters=None, "
+    "filter_by=None, timeout=None, prestart=None): start an Eggplant DAI test configuration "
+    "after the test's fixtures, wait for it, and pass only if its result passed"
 )
 MARKER_HELP = (
     "dai_model(model, *, agent=None, test_case=None, sut=None, sut_criteria=None, rerun=None, "
-    "step_pause_time=None, timeout=None, min_steps=None, script=None, asset=None): start an "
-    "Eggplant DAI model run after the test's fixtures, wait for it, and pass or fail with it"
+    "step_pause_time=None, timeout=None, min_steps=None, script=None, asset=None, "
+    "prestart=None): start an Eggplant DAI model run after the test's fixtures, wait for it, "
+    "and pass or fail with it"
 )
 
 

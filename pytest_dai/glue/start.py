@@ -25,7 +25,11 @@ __all__ = ["restore_sigterm", "start_plugin"]
 def start_plugin(config: pytest.Config) -> DAIState:
     """Resolve the settings (a bad value is a ``pytest.UsageError`` naming its source), start
     ``--dai-simulator``, register the helper plugins and the SIGTERM handler."""
-    from pytest_dai.glue import runtest_hooks, session_hooks
+    # Imported by their full names: ``from pytest_dai.glue import ...`` would take a module
+    # left as an attribute of the package by an earlier in-process session (pytester), whose
+    # classes (DAIError...) are not this session's.
+    import pytest_dai.glue.runtest_hooks as runtest_hooks
+    import pytest_dai.glue.session_hooks as session_hooks
     from pytest_dai.glue.interrupted import InterruptHooks
     from pytest_dai.glue.marker_args import MarkerCheck
     from pytest_dai.glue.redaction import RedactionHooks
@@ -50,6 +54,10 @@ def start_plugin(config: pytest.Config) -> DAIState:
         from pytest_dai.glue.dry_run import DryRunHooks
 
         manager.register(DryRunHooks(config), "dai-dry-run")
+    if state.settings.prestart and not state.settings.dry_run:
+        from pytest_dai.glue.prestart_hooks import PrestartHooks
+
+        manager.register(PrestartHooks(state), "dai-prestart")
     if manager.hasplugin("xdist") and not is_worker(config):
         from pytest_dai.glue.xdist_hooks import XdistHooks
 
@@ -60,7 +68,19 @@ def start_plugin(config: pytest.Config) -> DAIState:
             manager.register(AgentDistPlugin(config), "dai-dist")
     if state.settings.handle_sigterm:
         _install_sigterm(config)
+    _clean_earlier_evidence(config, state)
     return state
+
+
+def _clean_earlier_evidence(config: pytest.Config, state: DAIState) -> None:
+    """(Controller, a session that may write evidence) remove the evidence files earlier
+    sessions wrote, once tests are to run (see :mod:`pytest_dai.glue.artifacts_manifest`)."""
+    settings = state.settings
+    if is_worker(config) or settings.dry_run or settings.list_names or settings.reap_orphans_only:
+        return
+    from pytest_dai.glue.artifacts_manifest import EvidenceCleanup
+
+    config.pluginmanager.register(EvidenceCleanup(settings.artifacts), "dai-evidence-cleanup")
 
 
 def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:

@@ -166,7 +166,9 @@ class DAIState:
             backoff_factor=settings.backoff_factor,
             ca_cert=settings.ca_cert,
             allow_insecure_token_url=settings.allow_insecure_token_url,
+            api_version=settings.api_version,
         )
+        client.api.on_decided = self.notice
         return DAISession(
             client,
             run_url=settings.run_url,

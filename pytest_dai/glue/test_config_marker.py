@@ -1,6 +1,6 @@
 """The ``dai_test_config`` marker: its signature, its validation, and the parameters file.
 
-``@pytest.mark.dai_test_config(config, *, model=None, suite=None, parameters=None,
+``@pytest.mark.dai_test_config(config, *, model=None, suite=None, space=None, parameters=None,
 filter_by=None, timeout=None)``: arguments are bound to :func:`dai_test_config`
 (so Python checks counts and keywords; :mod:`pytest_dai.glue.marker_args` words its refusal
 in one line naming the test), then checked value by value, at collection and again at setup.
@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, NoReturn
 
 from pytest_dai.client import defaults
 from pytest_dai.client.errors import DAIConfigError
-from pytest_dai.glue.marker_args import MarkFail, bind_marker, signature_text
+from pytest_dai.glue.marker_args import MarkFail, bind_marker, parse_prestart, signature_text
+from pytest_dai.glue.step_filters import parse_filters
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -42,9 +43,11 @@ def dai_test_config(
     *,
     model: str | None = None,
     suite: str | None = None,
+    space: str | None = None,
     parameters: dict[str, object] | None = None,
-    filter_by: dict[str, object] | None = None,
+    filter_by: dict[str, object] | str | None = None,
     timeout: float | None = None,
+    prestart: bool | None = None,
 ) -> None:
     """The marker's signature (never called: the marker's arguments are bound to it)."""
 
@@ -61,10 +64,15 @@ class TestConfigSpec:
     config: str
     model: str | None = None
     suite: str | None = None
+    #: The space to find a named config in: the marker's ``space=``, else ``dai_space``;
+    #: None: any space.
+    space: str | None = None
     parameters: dict[str, object] = field(default_factory=dict)
     filter_by: dict[str, tuple[str, ...]] = field(default_factory=dict)
     timeout: float = defaults.RUN_DEADLINE
     timeout_source: str = "default"
+    #: Whether ``--dai-prestart`` may start the run ahead of the test's turn.
+    prestart: bool = True
 
 
 def _describe(value: object) -> str:
@@ -81,7 +89,7 @@ def parse_test_config_marker(mark: pytest.Mark, settings: Settings, nodeid: str)
     if isinstance(config, bool) or not isinstance(config, (str, int)) or not str(config).strip():
         fail(f"config: expected a test configuration id or name, got {_describe(config)}")
     texts: dict[str, str | None] = {}
-    for name in ("model", "suite"):
+    for name in ("model", "suite", "space"):
         value = args.get(name)
         if value is not None and (not isinstance(value, str) or not value.strip()):
             fail(f"{name}: expected a non-empty {name} name, got {_describe(value)}")
@@ -89,7 +97,7 @@ def parse_test_config_marker(mark: pytest.Mark, settings: Settings, nodeid: str)
     if texts["model"] and texts["suite"]:
         fail("give model= or suite=, not both (a config is model-based or script-based)")
     parameters = _parameters(args.get("parameters"), fail)
-    filter_by = _filters(args.get("filter_by"), fail)
+    filter_by = parse_filters(args.get("filter_by"), fail)
     raw_timeout = args.get("timeout")
     if raw_timeout is None:
         timeout, source = settings.timeout, settings.source("timeout")
@@ -106,10 +114,12 @@ def parse_test_config_marker(mark: pytest.Mark, settings: Settings, nodeid: str)
         config=str(config).strip(),
         model=texts["model"],
         suite=texts["suite"],
+        space=texts["space"] or settings.space,
         parameters=parameters,
         filter_by=filter_by,
         timeout=timeout,
         timeout_source=source,
+        prestart=parse_prestart(fail, args.get("prestart")),
     )
 
 
@@ -124,31 +134,6 @@ def _parameters(value: object, fail: Callable[[str], NoReturn]) -> dict[str, obj
             + _describe(value)
         )
     return dict(value)
-
-
-def _filters(value: object, fail: Callable[[str], NoReturn]) -> dict[str, tuple[str, ...]]:
-    """``{"step_status_include": ["Failed", "Error"], "test_case_name_exclude": "login"}``:
-    each value a string (commas separate several) or a list of strings."""
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        fail(
-            f"filter_by: expected a dict such as {{'step_status_include': ['Failed']}}, got "
-            f"{_describe(value)}"
-        )
-    result: dict[str, tuple[str, ...]] = {}
-    for key, raw in value.items():
-        if not isinstance(key, str) or not key.replace("_", "").isalnum():
-            fail(f"filter_by: expected filter names such as 'step_status_include', got {key!r}")
-        items = raw.split(",") if isinstance(raw, str) else raw
-        if not isinstance(items, (list, tuple)) or not all(
-            isinstance(item, str) and item.strip() for item in items
-        ):
-            fail(
-                f"filter_by[{key!r}]: expected a string or a list of strings, got {_describe(raw)}"
-            )
-        result[key] = tuple(item.strip() for item in items)
-    return result
 
 
 def read_parameters_file(path: str, label: str) -> dict[str, object]:

@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import os
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import pytest
 
 from pytest_dai.client.errors import DAIError
 from pytest_dai.client.status import RunState
+from pytest_dai.glue.artifacts_manifest import remember
 from pytest_dai.glue.facts import set_property
 from pytest_dai.glue.history import expected_duration, history_key
 from pytest_dai.glue.keys import EXECUTION_KEY, IN_SUBTESTS_KEY, MESSAGES_KEY, RERUN_OF_KEY
+from pytest_dai.glue.parameters_view import PROPERTY as PARAMETERS_PROPERTY
+from pytest_dai.glue.parameters_view import names_property, overrides, overrides_text
+from pytest_dai.glue.prestart import claim
 from pytest_dai.glue.runner import (
     LOG_SECTION,
     _why,
@@ -26,17 +30,19 @@ from pytest_dai.glue.runner import (
     record,
     wait_for_run,
 )
-from pytest_dai.glue.test_config_marker import read_parameters_file
 from pytest_dai.glue.user_hooks import call_hook, from_user_hook
 from pytest_dai.lifecycle.outcome import (
+    DAIDryRun,
     DAIRunCancelled,
     DAIRunError,
     DAIRunFailed,
     DAIRunOutcome,
 )
+from pytest_dai.lifecycle.runlog import reads_as_error
 from pytest_dai.lifecycle.steps import StepResult
 
 if TYPE_CHECKING:
+    from pytest_dai.client.records import LogEntry
     from pytest_dai.glue.state import DAIState
     from pytest_dai.glue.test_config_marker import TestConfigSpec
     from pytest_dai.lifecycle.test_config_run import TestConfigResult
@@ -46,6 +52,7 @@ __all__ = [
     "MESSAGES_KEY",
     "RERUN_FILTER",
     "config_outcome",
+    "config_reason",
     "config_steps",
     "quick_test_results",
     "run_test_config_test",
@@ -56,24 +63,20 @@ __all__ = [
 RERUN_FILTER = {"step_status_include": ("Failed", "Error")}
 #: At most this many failed test cases have their logs read for the failure message.
 MAX_FAILED_LOGS = 10
+#: At most this many failed test cases are listed in the failure's text.
+FAILED_LISTED = 100
 LAST_LINES = 3
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
-
-
-def _parameters(state: DAIState, spec: TestConfigSpec) -> dict[str, object]:
-    """The parameters file's overrides, then the marker's (the marker wins)."""
-    found: dict[str, object] = {}
-    if state.settings.parameters_file:
-        found.update(read_parameters_file(state.settings.parameters_file, "dai_parameters_file"))
-    found.update(spec.parameters)
-    return found
 
 
 def run_test_config_test(item: pytest.Item, state: DAIState, spec: TestConfigSpec) -> object:
     """Start the test configuration, wait (aborting on any interruption), report, and apply
     the outcome. Returns the finished :class:`TestConfigResult` when the body may run."""
     __tracebackhide__ = from_user_hook
-    result = _start(item, state, spec)
+    ahead = claim(item)
+    result = cast("TestConfigResult", ahead) if ahead is not None else None
+    if result is None:
+        result = start_config_run(item, state, spec)
     # Earlier passed runs of this configuration say when it ends: the wait polls near there.
     result.expected_duration = expected_duration(item.config, history_key(result.name, result.kind))
     item.stash[EXECUTION_KEY] = result
@@ -88,12 +91,19 @@ def run_test_config_test(item: pytest.Item, state: DAIState, spec: TestConfigSpe
     if timed_out is not None:
         quick_test_results(result)
         why = "the run deadline passed"
-        keep_steps(item, state, result, config_steps(result, interrupted=why), why)
+        # As for a model run: the log and the screen each unfinished test case was stuck on.
+        messages, log_text = _failure_lines(item, state, result)
+        if log_text:
+            item.add_report_section("call", LOG_SECTION, log_text)
+        steps = config_steps(result, interrupted=why, messages=messages)
+        keep_steps(item, state, result, steps, why)
         raise timed_out
     _save_junit(item, state, result)
     messages, log_text = _failure_lines(item, state, result)
     item.stash[MESSAGES_KEY] = messages
     _subtests(item, result, messages)
+    if result.results_note:
+        item.add_report_section("call", "dai test results", result.results_note)
     if log_text:  # after the subtests: each of their reports would repeat it
         item.add_report_section("call", LOG_SECTION, log_text)
     keep_steps(item, state, result, config_steps(result, messages=messages), "")
@@ -102,26 +112,41 @@ def run_test_config_test(item: pytest.Item, state: DAIState, spec: TestConfigSpe
     return result
 
 
-def _start(item: pytest.Item, state: DAIState, spec: TestConfigSpec) -> TestConfigResult:
+def start_config_run(item: pytest.Item, state: DAIState, spec: TestConfigSpec) -> TestConfigResult:
     """Start the marker's test configuration (with ``--dai-rerun-failed``, only the failed
     and errored steps of the failed result, and the report says so)."""
     rerun_of = item.stash.get(RERUN_OF_KEY, "")
     filters: dict[str, tuple[str, ...]] = dict(spec.filter_by)
+    previous = ""
     if rerun_of:
+        from pytest_dai.glue.rerun import previous_task_instance
+
         filters.update(RERUN_FILTER)
-    result = state.session().start_test_config(
-        spec.config,
-        model=spec.model,
-        suite=spec.suite,
-        parameters=_parameters(state, spec) or None,
-        filter_by=filters or None,
-    )
+        previous = previous_task_instance(item.config, item.nodeid)
+    found = overrides(state, spec)
+    if found:
+        set_property(item, PARAMETERS_PROPERTY, names_property(found))
+    try:
+        result = state.session().start_test_config(
+            spec.config,
+            model=spec.model,
+            suite=spec.suite,
+            space=spec.space,
+            parameters={override.name: override.value for override in found} or None,
+            filter_by=filters or None,
+            previous_task_instance_id=previous or None,
+        )
+    except DAIDryRun as exc:  # the plan lists each override, and where it came from
+        if not found:
+            raise
+        raise DAIDryRun(f"{exc}; {overrides_text(found)}") from None
     result.rerun_of = rerun_of
     if rerun_of:
+        of_task = f", task instance {previous}" if previous else ""
         item.add_report_section(
             "call",
             "dai rerun",
-            f"re-ran only the failed and errored steps of result {rerun_of} "
+            f"re-ran only the failed and errored steps of result {rerun_of}{of_task} "
             "(filter step_status_include=Failed,Error)",
         )
     return result
@@ -156,6 +181,7 @@ def _save_junit(item: pytest.Item, state: DAIState, result: TestConfigResult) ->
     except OSError as exc:
         item.add_report_section("call", "dai junit", f"DAI's JUnit could not be saved: {exc}")
         return
+    remember(path)  # the next session removes it (evidence of one session only)
     set_property(item, "dai_junit", path)
 
 
@@ -184,10 +210,20 @@ def _failure_lines(
             run=tr.id,
             failed=True,
         )
-        errors = [e for e in logs if e.severity in {"ERROR", "CRITICAL"}] or logs[-1:]
-        messages[tr.id] = "\n".join(e.message for e in errors[-LAST_LINES:])
+        messages[tr.id] = _why_it_failed(tr, logs)
         sections.append(f"--- {tr.name} ({tr.status})\n" + "\n".join(e.format() for e in logs))
     return messages, "\n".join(sections)
+
+
+def _why_it_failed(tr: TestResult, logs: list[LogEntry]) -> str:
+    """A failed test case run's message, read from its log as a model run's failure is (its
+    failing entry: ``failed in step 2: <message>``); where the log does not tell, its last
+    lines that read as errors."""
+    reason = tr.failure_reason(logs)
+    if reason:
+        return reason
+    errors = [e for e in logs if reads_as_error(e)] or logs[-1:]
+    return "\n".join(e.message for e in errors[-LAST_LINES:])
 
 
 def _subtests(item: pytest.Item, result: TestConfigResult, messages: dict[str, str]) -> None:
@@ -237,6 +273,10 @@ def config_steps(
         steps.append(
             StepResult(number, f"{number:03d} {tr.name}", outcome, tr.duration or 0.0, message)
         )
+    if result.results_note:  # the server listed more than the limit: the last testcase says so
+        number = len(steps) + 1
+        note = result.results_note
+        steps.append(StepResult(number, f"{number:03d} (not reported)", "skipped", 0.0, note))
     return steps
 
 
@@ -249,12 +289,20 @@ def config_outcome(item: pytest.Item, result: TestConfigResult) -> DAIRunOutcome
     if failed:
         lines.append("failed test cases:")
         messages = item.stash.get(MESSAGES_KEY, {})
-        for tr in failed:
+        for tr in failed[:FAILED_LISTED]:
             model = f" (model {tr.model})" if tr.model else ""
             lines.append(f"  {tr.name}{model}: {tr.status}")
             lines.extend(f"    {line}" for line in messages.get(tr.id, "").splitlines())
+        if len(failed) > FAILED_LISTED:
+            lines.append(
+                f"  ... and {len(failed) - FAILED_LISTED} more (the first {FAILED_LISTED} are "
+                "listed here; each is a subtest)"
+            )
+    if result.results_note:
+        lines.append(result.results_note)
     lines.append(f"result: {result.url}")
     details = "\n".join(lines)
+    reason = config_reason(failed, item.stash.get(MESSAGES_KEY, {}))
     status = result.status_info
     if status.state is RunState.PASSED:
         return None
@@ -265,4 +313,18 @@ def config_outcome(item: pytest.Item, result: TestConfigResult) -> DAIRunOutcome
         cls, text = DAIRunCancelled, f"{where} was cancelled on the server: status {status.word}"
     else:
         cls, text = DAIRunError, f"{where} ended in error: status {status.describe()}"
-    return cls(text, execution=result, details=details)
+    return cls(text, execution=result, details=details, reason=reason)
+
+
+def config_reason(failed: list[TestResult], messages: dict[str, str]) -> str:
+    """The one line that says why a test configuration did not pass: its first failed test
+    case and that case's failure line (``failed in test case Checkout: failed in step 2: Card
+    was declined``; its status where the log tells nothing), and how many more failed."""
+    if not failed:
+        return ""
+    first = failed[0]
+    lines = [line.strip() for line in messages.get(first.id, "").splitlines() if line.strip()]
+    text = f"failed in test case {first.name}: {lines[-1] if lines else first.status}"
+    if len(failed) > 1:
+        text += f" (and {len(failed) - 1} more failed test cases)"
+    return text

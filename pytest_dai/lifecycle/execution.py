@@ -15,16 +15,18 @@ from typing import TYPE_CHECKING, Any
 from pytest_dai.client import defaults
 from pytest_dai.client.calls import RUN_STATUS
 from pytest_dai.client.errors import DAIError
-from pytest_dai.client.text import escape_control_chars
+from pytest_dai.client.server_text import address_id
 from pytest_dai.lifecycle.polled_run import PolledRun
 from pytest_dai.lifecycle.run_errors import DAIRunTimeout
-from pytest_dai.lifecycle.runlog import failing_entry, reads_as_error
+from pytest_dai.lifecycle.runlog import failing_entry, failure_reason, reads_as_error
+from pytest_dai.lifecycle.steps import Step, public_steps, run_steps
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from pytest_dai.client.endpoints import DAIClient
     from pytest_dai.client.records import LogEntry, RunRecord
+    from pytest_dai.lifecycle.agent_watch import AgentWatch
 
 __all__ = ["Execution"]
 
@@ -60,6 +62,7 @@ class Execution(PolledRun["RunRecord"]):
         initial_status: str = "Queued",
         on_end: Callable[[Any], None] | None = None,
         requested_at: float | None = None,
+        agent_watch: AgentWatch | None = None,
     ) -> None:
         super().__init__(
             poll_interval, record_grace, expected_duration, on_end, created=requested_at
@@ -71,6 +74,9 @@ class Execution(PolledRun["RunRecord"]):
         self._client = client
         self._run_url = run_url
         self._created_wall = datetime.now(timezone.utc)
+        #: Looks at the agent listing while the run is queued (None: no agent named).
+        self.agent_watch = agent_watch
+        self._final_steps: list[Step] | None = None
 
     def __repr__(self) -> str:
         return f"<Execution {self.id} model={self.model!r} agent={self.agent!r} {self.status}>"
@@ -106,7 +112,9 @@ class Execution(PolledRun["RunRecord"]):
     def url(self) -> str:
         """The run's address in the DAI UI (setting ``dai_run_url``)."""
         return self._run_url.format(
-            url=self._client.url, run_id=self.run_id or self.id, execution_id=self.id
+            url=self._client.url,
+            run_id=address_id(self.run_id or self.id),
+            execution_id=address_id(self.id),
         )
 
     def failure_details(self, logs: list[LogEntry] | None) -> str:
@@ -119,11 +127,11 @@ class Execution(PolledRun["RunRecord"]):
             lines.append(
                 f"steps: {done} of {self.steps_total} done, {self.steps_failed or 0} failed"
             )
+        reason = self.failure_reason(logs)
+        if reason:
+            lines.append(reason)
         if logs:
             failing = failing_entry(logs, self.state)
-            if failing is not None:
-                where = f"step {failing.step_ref}" if failing.step_ref is not None else "the log"
-                lines.append(escape_control_chars(f"failed in {where}: {failing.message}"))
             errors = [e for e in logs if reads_as_error(e) and e is not failing]
             if errors:
                 lines.append("last error lines of the run log:")
@@ -131,11 +139,17 @@ class Execution(PolledRun["RunRecord"]):
         lines.append(f"run: {self.url}")
         return "\n".join(lines)
 
+    def failure_reason(self, logs: list[LogEntry] | None) -> str:
+        """The one line that says why a failed or errored run failed (``failed in step 3:
+        <message>``), the line the failure, the annotation and the job summary show; "" when
+        the log does not tell."""
+        return failure_reason(logs, self.state)
+
     # -- actions ------------------------------------------------------------------------------
 
     def _fetch(self) -> RunRecord | None:
         """The run record (E2), None while the server has none."""
-        return self._client.find_run(self.id)
+        return self._client.find_run(self.id, run_id=self.run_id)
 
     def _missing(self) -> str:
         """The call and the run that has no record."""
@@ -145,6 +159,8 @@ class Execution(PolledRun["RunRecord"]):
         """The agent that ran it, as the server names it (also when the start named none)."""
         if record.agent_name:
             self.agent = record.agent_name
+        if self.agent_watch is not None:
+            self.agent_offline = self.agent_watch.after_poll(record.status.state)
 
     def _estimate_start(self, record: RunRecord, before: float, asked: float, now: float) -> float:
         """When the run started, on this process's monotonic clock.
@@ -159,11 +175,21 @@ class Execution(PolledRun["RunRecord"]):
 
     def _timeout_error(self, timeout: float, source: str) -> DAIRunTimeout:
         """The :class:`DAIRunTimeout` of a run aborted on its deadline."""
+        details = self.failure_details(None)
+        offline = ""
+        if self.agent_offline:  # the likely why: said in the summary, first in the details
+            offline = f" ({self.agent_offline})"
+            reason = f"{self.agent_offline}: the run waited in its queue until the deadline"
+            details = f"{reason}\n{details}"
+        else:
+            reason = f"the run deadline of {timeout:g} s passed; last status {self.status}"
         return DAIRunTimeout(
             f"DAI run of model {self.model!r} (execution {self.id}) passed its "
-            f"deadline of {timeout:g} s{source} and was aborted; last status {self.status}",
+            f"deadline of {timeout:g} s{source} and was aborted; last status "
+            f"{self.status}{offline}",
             execution=self,
-            details=self.failure_details(None),
+            details=details,
+            reason=reason,
         )
 
     def _stop(self, timeout: float | None) -> bool | None:
@@ -187,3 +213,16 @@ class Execution(PolledRun["RunRecord"]):
         if self.run_id is None:
             return []
         return list(self._client.iter_run_logs(self.run_id, quick=quick))
+
+    @property
+    def steps(self) -> list[Step]:
+        """The run's steps in order: name, outcome (passed, failed, error, skipped: not
+        reached, or unknown: the log cannot tell) and message, read from the run log (E6), so
+        nobody has to parse it. Read once the run has ended, then kept; while it is going,
+        read again on every access (steps not yet reached are ``skipped``)."""
+        if self._final_steps is not None:
+            return list(self._final_steps)
+        found = public_steps(run_steps(self, self.logs()).steps)
+        if self.finished:
+            self._final_steps = found
+        return list(found)

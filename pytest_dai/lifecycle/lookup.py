@@ -87,12 +87,14 @@ def resolve_test_config(
     *,
     model: str | None = None,
     suite: str | None = None,
+    space: str | None = None,
     listed_by: str = LIST_TEST_CONFIGS.request(),
 ) -> TestConfig:
     """The config whose id or name is ``ref``; a name several configs share is told apart by
-    ``model`` (model-based configs) or ``suite`` (script-based ones). Unknown: DAINotFoundError
-    with close matches (``listed_by`` says where the list came from); still ambiguous:
-    DAIConfigError listing the models and suites."""
+    ``space`` (eggplant-runner's space name; None: any space), ``model`` (model-based configs)
+    or ``suite`` (script-based ones). Unknown: DAINotFoundError with close matches
+    (``listed_by`` says where the list came from); a name in several spaces and no space
+    given: DAIConfigError listing the spaces; still ambiguous: listing the models and suites."""
     by_id = [c for c in configs if c.id == ref]
     if by_id:
         return by_id[0]
@@ -103,6 +105,8 @@ def resolve_test_config(
         named = [c for c in named if (c.model or "").casefold() == model.casefold()]
     if suite is not None:
         named = [c for c in named if (c.suite or "").casefold() == suite.casefold()]
+    if space is not None:
+        named = [c for c in named if (c.space or "").casefold() == space.casefold()]
     if len(named) == 1:
         return named[0]
     if not named:
@@ -111,11 +115,18 @@ def resolve_test_config(
             f" with {word} {value!r}"
             for word, value in (("model", model), ("suite", suite))
             if value
-        )
+        ) + (f" in space {space!r}" if space else "")
         raise DAINotFoundError(
             f"unknown test configuration {ref!r}{told}: not among those listed by {listed_by}; "
             f"{hint}",
             endpoint=listed_by,
+        )
+    spaces = sorted({c.space or "no space named" for c in named})
+    if space is None and len(spaces) > 1:
+        raise DAIConfigError(
+            f"test configuration name {ref!r} is in {len(spaces)} spaces "
+            f"({', '.join(repr(s) for s in spaces)}): say which with space=... on the marker "
+            "or the dai_space setting, or give the id"
         )
     kinds = ", ".join(
         f"{c.id} (model {c.model!r})" if c.model else f"{c.id} (suite {c.suite!r})" for c in named

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from pytest_dai.client.calls import START_RUN
 from pytest_dai.client.deadline import call_budget
 from pytest_dai.client.errors import DAIAuthError, DAIError, DAIHTTPError
+from pytest_dai.client.run_lookup import list_order
 from pytest_dai.lifecycle.journal_entries import TEST_CONFIG
 from pytest_dai.lifecycle.test_config_support import abort_task_instance
 
@@ -78,7 +79,7 @@ def recover_lost_start(
         return _recover_test_config(TestConfigAPI(client), intent, known)
     try:
         with call_budget(RECOVERY_BUDGET):
-            records = _recent_runs(client)
+            records = _recent_runs(client, since=intent.started - CLOCK_SKEW)
     except DAIError as exc:
         return False, (
             f"dai: a start of {intent.describe()} got no answer and the runs could not be "
@@ -104,23 +105,36 @@ def recover_lost_start(
     return True, line
 
 
-def _recent_runs(client: DAIClient) -> list[RunRecord]:
+def _recent_runs(client: DAIClient, since: float) -> list[RunRecord]:
     """The newest runs, page by page (at most :data:`MAX_PAGES`): a busy server may have
-    started many runs since the intent. Paging ends early on a short or empty page, or a page
-    seen before (a server that ignores ``offset``)."""
+    started many runs since the intent. A list that shows itself oldest first is read from
+    its end (``total_count``, contract rule 13). Paging ends early on a short or empty page, a
+    page seen before (a server that ignores ``offset``), or a page whose runs all started
+    before ``since`` (epoch seconds: older pages cannot hold the run)."""
+    first, total = client.runs_page(limit=PAGE_SIZE, offset=0)
+    page_size = len(first) if first else PAGE_SIZE  # the server's own page size
+    order = list_order([record.raw for record in first])
+    oldest_first = order == "oldest first"
+    # In a list in order, a page with a run older than ``since`` is the last one worth reading.
+    enough = any if order is not None else all
+    if oldest_first and total is not None and total > len(first):
+        offsets = range(max(total - page_size, 0), -1, -page_size)
+    else:
+        offsets = range(0, PAGE_SIZE * MAX_PAGES * 10, page_size)
     records: list[RunRecord] = []
     seen: set[tuple[str | None, str | None]] = set()
-    page_size = PAGE_SIZE
-    for page_number in range(MAX_PAGES):
-        page = client.list_runs(limit=page_size, offset=len(records))
+    for number, offset in enumerate(offsets):
+        if number >= MAX_PAGES:
+            break
+        page = first if offset == 0 else client.runs_page(limit=page_size, offset=offset)[0]
         keys = {(record.execution_id, record.run_id) for record in page}
         if not page or keys <= seen:
             break
         seen |= keys
         records.extend(page)
-        if page_number == 0 and len(page) < page_size:
-            page_size = len(page)  # the server's own page size (it ignored ``limit``)
-        elif len(page) < page_size:
+        if len(page) < page_size and not oldest_first:
+            break
+        if enough(r.started_at is not None and r.started_at.timestamp() < since for r in page):
             break
     return records
 

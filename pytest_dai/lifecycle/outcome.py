@@ -38,6 +38,7 @@ def default_outcome(
     where = f"DAI run of model {execution.model!r} (execution {execution.id})"
     status = execution.status_info
     details = execution.failure_details(logs)
+    reason = execution.failure_reason(logs)
     if status.state is RunState.PASSED:
         done = execution.steps_done
         if min_steps is not None and (done or 0) < min_steps:
@@ -45,20 +46,26 @@ def default_outcome(
                 f"{where} passed but ran {done or 0} steps, fewer than min_steps={min_steps}",
                 execution=execution,
                 details=details,
+                reason=f"ran {done or 0} steps, fewer than min_steps={min_steps}",
             )
         return None
     if status.state is RunState.FAILED:
         return DAIRunFailed(
-            f"{where} failed: status {status.word}", execution=execution, details=details
+            f"{where} failed: status {status.word}",
+            execution=execution,
+            details=details,
+            reason=reason,
         )
     if status.state is RunState.CANCELLED:
         return DAIRunCancelled(
             f"{where} was cancelled on the server: status {status.word}",
             execution=execution,
             details=details,
+            reason=reason,
         )
     return DAIRunError(
         f"{where} ended in error: status {status.describe()}",
         execution=execution,
         details=details,
+        reason=reason,
     )

@@ -46,6 +46,11 @@ class PolledRun(RunStateView[R]):
     #: Whether :meth:`wait` lets the schedule's first delay pass before its first poll (a
     #: model run: it was only just queued) rather than polling at once.
     first_poll_waits = False
+    #: Why a queued run may never start (``agent 'x' is offline``), "" when nothing says so.
+    agent_offline = ""
+    #: How :meth:`wait` passes the time between polls (``idle(seconds)``): a caller with other
+    #: work to do meanwhile (runs started ahead to look at) sets its own.
+    idle: Callable[[float], None] = staticmethod(time.sleep)
 
     def __init__(
         self,
@@ -195,7 +200,7 @@ class PolledRun(RunStateView[R]):
             first = schedule.next_delay(0.0 if self.expected_duration is not None else None)
             if deadline is not None:
                 first = min(first, max(deadline - time.monotonic(), 0.0))
-            time.sleep(max(first - self.elapsed, 0.0))
+            self.idle(max(first - self.elapsed, 0.0))
         while True:
             past_deadline = self._poll_within(deadline)
             if not past_deadline and on_poll is not None:
@@ -208,16 +213,21 @@ class PolledRun(RunStateView[R]):
                 raise self._timeout_error(
                     timeout, f" ({deadline_source})" if deadline_source else ""
                 )
-            since = self._running_since
-            delay = schedule.next_delay(
-                now - since if since is not None else None,
-                self.steps_done,
-                self.steps_total,
-                asked_at=self._asked - since if since is not None else None,
-            )
+            delay = self.poll_delay(schedule, now)
             if deadline is not None:
                 delay = min(delay, max(deadline - now, 0.0))
-            time.sleep(max(delay, 0.01))
+            self.idle(max(delay, 0.01))
+
+    def poll_delay(self, schedule: PollSchedule, now: float | None = None) -> float:
+        """Seconds until the next poll, by ``schedule`` and what the last poll saw."""
+        now = time.monotonic() if now is None else now
+        since = self._running_since
+        return schedule.next_delay(
+            now - since if since is not None else None,
+            self.steps_done,
+            self.steps_total,
+            asked_at=self._asked - since if since is not None else None,
+        )
 
     def _poll_within(self, deadline: float | None) -> bool:
         """One :meth:`refresh`, cut off at the run deadline (a server that is slow to answer

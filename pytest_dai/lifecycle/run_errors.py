@@ -51,10 +51,20 @@ class DAIRunOutcome(DAIError):
     """A DAI run that did not pass. The first line says what happened; more lines follow with
     the failed steps, the last error lines of the run log and the run's address."""
 
-    def __init__(self, summary: str, *, execution: RunLike | None = None, details: str = ""):
+    def __init__(
+        self,
+        summary: str,
+        *,
+        execution: RunLike | None = None,
+        details: str = "",
+        reason: str = "",
+    ):
         super().__init__(summary)
         self.execution = execution
         self.details = redact(details.strip())
+        #: The one line that says why (the failed step or test case and its message, the
+        #: agent that is offline...), as the details show it; "" when nothing more is known.
+        self.reason = redact(" ".join(reason.split()))
 
     def __str__(self) -> str:
         return f"{self.message}\n{self.details}" if self.details else self.message

@@ -21,13 +21,21 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pytest_dai.client.status import RunState, normalise_status
+from pytest_dai.client.text import escape_control_chars
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from pytest_dai.client.records import LogEntry
 
-__all__ = ["StepGroup", "failing_entry", "reads_as_error", "step_groups", "step_verdicts"]
+__all__ = [
+    "StepGroup",
+    "failing_entry",
+    "failure_reason",
+    "reads_as_error",
+    "step_groups",
+    "step_verdicts",
+]
 
 #: Messages that read as an error whatever their severity says.
 _ERROR_WORDS = re.compile(
@@ -35,6 +43,9 @@ _ERROR_WORDS = re.compile(
     r"could not|crash(ed)?|abort(ed)?)\b",
     re.IGNORECASE,
 )
+
+#: A line break in a message as the client keeps it (shown escaped: ``\x0a``, ``\x0d``).
+_LINE_BREAK = re.compile(r"\\x0[ad]")
 
 #: Step outcomes: passed, failed, error, skipped (cancelled during the step, or not reached),
 #: unknown (the log cannot tell).
@@ -60,11 +71,11 @@ class StepGroup:
     def name(self) -> str:
         """A ``step_name``/``name`` field if the server gives one, else the first message."""
         for entry in self.entries:
-            raw = entry.raw.get("step_name") or entry.raw.get("name")
-            if isinstance(raw, str) and raw.strip():
-                return raw.strip()
+            if entry.step_name and entry.step_name.strip():
+                return entry.step_name.strip()
         first = next((e.message.strip() for e in self.entries if e.message.strip()), "")
-        first = first.splitlines()[0] if first else ""
+        # Its first line (a message's line breaks are shown escaped: see server_text).
+        first = _LINE_BREAK.split(first, 1)[0] if first else ""
         return first[:80] if first else f"step {self.ref}"
 
 
@@ -95,6 +106,17 @@ def failing_entry(logs: Sequence[LogEntry], state: RunState) -> LogEntry | None:
     if groups:
         return groups[-1].entries[-1]
     return next((entry for entry in reversed(logs) if reads_as_error(entry)), None)
+
+
+def failure_reason(logs: Sequence[LogEntry] | None, state: RunState) -> str:
+    """The one line that says why a failed or errored run failed, read from its
+    :func:`failing_entry` (``failed in step 3: <message>``); "" when the log does not tell.
+    The same for a model run and for a test configuration's test case run."""
+    failing = failing_entry(logs, state) if logs else None
+    if failing is None:
+        return ""
+    where = f"step {failing.step_ref}" if failing.step_ref is not None else "the log"
+    return escape_control_chars(f"failed in {where}: {failing.message}")
 
 
 #: A step's outcome when the step ended in a state (any other final state: "error").

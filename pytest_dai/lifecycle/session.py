@@ -20,6 +20,7 @@ from pytest_dai.client.calls import (
     START_RUN,
     START_TEST_CONFIG,
 )
+from pytest_dai.lifecycle.agent_watch import AgentWatch
 from pytest_dai.lifecycle.execution import Execution
 from pytest_dai.lifecycle.journal_entries import TEST_CONFIG, StartIntent
 from pytest_dai.lifecycle.lookup import Listing, pick, resolve_test_config
@@ -165,15 +166,20 @@ class DAISession:
                 script=script,
                 asset=asset,
             )
-        status = started.raw.get("status")
+        status = started.status
         execution = self._execution(
             started.id,
             model=found_model.name,
             agent=found_agent.name if found_agent else None,
             expected_duration=expected_duration,
-            initial_status=status if isinstance(status, str) and status else "Queued",
+            initial_status=status or "Queued",
             on_end=self.on_end,
             requested_at=requested_at,
+            agent_watch=(
+                AgentWatch(self.client.list_agents, found_agent.id, found_agent.name)
+                if found_agent is not None
+                else None
+            ),
         )
         with self._lock:
             self._started.append(execution)
@@ -210,14 +216,20 @@ class DAISession:
         return self._configs.get(refresh=refresh)
 
     def resolve_test_config(
-        self, ref: str, *, model: str | None = None, suite: str | None = None
+        self,
+        ref: str,
+        *,
+        model: str | None = None,
+        suite: str | None = None,
+        space: str | None = None,
     ) -> TestConfig:
-        """The test configuration whose id or name is ``ref`` (told apart by ``model`` or
-        ``suite`` where names repeat); unknown: DAINotFoundError with close matches."""
+        """The test configuration whose id or name is ``ref`` (told apart by ``space``,
+        ``model`` or ``suite`` where names repeat); unknown: DAINotFoundError with close
+        matches."""
         listed_by = LIST_TEST_CONFIGS.request(self.url)
         return self._configs.find(
             lambda configs: resolve_test_config(
-                configs, ref, model=model, suite=suite, listed_by=listed_by
+                configs, ref, model=model, suite=suite, space=space, listed_by=listed_by
             )
         )
 
@@ -230,20 +242,29 @@ class DAISession:
         parameters: Mapping[str, object] | None = None,
         filter_by: Mapping[str, Sequence[str]] | None = None,
         expected_duration: float | None = None,
+        space: str | None = None,
+        previous_task_instance_id: str | None = None,
     ) -> TestConfigResult:
-        """Start a test configuration (id or name) with global parameter overrides and step
-        filters if given; return its :class:`TestConfigResult` without waiting."""
+        """Start a test configuration (id or name, in ``space`` if given) with global
+        parameter overrides, step filters and the task instance whose failed steps to re-run
+        if given; return its :class:`TestConfigResult` without waiting. A server without
+        test-config results (DAI 7.4) is one line before anything starts."""
         from pytest_dai.lifecycle.test_config_run import TestConfigResult
 
-        found = self.resolve_test_config(config, model=model, suite=suite)
+        found = self.resolve_test_config(config, model=model, suite=suite, space=space)
+        self.test_config_api.check_results_api(found.id)
         if self.dry_run:
-            extra = " with parameter overrides" if parameters else ""
+            extra = f" (space {found.space!r})" if found.space else ""
+            extra += " with parameter overrides" if parameters else ""
             extra += f" filtered by {dict(filter_by)}" if filter_by else ""
             raise DAIDryRun(f"dry run: would start test configuration {found.name!r}{extra}")
         intent = self._intent(model=found.name, kind=TEST_CONFIG, config_id=found.id)
         with self._guard.sending(intent, START_TEST_CONFIG):
             task_instance_id = self.test_config_api.start(
-                found.id, parameters=parameters, filters=filter_by
+                found.id,
+                parameters=parameters,
+                filters=filter_by,
+                previous_task_instance_id=previous_task_instance_id,
             )
         run = TestConfigResult(
             self.test_config_api,

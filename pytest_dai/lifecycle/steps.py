@@ -10,18 +10,22 @@ cannot tell how a step went, its outcome is ``unknown``: never an invented pass 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
+from pytest_dai.client.server_text import FAN_OUT_LIMIT
 from pytest_dai.lifecycle.runlog import failing_entry, step_groups, step_verdicts
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from pytest_dai.client.records import LogEntry
-    from pytest_dai.lifecycle.execution import Execution
+    from pytest_dai.client.status import RunState
 
-__all__ = ["STEPS_LIMIT", "RunSteps", "StepResult", "run_steps"]
+__all__ = ["STEPS_LIMIT", "RunSteps", "Step", "StepResult", "public_steps", "run_steps"]
 
-#: The most steps listed for one run (the steps file, reports), whatever the server claims.
-STEPS_LIMIT = 10_000
+#: The most steps listed for one run (the steps file, reports), whatever the server claims:
+#: the client's fan-out limit, which caps a test configuration's test results too.
+STEPS_LIMIT = FAN_OUT_LIMIT
 
 
 @dataclass
@@ -34,6 +38,68 @@ class StepResult:
     outcome: str
     duration: float = 0.0
     message: str = ""
+
+
+class ModelRun(Protocol):
+    """What the steps are read with besides the log: a model run's facts (an
+    :class:`~pytest_dai.lifecycle.execution.Execution`, which reads its steps through
+    :func:`run_steps` too: named here by what it has, not by its class)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def model(self) -> str: ...
+    @property
+    def agent(self) -> str | None: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def state(self) -> RunState: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def run_id(self) -> str | None: ...
+    @property
+    def aborted(self) -> bool: ...
+    @property
+    def finished(self) -> bool: ...
+    @property
+    def duration(self) -> float | None: ...
+    @property
+    def started_at(self) -> datetime | None: ...
+    @property
+    def ended_at(self) -> datetime | None: ...
+    @property
+    def steps_total(self) -> int | None: ...
+    @property
+    def steps_done(self) -> int | None: ...
+    @property
+    def steps_failed(self) -> int | None: ...
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a run, as :attr:`Execution.steps
+    <pytest_dai.lifecycle.execution.Execution.steps>` gives it: its ``number`` (1-based),
+    ``name`` (the model's step name, or ``step N`` where the log names none), ``outcome``
+    (passed, failed, error, skipped: not reached, or unknown: the log cannot tell), ``message``
+    (why, for any outcome but passed) and ``duration`` in seconds."""
+
+    number: int
+    name: str
+    outcome: str
+    message: str = ""
+    duration: float = 0.0
+
+
+def public_steps(results: list[StepResult]) -> list[Step]:
+    """The :class:`Step` of each result (its name without the number the files show)."""
+    found = []
+    for result in results:
+        prefix = f"{result.number:03d} "
+        name = result.name[len(prefix) :] if result.name.startswith(prefix) else result.name
+        found.append(Step(result.number, name, result.outcome, result.message, result.duration))
+    return found
 
 
 @dataclass
@@ -72,7 +138,7 @@ class RunSteps:
         return cls(**fields)
 
 
-def _reason(execution: Execution, interrupted: str) -> str:
+def _reason(execution: ModelRun, interrupted: str) -> str:
     """Why steps were not reached."""
     if execution.finished:
         reason = f"not reached: the run ended as {execution.status}"
@@ -83,7 +149,7 @@ def _reason(execution: Execution, interrupted: str) -> str:
     return reason
 
 
-def _message(outcome: str, is_last: bool, execution: Execution, text: str, why: str) -> str:
+def _message(outcome: str, is_last: bool, execution: ModelRun, text: str, why: str) -> str:
     """What a step's testcase says beyond its outcome."""
     if outcome in ("failed", "error"):
         return text
@@ -103,7 +169,7 @@ def _message(outcome: str, is_last: bool, execution: Execution, text: str, why: 
 
 
 def run_steps(
-    execution: Execution,
+    execution: ModelRun,
     logs: list[LogEntry] | None,
     *,
     nodeid: str = "",
@@ -131,7 +197,7 @@ def run_steps(
 
 
 def _steps_in_log(
-    execution: Execution, entries: list[LogEntry], interrupted: str
+    execution: ModelRun, entries: list[LogEntry], interrupted: str
 ) -> list[StepResult]:
     """One result per step the log names (its ``step_id`` groups), at most
     :data:`STEPS_LIMIT`."""
@@ -173,7 +239,7 @@ def _steps_in_log(
 
 
 def _steps_not_in_log(
-    execution: Execution, logs: list[LogEntry] | None, listed: int, interrupted: str
+    execution: ModelRun, logs: list[LogEntry] | None, listed: int, interrupted: str
 ) -> list[StepResult]:
     """The steps the run record counts beyond the ``listed`` ones from the log: done but not
     told apart (a log without step ids, or none read), then not reached."""

@@ -9,6 +9,7 @@ polls with the same adaptive schedule and aborts the run before any exception le
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING
 from pytest_dai.client import defaults
 from pytest_dai.client.calls import CONFIG_RESULTS
 from pytest_dai.client.errors import DAIError
+from pytest_dai.client.server_text import FAN_OUT_LIMIT, address_id
 from pytest_dai.lifecycle.polled_run import PolledRun
 from pytest_dai.lifecycle.run_errors import DAIRunTimeout
 from pytest_dai.lifecycle.test_config_support import TestResult, abort_task_instance
@@ -76,6 +78,8 @@ class TestConfigResult(PolledRun["TestConfigResultRecord"]):
         self.test_results: list[TestResult] = []
         self.abort_report = ""
         self.rerun_of = ""
+        #: Whether the server listed more test results than :data:`FAN_OUT_LIMIT`.
+        self.results_cut = False
         self._result_url = result_url
         self._started_wall = started_wall or datetime.now(timezone.utc)
 
@@ -111,9 +115,9 @@ class TestConfigResult(PolledRun["TestConfigResultRecord"]):
         """The result's address in the DAI UI (the result-URL template)."""
         return self._result_url.format(
             url=self._api.client.url,
-            id=self.id or self.task_instance_id,
-            task_instance_id=self.task_instance_id,
-            test_config_id=self.config.id,
+            id=address_id(self.id or self.task_instance_id),
+            task_instance_id=address_id(self.task_instance_id),
+            test_config_id=address_id(self.config.id),
         )
 
     # -- actions -------------------------------------------------------------------------------
@@ -128,8 +132,12 @@ class TestConfigResult(PolledRun["TestConfigResultRecord"]):
                 return record
         earliest = self._started_wall - timedelta(seconds=CLOCK_SKEW)
         server = self._api.client.url
+        # Newest first by the records' own start times, not by the server's order.
+        by_time = sorted(
+            records, key=lambda r: -r.started_at.timestamp() if r.started_at else -math.inf
+        )
         with _claimed_lock:
-            for record in records:
+            for record in by_time:
                 if record.task_instance_id is not None or (server, record.id) in _claimed:
                     continue
                 if record.started_at is None or record.started_at >= earliest:
@@ -138,8 +146,28 @@ class TestConfigResult(PolledRun["TestConfigResultRecord"]):
         return None
 
     def _fetch(self) -> TestConfigResultRecord | None:
-        """Our result among the configuration's (E8), None while the server lists none."""
-        return self._pick(self._api.results(self.config.id))
+        """Our result, None while the server lists none. Once its id is known, one read of
+        that result (E8 ``/{id}``: a poll is one request); on a server without that call,
+        and until then, the configuration's results (pages read until ours is among them,
+        or older ones only are left, bounded)."""
+        if self.record is not None and self._api.one_result_reads:
+            found = self._api.result(self.record.id)
+            if found is not None and found.id == self.record.id:
+                return found
+        return self._pick(self._api.results(self.config.id, enough=self._enough))
+
+    def _enough(self, records: list[TestConfigResultRecord]) -> bool:
+        """Whether the results read (newest first) hold ours, or can no longer: by task
+        instance id or the result id known; without task instance ids, once a result
+        started before ours (clock skew allowed) is read."""
+        if self.record is not None:
+            return any(r.id == self.record.id for r in records)
+        if any(r.task_instance_id == self.task_instance_id for r in records):
+            return True
+        if any(r.task_instance_id is not None for r in records):
+            return False
+        earliest = self._started_wall - timedelta(seconds=CLOCK_SKEW)
+        return any(r.started_at is not None and r.started_at < earliest for r in records)
 
     def _missing(self) -> str:
         """The call and the task instance that has no result."""
@@ -154,6 +182,7 @@ class TestConfigResult(PolledRun["TestConfigResultRecord"]):
             f"and was aborted; last status {self.status}",
             execution=self,
             details=f"abort: {self.abort_report}\nresult: {self.url}",
+            reason=f"the run deadline of {timeout:g} s passed; last status {self.status}",
         )
 
     def _after_end(self) -> None:
@@ -170,8 +199,20 @@ class TestConfigResult(PolledRun["TestConfigResultRecord"]):
         timeout and few attempts, for an interrupted wait)."""
         if self.id is not None:
             records = self._api.test_results(self.id, quick=quick)
-            self.test_results = [TestResult(self._api, record) for record in records]
+            self.results_cut = len(records) > FAN_OUT_LIMIT
+            kept = records[:FAN_OUT_LIMIT]
+            self.test_results = [TestResult(self._api, record) for record in kept]
         return self.test_results
+
+    @property
+    def results_note(self) -> str:
+        """Says that the server listed more test results than are reported ("" when not)."""
+        if not self.results_cut:
+            return ""
+        return (
+            f"the server listed more than {FAN_OUT_LIMIT} test results: the first "
+            f"{FAN_OUT_LIMIT} are reported (the limit)"
+        )
 
     def _quick_test_results(self) -> list[TestResultRecord]:
         return self._api.test_results(self.id or "", quick=True)

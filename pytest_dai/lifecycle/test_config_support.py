@@ -11,6 +11,7 @@ from pytest_dai.client.errors import (
     DAIError,
 )
 from pytest_dai.client.status import RunState, Status
+from pytest_dai.lifecycle.runlog import failure_reason
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -88,6 +89,11 @@ class TestResult:
         """The test result's log (E10)."""
         return self._api.test_result_logs(self.id)
 
+    def failure_reason(self, logs: list[LogEntry] | None) -> str:
+        """Why this test case run failed, in one line (``failed in step 2: <message>``), read
+        from its log as a model run's is; "" when it did not fail or the log does not tell."""
+        return failure_reason(logs, self.state)
+
     def screenshots(self) -> list[dict[str, Any]]:
         """The test result's screenshot records (E11), each with an ``id``."""
         return self._api.test_result_screenshots(self.id)
@@ -137,7 +143,11 @@ def reap_test_config(api: TestConfigAPI, entry: JournalEntry) -> str:
     def test_results() -> list[TestResultRecord]:
         if not entry.config_id:
             return []
-        ours = [r for r in api.results(entry.config_id) if r.task_instance_id == task_instance_id]
+        listed = api.results(
+            entry.config_id,
+            enough=lambda records: any(r.task_instance_id == task_instance_id for r in records),
+        )
+        ours = [r for r in listed if r.task_instance_id == task_instance_id]
         return api.test_results(ours[0].id, quick=True) if ours else []
 
     ok, how = abort_task_instance(api, task_instance_id, test_results=test_results)

@@ -71,6 +71,34 @@ class Dialect:
     - ``abort_over_status``: the status of an abort (E3) of an execution that has finished or
       is unknown: 404 (default), or 400 or 422 as some servers answer (tolerance rule 9); the
       detail says which ("... has already finished (Passed)", "... not found").
+    - ``status_field``: where a run record carries its status: ``"status"`` (default) or
+      ``"teststatus"`` (a DAI cloud, contract 2.7).
+    - ``runs_order``: ``GET /ai/runs`` lists ``"newest_first"`` (default) or
+      ``"oldest_first"`` (a DAI cloud: the newest runs are on the last page).
+    - ``run_by_id``: ``GET /ai/runs/{run_id}`` answers one record (default, seen on a DAI
+      cloud); ``false``: 404, as on a server without that call.
+    - ``cloud_fields``: run records also carry ``runtype``, ``testcase`` and ``groupid``.
+    - ``past_runs``: this many finished runs of others are listed before this session's
+      (default 0), so a run list has a history to page through.
+    - ``public_api``: which public API the server has (contract 2.7): ``"v2"`` (default, DAI
+      7.5 and later; ``/api/v1`` answers 404) or ``"v1"`` (DAI 7.4: auth, test results, logs
+      and screenshots under ``/api/v1``, ``/api/v2`` answers 404, no test-config results).
+    - ``keycloak_auth``: the Keycloak token endpoint exists (default); ``false``: 404, the
+      server expects the public API's auth (``dai_auth = v2``).
+    - ``problem_errors``: errors of ``/api/...`` paths are RFC 7807 problems (``{"type",
+      "title", "status", "detail"}``, ``detail`` null when there is none); a 422 stays
+      FastAPI's ``{"detail": [...]}``.
+    - ``public_paged``: public lists (E8 to E11, E14) are ``{"items", "total_count"}`` pages
+      honouring ``limit`` (default ``public_page_size``) and ``offset``; ``false`` (default):
+      every item at once, bare or in the dialect's ``envelope``.
+    - ``public_page_size``: a paged public list's largest page, and its page without
+      ``limit`` (default 20).
+    - ``public_sort``: paged lists honour pytest-dai's ``sort_by``/``sort_order`` (default);
+      ``false``: they ignore them.
+    - ``one_result``: ``GET /api/v2/test_config_results/{id}`` answers one result (default,
+      public API v2); ``false``: 404, as on a server without that call.
+    - ``public_oldest_first``: a paged list's own order, when not sorted as asked: oldest
+      first (default false: newest first; logs and test results then come newest first too).
     """
 
     id_field: str = "id"
@@ -89,6 +117,19 @@ class Dialect:
     runs_page_size: int | None = 20
     models_modeluuid: bool = True
     abort_over_status: int = 404
+    status_field: str = "status"
+    runs_order: str = "newest_first"
+    run_by_id: bool = True
+    cloud_fields: bool = False
+    past_runs: int = 0
+    public_api: str = "v2"
+    keycloak_auth: bool = True
+    problem_errors: bool = False
+    public_paged: bool = False
+    public_page_size: int = 20
+    public_sort: bool = True
+    public_oldest_first: bool = False
+    one_result: bool = True
 
     def status_word(self, canonical: str) -> str:
         """The word this dialect uses for a canonical status word."""
@@ -140,6 +181,19 @@ DIALECT_VALIDATORS: dict[str, Callable[[Any], Any]] = {
     "runs_page_size": nullable(integer(1)),
     "models_modeluuid": boolean,
     "abort_over_status": one_of(404, 400, 422),
+    "status_field": one_of("status", "teststatus"),
+    "runs_order": one_of("newest_first", "oldest_first"),
+    "run_by_id": boolean,
+    "cloud_fields": boolean,
+    "past_runs": integer(0),
+    "public_api": one_of("v2", "v1"),
+    "keycloak_auth": boolean,
+    "problem_errors": boolean,
+    "public_paged": boolean,
+    "public_page_size": integer(1),
+    "public_sort": boolean,
+    "public_oldest_first": boolean,
+    "one_result": boolean,
 }
 
 
@@ -180,6 +234,46 @@ DIALECTS: dict[str, Dialect] = {
     "abort400": Dialect(abort_over_status=400),
     "abort422": Dialect(abort_over_status=422),
     "first_draft": Dialect(log_shape="legacy", runs_page_size=None, models_modeluuid=False),
+    "no_run_by_id": Dialect(run_by_id=False),
+    "oldest_first": Dialect(
+        envelope="items", runs_order="oldest_first", runs_ignore_filter=True, past_runs=45
+    ),
+    # A DAI cloud as a script by Eggplant staff saw it (contract 2.7): status under teststatus,
+    # INCOMPLETE while going, a few hundred runs listed oldest first without the filter.
+    "dai_cloud": Dialect(
+        envelope="items",
+        status_field="teststatus",
+        status_case="upper",
+        status_words={"Queued": "Incomplete", "Running": "Incomplete"},
+        runs_order="oldest_first",
+        runs_ignore_filter=True,
+        cloud_fields=True,
+        past_runs=300,
+    ),
+    # DAI 7.4 (contract 2.7): public API v1 only (auth, test results, logs, screenshots
+    # under /api/v1), no test-config results, paged lists, RFC 7807 errors.
+    "dai74": Dialect(
+        public_api="v1",
+        problem_errors=True,
+        public_paged=True,
+        public_oldest_first=True,
+    ),
+    # DAI 26.x: public API v2 with its own auth (POST /api/v2/auth, dai_auth = v2; no Keycloak
+    # endpoint on the DAI host), paged and sortable lists, RFC 7807 errors.
+    "dai26": Dialect(
+        keycloak_auth=False,
+        problem_errors=True,
+        public_paged=True,
+        public_oldest_first=True,
+    ),
+    # Public lists that ignore the sort asked for and list oldest first, five a page: the
+    # newest test-config result is on the last page.
+    "public_unsorted": Dialect(
+        public_paged=True,
+        public_page_size=5,
+        public_sort=False,
+        public_oldest_first=True,
+    ),
     "everything": Dialect(
         id_field="execution_status_id",
         id_as_number=True,
@@ -196,6 +290,34 @@ DIALECTS: dict[str, Dialect] = {
     ),
 }
 """Named dialect presets; tests parametrize over them. Copy one before changing it."""
+
+
+@dataclass(frozen=True)
+class KnownServer:
+    """A DAI server we have public evidence of, and the dialect preset that simulates it (the
+    README's table of supported DAI versions is checked against :data:`KNOWN_SERVERS`)."""
+
+    versions: str
+    differs: str
+    preset: str
+    #: What a pytest session against it must add (e.g. the auth scheme it speaks).
+    plugin_args: tuple[str, ...] = ()
+
+
+KNOWN_SERVERS: tuple[KnownServer, ...] = (
+    KnownServer(
+        "DAI 7.5 to 25.x",
+        "the contract as written: Keycloak tokens, `status`, runs newest first",
+        "default",
+    ),
+    KnownServer(
+        "DAI cloud (`*.dai.eggplant.cloud`)",
+        "`teststatus` (`INCOMPLETE` while going), a few hundred runs listed oldest first, "
+        "the run filter ignored, `GET /ai/runs/{id}`",
+        "dai_cloud",
+    ),
+)
+"""The servers CI runs the examples against, one preset each."""
 
 
 def dialect_preset(name: str) -> Dialect:

@@ -28,6 +28,8 @@ from pytest_dai.simulator.answers import (
 )
 from pytest_dai.simulator.auth import TOKEN_RE, V2_AUTH_PATH, keycloak_token, v2_token
 from pytest_dai.simulator.engine import NotFound
+from pytest_dai.simulator.public_api import as_problem, internal_path
+from pytest_dai.simulator.run_records import ONE_RUN_RE, RUNS_PATH, one_run, runs
 from pytest_dai.simulator.runlog import format_time, render_log
 from pytest_dai.simulator.screenshots import (
     SCREENSHOT_RE,
@@ -41,14 +43,12 @@ from pytest_dai.simulator.validation import check_start, int_error, paging
 
 if TYPE_CHECKING:
     from pytest_dai.simulator.dialects import Dialect
-    from pytest_dai.simulator.runs import SimRun
     from pytest_dai.simulator.state import SimState
     from pytest_dai.simulator.transport import Handler
 
 __all__ = ["AGENTS_PATH", "EXECUTIONS_PATH", "MODELS_PATH", "RUNS_PATH", "serve"]
 
 EXECUTIONS_PATH = "/execution_service/api/v1/executions"
-RUNS_PATH = "/ai/runs"
 AGENTS_PATH = "/ai/agents"
 MODELS_PATH = "/ai/models"
 _EXECUTION_RE = re.compile(r"^/execution_service/api/v1/executions/([^/]+)$")
@@ -93,23 +93,36 @@ def _answer(
 ) -> Response | None:
     """The answer to a readable request, or ``None`` when a fault drops it."""
     with state.lock:
-        action = state.fault_action(path, _execution_named(path, query))
+        action = state.fault_action(path, _execution_named(state, path, query))
     if action == "drop":
         return None
     if isinstance(action, int):
         return state.fault_response(action)
     try:
-        return _route(state, method, path, query, raw, handler.headers.get("Authorization"))
+        with state.lock:
+            dialect = state.dialect
+        # The public API as this DAI serves it (v1 or v2, RFC 7807 errors): contract 2.7.
+        routed = internal_path(path, dialect)
+        if routed is None or (not dialect.keycloak_auth and TOKEN_RE.match(routed)):
+            return as_problem(detail(404, "Not Found"), path, dialect)
+        auth = handler.headers.get("Authorization")
+        return as_problem(_route(state, method, routed, query, raw, auth), path, dialect)
     except Exception:
         traceback.print_exc(file=sys.stderr)
         return detail(500, "Internal simulator error")
 
 
-def _execution_named(path: str, query: dict[str, str]) -> str | None:
-    """The execution id a request names (``GET /ai/runs?execution_id=X``, or the execution's
-    own path), for the faults' per-execution draws; None when it names none."""
+def _execution_named(state: SimState, path: str, query: dict[str, str]) -> str | None:
+    """The execution id a request names (``GET /ai/runs?execution_id=X``, its run's record
+    ``GET /ai/runs/{run_id}``, or the execution's own path), for the faults' per-execution
+    draws; None when it names none. Called with the state's lock held."""
     if path == RUNS_PATH:
         return query.get("execution_id") or None
+    match = ONE_RUN_RE.match(path)
+    if match:
+        raw_id = match.group(1)
+        run = state.engine.find_run(int(raw_id)) if raw_id.isdigit() else None
+        return run.uuid if run is not None else None
     match = _EXECUTION_RE.match(path)
     return match.group(1) if match else None
 
@@ -132,7 +145,9 @@ def _allowed(path: str, dialect: Dialect) -> tuple[str, ...] | None:
         return ("POST",)
     if _EXECUTION_RE.match(path):
         return ("DELETE",)
-    if path in (RUNS_PATH, MODELS_PATH) or _RUNLOG_RE.match(path) or SCREENSHOT_RE.match(path):
+    if path in (RUNS_PATH, MODELS_PATH) or ONE_RUN_RE.match(path):
+        return ("GET",)
+    if _RUNLOG_RE.match(path) or SCREENSHOT_RE.match(path):
         return ("GET",)
     if path == AGENTS_PATH:
         # POST creates an agent, as on a real server (seen); GET lists them.
@@ -178,7 +193,10 @@ def _endpoint(
     if path == EXECUTIONS_PATH:
         return _start_execution(state, raw, dialect)
     if path == RUNS_PATH:
-        return _runs(state, query, dialect)
+        return runs(state, query, dialect)
+    match = ONE_RUN_RE.match(path)
+    if match:
+        return one_run(state, match.group(1), dialect)
     if path == AGENTS_PATH:
         return _create_agent(state, raw, dialect) if method == "POST" else _agents(state, dialect)
     if path == MODELS_PATH:
@@ -224,52 +242,6 @@ def _abort(state: SimState, key: str, dialect: Dialect) -> Response:
 
 
 # -- E2, E4, E5, E6, E12 -----------------------------------------------------------------------
-
-
-def _runs(state: SimState, query: dict[str, str], dialect: Dialect) -> Response:
-    errors, limit, offset = paging(query)
-    if errors:
-        return detail(422, errors)
-    wanted = query.get("execution_id") or query.get("execution_status_id")
-    with state.lock:
-        now = time.time()
-        state.engine.advance(now)
-        runs = [run for run in state.engine.runs if now >= run.hidden_until]
-        if wanted is not None and not dialect.runs_ignore_filter:
-            runs = [run for run in runs if wanted in (run.uuid, str(run.number))]
-        runs.reverse()  # newest first
-        total = len(runs)
-        if limit is None:
-            limit = dialect.runs_page_size
-        page = runs[offset:] if limit is None else runs[offset : offset + limit]
-        records = [_run_record(run, now, dialect) for run in page]
-    if not records and dialect.runs_404_when_empty:
-        return detail(404, "No runs found")
-    return json_response(200, envelope(records, total, dialect))
-
-
-def _run_record(run: SimRun, now: float, dialect: Dialect) -> dict[str, Any]:
-    total, done, failed = run.counts(now)
-    record: dict[str, Any] = {
-        "id": run.run_id,
-        dialect.execution_id_key: execution_id(run, dialect),
-        "model_id": run.model.id,
-        "modelname": run.model.name,
-        "agentname": run.agent.spec.name if run.agent is not None else None,
-        "initiator": "api",
-        "status": dialect.status_word(run.status),
-        "starttime": format_time(run.started_at, dialect.time_format),
-        "endtime": format_time(run.ended_at, dialect.time_format),
-        "steps_total": total,
-        "steps_done": done,
-        "steps_failed": failed,
-    }
-    if run.test_case is not None:
-        record["test_case_id"] = run.test_case.id
-        record["testcasename"] = run.test_case.name
-    if run.rerun_id is not None:
-        record["rerun_id"] = run.rerun_id
-    return extra(record, dialect)
 
 
 def _agents(state: SimState, dialect: Dialect) -> Response:

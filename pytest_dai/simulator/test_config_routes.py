@@ -6,7 +6,6 @@ request before its own routes, and answers None for paths that are not these.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import time
 import xml.etree.ElementTree as ET
@@ -15,13 +14,13 @@ from typing import TYPE_CHECKING, Any
 from pytest_dai.simulator.answers import (
     Response,
     detail,
-    envelope,
     extra,
     iso_time,
     json_response,
     method_not_allowed,
 )
 from pytest_dai.simulator.engine import NotFound
+from pytest_dai.simulator.public_api import listing
 from pytest_dai.simulator.screenshots import screenshot_records, with_images
 from pytest_dai.simulator.test_configs import SEVERITY
 
@@ -29,7 +28,7 @@ if TYPE_CHECKING:
     from pytest_dai.simulator.dialects import Dialect
     from pytest_dai.simulator.runs import SimRun
     from pytest_dai.simulator.state import SimState
-    from pytest_dai.simulator.test_configs import RunRef, TestConfigRun
+    from pytest_dai.simulator.test_configs import RunRef, SimTestConfigSpec, TestConfigRun
 
 __all__ = ["route"]
 
@@ -70,16 +69,7 @@ def _answer(
         key = path[len(TASKS_PREFIX) :]
         return _start(state, key, raw) if method == "POST" else _abort(state, key)
     if path == CONFIGS_PATH:
-        items = [
-            {
-                "id": c.id,
-                "name": c.name,
-                **({"model_name": c.model} if c.model else {}),
-                **({"suite_name": c.suite} if c.suite else {}),
-            }
-            for c in configs.configs
-        ]
-        return _listing(items, dialect)
+        return listing([_config_record(c) for c in configs.configs], query, dialect)
     if path == RESULTS_PATH:
         now = time.time()
         wanted = query.get("test_config_id")
@@ -88,13 +78,20 @@ def _answer(
             for r in reversed(configs.runs)
             if now >= r.visible_at and (wanted is None or r.spec.id == wanted)
         ]
-        return _listing([_result_record(r, dialect) for r in runs], dialect)
+        records = [_result_record(r, dialect) for r in runs]
+        return listing(records, query, dialect, newest_first=True)
     if path == TEST_RESULTS_PATH:
         found = configs.by_result(query.get("test_config_result_id", ""))
         if found is None:
-            return _listing([], dialect)
-        return _listing([_test_result(ref, ex, dialect) for ref, ex in found.executions], dialect)
+            return listing([], query, dialect)
+        records = [_test_result(ref, ex, dialect) for ref, ex in found.executions]
+        return listing(records, query, dialect)
     parts = path.split("/")  # "", "api", "v2", kind, id, what
+    if len(parts) == 5 and parts[3] == "test_config_results":  # one result (DAI 7.5+)
+        run = configs.by_result(parts[4])
+        if run is None or time.time() < run.visible_at or not dialect.one_result:
+            return detail(404, f"Test config result {parts[4]} not found")
+        return json_response(200, _result_record(run, dialect))
     if len(parts) != 6:
         return detail(404, "Not Found")
     kind, key, what = parts[3], parts[4], parts[5]
@@ -107,28 +104,35 @@ def _answer(
     if execution is None or what not in ("logs", "screenshots"):
         return detail(404, f"Test result {key} not found")
     if what == "logs":
-        from pytest_dai.simulator.runlog import render_log
-
-        now = time.time()
-        entries = with_images(execution, state.engine.log_entries(execution, now), now)
-        limit = int(query["limit"]) if query.get("limit", "").isdigit() else len(entries)
-        items = [
-            extra(item, dialect)
-            for item in render_log(entries, run_id=execution.run_id, dialect=dialect, limit=limit)
-        ]
-        return _listing(items, dialect, key="items")
-    return _listing(screenshot_records(execution, time.time()), dialect)
+        return _logs(state, execution, query, dialect)
+    return listing(screenshot_records(execution, time.time()), query, dialect)
 
 
-def _listing(items: list[dict[str, Any]], dialect: Dialect, key: str | None = None) -> Response:
-    wrapper = key or dialect.envelope
-    if wrapper is None:
-        return json_response(200, items)
-    return json_response(200, envelope(items, len(items), _with_envelope(dialect, wrapper)))
+def _config_record(config: SimTestConfigSpec) -> dict[str, Any]:
+    """A test configuration as E14 lists it."""
+    return {
+        "id": config.id,
+        "name": config.name,
+        **({"model_name": config.model} if config.model else {}),
+        **({"suite_name": config.suite} if config.suite else {}),
+        **({"space_name": config.space} if config.space else {}),
+    }
 
 
-def _with_envelope(dialect: Dialect, key: str) -> Dialect:
-    return dialect if dialect.envelope == key else dataclasses.replace(dialect, envelope=key)
+def _logs(state: SimState, execution: SimRun, query: dict[str, str], dialect: Dialect) -> Response:
+    """E10: a test result's log."""
+    from pytest_dai.simulator.runlog import render_log
+
+    now = time.time()
+    entries = with_images(execution, state.engine.log_entries(execution, now), now)
+    limit = int(query["limit"]) if query.get("limit", "").isdigit() else len(entries)
+    if dialect.public_paged:  # the paging is the listing's
+        limit = len(entries)
+    items = [
+        extra(item, dialect)
+        for item in render_log(entries, run_id=execution.run_id, dialect=dialect, limit=limit)
+    ]
+    return listing(items, query, dialect, key=dialect.envelope or "items")
 
 
 def _start(state: SimState, key: str, raw: bytes) -> Response:
@@ -141,7 +145,11 @@ def _start(state: SimState, key: str, raw: bytes) -> Response:
             data = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError):
             return detail(422, [{"type": "json_invalid", "loc": ["body"], "msg": "bad JSON"}])
-        if not spec.accepts_options:
+        if not spec.accepts_options or (
+            isinstance(data, dict)
+            and "previous_task_instance_id" in data
+            and not spec.accepts_previous
+        ):
             return detail(422, "Extra inputs are not permitted")
         problem = _check_body(data)
         if problem:
@@ -155,8 +163,15 @@ def _start(state: SimState, key: str, raw: bytes) -> Response:
 
 
 def _check_body(data: Any) -> str:
-    if not isinstance(data, dict) or set(data) - {"parameters", "filters"}:
-        return "expected an object with parameters and/or filters"
+    if not isinstance(data, dict) or set(data) - {
+        "parameters",
+        "filters",
+        "previous_task_instance_id",
+    }:
+        return "expected an object with parameters, filters and/or previous_task_instance_id"
+    previous = data.get("previous_task_instance_id")
+    if previous is not None and (not isinstance(previous, str) or not previous):
+        return "previous_task_instance_id: expected a task instance id"
     params = data.get("parameters", [])
     if not isinstance(params, list) or not all(
         isinstance(p, dict) and isinstance(p.get("name"), str) and "value" in p for p in params

@@ -18,7 +18,9 @@ Scenario schema (``"test_configs"``, optional)::
      "task_instance_in_results": true,   // false: E8 records carry no task_instance_id
      "accepts_options": true,            // false: E7 with a body answers 422
      "task_abort": "supported",          // "404" or "405": no task-instance abort
-     "junit": true}                      // false: E13 answers 404
+     "junit": true,                      // false: E13 answers 404
+     "space": "Shared space",            // optional: the space it is in (E14 space_name)
+     "accepts_previous": true}           // false: E7 naming a previous task instance: 422
 """
 
 from __future__ import annotations
@@ -58,6 +60,8 @@ _KEYS = (
     "accepts_options",
     "task_abort",
     "junit",
+    "space",
+    "accepts_previous",
 )
 _RUN_KEYS = ("model", "test_case")
 SEVERITY = {"Cancelled": 4, "Error": 3, "Failed": 2, "Passed": 1}
@@ -89,6 +93,8 @@ class SimTestConfigSpec:
     accepts_options: bool = True
     task_abort: str = "supported"
     junit: bool = True
+    space: str | None = None
+    accepts_previous: bool = True
 
 
 @dataclass(eq=False)
@@ -175,7 +181,10 @@ class TestConfigState:
         chosen = list(spec.runs)
         include = {str(w).casefold() for w in filters.get("step_status_include") or []}
         if include:
-            previous = next((r for r in reversed(self.runs) if r.spec is spec), None)
+            # The previous task instance named (contract 2.7), else the config's last run.
+            named = self.find(str((body or {}).get("previous_task_instance_id") or ""))
+            previous = named if named is not None and named.spec is spec else None
+            previous = previous or next((r for r in reversed(self.runs) if r.spec is spec), None)
             if previous is not None:
                 last = {ref.name: ex.status.casefold() for ref, ex in previous.executions}
                 chosen = [ref for ref in chosen if last.get(ref.name) in include]
@@ -220,14 +229,14 @@ def parse_test_configs(
         config_id = parser.string(raw["id"], f"{path}.id")
         parser.unique(seen, config_id, index, "test_configs", "id")
         options: dict[str, Any] = {}
-        for key in ("model", "suite", "agent"):
+        for key in ("model", "suite", "agent", "space"):
             if key in raw:
                 options[key] = parser.string(raw[key], f"{path}.{key}")
         if options.get("agent") is not None and options["agent"] not in agent_ids:
             parser.fail(f"{path}.agent", f"unknown agent {options['agent']!r}")
         if "result_delay" in raw:
             options["result_delay"] = parser.number(raw["result_delay"], f"{path}.result_delay", 0)
-        for key in ("task_instance_in_results", "accepts_options", "junit"):
+        for key in ("task_instance_in_results", "accepts_options", "junit", "accepts_previous"):
             if key in raw:
                 options[key] = parser.boolean(raw[key], f"{path}.{key}")
         if "task_abort" in raw:

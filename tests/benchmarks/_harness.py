@@ -211,13 +211,17 @@ def read_jsonl(folder: Path) -> list[dict[str, Any]]:
 
 
 def polls_by_execution(sim: DAISimulator) -> dict[str, int]:
-    """``GET /ai/runs?execution_id=X`` requests per execution id, from the request log."""
+    """Status requests per execution id (``GET /ai/runs?execution_id=X`` and
+    ``GET /ai/runs/{its run id}``), from the request log."""
+    by_run_id = {f"{RUNS_PATH}/{ex['run_id']}": ex["execution_id"] for ex in sim.executions()}
     counts: dict[str, int] = {}
     for record in sim.request_log():
-        if record.method == "GET" and record.path == RUNS_PATH:
-            wanted = record.query.get("execution_id")
-            if wanted:
-                counts[wanted] = counts.get(wanted, 0) + 1
+        if record.method != "GET":
+            continue
+        wanted = record.query.get("execution_id") if record.path == RUNS_PATH else None
+        wanted = wanted or by_run_id.get(record.path)
+        if wanted:
+            counts[wanted] = counts.get(wanted, 0) + 1
     return counts
 
 

@@ -3,7 +3,7 @@
 Not collected by pytest. Run it with::
 
     python tests/benchmarks/bench_detection.py [--quick] [--runs 4] [--intervals 5,60]
-        [--steps 4,40] [--schedule OLD_POLLING_PY] [--trace]
+        [--steps 4,40] [--schedule OLD_POLLING_PY] [--trace] [--dialect dai_cloud]
 
 Runs of 5 s, 60 s and 600 s (``--quick``: 5 s and 60 s) on a simulator at ``time_scale`` 1, so a
 600 s model really takes 600 s (the full benchmark takes about 21 minutes: a cold session and a
@@ -19,7 +19,10 @@ temporary project (its own pytest cache):
 
 During the measured sessions a fixed poller in this process (one thread per run, a plain
 ``requests.Session``, ``GET /ai/runs?execution_id=..`` right after the start and then every 5 s)
-runs ``--runs`` runs per length on agents of its own: the baseline, in the same run.
+runs ``--runs`` runs per length on agents of its own: the baseline, in the same run. With
+``--dialect dai_cloud`` (a DAI cloud, contract 2.7) it reads as the Eggplant staff's script
+did: the list's last page (``total_count``) until it knows the run id, then
+``GET /ai/runs/{id}`` every 5 s; both parties' requests of both kinds are counted.
 
 The simulator fails 5 % of the status requests with 503 (Retry-After 1 s); the plugin and the
 fixed poller both retry them (urllib3 Retry, as pytest-dai's client by default). The faults are
@@ -153,7 +156,10 @@ class FixedPoller:
         self.headers = {"Authorization": f"Bearer {token}"}
         models = self.http.get(self.sim.url + "/ai/models", headers=self.headers, timeout=30)
         # Revision 2: a listing carries the uuid to start with as "modeluuid" ("id" is a number).
-        self.model_ids = {m["name"]: str(m.get("modeluuid") or m["id"]) for m in models.json()}
+        listed = models.json()
+        if isinstance(listed, dict):  # an envelope (the dialect's)
+            listed = listed[self.sim.dialect.envelope or "items"]
+        self.model_ids = {m["name"]: str(m.get("modeluuid") or m["id"]) for m in listed}
 
     def start(self, model: str, agent: str, phase: float | None = None) -> str:
         """Start a run (E1) and a thread that polls it right away, then at ``phase`` + k *
@@ -178,31 +184,50 @@ class FixedPoller:
         own = retrying_session()
         began = time.monotonic() + phase - self.interval
         k = 0
+        run_id: str | None = None
         while True:
-            try:
-                response = own.get(
-                    self.sim.url + RUNS_PATH,
-                    params={"execution_id": execution_id},
-                    headers=self.headers,
-                    timeout=30,
-                )
-            except requests.RequestException:
-                response = None
-            if response is not None and response.ok:
-                items: Any = response.json()
-                items = (
-                    items.get(self.sim.dialect.envelope or "items", items)
-                    if isinstance(items, dict)
-                    else items
-                )
-                for run in items:
-                    if str(run.get("execution_id")) == execution_id and (
-                        str(run.get("status", "")).casefold() in FINAL
-                    ):
-                        self.seen[execution_id] = time.time()
-                        return
+            record = self._read(own, execution_id, run_id)
+            if record is not None:
+                run_id = str(record.get("id"))
+                word = record.get("status", record.get("teststatus", ""))
+                if str(word).casefold() in FINAL:
+                    self.seen[execution_id] = time.time()
+                    return
             k += 1
             time.sleep(max(began + k * self.interval - time.monotonic(), 0.0))
+
+    def _read(
+        self, own: requests.Session, execution_id: str, run_id: str | None
+    ) -> dict[str, Any] | None:
+        """The run's record, as a plain script reads it: on a server that reads one run
+        (``GET /ai/runs/{id}``, once the id is known), that; else the run list filtered by the
+        execution id, and where the list is oldest first, its last page (``total_count``)."""
+        dialect = self.sim.dialect
+        try:
+            if run_id is not None and dialect.run_by_id:
+                one = own.get(
+                    f"{self.sim.url}{RUNS_PATH}/{run_id}", headers=self.headers, timeout=30
+                )
+                return one.json() if one.ok else None
+            params: dict[str, Any] = {"execution_id": execution_id}
+            response = own.get(
+                self.sim.url + RUNS_PATH, params=params, headers=self.headers, timeout=30
+            )
+            if not response.ok:
+                return None
+            body = response.json()
+            if dialect.runs_order == "oldest_first" and isinstance(body, dict):
+                params.update(limit=20, offset=max(body["total_count"] - 20, 0))
+                response = own.get(
+                    self.sim.url + RUNS_PATH, params=params, headers=self.headers, timeout=30
+                )
+                if not response.ok:
+                    return None
+                body = response.json()
+        except requests.RequestException:
+            return None
+        items = body.get(dialect.envelope or "items", body) if isinstance(body, dict) else body
+        return next((r for r in items if str(r.get("execution_id")) == execution_id), None)
 
     def join(self) -> None:
         for thread in self.threads:
@@ -210,14 +235,20 @@ class FixedPoller:
 
 
 def status_requests(sim: DAISimulator) -> dict[str, list[tuple[float, bool]]]:
-    """``GET /ai/runs?execution_id=X`` requests per execution id: (arrival time, answered
-    503), from the simulator's request log."""
+    """The status requests of each execution id: ``GET /ai/runs?execution_id=X`` and
+    ``GET /ai/runs/{its run id}``: (arrival time, answered 503), from the simulator's request
+    log."""
+    by_run_id = {f"{RUNS_PATH}/{ex['run_id']}": ex["execution_id"] for ex in sim.executions()}
     found: dict[str, list[tuple[float, bool]]] = {}
     for record in sim.request_log():
-        if record.method == "GET" and record.path == RUNS_PATH:
+        if record.method != "GET":
+            continue
+        if record.path == RUNS_PATH:
             wanted = record.query.get("execution_id")
-            if wanted:
-                found.setdefault(wanted, []).append((record.time, record.status == 503))
+        else:
+            wanted = by_run_id.get(record.path)
+        if wanted:
+            found.setdefault(wanted, []).append((record.time, record.status == 503))
     return found
 
 
@@ -297,6 +328,9 @@ def main() -> int:
         help="A/B: the plugin uses the PollSchedule of this file (e.g. an older polling.py)",
     )
     parser.add_argument("--trace", action="store_true", help="print the cold runs' requests")
+    parser.add_argument(
+        "--dialect", default="default", help="the simulator's dialect preset (e.g. dai_cloud)"
+    )
     args = parser.parse_args()
     lengths = [5, 60] if args.quick else [5, 60, 600]
     SHAPES[:] = [(length, int(n)) for length in lengths for n in args.steps.split(",")]
@@ -315,7 +349,7 @@ def main() -> int:
         # The k-th run of a shape meets the same faults for every party (its agent's name
         # without the party), the k-th and the j-th run of one party other ones.
         agent["fault_stream"] = agent["id"].split("-", 1)[1]
-    sim = DAISimulator(setup).start()
+    sim = DAISimulator(setup, dialect=args.dialect).start()
     projects = {
         interval: Project(f"detection-{interval}", conftest=DETECTION_CONFTEST)
         for interval in intervals

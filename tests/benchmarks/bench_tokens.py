@@ -45,7 +45,7 @@ def endpoint(path: str, method: str) -> str:
         return "E1 start"
     if path.startswith(EXECUTIONS_PATH):
         return "E3 abort"
-    if path == RUNS_PATH:
+    if path == RUNS_PATH or path.startswith(RUNS_PATH + "/"):
         return "E2 runs"
     if path.startswith("/ai/runlogs"):
         return "E6 logs"

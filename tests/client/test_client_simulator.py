@@ -46,6 +46,8 @@ def sim() -> Iterator[DAISimulator]:
 
 def client_of(sim: DAISimulator, **kwargs: float) -> DAIClient:
     creds = Credentials(sim.client_id, sim.client_secret, sim.token_url)
+    if not sim.dialect.keycloak_auth:  # a server that expects the public API's auth (dai26)
+        creds = Credentials(sim.client_id, sim.client_secret, sim.v2_auth_url, scheme="v2")
     return DAIClient(
         sim.url,
         creds,

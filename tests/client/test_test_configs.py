@@ -125,7 +125,7 @@ def test_results_bare_or_enveloped(
     assert record.task_instance_id == "ti-1"
     assert record.started_at is not None
     assert record.started_at.utcoffset() is not None
-    assert rsps.calls[-1].request.params == {"test_config_id": "7"}
+    assert rsps.calls[-1].request.params["test_config_id"] == "7"
 
 
 def test_result_without_status_names_endpoint_and_field() -> None:

@@ -6,6 +6,8 @@ environment an inner pytest reads, and the inner pytest itself.
 - :mod:`harness.simulators`: starting simulators, waiting on them, reading what they saw.
 - :mod:`harness.env`: pointing the ``DAI_*`` environment at a server.
 - :mod:`harness.inner`: running an inner pytest in a process of its own and signalling it.
+- :mod:`harness.marked`: inner test modules of marked tests, for either kind of run.
+- :mod:`harness.recipes`: running the CI recipes and the README's commands as users copy them.
 
 ``tests`` is on ``sys.path`` (``pythonpath`` in pyproject.toml), so every test imports these as
 ``harness.<module>``.

@@ -143,3 +143,23 @@ def test_the_lost_run_is_looked_for_past_the_first_page(
         assert f"(execution {lost.id}) was found and aborted" in line
         assert eventually(lambda: listings() == 2)
         assert eventually(lambda: (sim.execution(lost.id) or {}).get("status") == "Cancelled")
+
+
+def test_the_lost_run_is_looked_for_at_the_end_of_an_oldest_first_list(
+    sim: DAISimulator, client: DAIClient
+) -> None:
+    # A DAI cloud lists oldest first (contract 2.7): the newest runs, the lost one among them,
+    # are on the last page, past the first pages of older runs.
+    sim.set_dialect(
+        runs_order="oldest_first", envelope="items", past_runs=5 * lost_starts.PAGE_SIZE
+    )
+    intent = StartIntent.now(
+        sim.url, model_id="m-long", model="Long", agent_id="a2", agent="agent two"
+    )
+    lost = client.start_execution("m-long", agent_id="a2")
+    searched, line = recover_lost_start(client, intent, known=set())
+    assert searched
+    assert f"(execution {lost.id}) was found and aborted" in line
+    listings = [r for r in sim.request_log() if r.path == "/ai/runs"]
+    assert len(listings) == 2  # the first page, then the last
+    assert eventually(lambda: (sim.execution(lost.id) or {}).get("status") == "Cancelled")

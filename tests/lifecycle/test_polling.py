@@ -287,7 +287,7 @@ def test_the_wait_counts_from_the_start_request_not_from_its_answer() -> None:
     run's expected end: the schedule counts from when the request was sent."""
     polls: list[float] = []
 
-    def find_run(execution_id: str) -> RunRecord:
+    def find_run(execution_id: str, run_id: str | None = None) -> RunRecord:
         polls.append(time.monotonic())
         raw: dict[str, Any] = {"id": 1, "execution_id": execution_id, "status": "Passed"}
         raw["starttime"] = datetime.now(timezone.utc).isoformat()

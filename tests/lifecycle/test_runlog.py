@@ -165,7 +165,7 @@ def test_severity_is_not_the_only_error_signal() -> None:
 def test_the_record_names_the_agent_that_ran_it() -> None:
     client = SimpleNamespace(
         url="http://dai",
-        find_run=lambda _id: RunRecord.parse(
+        find_run=lambda _id, run_id=None: RunRecord.parse(
             {"execution_id": "e-1", "status": "Running", "agentname": "agent-9"}, "E2"
         ),
     )

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-#: Inner sessions in processes of their own, signals, soaks: see README, Development.
+#: Inner sessions in processes of their own, signals, soaks: see CONTRIBUTING.md.
 pytestmark = pytest.mark.slow
 
 #: Loaded only when a DAI test, fixture or option needs them.

@@ -14,7 +14,7 @@ from pytest_dai.simulator import DAISimulator
 
 from .conftest import signal_mid_run
 
-#: Inner sessions in processes of their own, signals, soaks: see README, Development.
+#: Inner sessions in processes of their own, signals, soaks: see CONTRIBUTING.md.
 pytestmark = pytest.mark.slow
 
 PASS_THEN_SLOW = """

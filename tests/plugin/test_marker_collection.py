@@ -51,7 +51,7 @@ ERRORS = {
     " unknown keyword 'agnet', did you mean 'agent'? (known: agent, test_case, sut, "
     "sut_criteria, rerun, step_pause_time, timeout, min_steps, script, asset)",
     "test_bad_config": "DAIConfigError: @pytest.mark.dai_test_config on "
-    "test_markers.py::test_bad_config: unknown keyword 'colour' (known: model, suite, "
+    "test_markers.py::test_bad_config: unknown keyword 'colour' (known: model, suite, space, "
     "parameters, filter_by, timeout)",
     "test_two_positional": "DAIConfigError: @pytest.mark.dai_model on "
     "test_markers.py::test_two_positional: too many positional arguments (2): only the model "

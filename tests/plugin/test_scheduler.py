@@ -15,7 +15,7 @@ from pytest_dai.simulator import DAISimulator
 
 from .conftest import header, run_subprocess
 
-#: Inner sessions in processes of their own, signals, soaks: see README, Development.
+#: Inner sessions in processes of their own, signals, soaks: see CONTRIBUTING.md.
 pytestmark = pytest.mark.slow
 
 pytest.importorskip("xdist")

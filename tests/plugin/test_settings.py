@@ -100,6 +100,8 @@ ROWS: dict[str, tuple[tuple[Any, ...], tuple[Any, ...], Any]] = {
     "xdist_group_by_agent": ((None, None, "yes"), (None, None, True), False),
     "dist": (("agent", None, "AGENT"), ("agent", None, "agent"), "no"),
     "allow_insecure_token_url": ((True, None, "yes"), (True, None, True), False),
+    "prestart": ((True, None, "yes"), (True, None, True), False),
+    "prestart_limit": (("3", None, "7"), (3, None, 7), 64),
     "artifacts": (
         ("cli-evidence", None, "ini-evidence"),
         ("cli-evidence", None, "ini-evidence"),
@@ -111,6 +113,10 @@ ROWS: dict[str, tuple[tuple[Any, ...], tuple[Any, ...], Any]] = {
         None,
     ),
     "auth": (("v2", "V2", "Keycloak"), ("v2", "v2", "keycloak"), "keycloak"),
+    "offline_agent": (("fail", None, "FAIL"), ("fail", None, "fail"), "wait"),
+    "list_names": (("agents", None, None), ("agents", None, None), None),
+    "api_version": (("v1", "V2", " Auto "), ("v1", "v2", "auto"), "auto"),
+    "space": (("QA", "Shared space", "Team A"), ("QA", "Shared space", "Team A"), None),
 }
 PATH_SETTINGS = {"ca_cert", "junit_steps", "artifacts"}
 LEVELS = ("command line", "environment", "ini file", "default")
@@ -564,7 +570,9 @@ def test_header_shows_values_sources_and_masks_the_secret(
     result = pytester.runpytest("--dai-realm=acme", "-v")
     assert result.ret == 0
     header = [line for line in result.outlines if line.startswith("dai: ")]
-    assert 1 < len(header) <= 9  # every setting, with -v (test configurations added two)
+    # every setting, with -v (test configurations added two; dai_offline_agent and
+    # --dai-list one more)
+    assert 1 < len(header) <= 10
     text = "\n".join(header)
     assert "url=https://dai.example (env DAI_URL)" in text
     assert "realm=acme (--dai-realm)" in text

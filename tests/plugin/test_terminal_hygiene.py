@@ -19,7 +19,7 @@ from pytest_dai.simulator import DAISimulator
 
 from .conftest import LEISURELY, simulator_of
 
-#: Inner sessions in processes of their own, signals, soaks: see README, Development.
+#: Inner sessions in processes of their own, signals, soaks: see CONTRIBUTING.md.
 pytestmark = pytest.mark.slow
 
 TESTS = """

@@ -415,10 +415,15 @@ def test_rerun_failed_reruns_only_failed_steps(
     pytester.makepyfile(config_test("Flaky"))
     first = pytester.runpytest_subprocess(*FAST)
     assert first.ret == 1
-    failed_result = junit(pytester)["test_config"].properties["dai_result_id"]
+    first_props = junit(pytester)["test_config"].properties
+    failed_result = first_props["dai_result_id"]
     second = pytester.runpytest_subprocess(*FAST, "--dai-rerun-failed", "-rA")
     second.assert_outcomes(passed=1)
-    assert starts(tsim)[-1].body == {"filters": {"step_status_include": ["Failed", "Error"]}}
+    # The re-run names the failed run's task instance (contract 2.7, ours).
+    assert starts(tsim)[-1].body == {
+        "filters": {"step_status_include": ["Failed", "Error"]},
+        "previous_task_instance_id": first_props["dai_task_instance_id"],
+    }
     props = junit(pytester)["test_config"].properties
     assert props["dai_rerun_of"] == failed_result
     assert "re-ran only the failed and errored steps of result" in second.stdout.str()

@@ -11,7 +11,7 @@ from pytest_dai.simulator import DAISimulator
 
 from .conftest import run_subprocess
 
-#: Inner sessions in processes of their own, signals, soaks: see README, Development.
+#: Inner sessions in processes of their own, signals, soaks: see CONTRIBUTING.md.
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("dai_env")]
 
 #: Each worker waits 1 s after its collection (as if the controller were slow to schedule)

@@ -139,8 +139,9 @@ EXPECTED: dict[str, Expected] = {
         "failed",
         (
             *_reached("Open shop"),
-            # The ESC characters of the ANSI colour codes are dropped (XML 1.0 cannot carry them).
-            ("error", "Connect", "Agent lost the SUT connection <&> [31mred[0m"),
+            # The ESC characters of the ANSI colour codes are shown escaped (server text is made
+            # safe where it is parsed: pytest_dai.client.server_text).
+            ("error", "Connect", "Agent lost the SUT connection <&> \\x1b[31mred\\x1b[0m"),
             ("skipped", None, "not reached: the run ended as Error"),
         ),
     ),
@@ -294,11 +295,14 @@ def answered(simulator: DAISimulator, model: str) -> bool:
     for ex in simulator.executions():
         if ex["model_name"] == model and ex["status"] == "Running":
             since = ex["started_at"] or 0.0
+            one_run = f"{RUNS}/{ex['run_id']}"  # the run's own record, once its id is known
             polls = [
                 r
                 for r in simulator.request_log()
-                if r.path == RUNS and r.query.get("execution_id") == ex["execution_id"]
-                and r.time > since
+                if r.time > since and (
+                    r.path == one_run
+                    or (r.path == RUNS and r.query.get("execution_id") == ex["execution_id"])
+                )
             ]  # fmt: skip
             return len(polls) >= 2
     return False

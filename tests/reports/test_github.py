@@ -100,9 +100,9 @@ def test_job_summary_and_annotations(
 
     text = summary.read_text(encoding="utf-8")
     assert text.startswith("# Earlier step\n\n"), "the summary file was not appended to"
-    assert text.count("## DAI model runs") == 1
+    assert text.count("## DAI runs") == 1
     header, rows = read_table(text)
-    assert header == ["test", "model or config", "agent", "status", "duration", "run"]
+    assert header == ["test", "model or config", "agent", "status", "duration", "run", "reason"]
     by_test = {row[0].strip("`"): row for row in rows}
     assert sorted(by_test) == [
         "test_gh.py::test_by_hand",
@@ -195,6 +195,7 @@ def test_summary_cells_keep_the_table_intact(tmp_path: Path) -> None:
             "Failed",
             "1.5 s",
             "[7](https://dai.example.com/runs/7)",
+            "-",
         ]
     ]
     assert "no screenshot: 404" in text

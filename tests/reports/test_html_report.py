@@ -11,12 +11,12 @@ import json
 import os
 import re
 import shutil
-import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import pytest
+from harness.browser import browser, run_browser
 from harness.inner import FAST
 
 import pytest_dai.glue.evidence_hooks
@@ -109,38 +109,6 @@ def test_report_with_assets_links_the_same_image(
 
 
 # -- in a real browser ----------------------------------------------------------------------------
-
-BROWSER_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--hide-scrollbars",
-    "--window-size=1280,1000",
-)
-
-
-def browser() -> str | None:
-    """A Chromium (or Chrome) on this machine, or None."""
-    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
-
-
-def run_browser(executable: str, profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [executable, *BROWSER_FLAGS, f"--user-data-dir={profile}", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
 
 class _Images(HTMLParser):
     """The ``src`` of every ``<img>`` inside a failed result row of the rendered report."""

@@ -322,9 +322,44 @@ SESSION_CASES = (
         ("--dai-dist=agents",),
     ),
     Bad(
+        "prestart-not-a-bool",
+        f"dai_prestart from the ini file: {BOOL}, got 'sometimes'",
+        ini="dai_prestart = sometimes",
+    ),
+    Bad(
+        "prestart-limit-zero",
+        "--dai-prestart-limit from the command line: expected a whole number >= 1, got '0'",
+        ("--dai-prestart-limit=0",),
+    ),
+    Bad(
+        "offline-agent-unknown",
+        "--dai-offline-agent from the command line: expected wait or fail, got 'skip'",
+        ("--dai-offline-agent=skip",),
+    ),
+    Bad(
+        "list-unknown",
+        "--dai-list from the command line: expected models or agents or configs, got 'runs'",
+        ("--dai-list=runs",),
+    ),
+    Bad(
         "auth-unknown",
         "--dai-auth from the command line: expected keycloak or v2, got 'basic'",
         ("--dai-auth=basic",),
+    ),
+    Bad(
+        "api-version-unknown",
+        "--dai-api-version from the command line: expected auto, v1 or v2, got 'v3'",
+        ("--dai-api-version=v3",),
+    ),
+    Bad(
+        "api-version-env",
+        "DAI_API_VERSION from the environment: expected auto, v1 or v2, got 'latest'",
+        env={"DAI_API_VERSION": "latest"},
+    ),
+    Bad(
+        "space-blank",
+        "--dai-space from the command line: expected a non-empty value, got '  '",
+        ("--dai-space=  ",),
     ),
     Bad(
         "result-url-unknown-placeholder",
@@ -491,7 +526,7 @@ MARK = "DAIConfigError: @pytest.mark.dai_model on test_markers.py::{test}: "
 MARKER_CASES = {
     "test_unknown_keyword": MARK + "unknown keyword 'agnet', did you mean 'agent'? (known: "
     "agent, test_case, sut, sut_criteria, rerun, step_pause_time, timeout, min_steps, script, "
-    "asset)",
+    "asset, prestart)",
     "test_model_number": MARK + "model must be a model id or name string, got 42 (int)",
     "test_model_blank": MARK + "model must be a model id or name string, got an empty string",
     "test_no_model": MARK + "model is required (the first positional argument)",
@@ -777,7 +812,7 @@ SERVER_CASES = (
     Answer(
         "record-without-status",
         "DAIProtocolError: reading the run's status (GET {url}/ai/runs): run record has no status "
-        "field (fields: "
+        "field (looked for status or teststatus; fields: "
         "execution_id, id, modelname, starttime)",
         _answer(
             "GET", "/ai/runs", 200, JSON, [_without(run_record("Running", ended=False), "status")]

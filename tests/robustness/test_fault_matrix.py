@@ -25,7 +25,7 @@ from pytest_dai.simulator import DAISimulator
 
 from .support import PLAIN_MODULE, REAPED, journal_files
 
-#: Inner sessions in processes of their own, signals, soaks: see README, Development.
+#: Inner sessions in processes of their own, signals, soaks: see CONTRIBUTING.md.
 pytestmark = pytest.mark.slow
 
 #: The inner test module. ``test_marked`` waits for a 10-minute run through the marker;

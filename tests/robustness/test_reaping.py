@@ -28,7 +28,7 @@ from pytest_dai.simulator import DAISimulator
 
 from .support import REAPED, journal_files, sigkill_during_run, start_long_run
 
-#: Inner sessions in processes of their own, signals, soaks: see README, Development.
+#: Inner sessions in processes of their own, signals, soaks: see CONTRIBUTING.md.
 pytestmark = pytest.mark.slow
 
 

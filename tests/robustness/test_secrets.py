@@ -24,7 +24,7 @@ from pytest_dai.simulator import DAISimulator
 
 from .support import SCENARIO, SECRET, journal_files
 
-#: Inner sessions in processes of their own, signals, soaks: see README, Development.
+#: Inner sessions in processes of their own, signals, soaks: see CONTRIBUTING.md.
 pytestmark = pytest.mark.slow
 
 WRONG_SECRET = "wr0ng-Secret-a83be51f07"

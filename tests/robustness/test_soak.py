@@ -31,7 +31,7 @@ from pytest_dai.simulator import DAISimulator
 
 from .support import SCENARIO, journal_files
 
-#: Inner sessions in processes of their own, signals, soaks: see README, Development.
+#: Inner sessions in processes of their own, signals, soaks: see CONTRIBUTING.md.
 pytestmark = pytest.mark.slow
 
 RUNS = 20
