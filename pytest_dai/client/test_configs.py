@@ -253,22 +253,24 @@ class TestConfigAPI:
 
     def result(self, result_id: str) -> TestConfigResultRecord | None:
         """One result by its id (E8 ``/{id}``, public API v2), or None when this server has
-        no such call (404/405: :attr:`one_result_reads` is then off for the session)."""
+        no such call: a 404/405, or an answer that is not one result (its body is not
+        documented), turns :attr:`one_result_reads` off for the session."""
         endpoint = self.client.label(CONFIG_RESULT, id=result_id)
         quoted = path_id(result_id, endpoint=endpoint, field="result id")
         response, endpoint = self.client.send_public(
             CONFIG_RESULT, {"id": result_id}, {"id": quoted}
         )
-        if response.status_code in (404, 405):
+        try:
+            if response.status_code in (404, 405):
+                raise DAIProtocolError(f"{endpoint}: {response.status_code}", endpoint=endpoint)
+            payload = self.client.read_json(response, endpoint)
+            if not isinstance(payload, dict):
+                raise DAIProtocolError(f"{endpoint}: not one result", endpoint=endpoint)
+            return TestConfigResultRecord.parse(payload, endpoint)
+        except DAIProtocolError as exc:
             self.one_result_reads = False
+            log.info("pytest-dai: %s: results are read from the list from now on", exc)
             return None
-        payload = self.client.read_json(response, endpoint)
-        if not isinstance(payload, dict):
-            raise DAIProtocolError(
-                f"{endpoint}: expected one result (an object), got {type(payload).__name__}",
-                endpoint=endpoint,
-            )
-        return TestConfigResultRecord.parse(payload, endpoint)
 
     def test_results(self, result_id: str, *, quick: bool = False) -> list[TestResultRecord]:
         """One test result per test case run of a test-config result (E9), every page, in

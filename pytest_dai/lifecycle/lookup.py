@@ -91,7 +91,8 @@ def resolve_test_config(
     listed_by: str = LIST_TEST_CONFIGS.request(),
 ) -> TestConfig:
     """The config whose id or name is ``ref``; a name several configs share is told apart by
-    ``space`` (eggplant-runner's space name; None: any space), ``model`` (model-based configs)
+    ``space`` (eggplant-runner's space name; None, or a list that names no spaces: any
+    space), ``model`` (model-based configs)
     or ``suite`` (script-based ones). Unknown: DAINotFoundError with close matches
     (``listed_by`` says where the list came from); a name in several spaces and no space
     given: DAIConfigError listing the spaces; still ambiguous: listing the models and suites."""
@@ -105,7 +106,8 @@ def resolve_test_config(
         named = [c for c in named if (c.model or "").casefold() == model.casefold()]
     if suite is not None:
         named = [c for c in named if (c.suite or "").casefold() == suite.casefold()]
-    if space is not None:
+    if space is not None and any(c.space for c in configs):
+        # A server whose list names no space at all cannot be asked by space: any will do.
         named = [c for c in named if (c.space or "").casefold() == space.casefold()]
     if len(named) == 1:
         return named[0]

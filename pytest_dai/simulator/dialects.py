@@ -292,34 +292,6 @@ DIALECTS: dict[str, Dialect] = {
 """Named dialect presets; tests parametrize over them. Copy one before changing it."""
 
 
-@dataclass(frozen=True)
-class KnownServer:
-    """A DAI server we have public evidence of, and the dialect preset that simulates it (the
-    README's table of supported DAI versions is checked against :data:`KNOWN_SERVERS`)."""
-
-    versions: str
-    differs: str
-    preset: str
-    #: What a pytest session against it must add (e.g. the auth scheme it speaks).
-    plugin_args: tuple[str, ...] = ()
-
-
-KNOWN_SERVERS: tuple[KnownServer, ...] = (
-    KnownServer(
-        "DAI 7.5 to 25.x",
-        "the contract as written: Keycloak tokens, `status`, runs newest first",
-        "default",
-    ),
-    KnownServer(
-        "DAI cloud (`*.dai.eggplant.cloud`)",
-        "`teststatus` (`INCOMPLETE` while going), a few hundred runs listed oldest first, "
-        "the run filter ignored, `GET /ai/runs/{id}`",
-        "dai_cloud",
-    ),
-)
-"""The servers CI runs the examples against, one preset each."""
-
-
 def dialect_preset(name: str) -> Dialect:
     """A fresh copy of the preset ``name`` from :data:`DIALECTS` (``KeyError`` if unknown)."""
     return dataclasses.replace(DIALECTS[name], status_words=dict(DIALECTS[name].status_words))

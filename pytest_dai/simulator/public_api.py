@@ -142,7 +142,8 @@ def _sorted(
         present = [item for item in items if item.get(field) is not None]
         missing = [item for item in items if item.get(field) is None]
         present.sort(key=lambda item: _sort_key(item[field]), reverse=descending)
-        return present + missing
+        # As PostgreSQL orders NULLs: last going up, first going down.
+        return missing + present if descending else present + missing
     if newest_first == dialect.public_oldest_first:
         return list(reversed(items))
     return list(items)

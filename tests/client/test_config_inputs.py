@@ -183,3 +183,8 @@ def test_a_server_refusing_the_previous_task_instance_is_one_line_never_retried(
         "previous_task_instance_id",
     )
     assert len(calls(rsps, "POST", TASKS + "tc-1")) == 1
+
+
+def test_a_server_that_names_no_spaces_is_not_asked_by_space() -> None:
+    plain = [TestConfig("tc-1", "Nightly", model="Shop"), TestConfig("tc-2", "Smoke")]
+    assert resolve_test_config(plain, "Nightly", space="Shared space").id == "tc-1"

@@ -143,3 +143,22 @@ def test_without_ids_the_newest_by_start_time_is_picked_whatever_the_order(
         ],
     )
     assert TestConfigResult(api, CONFIG, "ti-1").refresh().id == "32"
+
+
+@pytest.mark.parametrize(
+    "answer", [{"items": [{"id": 5}]}, [record(5)], {"status": "RUNNING"}, "not json"]
+)
+def test_a_one_result_read_that_is_not_one_result_falls_back_to_the_list(
+    api: TestConfigAPI, rsps: responses.RequestsMock, answer: object
+) -> None:
+    rsps.get(RESULTS, json=[record(5, task_instance_id="ti-1")])
+    if isinstance(answer, str):
+        rsps.get(RESULTS + "/5", body=answer)
+    else:
+        rsps.get(RESULTS + "/5", json=answer)
+    run = TestConfigResult(api, CONFIG, "ti-1", poll_interval=0.05)
+    for _ in range(3):
+        run.refresh()
+    assert run.id == "5"
+    assert len([u for u in reads(rsps) if u == RESULTS + "/5"]) == 1
+    assert len(list_reads(rsps)) == 3

@@ -98,11 +98,13 @@ def test_the_quick_start_runs_against_a_simulator(tmp_path: Path) -> None:
     assert (project / "report.xml").is_file()
 
 
-def test_the_supported_versions_name_simulator_presets_that_exist() -> None:
+def test_the_supported_versions_are_the_known_servers_with_presets_that_exist() -> None:
     from pytest_dai.simulator.dialects import DIALECTS
+    from pytest_dai.simulator.known_servers import KNOWN_SERVERS, support_table
 
     section = README.read_text("utf-8").split("\n## Supported DAI versions\n", 1)[1]
-    rows = [line for line in section.split("\n## ", 1)[0].splitlines() if line.startswith("| ")]
-    presets = [row.rstrip(" |").rsplit("|", 1)[1].strip().strip("`") for row in rows[1:]]
-    assert presets, rows
-    assert [preset for preset in presets if preset not in DIALECTS] == []
+    rows = [line for line in section.split("\n## ", 1)[0].splitlines() if line.startswith("|")]
+    assert rows == support_table(), "README's table, from KNOWN_SERVERS:\n" + "\n".join(
+        support_table()
+    )
+    assert [s.preset for s in KNOWN_SERVERS if s.preset not in DIALECTS] == []

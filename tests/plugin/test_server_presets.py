@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_dai.simulator.dialects import DIALECTS, KNOWN_SERVERS, KnownServer
+from pytest_dai.simulator.dialects import DIALECTS
+from pytest_dai.simulator.known_servers import KNOWN_SERVERS, KnownServer
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"

@@ -110,6 +110,7 @@ def test_report_with_assets_links_the_same_image(
 
 # -- in a real browser ----------------------------------------------------------------------------
 
+
 class _Images(HTMLParser):
     """The ``src`` of every ``<img>`` inside a failed result row of the rendered report."""
 
