@@ -6,12 +6,12 @@ fixtures: ``dai_session``, ``dai_execution``, ``dai_result`` and ``dai_simulator
 marked ``@pytest.mark.dai_model(...)`` gets its run through an autouse fixture that pulls in
 ``dai_session`` (the pytest-django way); the run itself starts in ``pytest_runtest_call``,
 after all of the test's fixtures are set up. What the fixtures do for a DAI test is in
-:mod:`pytest_dai.glue.marked_tests`, imported on the first such test.
+:mod:`pytest_dai.glue.hooks.marked_tests`, imported on the first such test.
 
 The hooks live in :mod:`pytest_dai.glue` by what they are about. This module gathers those
-every session needs (options, hookspecs, markers, the set-up: :mod:`pytest_dai.glue.setup_hooks`);
+every session needs (options, hookspecs, markers, the set-up: :mod:`pytest_dai.glue.hooks.setup`);
 the hooks of the session, of each test, of the summary and of xdist are registered when
-pytest-dai starts for the session (:mod:`pytest_dai.glue.start`): a session that does not use
+pytest-dai starts for the session (:mod:`pytest_dai.glue.hooks.start`): a session that does not use
 it never imports them.
 
 It stays cheap to import: it does not import ``requests``, the client or the simulator.
@@ -24,24 +24,24 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_dai.glue.keys import STATE_KEY
-from pytest_dai.glue.setup_hooks import CONFIG_MARKER, MODEL_MARKER
-from pytest_dai.glue.setup_hooks import CONFIG_MARKER_HELP as CONFIG_MARKER_HELP
-from pytest_dai.glue.setup_hooks import MARKER_HELP as MARKER_HELP
-from pytest_dai.glue.setup_hooks import pytest_addhooks as pytest_addhooks
-from pytest_dai.glue.setup_hooks import pytest_addoption as pytest_addoption
-from pytest_dai.glue.setup_hooks import pytest_configure as pytest_configure
-from pytest_dai.glue.setup_hooks import pytest_itemcollected as pytest_itemcollected
-from pytest_dai.glue.setup_hooks import (
+from pytest_dai.glue.base.keys import CONFIG_MARKER, MODEL_MARKER
+from pytest_dai.glue.hooks.setup import CONFIG_MARKER_HELP as CONFIG_MARKER_HELP
+from pytest_dai.glue.hooks.setup import MARKER_HELP as MARKER_HELP
+from pytest_dai.glue.hooks.setup import pytest_addhooks as pytest_addhooks
+from pytest_dai.glue.hooks.setup import pytest_addoption as pytest_addoption
+from pytest_dai.glue.hooks.setup import pytest_configure as pytest_configure
+from pytest_dai.glue.hooks.setup import pytest_itemcollected as pytest_itemcollected
+from pytest_dai.glue.hooks.setup import (
     pytest_load_initial_conftests as pytest_load_initial_conftests,
 )
-from pytest_dai.glue.setup_hooks import pytest_report_header as pytest_report_header
-from pytest_dai.glue.setup_hooks import pytest_unconfigure as pytest_unconfigure
+from pytest_dai.glue.hooks.setup import pytest_report_header as pytest_report_header
+from pytest_dai.glue.hooks.setup import pytest_unconfigure as pytest_unconfigure
+from pytest_dai.glue.process.keys import STATE_KEY
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from pytest_dai.glue.marked_tests import PendingExecution
+    from pytest_dai.glue.hooks.marked_tests import PendingExecution
     from pytest_dai.lifecycle.session import DAISession
     from pytest_dai.simulator import DAISimulator
 
@@ -57,7 +57,7 @@ def dai_session(request: pytest.FixtureRequest) -> DAISession:
     ``execution(id) -> Execution``. Runs started through it that are still going when the
     session ends (or is interrupted) are aborted.
     """
-    from pytest_dai.glue.marked_tests import dai_session_for  # (as everything DAI: on first use)
+    from pytest_dai.glue.hooks.marked_tests import dai_session_for
 
     return dai_session_for(request)
 
@@ -67,7 +67,7 @@ def dai_execution(request: pytest.FixtureRequest) -> PendingExecution:
     """In a test marked ``@pytest.mark.dai_model(...)``: the finished DAI run (an
     ``Execution``: ``id``, ``status``, ``passed``, ``steps_total``, ``steps_failed``, ``url``,
     ``run``, ``logs()``, ...). The test body runs only once the run passed."""
-    from pytest_dai.glue.marked_tests import pending
+    from pytest_dai.glue.hooks.marked_tests import pending
 
     return pending(request, MODEL_MARKER)
 
@@ -77,7 +77,7 @@ def dai_result(request: pytest.FixtureRequest) -> PendingExecution:
     """In a test marked ``@pytest.mark.dai_test_config(...)``: the finished test-config run (a
     ``TestConfigResult``: ``id``, ``task_instance_id``, ``status``, ``passed``, ``url``,
     ``test_results``, ``junit()``). The test body runs only once the result passed."""
-    from pytest_dai.glue.marked_tests import pending
+    from pytest_dai.glue.hooks.marked_tests import pending
 
     return pending(request, CONFIG_MARKER)
 
@@ -88,7 +88,7 @@ def _dai_model_marker(request: pytest.FixtureRequest) -> None:
     make the DAI session."""
     node = request.node
     if node.get_closest_marker(MODEL_MARKER) or node.get_closest_marker(CONFIG_MARKER):
-        from pytest_dai.glue.marked_tests import prepare_marked_test
+        from pytest_dai.glue.hooks.marked_tests import prepare_marked_test
 
         prepare_marked_test(request)
 

@@ -152,7 +152,7 @@ def test_a_fault_of_the_plugin_itself_keeps_its_traceback(
     """Only a user's hook's exception hides the plugin's frames."""
     pytester.makeconftest(
         """
-        import pytest_dai.glue.runner as runner
+        import pytest_dai.glue.run.runner as runner
 
         def broken(item, execution):
             raise RuntimeError("plugin bug")
@@ -163,4 +163,4 @@ def test_a_fault_of_the_plugin_itself_keeps_its_traceback(
     pytester.makepyfile(USER_HOOK_MODULE)
     result = run(pytester)
     result.assert_outcomes(failed=1)
-    assert "pytest_dai/glue/runner.py" in result.stdout.str()
+    assert "pytest_dai/glue/run/runner.py" in result.stdout.str()
