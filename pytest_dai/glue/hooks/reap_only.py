@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
 __all__ = ["ReapOnlyHooks", "reap_only_lines"]
 
-#: The one line :meth:`DAIState.reap_orphans` sums its runs up in (replaced by a line per run).
+#: The one line :func:`~pytest_dai.lifecycle.reaping.reap_orphans` sums its runs up in
+#: (replaced by a line per run).
 _SUMMED = "left by an earlier, killed session: "
 _FAILED = "dai: could not"
 

@@ -44,8 +44,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         raise pytest.UsageError(
             "--dai-reap-orphans-only: no DAI server given (--dai-url, DAI_URL or dai_url)"
         )
+    from pytest_dai.glue.process.reaping import reap_left_runs
+
     try:
-        reaped = state.reap_orphans()
+        reaped = reap_left_runs(state)
     except DAIError as exc:
         state.reap_lines.append(f"dai: could not check for runs left by killed sessions: {exc}")
         reaped = []
@@ -68,13 +70,15 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         return
     if state._session is not None:
         state._session.abort_unfinished()
+    from pytest_dai.glue.xdist.handover import collect_worker_runs, hand_over_pending_runs
+
     if state.is_worker:
-        state.hand_over_pending_runs()
+        hand_over_pending_runs(state)
         return
     collector = config.stash.get(SUMMARY_KEY, None)
     if collector is None:
         return
-    handed_over = state.collect_worker_runs()
+    handed_over = collect_worker_runs(state)
     collector.add_pending([*state.pending_runs.values(), *handed_over])
     from pytest_dai.glue.hooks.interrupted import record_in_junit, report_aborted_runs
 

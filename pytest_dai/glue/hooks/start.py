@@ -42,13 +42,14 @@ def start_plugin(config: pytest.Config) -> DAIState:
     from pytest_dai.glue.hooks.interrupted import InterruptHooks
     from pytest_dai.glue.hooks.summary import SummaryHooks
     from pytest_dai.glue.markers.check import MarkerCheck
+    from pytest_dai.glue.process.simulator import start_simulator
     from pytest_dai.glue.process.state import DAIState
     from pytest_dai.glue.report.redaction import RedactionHooks
     from pytest_dai.glue.report.summary import SummaryCollector
     from pytest_dai.glue.settings.resolve import resolve_settings
 
     state = DAIState(config, resolve_settings(config))
-    state.start_simulator()
+    start_simulator(state)
     config.stash[STATE_KEY] = state
     manager = config.pluginmanager
     manager.register(session_hooks, "dai-session")

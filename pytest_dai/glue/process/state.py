@@ -1,38 +1,33 @@
-"""The plugin's state for one pytest process: settings, the simulator, the DAI session.
+"""The plugin's state for one pytest process, and that only: its settings, simulator, DAI
+session and journal (both made on first use), the runs its tests started, the first fault of
+the whole server. Starting the simulator (:mod:`~pytest_dai.glue.process.simulator`), making the
+session (:mod:`~pytest_dai.glue.process.connect`), reaping (:mod:`~pytest_dai.glue.process.reaping`)
+and the hand-over under xdist (:mod:`pytest_dai.glue.xdist.handover`) are done elsewhere.
 
-Everything heavy (``requests``, the client, the simulator) is imported here lazily, the first
-time a DAI test, fixture or option needs it.
+Everything heavy (``requests``, the client, the simulator) is imported lazily, the first time a
+DAI test, fixture or option needs it.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
 import logging
-import os
-import shutil
-import tempfile
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-import pytest
+from typing import TYPE_CHECKING
 
 from pytest_dai.glue.base.keys import (
     WORKERINPUT_JOURNAL,
-    WORKERINPUT_SIMULATOR,
-    WORKERINPUT_STEPS,
     is_worker,
     worker_input,
 )
 from pytest_dai.glue.settings.values import SETTINGS_KEY
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Collection
+    import pytest
 
     from pytest_dai.glue.report.facts import RunReport
     from pytest_dai.glue.settings.values import Settings
-    from pytest_dai.lifecycle.journal import Journal, JournalEntry
+    from pytest_dai.lifecycle.journal import Journal
     from pytest_dai.lifecycle.session import AnyRun, DAISession
     from pytest_dai.simulator import DAISimulator
 
@@ -61,7 +56,7 @@ class DAIState:
         self._lock = threading.Lock()
         #: The test running now (runs started by hand are journalled under it).
         self.current_nodeid = ""
-        #: Header lines about runs left by earlier sessions (see :meth:`reap_orphans`).
+        #: Header lines about runs left by earlier sessions (process/reaping.py).
         self.reap_lines: list[str] = []
         #: Runs started while a test ran (by its marker or through ``dai_session``), by test id,
         #: until that test's report is made.
@@ -69,7 +64,9 @@ class DAIState:
         #: Runs this process waited for (facts and steps), by run key, until their test's report
         #: is made: what an interrupted session still tells of.
         self.pending_runs: dict[str, RunReport] = {}
-        self._steps_dir: str | None = None
+        #: (Controller, under xdist) where the workers leave their pending runs
+        #: (:mod:`pytest_dai.glue.xdist.handover`).
+        self.steps_dir: str | None = None
         #: The first fault of the whole server met in this process (see process/failfast.py).
         self.server_fault: ServerFault | None = None
         #: Whether the server had its one cheap look before the first call (process/failfast.py).
@@ -91,44 +88,6 @@ class DAIState:
         """True in a pytest-xdist worker."""
         return is_worker(self.config)
 
-    # -- the simulator ------------------------------------------------------------------------
-
-    def start_simulator(self) -> None:
-        """With ``--dai-simulator``: start it (controller) or use the controller's (worker)."""
-        if self.settings.simulator is None:
-            return
-        if self.is_worker:
-            info = worker_input(self.config).get(WORKERINPUT_SIMULATOR)
-            if info:
-                self.config.stash[SETTINGS_KEY] = self.settings.with_simulator(**info)
-                return
-        from pytest_dai.simulator import DAISimulator, ScenarioError
-
-        scenario = self.settings.simulator or None
-        try:
-            simulator = DAISimulator(scenario)
-            simulator.start()
-        except ScenarioError as exc:
-            raise pytest.UsageError(f"--dai-simulator: {exc}") from None
-        self.simulator = simulator
-        self.config.stash[SETTINGS_KEY] = self.settings.with_simulator(
-            url=simulator.url,
-            token_url=simulator.token_url,
-            client_id=simulator.client_id,
-            client_secret=simulator.client_secret,
-        )
-
-    def simulator_info(self) -> dict[str, Any] | None:
-        """What a pytest-xdist worker needs to talk to this process's simulator."""
-        if self.simulator is None:
-            return None
-        return {
-            "url": self.settings.url,
-            "token_url": self.settings.token_url,
-            "client_id": self.settings.client_id,
-            "client_secret": self.settings.client_secret,
-        }
-
     # -- the DAI session ----------------------------------------------------------------------
 
     def session(self) -> DAISession:
@@ -140,30 +99,17 @@ class DAIState:
         with self._lock:
             if self._session is None:
                 from pytest_dai.glue.process.connect import make_session
+                from pytest_dai.glue.report.terminal import notice
 
                 self._session = make_session(
                     self.settings,
                     journal=self.journal,
-                    notice=self.notice,
+                    notice=lambda line: notice(self.config, line),
                     on_start=self._journal_started,
                     on_end=self._journal_ended,
                     current_test=lambda: self.current_nodeid,
                 )
             return self._session
-
-    def notice(self, line: str) -> None:
-        """Show one ``dai: ...`` line on the terminal now (past output capture); on an xdist
-        worker, or without a terminal, as a warning in the log."""
-        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
-        capture = self.config.pluginmanager.get_plugin("capturemanager")
-        if reporter is None or self.is_worker:
-            log.warning("pytest-dai: %s", line.removeprefix("dai: "))
-            return
-        with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
-            from pytest_dai.glue.report.terminal import fresh_line
-
-            fresh_line(reporter)
-            reporter.write_line(line, yellow=True)
 
     # -- the in-flight journal ----------------------------------------------------------------
 
@@ -204,121 +150,6 @@ class DAIState:
         from pytest_dai.lifecycle.journal import journal_key
 
         self.journal.remove(journal_key(execution))
-
-    def reap_orphans(self, gone: Collection[int] = ()) -> list[JournalEntry]:
-        """Abort runs that earlier sessions on this host started and left going when they were
-        killed (their process is gone). Sets :attr:`reap_lines` for the report header.
-
-        ``gone``: process ids known to be down even if they still look alive (a crashed xdist
-        worker may not have finished exiting when the controller hears of it)."""
-        if self.settings.url is None:
-            return []
-        from pytest_dai.client.errors import DAIError
-        from pytest_dai.lifecycle.journal import pid_alive
-
-        def alive(pid: int, start: str | None) -> bool:
-            return pid not in gone and pid_alive(pid, start)
-
-        from pytest_dai.lifecycle.journal import JournalRefusedError
-
-        try:
-            self.journal.check()
-        except JournalRefusedError as exc:
-            self.reap_lines.append(f"dai: {exc}")
-            return []
-        self._reap_intents(alive)
-        orphans = self.journal.orphans(self.settings.url, alive=alive)
-        if not orphans:
-            return []
-        reaped: list[JournalEntry] = []
-        failed: list[str] = []
-        for entry in orphans:
-            try:
-                if entry.kind == "test_config":
-                    from pytest_dai.lifecycle.test_config_support import reap_test_config
-
-                    self.reap_lines.append(
-                        f"dai: {entry.describe()}: "
-                        + reap_test_config(self.session().test_config_api, entry)
-                    )
-                else:
-                    self.session().client.abort_execution(entry.execution_id)
-            except DAIError as exc:
-                failed.append(f"{entry.describe()}: {exc}")
-                continue
-            self.journal.remove(entry.execution_id, pid=entry.pid)
-            reaped.append(entry)
-        if reaped:
-            runs = "run" if len(reaped) == 1 else "runs"
-            self.reap_lines.append(
-                f"dai: aborted {len(reaped)} {runs} left by an earlier, killed session: "
-                + "; ".join(entry.describe() for entry in reaped)
-            )
-        for line in failed:
-            self.reap_lines.append(f"dai: could not abort a run left by a killed session: {line}")
-        return reaped
-
-    def _reap_intents(self, alive: Callable[[int, str | None], bool]) -> None:
-        """Starts that a killed session sent without getting an answer: find and abort the
-        runs they may have created (:mod:`pytest_dai.lifecycle.lost_starts`)."""
-        intents = self.journal.orphan_intents(self.settings.url or "", alive=alive)
-        if not intents:
-            return  # (the usual case: nothing imported, no request made)
-        from pytest_dai.client.errors import DAIError
-        from pytest_dai.lifecycle.lost_starts import recover_lost_start
-
-        try:
-            client = self.session().client
-        except DAIError as exc:
-            self.reap_lines.append(f"dai: could not look for runs of lost starts: {exc}")
-            return
-        known = {entry.execution_id for entry in self.journal.entries()}
-        for intent in intents:
-            searched, line = recover_lost_start(client, intent, known)
-            if searched:
-                self.journal.remove_intent(intent)
-            if line:
-                self.reap_lines.append(line)
-
-    # -- runs of an interrupted session on xdist workers -------------------------------------
-
-    def worker_steps_dir(self) -> str:
-        """(Controller) a folder where workers leave the runs they were waiting on when the
-        session was interrupted: no test report carries those."""
-        if self._steps_dir is None:
-            self._steps_dir = tempfile.mkdtemp(prefix="pytest-dai-steps-")
-        return self._steps_dir
-
-    def hand_over_pending_runs(self) -> None:
-        """(Worker) leave this worker's pending runs in the controller's folder."""
-        folder = worker_input(self.config).get(WORKERINPUT_STEPS)
-        if not folder or not self.pending_runs:
-            return
-        data = [run.to_dict() for run in self.pending_runs.values()]
-        from pytest_dai.glue.base.handover import leave_json
-
-        try:
-            leave_json(folder, f"{os.getpid()}.json", data)
-        except OSError as exc:
-            log.warning("pytest-dai: could not hand the run steps to the controller: %s", exc)
-
-    def collect_worker_runs(self) -> list[RunReport]:
-        """(Controller) the pending runs the workers left, and the folder removed."""
-        folder, self._steps_dir = self._steps_dir, None
-        if folder is None:
-            return []
-        from pytest_dai.glue.report.facts import from_plain
-
-        found: list[RunReport] = []
-        for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else []:
-            if name.endswith(".json"):
-                try:
-                    with open(os.path.join(folder, name), encoding="utf-8") as handle:
-                        found.extend(from_plain(json.load(handle)))
-                except (OSError, ValueError, TypeError):
-                    continue
-        shutil.rmtree(folder, ignore_errors=True)
-        return found
 
     def close(self) -> None:
         """Abort the runs still going, close the client, then stop the simulator."""

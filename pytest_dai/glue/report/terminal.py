@@ -5,8 +5,10 @@ the workers' news, :mod:`pytest_dai.glue.report.progress`)."""
 from __future__ import annotations
 
 import contextlib
+import logging
 from typing import TYPE_CHECKING
 
+from pytest_dai.glue.base.keys import is_worker
 from pytest_dai.glue.report.escapers import terminal_line
 
 if TYPE_CHECKING:
@@ -16,6 +18,22 @@ if TYPE_CHECKING:
 MIN_ROOM = 16
 #: What a terminal echoes for Ctrl-C (``^C``), at the cursor.
 ECHO_WIDTH = 2
+
+
+log = logging.getLogger("pytest_dai")
+
+
+def notice(config: pytest.Config, line: str) -> None:
+    """Show one ``dai: ...`` line on the terminal now (past output capture); on an xdist
+    worker, or without a terminal, as a warning in the log."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None or is_worker(config):
+        log.warning("pytest-dai: %s", line.removeprefix("dai: "))
+        return
+    with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+        fresh_line(reporter)
+        reporter.write_line(line, yellow=True)
 
 
 def fresh_line(reporter: pytest.TerminalReporter) -> None:

@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from pytest_dai.lifecycle.execution import Execution
 
 __all__ = [
-    "EVIDENCE_KEY",
     "annotate_report",
     "guarded_fetch",
     "keep_evidence",

@@ -47,10 +47,7 @@ if TYPE_CHECKING:
     from pytest_dai.lifecycle.test_config_run import TestConfigResult
 
 __all__ = [
-    "EXECUTION_KEY",
-    "LOGS_KEY",
     "LOG_SECTION",
-    "SPEC_KEY",
     "apply_outcome",
     "default_map_outcome",
     "run_marked_test",

@@ -45,7 +45,6 @@ if TYPE_CHECKING:
     from pytest_dai.lifecycle.test_config_support import TestResult
 
 __all__ = [
-    "MESSAGES_KEY",
     "RERUN_FILTER",
     "run_test_config_test",
 ]

@@ -29,7 +29,7 @@ from pytest_dai.glue.settings.values import (
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-__all__ = ["IGNORED_SECRET_KEY", "resolve_settings"]
+__all__ = ["resolve_settings"]
 
 IGNORED_SECRET_WARNING = (
     "dai_client_secret in the ini file is ignored on purpose: a secret in a committed file "

@@ -16,13 +16,13 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pytest_dai.glue.base.handover import leave_json
 from pytest_dai.glue.base.keys import WORKERINPUT_TEST_MAP, worker_input
+from pytest_dai.glue.xdist.handover import leave_json
 
 if TYPE_CHECKING:
     import pytest
 
-__all__ = ["WORKERINPUT_TEST_MAP", "PlannedTest", "publish_test_map", "read_test_map"]
+__all__ = ["PlannedTest", "publish_test_map", "read_test_map"]
 
 log = logging.getLogger("pytest_dai")
 

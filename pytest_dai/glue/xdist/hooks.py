@@ -7,6 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_dai.client.errors import DAIError
 from pytest_dai.glue.base.keys import WORKERINPUT_JOURNAL, WORKERINPUT_SIMULATOR, WORKERINPUT_STEPS
+from pytest_dai.glue.process.reaping import reap_left_runs
+from pytest_dai.glue.process.simulator import simulator_info
+from pytest_dai.glue.xdist.handover import worker_steps_dir
 
 if TYPE_CHECKING:
     from pytest_dai.glue.process.state import DAIState
@@ -39,11 +42,11 @@ class XdistHooks:
     def pytest_configure_node(self, node: Any) -> None:
         """Hand the controller's simulator and journal folder to each worker; take its
         progress news (:mod:`pytest_dai.glue.report.progress`)."""
-        info = self.state.simulator_info()
+        info = simulator_info(self.state)
         if info is not None:
             node.workerinput[WORKERINPUT_SIMULATOR] = info
         node.workerinput[WORKERINPUT_JOURNAL] = str(self.state.journal.directory)
-        node.workerinput[WORKERINPUT_STEPS] = str(self.state.worker_steps_dir())
+        node.workerinput[WORKERINPUT_STEPS] = str(worker_steps_dir(self.state))
         from pytest_dai.glue.report.progress import relay_progress
 
         relay_progress(self.state.config, node)
@@ -59,7 +62,7 @@ class XdistHooks:
         pid = self._worker_pid(node)
         before = len(self.state.reap_lines)
         try:
-            reaped = self.state.reap_orphans(gone=() if pid is None else (pid,))
+            reaped = reap_left_runs(self.state, gone=() if pid is None else (pid,))
         except DAIError as exc:
             reaped = []
             self.state.reap_lines.append(f"dai: could not abort runs of a crashed worker: {exc}")

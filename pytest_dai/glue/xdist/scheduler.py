@@ -29,7 +29,8 @@ import pytest
 from xdist.report import report_collection_diff
 from xdist.workermanage import parse_tx_spec_config
 
-from pytest_dai.glue.xdist.agent_map import WORKERINPUT_TEST_MAP, PlannedTest, read_test_map
+from pytest_dai.glue.base.keys import WORKERINPUT_TEST_MAP
+from pytest_dai.glue.xdist.agent_map import PlannedTest, read_test_map
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
