@@ -1,1 +1,1 @@
-"""The bottom of the glue: stash keys, marker names, hookspecs, the xdist worker check."""
+"""The glue's shared names: markers, stash keys, hookspecs, the worker check, users' hooks."""

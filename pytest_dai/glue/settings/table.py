@@ -26,17 +26,6 @@ if TYPE_CHECKING:
 
     from pytest_dai.glue.settings.converters import Given
 
-__all__ = [
-    "IGNORED_SECRET_KEY",
-    "ROWS",
-    "TABLE",
-    "Setting",
-    "add_options",
-    "in_ini_file",
-    "shown_default",
-]
-
-
 #: An ini key for the client secret, registered only to be refused with its reason (see
 #: :func:`pytest_dai.glue.settings.resolve.resolve_settings`) instead of pytest's "unknown option".
 IGNORED_SECRET_KEY = "dai_client_secret"
@@ -45,10 +34,8 @@ NO_SERVER_HEADER = "dai: no server configured (give --dai-url or DAI_URL, or --d
 
 
 class Setting:
-    """One row of the settings table.
-
-    A plain class with slots: this module is imported by every pytest session, and a
-    ``NamedTuple`` or a dataclass costs that session about 0.3 ms more just to define."""
+    """One row of the settings table. A plain class with slots: every pytest session imports
+    this module, and a ``NamedTuple`` or a dataclass costs it about 0.3 ms more to define."""
 
     __slots__ = (
         "converter", "default", "default_text", "env", "flag", "help", "ini", "kind", "metavar",
