@@ -96,8 +96,6 @@ STARTUP = {
     "pytest_dai.glue.base.keys",
     "pytest_dai.glue.settings",
     "pytest_dai.glue.settings.table",
-    "pytest_dai.glue.process",
-    "pytest_dai.glue.process.keys",
     "pytest_dai.glue.hooks",
     "pytest_dai.glue.hooks.setup",
     "pytest_dai.plugin",

@@ -26,7 +26,7 @@ import signal
 
 import pytest
 
-from pytest_dai.glue.process.keys import STATE_KEY
+from pytest_dai.glue.hooks.setup import STATE_KEY
 
 
 def started(config):

@@ -21,7 +21,7 @@ import pytest
 from harness.inner import FAST, finish, kill_group
 from harness.simulators import is_idle_within, statuses
 
-from pytest_dai.glue.process.keys import STATE_KEY
+from pytest_dai.glue.hooks.setup import STATE_KEY
 from pytest_dai.glue.process.state import DAIState
 from pytest_dai.glue.xdist.hooks import XdistHooks
 from pytest_dai.lifecycle.journal import SUFFIX, JournalEntry, process_start_time

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING
 
-from pytest_dai.glue.process.keys import STATE_KEY
+from pytest_dai.glue.hooks.setup import STATE_KEY
 from pytest_dai.glue.settings.values import (
     SETTINGS_KEY,
     SOURCE_DEFAULT,

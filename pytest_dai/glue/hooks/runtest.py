@@ -16,9 +16,9 @@ from pytest_dai.glue.base.keys import (
     PROTOCOL_START_KEY,
     RUNS_ATTRIBUTE,
 )
+from pytest_dai.glue.hooks.setup import STATE_KEY
 from pytest_dai.glue.markers.model import SPEC_KEY
 from pytest_dai.glue.markers.test_config import CONFIG_SPEC_KEY
-from pytest_dai.glue.process.keys import STATE_KEY
 from pytest_dai.glue.report.evidence import EVIDENCE_KEY
 from pytest_dai.glue.report.facts import RUN_REPORT_KEY
 

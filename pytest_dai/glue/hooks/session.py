@@ -10,7 +10,7 @@ import pytest
 
 from pytest_dai.client.errors import DAIError
 from pytest_dai.glue.base.keys import RERUN_OF_KEY, WORKERINPUT_TEST_MAP, worker_input
-from pytest_dai.glue.process.keys import STATE_KEY
+from pytest_dai.glue.hooks.setup import STATE_KEY
 from pytest_dai.glue.report.summary import SUMMARY_KEY
 
 if TYPE_CHECKING:

@@ -1,66 +1,39 @@
-"""Hooks that set pytest-dai up and take it down: options, hookspecs, markers, the plugin's
-state (started now, or when the session first needs it), the report header, SIGTERM.
+"""What the hooks that set pytest-dai up and take it down (in :mod:`pytest_dai.plugin`: options,
+hookspecs, markers, the plugin's state, the report header, SIGTERM) need: the state's stash key,
+the markers' help, whether the session gives any DAI setting, ``--dai-simulator`` before a path.
 
-A session that gives no DAI setting at all (no ``--dai-*`` option, ``DAI_*`` variable or
-``dai_*`` ini key) has not asked for pytest-dai: every setting is its default, and most such
-sessions run no DAI test. There the plugin stays dormant (no state in ``config.stash``):
-nothing is resolved, no helper plugin is registered, SIGTERM is left alone, and the session
-pays next to nothing for the plugin being installed. The first test collected that is marked
-``dai_model`` or ``dai_test_config``, or uses a ``dai_*`` fixture, starts it (during
-collection, so the marker checks and the summary see every test), and so does a fixture asked
-for by name. A session that gives any DAI setting starts it at once, in ``pytest_configure``:
-a bad value is then a usage error before anything runs. Starting is
-:func:`pytest_dai.glue.hooks.start.plugin_state`.
-
-This module and the few it imports are all a session that does not use pytest-dai loads.
+This module and the few it imports are all a session that does not use pytest-dai loads of
+the glue (see :mod:`pytest_dai.plugin` for the dormant plugin).
 """
 
 from __future__ import annotations
 
-import copy
 import os
 from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_dai.glue.base import hookspecs
-from pytest_dai.glue.base.keys import SIGTERM_KEY, uses_dai
-from pytest_dai.glue.process.keys import STATE_KEY
-from pytest_dai.glue.settings.table import (
-    IGNORED_SECRET_KEY,
-    NO_SERVER_HEADER,
-    TABLE,
-    add_options,
-    in_ini_file,
-)
+from pytest_dai.glue.settings.table import IGNORED_SECRET_KEY, TABLE, in_ini_file
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from pathlib import Path
 
+    from pytest_dai.glue.process.state import DAIState
+
 
 __all__ = [
     "CONFIG_MARKER_HELP",
     "MARKER_HELP",
+    "STATE_KEY",
     "anything_given",
-    "pytest_addhooks",
-    "pytest_addoption",
-    "pytest_configure",
-    "pytest_itemcollected",
-    "pytest_load_initial_conftests",
-    "pytest_report_header",
-    "pytest_unconfigure",
     "simulator_before_path",
 ]
 
 
-def pytest_itemcollected(item: pytest.Item) -> None:
-    """While pytest-dai is dormant, the first DAI test collected starts it."""
-    if STATE_KEY not in item.config.stash and uses_dai(item):
-        from pytest_dai.glue.hooks.start import plugin_state
-
-        plugin_state(item.config)
-
+#: The plugin's state for this process (:class:`~pytest_dai.glue.process.state.DAIState`,
+#: started by :func:`pytest_dai.glue.hooks.start.plugin_state`); absent while it is dormant.
+STATE_KEY: pytest.StashKey[DAIState] = pytest.StashKey()
 
 CONFIG_MARKER_HELP = (
     "dai_test_config(config, *, model=None, suite=None, space=None, parameters=None, "
@@ -73,64 +46,6 @@ MARKER_HELP = (
     "prestart=None): start an Eggplant DAI model run after the test's fixtures, wait for it, "
     "and pass or fail with it"
 )
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    """Register the ``dai`` option group and the ``dai_*`` ini keys."""
-    add_options(parser)
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_load_initial_conftests(
-    early_config: pytest.Config, parser: pytest.Parser, args: list[str]
-) -> None:
-    """``--dai-simulator`` written before a test folder or file: keep that a test path."""
-    if simulator_before_path(args, early_config.invocation_params.dir):
-        early_config.known_args_namespace = parser.parse_known_args(
-            args, namespace=copy.copy(early_config.option)
-        )
-
-
-def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
-    """Add pytest-dai's hookspecs (``pytest_dai_*``)."""
-    pluginmanager.add_hookspecs(hookspecs.DAIHookSpecs)
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_configure(config: pytest.Config) -> None:
-    """Register the markers; start pytest-dai's state when the session gives any DAI setting,
-    else leave the plugin dormant until the first DAI test."""
-    config.addinivalue_line("markers", MARKER_HELP)
-    config.addinivalue_line("markers", CONFIG_MARKER_HELP)
-    if config.getoption("help", False) or config.getoption("version", False):
-        return  # --help must work even when a DAI_* variable is bad: that is how to fix it
-    if anything_given(config):
-        from pytest_dai.glue.hooks.start import plugin_state
-
-        plugin_state(config)
-
-
-def pytest_unconfigure(config: pytest.Config) -> None:
-    """Abort what is still going, stop the simulator, restore the SIGTERM handler."""
-    state = config.stash.get(STATE_KEY, None)
-    try:
-        if state is not None:
-            state.close()
-    finally:
-        if config.stash.get(SIGTERM_KEY, None) is not None:
-            from pytest_dai.glue.hooks.start import restore_sigterm
-
-            restore_sigterm(config)
-
-
-def pytest_report_header(config: pytest.Config) -> list[str]:
-    """Show every effective DAI setting and where it came from, secrets masked; runs aborted
-    for killed sessions; a warning when pytest-timeout's thread method is in use."""
-    if STATE_KEY not in config.stash:
-        return [NO_SERVER_HEADER]  # dormant
-    from pytest_dai.glue.hooks.header import report_header
-
-    return report_header(config)
 
 
 def anything_given(config: pytest.Config, environ: Mapping[str, str] | None = None) -> bool:

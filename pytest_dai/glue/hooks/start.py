@@ -11,7 +11,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from pytest_dai.glue.base.keys import SIGTERM_KEY, is_worker
-from pytest_dai.glue.process.keys import STATE_KEY
+from pytest_dai.glue.hooks.setup import STATE_KEY
 from pytest_dai.glue.report.summary import SUMMARY_KEY
 
 if TYPE_CHECKING:

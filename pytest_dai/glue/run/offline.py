@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pytest_dai.glue.process.keys import STATE_KEY
+from pytest_dai.glue.settings.values import SETTINGS_KEY
 from pytest_dai.lifecycle.agent_watch import DAIAgentOffline
 
 if TYPE_CHECKING:
@@ -42,8 +42,8 @@ def offline_failure(run: AnyRun) -> DAIAgentOffline:
 def offline_policy(item: pytest.Item) -> Callable[[AnyRun], None]:
     """What to do after each poll of the test's run: nothing, or (``fail``) raise
     :func:`offline_failure` once the run is known to wait for an offline agent."""
-    state = item.config.stash.get(STATE_KEY, None)
-    mode = state.settings.offline_agent if state is not None else ""
+    settings = item.config.stash.get(SETTINGS_KEY, None)
+    mode = settings.offline_agent if settings is not None else ""
 
     def check(run: AnyRun) -> None:
         if mode == FAIL and run.agent_offline and not run.finished:
