@@ -17,6 +17,7 @@ from pytest_dai.glue.settings.values import (
     SOURCE_DEFAULT,
     SOURCE_DERIVED,
     SOURCE_SIMULATOR,
+    short_source,
 )
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ _CONNECTION = ("url", "token_url", "client_id", "client_secret", "credentials")
 
 
 def _item(settings: Settings, name: str) -> tuple[str, str]:
-    return f"{name}={settings._header_value(name)}", _short(settings.source(name))
+    return f"{name}={settings._header_value(name)}", short_source(settings.source(name))
 
 
 def _joined(items: list[tuple[str, str]]) -> str:
@@ -41,12 +42,6 @@ def _joined(items: list[tuple[str, str]]) -> str:
         last = i + 1 == len(items) or items[i + 1][1] != source
         parts.append(f"{text} ({source})" if last and source else text)
     return ", ".join(parts)
-
-
-def _short(source: str) -> str:
-    from pytest_dai.glue.settings.values import short_source as _short_source
-
-    return _short_source(source)
 
 
 def short_header(settings: Settings) -> list[str]:

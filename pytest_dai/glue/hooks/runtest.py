@@ -16,11 +16,13 @@ from pytest_dai.glue.base.keys import (
     PROTOCOL_START_KEY,
     RUNS_ATTRIBUTE,
 )
+from pytest_dai.glue.base.user_hooks import from_user_hook
 from pytest_dai.glue.hooks.setup import STATE_KEY
 from pytest_dai.glue.markers.model import SPEC_KEY
 from pytest_dai.glue.markers.test_config import CONFIG_SPEC_KEY
 from pytest_dai.glue.report.evidence import EVIDENCE_KEY
 from pytest_dai.glue.report.facts import RUN_REPORT_KEY
+from pytest_dai.glue.report.redaction import redact_report
 
 if TYPE_CHECKING:
     from collections.abc import Generator
@@ -56,24 +58,11 @@ def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, None, object]:
             state.current_nodeid = ""
 
 
-def _from_user_hook(excinfo: pytest.ExceptionInfo[BaseException]) -> bool:
-    """Hide the plugin's frames unless a user's hook raised (imported on first failure)."""
-    from pytest_dai.glue.base.user_hooks import from_user_hook
-
-    return from_user_hook(excinfo)
-
-
-def _redact(report: pytest.TestReport) -> None:
-    from pytest_dai.glue.report.redaction import redact_report
-
-    redact_report(report)
-
-
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     """For a ``dai_model`` (or ``dai_test_config``) test: start the run, wait for it, then
     run the test body."""
-    __tracebackhide__ = _from_user_hook
+    __tracebackhide__ = from_user_hook
     item.stash[CALL_START_KEY] = time.monotonic()
     try:
         config_spec = item.stash.get(CONFIG_SPEC_KEY, None)
@@ -122,7 +111,7 @@ def pytest_runtest_makereport(
     state = item.config.stash.get(STATE_KEY, None)
     if item.stash.get(IN_SUBTESTS_KEY, False):  # a subtest's report (a test case run)
         if state is not None:
-            _redact(report)
+            redact_report(report)
         return report
     excinfo = call.excinfo
     if call.when == "call" and state is not None:
@@ -146,7 +135,7 @@ def pytest_runtest_makereport(
 
         annotate_report(item, report, excinfo.value if excinfo is not None else None)
     if state is not None:
-        _redact(report)
+        redact_report(report)
     return report
 
 

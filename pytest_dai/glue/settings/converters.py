@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from pytest_dai.client import defaults
+from pytest_dai.glue.settings import server_options
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -233,9 +234,8 @@ def to_bool(given: Given) -> bool:
 
 
 def to_auth(given: Given) -> str:
-    from pytest_dai.glue.settings.server_options import to_auth
-
-    return to_auth(given.value, given.fail)
+    """``dai_auth``: ``keycloak`` or ``v2``."""
+    return server_options.to_auth(given.value, given.fail)
 
 
 def to_api_version(given: Given) -> str:
