@@ -85,7 +85,9 @@ def test_a_session_without_dai_tests_loads_nothing_heavy(tmp_path: Path, args: l
 
 
 #: All a session that does not use pytest-dai imports of it (each module costs start-up time:
-#: under a regular install pytest rewrites every module of a plugin's package it imports).
+#: under a regular install pytest rewrites every module of a plugin's package it imports). The
+#: glue's layers on the way (base, settings, hooks) are packages whose ``__init__`` is a
+#: docstring only (tests/package/test_layers.py).
 STARTUP = {
     "pytest_dai",
     "pytest_dai.client",
