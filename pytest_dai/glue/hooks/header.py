@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING
 
+from pytest_dai.glue.base.timeouts import TIMEOUT_MARGIN, timeout_method
 from pytest_dai.glue.hooks.setup import STATE_KEY
 from pytest_dai.glue.settings.values import (
     SETTINGS_KEY,
@@ -91,16 +92,17 @@ def report_header(config: pytest.Config) -> list[str]:
             lines.append(header_line(settings.prestart_limit, dry_run=settings.dry_run))
     if state is not None:
         lines.extend(state.reap_lines)
-    if state is not None and config.pluginmanager.hasplugin("timeout"):
-        from pytest_dai.glue.base.timeouts import TIMEOUT_MARGIN, timeout_method
-
-        if timeout_method(config) == "thread":
-            lines.append(
-                "dai: pytest-timeout's thread method ends the whole process on a timeout: each "
-                f"DAI run gets its own deadline {TIMEOUT_MARGIN:g} s (at most a quarter of the "
-                "timeout) before pytest-timeout's, and runs left by a killed process are "
-                "aborted by the next session"
-            )
+    if (
+        state is not None
+        and config.pluginmanager.hasplugin("timeout")
+        and timeout_method(config) == "thread"
+    ):
+        lines.append(
+            "dai: pytest-timeout's thread method ends the whole process on a timeout: each "
+            f"DAI run gets its own deadline {TIMEOUT_MARGIN:g} s (at most a quarter of the "
+            "timeout) before pytest-timeout's, and runs left by a killed process are "
+            "aborted by the next session"
+        )
     return lines
 
 

@@ -13,6 +13,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from pytest_dai.glue.report.run_label import run_label
+from pytest_dai.glue.report.terminal import fresh_line
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -55,7 +56,6 @@ def report_aborted_runs(config: pytest.Config, collector: SummaryCollector) -> N
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is None:
         return
-    from pytest_dai.glue.report.terminal import fresh_line
 
     fresh_line(reporter)
     for run in runs:

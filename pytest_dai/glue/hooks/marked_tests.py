@@ -16,8 +16,9 @@ import pytest
 from pytest_dai.client.errors import DAIError
 from pytest_dai.glue.base.keys import CONFIG_MARKER, MODEL_MARKER
 from pytest_dai.glue.hooks.start import plugin_state
-from pytest_dai.glue.markers.model import SPEC_KEY
-from pytest_dai.glue.markers.test_config import CONFIG_SPEC_KEY
+from pytest_dai.glue.markers.model import SPEC_KEY, parse_marker
+from pytest_dai.glue.markers.test_config import CONFIG_SPEC_KEY, parse_test_config_marker
+from pytest_dai.glue.process.failfast import note_fault, refuse_if_faulted
 
 if TYPE_CHECKING:
     from pytest_dai.lifecycle.session import DAISession
@@ -68,8 +69,6 @@ def dai_session_for(request: pytest.FixtureRequest) -> DAISession:
     try:
         return state.session()
     except DAIError as exc:
-        from pytest_dai.glue.process.failfast import note_fault
-
         fail(note_fault(state, state.current_nodeid or request.node.nodeid, exc))
 
 
@@ -93,21 +92,15 @@ def prepare_marked_test(request: pytest.FixtureRequest) -> None:
     config_marker = node.get_closest_marker(CONFIG_MARKER)
     try:
         if config_marker is not None:
-            from pytest_dai.glue.markers.test_config import parse_test_config_marker
-
             if model_marker is not None:
                 both = "a test takes dai_model or dai_test_config, not both"
                 raise DAIError(f"{node.nodeid}: {both}")
             spec = parse_test_config_marker(config_marker, state.settings, node.nodeid)
             node.stash[CONFIG_SPEC_KEY] = spec
         elif model_marker is not None:
-            from pytest_dai.glue.markers.model import parse_marker
-
             node.stash[SPEC_KEY] = parse_marker(model_marker, state.settings, node.nodeid)
         # Either kind of run: after a fault of the whole server, not tried again.
         if state.server_fault is not None:
-            from pytest_dai.glue.process.failfast import refuse_if_faulted
-
             refuse_if_faulted(state, node.nodeid)
     except DAIError as exc:
         fail(exc)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from pytest_dai.glue.report.facts import RunReport
 from pytest_dai.glue.run.prestart import PRESTART_KEY, Planned, Prestart
 from pytest_dai.glue.run.start import start_run
 
@@ -90,7 +91,6 @@ class PrestartHooks:
 
     def _give_up(self, entry: Planned, why: str) -> None:
         """Abort ``entry``'s run (if still going) and report it with ``why``."""
-        from pytest_dai.glue.report.facts import RunReport
 
         run = entry.run
         assert run is not None

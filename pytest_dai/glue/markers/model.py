@@ -20,6 +20,12 @@ import pytest
 from pytest_dai.client import defaults
 from pytest_dai.glue.base.keys import MODEL_MARKER
 from pytest_dai.glue.markers.args import MarkFail, bind_marker, describe, parse_prestart
+from pytest_dai.glue.markers.extras import (
+    parse_asset,
+    parse_script,
+    parse_step_pause_time,
+    parse_test_case,
+)
 from pytest_dai.glue.settings.values import SETTINGS_KEY
 
 if TYPE_CHECKING:
@@ -135,12 +141,6 @@ def parse_marker(mark: pytest.Mark, settings: Settings, nodeid: str) -> ModelSpe
     ``timeout=`` the session's run deadline. Raises :class:`DAIConfigError` with one line
     naming the test and the argument.
     """
-    from pytest_dai.glue.markers.extras import (
-        parse_asset,
-        parse_script,
-        parse_step_pause_time,
-        parse_test_case,
-    )
 
     fail = MarkFail("dai_model", nodeid)
     args = bind_marker(dai_model, mark, fail)

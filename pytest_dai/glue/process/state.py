@@ -20,6 +20,7 @@ from pytest_dai.glue.base.keys import (
     is_worker,
     worker_input,
 )
+from pytest_dai.glue.report.terminal import notice
 from pytest_dai.glue.settings.values import SETTINGS_KEY
 
 if TYPE_CHECKING:
@@ -99,7 +100,6 @@ class DAIState:
         with self._lock:
             if self._session is None:
                 from pytest_dai.glue.process.connect import make_session
-                from pytest_dai.glue.report.terminal import notice
 
                 self._session = make_session(
                     self.settings,

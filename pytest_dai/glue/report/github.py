@@ -21,6 +21,7 @@ from pytest_dai.glue.report.escapers import (
     workflow_property,
 )
 from pytest_dai.glue.report.failure_reason import REASON_LIMIT, shortened
+from pytest_dai.glue.settings.values import SETTINGS_KEY
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Mapping
@@ -146,7 +147,6 @@ def write_github(
 def link_origins(config: pytest.Config) -> list[str]:
     """Where the job summary may link: the server's origin, and those of the run and result
     address templates (a DAI UI of its own), as the settings in use give them."""
-    from pytest_dai.glue.settings.values import SETTINGS_KEY
 
     settings = config.stash.get(SETTINGS_KEY, None)
     if settings is None or not settings.url:

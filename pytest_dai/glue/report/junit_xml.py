@@ -11,6 +11,7 @@ import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING, Any
 
 from pytest_dai.glue.base.keys import EVIDENCE_ATTRIBUTE, RUNS_ATTRIBUTE
+from pytest_dai.glue.report.evidence import Evidence
 
 if TYPE_CHECKING:
     import pytest
@@ -39,7 +40,6 @@ def attach_to_junit(config: pytest.Config, report: pytest.TestReport) -> None:
     data = getattr(report, EVIDENCE_ATTRIBUTE, None)
     if not isinstance(data, dict) or report.when != "call" or is_subtest_report(report):
         return
-    from pytest_dai.glue.report.evidence import Evidence
 
     paths = Evidence.from_dict(data).files()
     reporter = _node_reporter(config, report) if paths else None

@@ -26,11 +26,11 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_dai.glue.base.keys import worker_input
+from pytest_dai.glue.report.terminal import TerminalOut
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Generator
 
-    from pytest_dai.glue.report.terminal import TerminalOut
 
 __all__ = ["EVENT", "ProgressRelay", "ProgressSender", "progress_sender", "relay_progress"]
 
@@ -100,8 +100,6 @@ class ProgressRelay:
     """(Controller) prints the workers' progress news, in the main loop of xdist."""
 
     def __init__(self, config: pytest.Config) -> None:
-        from pytest_dai.glue.report.terminal import TerminalOut
-
         self.out: TerminalOut = TerminalOut(config)
         #: Live text of each worker with a run going (terminal), by worker id.
         self.live: dict[str, str] = {}

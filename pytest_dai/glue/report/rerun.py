@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from pytest_dai.glue.settings.values import SETTINGS_KEY
+
 if TYPE_CHECKING:
     import pytest
 
@@ -44,8 +46,6 @@ def failed_runs(config: pytest.Config) -> dict[str, dict[str, Any]]:
 
 
 def _server(config: pytest.Config) -> str:
-    from pytest_dai.glue.settings.values import SETTINGS_KEY
-
     settings = config.stash.get(SETTINGS_KEY, None)
     return (settings.url or "") if settings is not None else ""
 

@@ -17,6 +17,8 @@ from pytest_dai.client.errors import DAIConnectionError
 from pytest_dai.glue.base.keys import EVIDENCE_ATTRIBUTE, RUNS_ATTRIBUTE, SCREENSHOTS_DOWN_KEY
 from pytest_dai.glue.report.evidence import EVIDENCE_KEY, Evidence, collect
 from pytest_dai.glue.report.facts import set_property
+from pytest_dai.glue.report.failure_reason import failure_facts
+from pytest_dai.glue.report.html import add_extras
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -155,11 +157,8 @@ def annotate_report(
         crash = getattr(report.longrepr, "reprcrash", None)
         text = str(getattr(crash, "message", "") or report.longreprtext).strip()
         data["message"] = text.splitlines()[0] if text else "failed"
-        from pytest_dai.glue.report.failure_reason import failure_facts
 
         data.update(failure_facts(exc, getattr(report, RUNS_ATTRIBUTE, None) or []))
     setattr(report, EVIDENCE_ATTRIBUTE, data)
     if evidence is not None and report.failed and item.config.pluginmanager.hasplugin("html"):
-        from pytest_dai.glue.report.html import add_extras
-
         add_extras(item, report, evidence)

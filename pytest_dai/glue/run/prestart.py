@@ -28,7 +28,10 @@ import pytest
 
 from pytest_dai.client.errors import DAIError
 from pytest_dai.glue.base.keys import CONFIG_MARKER, MODEL_MARKER
+from pytest_dai.glue.markers.model import parse_marker
+from pytest_dai.glue.markers.test_config import parse_test_config_marker
 from pytest_dai.glue.process.failfast import check_server_once, is_server_wide
+from pytest_dai.glue.report.history import expected_duration, history_key
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -114,12 +117,8 @@ class Prestart:
             config_marker = item.get_closest_marker(CONFIG_MARKER)
             spec: ModelSpec | TestConfigSpec
             if config_marker is not None:
-                from pytest_dai.glue.markers.test_config import parse_test_config_marker
-
                 spec = parse_test_config_marker(config_marker, settings, item.nodeid)
             else:
-                from pytest_dai.glue.markers.model import parse_marker
-
                 model_marker = item.get_closest_marker(MODEL_MARKER)
                 assert model_marker is not None
                 spec = parse_marker(model_marker, settings, item.nodeid)
@@ -231,7 +230,6 @@ class Prestart:
         finally:
             state.current_nodeid = was
         if entry.run is not None:
-            from pytest_dai.glue.report.history import expected_duration, history_key
             from pytest_dai.lifecycle.polling import PollSchedule
 
             run = entry.run

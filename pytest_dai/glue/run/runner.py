@@ -26,7 +26,9 @@ from pytest_dai.glue.markers.model import SPEC_KEY
 from pytest_dai.glue.report.facts import RUN_REPORT_KEY, RunReport, set_property
 from pytest_dai.glue.report.history import expected_duration
 from pytest_dai.glue.report.live import LiveLine
+from pytest_dai.glue.report.rerun import forget_failed_run
 from pytest_dai.glue.report.run_label import run_title
+from pytest_dai.glue.run.evidence import keep_run_evidence
 from pytest_dai.glue.run.offline import offline_policy
 from pytest_dai.glue.run.prestart import ahead_text, claim, deadline_of, prestart_of
 from pytest_dai.glue.settings.server_options import NO_AGENT
@@ -159,7 +161,6 @@ def run_marked_test(item: pytest.Item, state: DAIState, spec: ModelSpec) -> Exec
 
     timed_out = wait_for_run(item, execution, spec, on_interrupt)
     logs = _read_logs(item, execution)
-    from pytest_dai.glue.run.evidence import keep_run_evidence
 
     keep_run_evidence(item, state, execution, logs, timed_out=timed_out is not None)
     why = "the run deadline passed" if timed_out is not None else ""
@@ -287,7 +288,6 @@ def start_model_run(
             raise
         # The server no longer knows the failed run: forget it, so the next
         # --dai-rerun-failed runs this test in full instead of failing the same way.
-        from pytest_dai.glue.report.rerun import forget_failed_run
 
         forget_failed_run(item.config, item.nodeid)
         raise DAINotFoundError(

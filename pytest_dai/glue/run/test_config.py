@@ -20,6 +20,8 @@ from pytest_dai.glue.base.user_hooks import call_hook, from_user_hook
 from pytest_dai.glue.report.artifacts import remember
 from pytest_dai.glue.report.facts import set_property
 from pytest_dai.glue.report.history import expected_duration, history_key
+from pytest_dai.glue.report.rerun import previous_task_instance
+from pytest_dai.glue.run.evidence import guarded_fetch, keep_evidence
 from pytest_dai.glue.run.parameters import PROPERTY as PARAMETERS_PROPERTY
 from pytest_dai.glue.run.parameters import names_property, overrides, overrides_text
 from pytest_dai.glue.run.prestart import claim
@@ -109,8 +111,6 @@ def start_config_run(item: pytest.Item, state: DAIState, spec: TestConfigSpec) -
     filters: dict[str, tuple[str, ...]] = dict(spec.filter_by)
     previous = ""
     if rerun_of:
-        from pytest_dai.glue.report.rerun import previous_task_instance
-
         filters.update(RERUN_FILTER)
         previous = previous_task_instance(item.config, item.nodeid)
     found = overrides(state, spec)
@@ -171,7 +171,6 @@ def _failure_lines(
     """Each failed test case's last error lines (E10), by test result id, and their logs
     (for the report section); the screenshot each failing action saw is kept as evidence
     (``dai_screenshot``, one per failed test case)."""
-    from pytest_dai.glue.run.evidence import guarded_fetch, keep_evidence
 
     messages: dict[str, str] = {}
     sections: list[str] = []

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pytest_dai.glue.base.keys import WORKERINPUT_TEST_MAP, worker_input
+from pytest_dai.glue.markers.model import marker_agent
+from pytest_dai.glue.report.history import expected_duration
 from pytest_dai.glue.xdist.handover import leave_json
 
 if TYPE_CHECKING:
@@ -40,12 +42,10 @@ class PlannedTest:
 
 def _planned(item: pytest.Item) -> PlannedTest | None:
     """The agent and expected duration of a ``dai_model`` test; None for other tests."""
-    from pytest_dai.glue.report.history import expected_duration
 
     marker = item.get_closest_marker("dai_model")
     if marker is None:
         return None
-    from pytest_dai.glue.markers.model import marker_agent
 
     model = marker.args[0] if marker.args else marker.kwargs.get("model")
     expected = expected_duration(item.config, str(model)) if model is not None else None

@@ -15,6 +15,8 @@ import logging
 import threading
 from typing import TYPE_CHECKING
 
+from pytest_dai.glue.base.keys import uses_dai
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -30,7 +32,6 @@ log = logging.getLogger("pytest_dai")
 def warm_up(state: DAIState, items: Sequence[pytest.Item]) -> threading.Thread | None:
     """On an xdist worker with DAI tests to run against a server: make the session and fetch
     a token in a daemon thread. Returns the thread (None when there is nothing to warm)."""
-    from pytest_dai.glue.base.keys import uses_dai
 
     settings = state.settings
     if not state.is_worker or settings.url is None or settings.dry_run:
