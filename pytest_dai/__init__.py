@@ -5,7 +5,8 @@ The package is split in layers, each visible from its folder name:
 - ``pytest_dai.client``: the wire client (credentials, auth, HTTP, endpoints, errors, statuses).
 - ``pytest_dai.lifecycle``: one execution's life (start, wait, abort, outcome).
 - ``pytest_dai.glue`` and ``pytest_dai.plugin``: the pytest plugin (options, marker, fixtures,
-  hooks, reporting).
+  hooks, reporting), itself in layers (``base`` -> ``settings`` -> ``markers`` -> ``report`` ->
+  ``process`` -> ``run`` -> ``xdist`` -> ``hooks``; CONTRIBUTING.md says what each is for).
 - ``pytest_dai.simulator``: a DAI server simulator that implements the same wire contract.
 
 Importing this package is cheap: the names below are imported on first use, and nothing here

@@ -1,8 +1,8 @@
 """The default value of each pytest-dai setting, written once.
 
-The settings table (:mod:`pytest_dai.glue.settings_table`) shows and documents them, the
-:class:`~pytest_dai.glue.settings.Settings` fields take them, and the constructors of the client
-and the lifecycle use them as their keyword defaults. Every layer may read this module: it
+The settings table (:mod:`pytest_dai.glue.settings.table`) shows and documents them, the
+:class:`~pytest_dai.glue.settings.values.Settings` fields take them, and the constructors of the
+client and the lifecycle use them as their keyword defaults. Every layer may read this module: it
 imports nothing.
 ``tests/plugin/test_settings_table.py`` fails when one of these literals shows up a second time
 in the product code.

@@ -47,6 +47,7 @@ __all__ = [
     "JournalRefusedError",
     "StartIntent",
     "default_journal_dir",
+    "journal_key",
     "pid_alive",
     "process_start_time",
 ]
@@ -219,3 +220,9 @@ def default_journal_dir() -> Path:
     0700, and refused if someone else made it first: see :meth:`Journal.check`)."""
     uid = os.getuid() if hasattr(os, "getuid") else 0
     return Path(tempfile.gettempdir()) / f"pytest-dai-journal-{uid}"
+
+
+def journal_key(run: object) -> str:
+    """A run's id in the journal: the execution id, or a test config's task instance id."""
+    task = getattr(run, "task_instance_id", None)
+    return str(task) if task is not None else str(getattr(run, "id", ""))

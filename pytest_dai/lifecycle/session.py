@@ -166,25 +166,24 @@ class DAISession:
                 script=script,
                 asset=asset,
             )
-        status = started.status
         execution = self._execution(
             started.id,
             model=found_model.name,
             agent=found_agent.name if found_agent else None,
             expected_duration=expected_duration,
-            initial_status=status or "Queued",
+            initial_status=started.status or "Queued",
             on_end=self.on_end,
             requested_at=requested_at,
-            agent_watch=(
-                AgentWatch(self.client.list_agents, found_agent.id, found_agent.name)
-                if found_agent is not None
-                else None
-            ),
+            agent_watch=self._agent_watch(found_agent),
         )
         with self._lock:
             self._started.append(execution)
         self._announce(execution, intent)
         return execution
+
+    def _agent_watch(self, agent: Agent | None) -> AgentWatch | None:
+        """What tells whether the run's agent is offline (none for a run on no agent)."""
+        return None if agent is None else AgentWatch(self.client.list_agents, agent.id, agent.name)
 
     def _intent(self, **start: str) -> StartIntent:
         """The intent of a start sent now, by the test running now."""

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from pytest_dai.simulator.dialects import DIALECTS, Dialect
 from pytest_dai.simulator.faults import Faults
-from pytest_dai.simulator.scenario import Scenario, ScenarioError
+from pytest_dai.simulator.scenario import Scenario
 from pytest_dai.simulator.server import DAISimulator, RequestRecord
+from pytest_dai.simulator.specs import ScenarioError
 
 __all__ = [
     "DIALECTS",

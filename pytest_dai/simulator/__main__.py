@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from pytest_dai.simulator.dialects import DIALECTS
-from pytest_dai.simulator.scenario import ScenarioError
 from pytest_dai.simulator.server import DAISimulator
+from pytest_dai.simulator.specs import ScenarioError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING
 
 from pytest_dai.simulator.runlog import SimLogEntry, log_entries
 from pytest_dai.simulator.runs import SimAgent, SimRun, StartOptions, plan_steps
-from pytest_dai.simulator.scenario import SimAgentSpec, SimModelSpec, SimStepSpec
+from pytest_dai.simulator.specs import SimAgentSpec, SimModelSpec, SimStepSpec
 
 if TYPE_CHECKING:
     from pytest_dai.simulator.faults import Faults
-    from pytest_dai.simulator.scenario import Scenario, SimTestCaseSpec
+    from pytest_dai.simulator.scenario import Scenario
+    from pytest_dai.simulator.specs import SimTestCaseSpec
 
 FINAL_STATUSES = frozenset({"Passed", "Failed", "Error", "Cancelled"})
 

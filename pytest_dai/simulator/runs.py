@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from pytest_dai.simulator.scenario import SimAgentSpec, SimModelSpec, SimTestCaseSpec
+    from pytest_dai.simulator.specs import SimAgentSpec, SimModelSpec, SimTestCaseSpec
 
 __all__ = ["OUTCOME_STATUS", "PlannedStep", "SimAgent", "SimRun", "StartOptions", "plan_steps"]
 

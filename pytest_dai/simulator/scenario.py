@@ -68,77 +68,19 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pytest_dai.simulator.dialects import Dialect
 from pytest_dai.simulator.faults import Faults
+from pytest_dai.simulator.specs import (
+    ScenarioError,
+    SimAgentSpec,
+    SimModelSpec,
+    SimTestConfigSpec,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from pytest_dai.simulator.test_configs import SimTestConfigSpec
 
-STEP_OUTCOMES: tuple[str, ...] = ("passed", "failed", "error")
-RUN_OUTCOMES: tuple[str, ...] = ("passed", "failed", "error", "cancelled")
 DEFAULT_SCENARIO_FILE = "default_scenario.json"
 T = TypeVar("T")
-
-
-class ScenarioError(ValueError):
-    """A scenario that cannot be used; the message is one line naming the file and the field."""
-
-
-@dataclass(frozen=True)
-class SimStepSpec:
-    """One step of a model or test case: ``duration`` is in simulated seconds."""
-
-    name: str
-    duration: float
-    outcome: str = "passed"
-    message: str | None = None
-
-
-@dataclass(frozen=True)
-class SimTestCaseSpec:
-    """A directed test case of a model."""
-
-    __test__ = False  # not a pytest test class
-
-    id: int
-    name: str
-    steps: tuple[SimStepSpec, ...]
-    final_status: str | None = None
-    attempts: tuple[str, ...] = ()
-    continue_on_failure: bool = False
-
-
-@dataclass(frozen=True)
-class SimModelSpec:
-    """A model: its steps for an explorative run, and its test cases."""
-
-    id: str
-    name: str
-    steps: tuple[SimStepSpec, ...]
-    final_status: str | None = None
-    attempts: tuple[str, ...] = ()
-    continue_on_failure: bool = False
-    test_cases: tuple[SimTestCaseSpec, ...] = ()
-
-    def test_case(self, test_case_id: int) -> SimTestCaseSpec | None:
-        """The test case with this id, or ``None``."""
-        for case in self.test_cases:
-            if case.id == test_case_id:
-                return case
-        return None
-
-
-@dataclass(frozen=True)
-class SimAgentSpec:
-    """An agent as declared in the scenario."""
-
-    id: str
-    name: str
-    hosted: bool = False
-    online: bool = True
-    #: With ``Faults.fault_draw`` ``"per_execution"``: runs on agents of the same stream meet the
-    #: same faults at the same request count, runs on agents of different streams other ones.
-    fault_stream: str = ""
 
 
 @dataclass
@@ -210,7 +152,7 @@ class Scenario:
         """Validate a scenario given as a parsed JSON object."""
         from pytest_dai.simulator.scenario_parser import ScenarioParser
 
-        return ScenarioParser(source).scenario(data)
+        return cls(**ScenarioParser(source).scenario(data))
 
     def model(self, key: str) -> SimModelSpec | None:
         """The model with this id (or, failing that, this name), or ``None``."""

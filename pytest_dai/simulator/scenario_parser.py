@@ -11,15 +11,16 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 from pytest_dai.simulator import values
 from pytest_dai.simulator.dialects import DIALECTS, Dialect, dialect_preset, validate_dialect
 from pytest_dai.simulator.faults import Faults, validate_faults
-from pytest_dai.simulator.scenario import (
+from pytest_dai.simulator.specs import (
     RUN_OUTCOMES,
     STEP_OUTCOMES,
-    Scenario,
+    RunRef,
     ScenarioError,
     SimAgentSpec,
     SimModelSpec,
     SimStepSpec,
     SimTestCaseSpec,
+    SimTestConfigSpec,
 )
 from pytest_dai.simulator.values import FieldError, describe
 
@@ -122,7 +123,7 @@ class ScenarioParser:
 
     # -- parts ---------------------------------------------------------------------------------
 
-    def scenario(self, data: Any) -> Scenario:
+    def scenario(self, data: Any) -> dict[str, Any]:
         top = self.obj(data, "", _TOP_KEYS)
         kwargs: dict[str, Any] = {"source": self.source, **self.server(top)}
         if "agents" not in top:
@@ -136,12 +137,10 @@ class ScenarioParser:
         if "dialect" in top:
             kwargs["dialect"] = self.dialect(top["dialect"])
         if "test_configs" in top:
-            from pytest_dai.simulator.test_configs import parse_test_configs
-
             kwargs["test_configs"] = parse_test_configs(
                 self, top["test_configs"], kwargs["models"], kwargs["agents"]
             )
-        return Scenario(**kwargs)
+        return kwargs
 
     def server(self, top: dict[str, Any]) -> dict[str, Any]:
         """The server-wide keys: description, realm, credentials, times, first ids."""
@@ -306,3 +305,88 @@ class ScenarioParser:
             lambda raw: Dialect(**validate_dialect(raw)),
             "an object or a preset name",
         )
+
+
+TEST_CONFIG_KEYS = (
+    "id",
+    "name",
+    "model",
+    "suite",
+    "agent",
+    "runs",
+    "result_delay",
+    "task_instance_in_results",
+    "accepts_options",
+    "task_abort",
+    "junit",
+    "space",
+    "accepts_previous",
+)
+_RUN_KEYS = ("model", "test_case")
+
+
+# -- test configurations ------------------------------------------------------------------
+
+
+def parse_test_configs(
+    parser: ScenarioParser,
+    value: Any,
+    models: tuple[SimModelSpec, ...],
+    agents: tuple[SimAgentSpec, ...],
+) -> tuple[SimTestConfigSpec, ...]:
+    """Validate the scenario's ``test_configs`` (``parser`` reads the rest of the scenario)."""
+    configs: list[SimTestConfigSpec] = []
+    seen: dict[str, int] = {}
+    agent_ids = {agent.id for agent in agents}
+    required = ("id", "name", "runs")
+    for index, path, raw in parser.entries(
+        value, "test_configs", TEST_CONFIG_KEYS, required, non_empty=False
+    ):
+        config_id = parser.string(raw["id"], f"{path}.id")
+        parser.unique(seen, config_id, index, "test_configs", "id")
+        options: dict[str, Any] = {}
+        for key in ("model", "suite", "agent", "space"):
+            if key in raw:
+                options[key] = parser.string(raw[key], f"{path}.{key}")
+        if options.get("agent") is not None and options["agent"] not in agent_ids:
+            parser.fail(f"{path}.agent", f"unknown agent {options['agent']!r}")
+        if "result_delay" in raw:
+            options["result_delay"] = parser.number(raw["result_delay"], f"{path}.result_delay", 0)
+        for key in ("task_instance_in_results", "accepts_options", "junit", "accepts_previous"):
+            if key in raw:
+                options[key] = parser.boolean(raw[key], f"{path}.{key}")
+        if "task_abort" in raw:
+            options["task_abort"] = parser.word(
+                raw["task_abort"], f"{path}.task_abort", ("supported", "404", "405")
+            )
+        runs = tuple(
+            _run_ref(parser, run, f"{path}.runs[{i}]", models)
+            for i, run in enumerate(parser.array(raw["runs"], f"{path}.runs"))
+        )
+        configs.append(
+            SimTestConfigSpec(
+                id=config_id, name=parser.string(raw["name"], f"{path}.name"), runs=runs, **options
+            )
+        )
+    return tuple(configs)
+
+
+def _run_ref(
+    parser: ScenarioParser, value: Any, path: str, models: tuple[SimModelSpec, ...]
+) -> RunRef:
+    raw = parser.obj(value, path, _RUN_KEYS)
+    if "model" not in raw:
+        parser.fail(f"{path}.model", "missing")
+    key = parser.string(raw["model"], f"{path}.model")
+    model = next((m for m in models if m.id == key), None) or next(
+        (m for m in models if m.name == key), None
+    )
+    if model is None:
+        parser.fail(f"{path}.model", f"unknown model {key!r}")
+    if "test_case" not in raw:
+        return RunRef(model.id, None, model.name)
+    case_id = parser.integer(raw["test_case"], f"{path}.test_case")
+    case = model.test_case(case_id)
+    if case is None:
+        parser.fail(f"{path}.test_case", f"model {model.name!r} has no test case {case_id}")
+    return RunRef(model.id, case_id, case.name)

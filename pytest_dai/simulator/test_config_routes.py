@@ -27,8 +27,9 @@ from pytest_dai.simulator.test_configs import SEVERITY
 if TYPE_CHECKING:
     from pytest_dai.simulator.dialects import Dialect
     from pytest_dai.simulator.runs import SimRun
+    from pytest_dai.simulator.specs import RunRef, SimTestConfigSpec
     from pytest_dai.simulator.state import SimState
-    from pytest_dai.simulator.test_configs import RunRef, SimTestConfigSpec, TestConfigRun
+    from pytest_dai.simulator.test_configs import TestConfigRun
 
 __all__ = ["route"]
 

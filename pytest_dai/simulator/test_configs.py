@@ -36,65 +36,15 @@ if TYPE_CHECKING:
     from pytest_dai.simulator.engine import Engine
     from pytest_dai.simulator.faults import Faults
     from pytest_dai.simulator.runs import SimRun
-    from pytest_dai.simulator.scenario import SimAgentSpec, SimModelSpec
-    from pytest_dai.simulator.scenario_parser import ScenarioParser
+    from pytest_dai.simulator.specs import RunRef, SimTestConfigSpec
 
 __all__ = [
     "SEVERITY",
-    "RunRef",
-    "SimTestConfigSpec",
     "TestConfigRun",
     "TestConfigState",
-    "parse_test_configs",
 ]
 
-_KEYS = (
-    "id",
-    "name",
-    "model",
-    "suite",
-    "agent",
-    "runs",
-    "result_delay",
-    "task_instance_in_results",
-    "accepts_options",
-    "task_abort",
-    "junit",
-    "space",
-    "accepts_previous",
-)
-_RUN_KEYS = ("model", "test_case")
 SEVERITY = {"Cancelled": 4, "Error": 3, "Failed": 2, "Passed": 1}
-
-
-@dataclass(frozen=True)
-class RunRef:
-    """One test case run of a config: a model id and, optionally, a test case id."""
-
-    model_id: str
-    test_case: int | None
-    name: str
-
-
-@dataclass(frozen=True)
-class SimTestConfigSpec:
-    """A test configuration as declared in the scenario."""
-
-    __test__ = False
-
-    id: str
-    name: str
-    runs: tuple[RunRef, ...]
-    model: str | None = None
-    suite: str | None = None
-    agent: str | None = None
-    result_delay: float = 0.0
-    task_instance_in_results: bool = True
-    accepts_options: bool = True
-    task_abort: str = "supported"
-    junit: bool = True
-    space: str | None = None
-    accepts_previous: bool = True
 
 
 @dataclass(eq=False)
@@ -209,68 +159,3 @@ class TestConfigState:
                 if str(execution.run_id) == test_result_id:
                     return execution
         return None
-
-
-# -- scenario -------------------------------------------------------------------------------
-
-
-def parse_test_configs(
-    parser: ScenarioParser,
-    value: Any,
-    models: tuple[SimModelSpec, ...],
-    agents: tuple[SimAgentSpec, ...],
-) -> tuple[SimTestConfigSpec, ...]:
-    """Validate the scenario's ``test_configs`` (``parser`` reads the rest of the scenario)."""
-    configs: list[SimTestConfigSpec] = []
-    seen: dict[str, int] = {}
-    agent_ids = {agent.id for agent in agents}
-    required = ("id", "name", "runs")
-    for index, path, raw in parser.entries(value, "test_configs", _KEYS, required, non_empty=False):
-        config_id = parser.string(raw["id"], f"{path}.id")
-        parser.unique(seen, config_id, index, "test_configs", "id")
-        options: dict[str, Any] = {}
-        for key in ("model", "suite", "agent", "space"):
-            if key in raw:
-                options[key] = parser.string(raw[key], f"{path}.{key}")
-        if options.get("agent") is not None and options["agent"] not in agent_ids:
-            parser.fail(f"{path}.agent", f"unknown agent {options['agent']!r}")
-        if "result_delay" in raw:
-            options["result_delay"] = parser.number(raw["result_delay"], f"{path}.result_delay", 0)
-        for key in ("task_instance_in_results", "accepts_options", "junit", "accepts_previous"):
-            if key in raw:
-                options[key] = parser.boolean(raw[key], f"{path}.{key}")
-        if "task_abort" in raw:
-            options["task_abort"] = parser.word(
-                raw["task_abort"], f"{path}.task_abort", ("supported", "404", "405")
-            )
-        runs = tuple(
-            _run_ref(parser, run, f"{path}.runs[{i}]", models)
-            for i, run in enumerate(parser.array(raw["runs"], f"{path}.runs"))
-        )
-        configs.append(
-            SimTestConfigSpec(
-                id=config_id, name=parser.string(raw["name"], f"{path}.name"), runs=runs, **options
-            )
-        )
-    return tuple(configs)
-
-
-def _run_ref(
-    parser: ScenarioParser, value: Any, path: str, models: tuple[SimModelSpec, ...]
-) -> RunRef:
-    raw = parser.obj(value, path, _RUN_KEYS)
-    if "model" not in raw:
-        parser.fail(f"{path}.model", "missing")
-    key = parser.string(raw["model"], f"{path}.model")
-    model = next((m for m in models if m.id == key), None) or next(
-        (m for m in models if m.name == key), None
-    )
-    if model is None:
-        parser.fail(f"{path}.model", f"unknown model {key!r}")
-    if "test_case" not in raw:
-        return RunRef(model.id, None, model.name)
-    case_id = parser.integer(raw["test_case"], f"{path}.test_case")
-    case = model.test_case(case_id)
-    if case is None:
-        parser.fail(f"{path}.test_case", f"model {model.name!r} has no test case {case_id}")
-    return RunRef(model.id, case_id, case.name)

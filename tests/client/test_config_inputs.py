@@ -14,7 +14,7 @@ from pytest_dai.client.endpoints import DAIClient
 from pytest_dai.client.errors import DAIConfigError, DAINotFoundError
 from pytest_dai.client.test_config_records import TestConfig
 from pytest_dai.client.test_configs import DAIBodyRefused, TestConfigAPI
-from pytest_dai.glue.step_filters import parse_filters
+from pytest_dai.glue.markers.step_filters import parse_filters
 from pytest_dai.lifecycle.lookup import resolve_test_config
 
 from .support import BASE, assert_dai_message, calls

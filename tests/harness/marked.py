@@ -46,3 +46,32 @@ def marked_tests(
         f"\n{target.decorator(**marker)}\ndef {test}({fixture}):\n    {body}\n" for test in names
     )
     return "import pytest\n" + tests
+
+
+#: The plugin tests' scenario's model for each outcome of a model run (``Slow`` outlasts the
+#: deadline :data:`DEADLINE` gives it).
+OUTCOME_MODELS = {"pass": "Pass", "fail": "Fail", "error": "Error", "deadline": "Slow"}
+DEADLINE = 0.2
+
+
+def runs_of_each_outcome(
+    *outcomes: str, fixtures: dict[str, str] | None = None, bodies: dict[str, str] | None = None
+) -> str:
+    """A test module with a model-run test for each of ``outcomes`` (``test_pass`` marked
+    ``dai_model("Pass", agent="agent-1")``, ``test_fail`` on ``agent-2``..., in that order);
+    ``fixtures`` and ``bodies``: an outcome's test's fixtures and body (one line, or lines
+    joined by a newline and four spaces)."""
+    tests = []
+    for number, outcome in enumerate(outcomes, 1):
+        marker: dict[str, Any] = {"agent": f"agent-{number}"}
+        if outcome == "deadline":
+            marker["timeout"] = DEADLINE
+        target = Target("model", OUTCOME_MODELS[outcome], marker)
+        module = marked_tests(
+            target,
+            name=f"test_{outcome}",
+            fixture=(fixtures or {}).get(outcome, ""),
+            body=(bodies or {}).get(outcome, "pass"),
+        )
+        tests.append(module.removeprefix("import pytest\n"))
+    return "import pytest\n" + "".join(tests)

@@ -11,8 +11,13 @@ import pytest
 
 from pytest_dai.simulator.dialects import DIALECT_VALIDATORS, DIALECTS
 from pytest_dai.simulator.faults import FAULT_VALIDATORS
-from pytest_dai.simulator.scenario_parser import _AGENT_KEYS, _MODEL_KEYS, _STEP_KEYS, _TOP_KEYS
-from pytest_dai.simulator.test_configs import _KEYS as TEST_CONFIG_KEYS
+from pytest_dai.simulator.scenario_parser import (
+    _AGENT_KEYS,
+    _MODEL_KEYS,
+    _STEP_KEYS,
+    _TOP_KEYS,
+    TEST_CONFIG_KEYS,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = [

@@ -28,13 +28,14 @@ HEAVY = (
     "pytest_dai.client.endpoints",
     "pytest_dai.client.credentials",
     "pytest_dai.client.records",
-    "pytest_dai.glue.runner",
-    "pytest_dai.glue.scheduler",
-    "pytest_dai.glue.agent_map",
-    "pytest_dai.glue.junit_steps",
-    "pytest_dai.glue.rerun",
-    "pytest_dai.glue.history",
-    "pytest_dai.glue.live",
+    "pytest_dai.glue.run.",
+    "pytest_dai.glue.process.connect",
+    "pytest_dai.glue.xdist.scheduler",
+    "pytest_dai.glue.xdist.agent_map",
+    "pytest_dai.glue.report.junit_steps",
+    "pytest_dai.glue.report.rerun",
+    "pytest_dai.glue.report.history",
+    "pytest_dai.glue.report.live",
 )
 
 LOADED = """
@@ -84,16 +85,21 @@ def test_a_session_without_dai_tests_loads_nothing_heavy(tmp_path: Path, args: l
 
 
 #: All a session that does not use pytest-dai imports of it (each module costs start-up time:
-#: under a regular install pytest rewrites every module of a plugin's package it imports).
+#: under a regular install pytest rewrites every module of a plugin's package it imports). The
+#: glue's layers on the way (base, settings, hooks) are packages whose ``__init__`` is a
+#: docstring only (tests/package/test_layers.py).
 STARTUP = {
     "pytest_dai",
     "pytest_dai.client",
     "pytest_dai.client.defaults",
     "pytest_dai.glue",
-    "pytest_dai.glue.hookspecs",
-    "pytest_dai.glue.keys",
-    "pytest_dai.glue.settings_table",
-    "pytest_dai.glue.setup_hooks",
+    "pytest_dai.glue.base",
+    "pytest_dai.glue.base.hookspecs",
+    "pytest_dai.glue.base.keys",
+    "pytest_dai.glue.settings",
+    "pytest_dai.glue.settings.table",
+    "pytest_dai.glue.hooks",
+    "pytest_dai.glue.hooks.setup",
     "pytest_dai.plugin",
 }
 
@@ -115,5 +121,5 @@ def test_a_dai_setting_starts_the_plugin_and_its_imports(tmp_path: Path) -> None
         "pytest.main(['--co', '--dai-poll-interval=1', '-p', 'no:cacheprovider', 'test_plain.py'])"
     )
     modules = loaded_by(code, tmp_path)
-    assert {"pytest_dai.glue.state", "pytest_dai.glue.resolve"} <= set(modules)
+    assert {"pytest_dai.glue.process.state", "pytest_dai.glue.settings.resolve"} <= set(modules)
     assert heavy(modules) == []

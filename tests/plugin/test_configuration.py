@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from harness.simulators import closed_port_url
 
-from pytest_dai.glue.options import MISSING_SERVER_MESSAGE
+from pytest_dai.glue.settings.values import MISSING_SERVER_MESSAGE
 from pytest_dai.simulator import DAISimulator
 
 from .conftest import header, junit, marked_test, run

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_dai.glue.settings import MISSING_SERVER_MESSAGE
+from pytest_dai.glue.settings.values import MISSING_SERVER_MESSAGE
 
 pytestmark = pytest.mark.usefixtures("no_dai_env")
 
@@ -26,7 +26,7 @@ import signal
 
 import pytest
 
-from pytest_dai.glue.keys import STATE_KEY
+from pytest_dai.glue.hooks.setup import STATE_KEY
 
 
 def started(config):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from harness.marked import Target, marked_tests, runs_of_each_outcome
 
 from pytest_dai.simulator import DAISimulator
 
@@ -30,21 +31,7 @@ RECORDING_CONFTEST = """
         _record("finished", item, execution)
     """
 
-THREE_RUNS = """
-    import pytest
-
-    @pytest.mark.dai_model("Pass", agent="agent-1")
-    def test_pass():
-        pass
-
-    @pytest.mark.dai_model("Fail", agent="agent-2")
-    def test_fail():
-        pass
-
-    @pytest.mark.dai_model("Slow", agent="agent-3", timeout=0.2)
-    def test_deadline():
-        pass
-    """
+THREE_RUNS = runs_of_each_outcome("pass", "fail", "deadline")
 
 
 def test_map_outcome_turns_a_server_cancellation_into_a_skip(
@@ -52,13 +39,7 @@ def test_map_outcome_turns_a_server_cancellation_into_a_skip(
 ) -> None:
     pytester.makeconftest(MAP_OUTCOME_CONFTEST)
     pytester.makepyfile(
-        """
-        import pytest
-
-        @pytest.mark.dai_model("Cancel", agent="agent-1")
-        def test_cancelled():
-            pass
-        """
+        marked_tests(Target("model", "Cancel", {"agent": "agent-1"}), name="test_cancelled")
     )
     run(pytester).assert_outcomes(skipped=1)
 
@@ -71,14 +52,14 @@ def test_map_outcome_turns_a_failed_run_into_a_pass(
     pytester: pytest.Pytester, dai_env: DAISimulator
 ) -> None:
     pytester.makeconftest(MAP_OUTCOME_CONFTEST)
+    failing = Target("model", "Fail", {"agent": "agent-1"})
     pytester.makepyfile(
-        """
-        import pytest
-
-        @pytest.mark.dai_model("Fail", agent="agent-1")
-        def test_failed(dai_execution):
-            assert dai_execution.status == "Failed"
-        """
+        marked_tests(
+            failing,
+            name="test_failed",
+            fixture="dai_execution",
+            body='assert dai_execution.status == "Failed"',
+        )
     )
     run(pytester).assert_outcomes(passed=1)
 
@@ -103,13 +84,7 @@ def test_started_and_finished_are_called_once_per_run(
     assert calls == expected
 
 
-USER_HOOK_MODULE = """
-    import pytest
-
-    @pytest.mark.dai_model("Pass", agent="agent-1")
-    def test_marked():
-        pass
-    """
+USER_HOOK_MODULE = marked_tests(Target("model", "Pass", {"agent": "agent-1"}), name="test_marked")
 
 
 @pytest.mark.parametrize(
@@ -152,7 +127,7 @@ def test_a_fault_of_the_plugin_itself_keeps_its_traceback(
     """Only a user's hook's exception hides the plugin's frames."""
     pytester.makeconftest(
         """
-        import pytest_dai.glue.runner as runner
+        import pytest_dai.glue.run.runner as runner
 
         def broken(item, execution):
             raise RuntimeError("plugin bug")
@@ -163,4 +138,4 @@ def test_a_fault_of_the_plugin_itself_keeps_its_traceback(
     pytester.makepyfile(USER_HOOK_MODULE)
     result = run(pytester)
     result.assert_outcomes(failed=1)
-    assert "pytest_dai/glue/runner.py" in result.stdout.str()
+    assert "pytest_dai/glue/run/runner.py" in result.stdout.str()

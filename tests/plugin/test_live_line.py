@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from pytest_dai.glue.live import TerminalOut, describe_progress
+from pytest_dai.glue.report.live import describe_progress
+from pytest_dai.glue.report.terminal import TerminalOut
 from pytest_dai.simulator import DAISimulator
 
 from .conftest import marked_test, run

@@ -49,10 +49,10 @@ def test_plain():
 ERRORS = {
     "test_bad_model": "DAIConfigError: @pytest.mark.dai_model on test_markers.py::test_bad_model:"
     " unknown keyword 'agnet', did you mean 'agent'? (known: agent, test_case, sut, "
-    "sut_criteria, rerun, step_pause_time, timeout, min_steps, script, asset)",
+    "sut_criteria, rerun, step_pause_time, timeout, min_steps, script, asset, prestart)",
     "test_bad_config": "DAIConfigError: @pytest.mark.dai_test_config on "
     "test_markers.py::test_bad_config: unknown keyword 'colour' (known: model, suite, space, "
-    "parameters, filter_by, timeout)",
+    "parameters, filter_by, timeout, prestart)",
     "test_two_positional": "DAIConfigError: @pytest.mark.dai_model on "
     "test_markers.py::test_two_positional: too many positional arguments (2): only the model "
     "is positional, give the others as keywords (agent=..., timeout=...)",
@@ -162,7 +162,7 @@ def test_no_warning_without_a_secret_in_the_ini_file(pytester: pytest.Pytester) 
 
 
 SIMULATED = """
-from pytest_dai.glue.keys import SETTINGS_KEY
+from pytest_dai.glue.settings.values import SETTINGS_KEY
 
 def test_on_the_simulator(request):
     settings = request.config.stash[SETTINGS_KEY]

@@ -9,7 +9,6 @@ from harness.wire import AGENTS, RUNS
 
 # Imported before the in-process inner sessions (see tests/reports/conftest.py): the failure's
 # class must be the one the plugin's report hook knows.
-import pytest_dai.glue.offline  # noqa: F401
 from pytest_dai.simulator import DAISimulator
 
 from .conftest import junit, marked_test, run, run_subprocess

@@ -13,7 +13,7 @@ import pytest
 
 from pytest_dai.simulator import DAISimulator
 
-from .conftest import header, run_subprocess
+from .conftest import run_subprocess
 
 #: Inner sessions in processes of their own, signals, soaks: see CONTRIBUTING.md.
 pytestmark = pytest.mark.slow
@@ -137,17 +137,6 @@ def test_without_dai_dist_xdist_schedules_as_usual(
     result = pytester.runpytest_subprocess("-v", *args, timeout=120)
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines([f"*scheduling tests via {scheduler}*"])
-
-
-def test_group_by_agent_is_an_alias_with_a_notice(
-    pytester: pytest.Pytester, dai_env: DAISimulator
-) -> None:
-    pytester.makeini("[pytest]\ndai_xdist_group_by_agent = true\n")
-    pytester.makepyfile(source_on({"agent-1": 2}))
-    result = run_subprocess(pytester, "-n", "2", "-v")
-    result.assert_outcomes(passed=2)
-    result.stdout.fnmatch_lines(["*scheduling tests via AgentScheduling*"])
-    assert "dai_xdist_group_by_agent is deprecated" in header(result)
 
 
 def test_a_bad_dai_dist_is_one_line(pytester: pytest.Pytester, dai_env: DAISimulator) -> None:

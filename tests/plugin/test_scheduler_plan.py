@@ -14,8 +14,8 @@ import pytest
 
 pytest.importorskip("xdist")
 
-from pytest_dai.glue.agent_map import PlannedTest
-from pytest_dai.glue.scheduler import AgentScheduling
+from pytest_dai.glue.xdist.agent_map import PlannedTest
+from pytest_dai.glue.xdist.scheduler import AgentScheduling
 
 
 @dataclass(eq=False)

@@ -6,33 +6,23 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from harness.marked import runs_of_each_outcome
 
 from pytest_dai.simulator import DAISimulator
 
 from .conftest import JUNIT, run
 
-RUNS_AND_PRINTS = """
-    import logging
-
-    import pytest
-
-    @pytest.mark.dai_model("Pass", agent="agent-1")
-    def test_pass(dai_execution, dai_session):
-        print(repr(dai_execution), repr(dai_session), repr(dai_session.client))
-        logging.getLogger("user").debug("run %r", dai_execution.run)
-
-    @pytest.mark.dai_model("Fail", agent="agent-2")
-    def test_fail():
-        pass
-
-    @pytest.mark.dai_model("Error", agent="agent-3")
-    def test_error():
-        pass
-
-    @pytest.mark.dai_model("Slow", agent="agent-4", timeout=0.2)
-    def test_deadline():
-        pass
-    """
+RUNS_AND_PRINTS = "import logging\n" + runs_of_each_outcome(
+    "pass",
+    "fail",
+    "error",
+    "deadline",
+    fixtures={"pass": "dai_execution, dai_session"},
+    bodies={
+        "pass": "print(repr(dai_execution), repr(dai_session), repr(dai_session.client))\n"
+        '    logging.getLogger("user").debug("run %r", dai_execution.run)'
+    },
+)
 
 
 def files_under(folder: Path) -> list[Path]:

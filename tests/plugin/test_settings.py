@@ -10,15 +10,10 @@ import pytest
 
 from pytest_dai.client.errors import DAIConfigError
 from pytest_dai.client.start_body import Asset
-from pytest_dai.glue.options import (
-    MISSING_SERVER_MESSAGE,
-    SETTINGS_KEY,
-    ModelSpec,
-    Settings,
-    parse_marker,
-    resolve_settings,
-)
-from pytest_dai.glue.settings_table import ROWS as TABLE_ROWS
+from pytest_dai.glue.markers.model import ModelSpec, parse_marker
+from pytest_dai.glue.settings.resolve import resolve_settings
+from pytest_dai.glue.settings.table import ROWS as TABLE_ROWS
+from pytest_dai.glue.settings.values import MISSING_SERVER_MESSAGE, SETTINGS_KEY, Settings
 
 SECRET = "s3cr3t-Value-never-shown"
 TOKEN_SUFFIX = "/auth/realms/eggplant/protocol/openid-connect/token"
@@ -97,7 +92,6 @@ ROWS: dict[str, tuple[tuple[Any, ...], tuple[Any, ...], Any]] = {
         (None, None, "https://ui.example/r/{id}?t={task_instance_id}"),
         "{url}/controller/results/runs/{id}",
     ),
-    "xdist_group_by_agent": ((None, None, "yes"), (None, None, True), False),
     "dist": (("agent", None, "AGENT"), ("agent", None, "agent"), "no"),
     "allow_insecure_token_url": ((True, None, "yes"), (True, None, True), False),
     "prestart": ((True, None, "yes"), (True, None, True), False),
@@ -670,7 +664,7 @@ def test_settings_stashed_on_xdist_workers(
     pytester.makeini("[pytest]\ndai_poll_interval = 2\n")
     pytester.makepyfile(
         """
-        from pytest_dai.glue.options import SETTINGS_KEY
+        from pytest_dai.glue.settings.values import SETTINGS_KEY
 
         def test_worker(request):
             assert hasattr(request.config, "workerinput")

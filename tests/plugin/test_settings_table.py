@@ -11,9 +11,9 @@ import pytest
 
 import pytest_dai
 from pytest_dai.client import defaults
-from pytest_dai.glue.settings import Settings
-from pytest_dai.glue.settings_readme import readme_table
-from pytest_dai.glue.settings_table import ROWS, TABLE, Setting, shown_default
+from pytest_dai.glue.settings.readme import readme_table
+from pytest_dai.glue.settings.table import ROWS, TABLE, Setting, shown_default
+from pytest_dai.glue.settings.values import Settings
 
 PACKAGE = Path(pytest_dai.__file__).parent
 README = Path(__file__).resolve().parents[2] / "README.md"  # the checkout's, also when installed
@@ -156,7 +156,7 @@ def test_every_row_is_a_settings_field_with_the_table_default() -> None:
 def test_every_row_names_a_converter(row: Setting) -> None:
     """Rows name their converter (imported only when a value is given): a misspelt name would
     only show when someone gives that setting."""
-    from pytest_dai.glue import converters
+    from pytest_dai.glue.settings import converters
 
     assert callable(getattr(converters, row.converter, None)), row.converter
 
@@ -195,9 +195,9 @@ def test_shown_defaults() -> None:
 
 
 def test_the_readme_shows_the_markers_signatures() -> None:
-    from pytest_dai.glue.marker_args import signature_text
-    from pytest_dai.glue.model_marker import dai_model
-    from pytest_dai.glue.test_config_marker import dai_test_config
+    from pytest_dai.glue.markers.args import signature_text
+    from pytest_dai.glue.markers.model import dai_model
+    from pytest_dai.glue.markers.test_config import dai_test_config
 
     text = " ".join(README.read_text(encoding="utf-8").split())
     for signature in (dai_model, dai_test_config):
@@ -205,9 +205,9 @@ def test_the_readme_shows_the_markers_signatures() -> None:
 
 
 def test_the_registered_markers_help_shows_the_signatures() -> None:
-    from pytest_dai.glue.marker_args import signature_text
-    from pytest_dai.glue.model_marker import dai_model
-    from pytest_dai.glue.test_config_marker import dai_test_config
+    from pytest_dai.glue.markers.args import signature_text
+    from pytest_dai.glue.markers.model import dai_model
+    from pytest_dai.glue.markers.test_config import dai_test_config
     from pytest_dai.plugin import CONFIG_MARKER_HELP, MARKER_HELP
 
     assert MARKER_HELP.startswith(signature_text(dai_model) + ": ")

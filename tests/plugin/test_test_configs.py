@@ -569,7 +569,7 @@ def test_pytest_timeout_aborts_the_run_once(pytester: pytest.Pytester, tsim: DAI
 
 
 def test_the_registered_marker_help_shows_the_signature_the_marker_is_checked_against() -> None:
-    from pytest_dai.glue.test_config_marker import SIGNATURE
+    from pytest_dai.glue.markers.test_config import SIGNATURE
     from pytest_dai.plugin import CONFIG_MARKER_HELP
 
     assert CONFIG_MARKER_HELP.startswith(SIGNATURE + ":")

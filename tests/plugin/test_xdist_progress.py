@@ -24,7 +24,7 @@ from .test_terminal_hygiene import (
 
 #: Progress lines every 0.05 s instead of every 30 s (the workers import this conftest too).
 FAST_LOG = """
-    import pytest_dai.glue.live as live
+    import pytest_dai.glue.report.live as live
 
     live.LOG_INTERVAL = 0.05
     """

@@ -9,12 +9,13 @@ import pytest
 import xmlschema
 from harness.env import point_env_at
 
+import pytest_dai.glue.process.state
+
 # Imported before any in-process inner session: pytester restores sys.modules after each
 # in-process run, so a module the plugin imports lazily (requests, the client) would be imported
 # again by the next run and clash with the copies other modules kept ("You can only merge into
 # CookieJar").
-import pytest_dai.glue.junit_steps
-import pytest_dai.glue.state
+import pytest_dai.glue.report.junit_steps
 import pytest_dai.lifecycle.journal
 import pytest_dai.lifecycle.session
 import pytest_dai.lifecycle.steps  # noqa: F401

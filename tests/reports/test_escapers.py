@@ -1,11 +1,11 @@
-"""One escaper per output (:mod:`pytest_dai.glue.escapers`): the terminal, Markdown (the job
+"""One escaper per output (:mod:`pytest_dai.glue.report.escapers`): the terminal, Markdown (the job
 summary), HTML attributes (pytest-html) and GitHub workflow commands."""
 
 from __future__ import annotations
 
 import pytest
 
-from pytest_dai.glue.escapers import (
+from pytest_dai.glue.report.escapers import (
     html_url,
     markdown_link,
     markdown_text,

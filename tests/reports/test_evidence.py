@@ -15,8 +15,6 @@ import pytest
 from harness.inner import FAST
 from harness.scenarios import changed
 
-import pytest_dai.glue.evidence
-import pytest_dai.glue.evidence_hooks  # noqa: F401  (imported before in-process inner runs)
 from pytest_dai.simulator import DAISimulator
 
 from .support import SCENARIO, properties, read_junit
@@ -246,7 +244,8 @@ def test_a_run_aborted_at_its_deadline_keeps_the_screen_it_was_stuck_on(
 
 ANY_KIND_MODULE = """
 from pytest_dai.client.records import LogEntry
-from pytest_dai.glue.evidence_hooks import keep_evidence
+from pytest_dai.glue.hooks.start import plugin_state
+from pytest_dai.glue.run.evidence import keep_evidence
 
 PNG = b"\\x89PNG\\r\\n\\x1a\\n"
 
@@ -255,6 +254,7 @@ def log(image):
             LogEntry.parse({"message": "Button not found", "step_id": 1})]
 
 def test_config_with_two_failed_results(request):
+    plugin_state(request.config)  # (a marked test's run starts it)
     for result, image in (("tr-1", "a"), ("tr-2", "b")):
         keep_evidence(request.node, log(image), lambda image_id: PNG + image_id.encode(),
                       folder="evidence", run=result, failed=True)

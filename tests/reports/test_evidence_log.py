@@ -10,13 +10,7 @@ import pytest
 
 from pytest_dai.client.errors import DAINotFoundError
 from pytest_dai.client.records import LogEntry
-from pytest_dai.glue.evidence import (
-    collect,
-    failing_index,
-    file_stem,
-    git_sha,
-    walk_back,
-)
+from pytest_dai.glue.report.evidence import collect, failing_index, file_stem, git_sha, walk_back
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"rest"
 
@@ -150,7 +144,7 @@ def test_nothing_fetched_for_a_passed_run(tmp_path: Path, failed: bool) -> None:
 
 
 def test_evidence_of_further_runs_adds_up() -> None:
-    from pytest_dai.glue.evidence import Evidence
+    from pytest_dai.glue.report.evidence import Evidence
 
     none = Evidence(warning="404", git_sha="abc1234")
     first = Evidence(screenshot="/a.png", log_file="/a.log.txt", image_id="1")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from harness.inner import FAST
 
-from pytest_dai.glue.artifacts_manifest import MANIFEST, clean_earlier, remember
+from pytest_dai.glue.report.artifacts import MANIFEST, clean_earlier, remember
 from pytest_dai.simulator import DAISimulator
 
 FAILING = """import pytest

@@ -16,8 +16,8 @@ import pytest
 from harness.env import point_env_at
 from harness.inner import FAST
 
-from pytest_dai.glue.failure_reason import REASON_LIMIT, shortened
-from pytest_dai.glue.github import annotation
+from pytest_dai.glue.report.failure_reason import REASON_LIMIT, shortened
+from pytest_dai.glue.report.github import annotation
 from pytest_dai.simulator import DAISimulator
 
 from .support import SCENARIO
@@ -169,8 +169,8 @@ def test_shortened_keeps_a_short_line_and_cuts_a_long_one() -> None:
 
 def test_no_reason_without_an_outcome_exception(tmp_path: Path) -> None:
     from pytest_dai.client.status import RunState
-    from pytest_dai.glue.facts import RunReport
-    from pytest_dai.glue.failure_reason import failure_facts, note_reason
+    from pytest_dai.glue.report.facts import RunReport
+    from pytest_dai.glue.report.failure_reason import failure_facts, note_reason
     from pytest_dai.lifecycle.run_errors import DAIRunFailed
 
     run = RunReport("model", "e1", "M", "t.py::t", "Failed", RunState.FAILED, "https://x/runs/1")

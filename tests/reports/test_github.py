@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 from harness.inner import FAST
 
-import pytest_dai.glue.github  # noqa: F401  (imported before in-process inner runs)
-from pytest_dai.glue.github import annotation
+from pytest_dai.glue.report.github import annotation
 from pytest_dai.simulator import DAISimulator
 
 MODULE = """import pytest
@@ -166,9 +165,9 @@ def test_annotation_escapes_what_github_would_misread() -> None:
 
 def test_summary_cells_keep_the_table_intact(tmp_path: Path) -> None:
     from pytest_dai.client.status import RunState
-    from pytest_dai.glue.facts import RunReport
-    from pytest_dai.glue.github import markdown_summary
-    from pytest_dai.glue.reporting import SummaryCollector
+    from pytest_dai.glue.report.facts import RunReport
+    from pytest_dai.glue.report.github import markdown_summary
+    from pytest_dai.glue.report.summary import SummaryCollector
 
     collector = SummaryCollector()
     collector.runs["e1"] = RunReport(

@@ -19,8 +19,6 @@ import pytest
 from harness.browser import browser, run_browser
 from harness.inner import FAST
 
-import pytest_dai.glue.evidence_hooks
-import pytest_dai.glue.html_report  # noqa: F401  (imported before in-process inner runs)
 from pytest_dai.simulator import DAISimulator
 
 from .support import properties, read_junit

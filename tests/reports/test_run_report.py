@@ -8,7 +8,7 @@ import json
 import pytest
 
 from pytest_dai.client.status import RunState
-from pytest_dai.glue.facts import RunReport, from_plain, to_plain
+from pytest_dai.glue.report.facts import RunReport, from_plain, to_plain
 from pytest_dai.lifecycle.steps import StepResult
 
 

@@ -13,8 +13,8 @@ from harness.inner import FAST
 from harness.simulators import wait_idle
 
 from pytest_dai.client.status import RunState
-from pytest_dai.glue import junit_steps
-from pytest_dai.glue.facts import RunReport
+from pytest_dai.glue.report import junit_steps
+from pytest_dai.glue.report.facts import RunReport
 from pytest_dai.lifecycle.steps import StepResult
 from pytest_dai.simulator import DAISimulator
 
@@ -41,7 +41,7 @@ JUNIT = "out/ci/junit.xml"
 WRITES_CONFTEST = """
 import os
 import pytest
-import pytest_dai.glue.junit_steps as junit_steps
+import pytest_dai.glue.report.junit_steps as junit_steps
 
 _write = junit_steps.write_steps_junit
 

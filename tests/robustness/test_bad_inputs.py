@@ -274,11 +274,6 @@ SESSION_CASES = (
         toml="dai_reap_orphans = 2",
     ),
     Bad(
-        "bool-group-by-agent",
-        f"dai_xdist_group_by_agent from the ini file: {BOOL}, got 'perhaps'",
-        ini="dai_xdist_group_by_agent = perhaps",
-    ),
-    Bad(
         "run-url-unknown-placeholder",
         f"dai_run_url from the ini file: {RUN_URL}; unknown placeholder {{{{run}}}}, "
         "got '{{url}}/runs/{{run}}'",

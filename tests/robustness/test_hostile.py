@@ -636,7 +636,7 @@ def test_headers_in_frames_hide_the_token() -> None:
 def test_redaction_pass_masks_reports() -> None:
     """Second line: whatever reaches a report is masked (here a token nobody masked)."""
     from pytest_dai.client.errors import register_secret
-    from pytest_dai.glue.redaction import redact_report
+    from pytest_dai.glue.report.redaction import redact_report
 
     register_secret(TOKEN)
     report = pytest.TestReport(

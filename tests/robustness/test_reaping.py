@@ -21,8 +21,9 @@ import pytest
 from harness.inner import FAST, finish, kill_group
 from harness.simulators import is_idle_within, statuses
 
-from pytest_dai.glue.state import STATE_KEY, DAIState
-from pytest_dai.glue.xdist_hooks import XdistHooks
+from pytest_dai.glue.hooks.setup import STATE_KEY
+from pytest_dai.glue.process.state import DAIState
+from pytest_dai.glue.xdist.hooks import XdistHooks
 from pytest_dai.lifecycle.journal import SUFFIX, JournalEntry, process_start_time
 from pytest_dai.simulator import DAISimulator
 

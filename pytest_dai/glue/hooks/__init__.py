@@ -1,0 +1,1 @@
+"""The pytest hooks of pytest-dai: set-up, start, session, each test, summary, interrupts."""

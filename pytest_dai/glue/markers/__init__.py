@@ -1,0 +1,1 @@
+"""The ``dai_model`` and ``dai_test_config`` markers: signatures, parsing and checks."""

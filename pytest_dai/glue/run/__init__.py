@@ -1,0 +1,1 @@
+"""One marked test's run, either kind: start, wait, abort, evidence, dry run, runs started ahead."""

@@ -1,0 +1,1 @@
+"""The settings: one table, their sources, converters and resolution into ``Settings``."""

@@ -1,0 +1,1 @@
+"""pytest-xdist: the agent scheduler, what workers hand the controller, warm-up."""
