@@ -210,19 +210,27 @@ def read_jsonl(folder: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def polls_by_execution(sim: DAISimulator) -> dict[str, int]:
-    """Status requests per execution id (``GET /ai/runs?execution_id=X`` and
-    ``GET /ai/runs/{its run id}``), from the request log."""
-    by_run_id = {f"{RUNS_PATH}/{ex['run_id']}": ex["execution_id"] for ex in sim.executions()}
-    counts: dict[str, int] = {}
+def status_requests(sim: DAISimulator) -> dict[str, list[Any]]:
+    """The status requests of each execution, in order, from the request log:
+    ``GET /ai/runs?execution_id=X`` and ``GET /ai/runs/{its run id}``."""
+    executions = sim.executions()
+    by_run_id = {f"{RUNS_PATH}/{ex['run_id']}": ex["execution_id"] for ex in executions}
+    found: dict[str, list[Any]] = {}
     for record in sim.request_log():
         if record.method != "GET":
             continue
-        wanted = record.query.get("execution_id") if record.path == RUNS_PATH else None
-        wanted = wanted or by_run_id.get(record.path)
+        if record.path == RUNS_PATH:
+            wanted = record.query.get("execution_id")
+        else:
+            wanted = by_run_id.get(record.path)
         if wanted:
-            counts[wanted] = counts.get(wanted, 0) + 1
-    return counts
+            found.setdefault(wanted, []).append(record)
+    return found
+
+
+def polls_by_execution(sim: DAISimulator) -> dict[str, int]:
+    """Status requests per execution id (see :func:`status_requests`)."""
+    return {key: len(records) for key, records in status_requests(sim).items()}
 
 
 def median(values: Sequence[float]) -> float:

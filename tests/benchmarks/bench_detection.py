@@ -65,6 +65,7 @@ from _harness import (
     read_jsonl,
     scenario,
     sim_env,
+    status_requests,
     table,
 )
 from requests.adapters import HTTPAdapter
@@ -234,29 +235,19 @@ class FixedPoller:
             thread.join()
 
 
-def status_requests(sim: DAISimulator) -> dict[str, list[tuple[float, bool]]]:
-    """The status requests of each execution id: ``GET /ai/runs?execution_id=X`` and
-    ``GET /ai/runs/{its run id}``: (arrival time, answered 503), from the simulator's request
-    log."""
-    by_run_id = {f"{RUNS_PATH}/{ex['run_id']}": ex["execution_id"] for ex in sim.executions()}
-    found: dict[str, list[tuple[float, bool]]] = {}
-    for record in sim.request_log():
-        if record.method != "GET":
-            continue
-        if record.path == RUNS_PATH:
-            wanted = record.query.get("execution_id")
-        else:
-            wanted = by_run_id.get(record.path)
-        if wanted:
-            found.setdefault(wanted, []).append((record.time, record.status == 503))
-    return found
+def status_requests_of(sim: DAISimulator) -> dict[str, list[tuple[float, bool]]]:
+    """The status requests of each execution id: (arrival time, answered 503)."""
+    return {
+        key: [(record.time, record.status == 503) for record in records]
+        for key, records in status_requests(sim).items()
+    }
 
 
 def samples_of(sim: DAISimulator, seen: dict[str, float]) -> list[Sample]:
     """The runs whose end was seen at ``seen[execution id]`` (``time.time()``), against the
     simulator's record of them."""
     executions = {ex["execution_id"]: ex for ex in sim.executions()}
-    requests_by_run = status_requests(sim)
+    requests_by_run = status_requests_of(sim)
     shapes = {model_name(length, steps): (length, steps) for length, steps in SHAPES}
     samples = []
     for execution_id, at in seen.items():

@@ -20,7 +20,17 @@ import argparse
 import time
 from typing import Any
 
-from _harness import RUNS_PATH, Project, fmt, median, model, scenario, sim_env, table
+from _harness import (
+    RUNS_PATH,
+    Project,
+    fmt,
+    median,
+    model,
+    scenario,
+    sim_env,
+    status_requests,
+    table,
+)
 
 from pytest_dai.simulator import DAISimulator
 
@@ -37,23 +47,6 @@ def tests_source(runs: int) -> str:
             "",
         ]
     return "\n".join(lines)
-
-
-def status_requests(sim: DAISimulator) -> dict[str, list[Any]]:
-    """Every status request of each execution, in order: list reads and one-run reads."""
-    executions = sim.executions()
-    by_run_id = {f"{RUNS_PATH}/{ex['run_id']}": ex["execution_id"] for ex in executions}
-    found: dict[str, list[Any]] = {ex["execution_id"]: [] for ex in executions}
-    for record in sim.request_log():
-        if record.method != "GET":
-            continue
-        if record.path == RUNS_PATH:
-            wanted = record.query.get("execution_id")
-        else:
-            wanted = by_run_id.get(record.path)
-        if wanted in found:
-            found[wanted].append(record)
-    return found
 
 
 #: Requests closer together than this belong to one poll (the polls of a run are at least

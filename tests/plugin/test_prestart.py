@@ -60,6 +60,15 @@ def paced(monkeypatch: pytest.MonkeyPatch) -> Iterator[DAISimulator]:
         wait_idle(sim)
 
 
+def slow_tests(count: int) -> str:
+    """A module of ``count`` tests, each a Slow run (a minute) on an agent of its own."""
+    tests = [
+        f'@pytest.mark.dai_model("Slow", agent="agent-{k}")\ndef test_{k}():\n    pass\n'
+        for k in range(1, count + 1)
+    ]
+    return "import pytest\n\n\n" + "\n\n".join(tests)
+
+
 def runs_by_test(sim: DAISimulator) -> list[dict[str, Any]]:
     """The simulator's executions, oldest first."""
     return sorted(sim.executions(), key=lambda ex: ex["queued_at"])
@@ -229,23 +238,7 @@ def test_ctrl_c_aborts_every_run_started_ahead(
 ) -> None:
     for sim in simulator_of(SCENARIO):
         point_env_at(monkeypatch, sim)
-        pytester.makepyfile(
-            test_slow="""
-            import pytest
-
-            @pytest.mark.dai_model("Slow", agent="agent-1")
-            def test_1():
-                pass
-
-            @pytest.mark.dai_model("Slow", agent="agent-2")
-            def test_2():
-                pass
-
-            @pytest.mark.dai_model("Slow", agent="agent-3")
-            def test_3():
-                pass
-            """
-        )
+        pytester.makepyfile(test_slow=slow_tests(3))
         process = inner.popen(pytester, *FAST, "--dai-prestart", "test_slow.py")
         try:
             assert sim.wait_for(lambda s: s.running_count() == 3, timeout=30)
@@ -268,19 +261,7 @@ def test_a_killed_session_leaves_runs_the_next_one_reaps(
 ) -> None:
     for sim in simulator_of(SCENARIO):
         point_env_at(monkeypatch, sim)
-        pytester.makepyfile(
-            test_slow="""
-            import pytest
-
-            @pytest.mark.dai_model("Slow", agent="agent-1")
-            def test_1():
-                pass
-
-            @pytest.mark.dai_model("Slow", agent="agent-2")
-            def test_2():
-                pass
-            """
-        )
+        pytester.makepyfile(test_slow=slow_tests(2))
         pytester.makepyfile(test_plain="def test_plain():\n    pass\n")
         process = inner.popen(pytester, *FAST, "--dai-prestart", "test_slow.py")
         try:

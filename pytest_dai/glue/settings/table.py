@@ -301,7 +301,7 @@ TABLE: tuple[Setting, ...] = (
     Setting(
         "prestart",
         "start the runs of the selected tests ahead of their turns, one at a time per agent "
-        "(one process drives a whole suite; see [Runs started ahead](#runs-started-ahead))",
+        "(one process drives a whole suite; see [docs/parallel.md](docs/parallel.md))",
         "Start the DAI runs of the selected tests ahead of their turns, one at a time per "
         "agent (a test's fixtures are then set up after its run started).",
         "to_bool", "--dai-prestart", ini="dai_prestart", default=False, kind="bool", flag=True,
