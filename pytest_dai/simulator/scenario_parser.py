@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
-from pytest_dai.simulator import values
+import pytest_dai.simulator.values as values
 from pytest_dai.simulator.dialects import DIALECTS, Dialect, dialect_preset, validate_dialect
 from pytest_dai.simulator.faults import Faults, validate_faults
 from pytest_dai.simulator.specs import (

@@ -32,8 +32,10 @@ def _imported_from(node: ast.ImportFrom, package: str) -> str:
 
 def imports_of(path: Path) -> set[str]:
     """The pytest_dai modules a file imports, wherever the import statement is. ``from P import
-    name`` depends on the module ``P.name`` when there is one, else on ``P``; a module's own
-    packages are left out (Python loads them before the module anyway)."""
+    name`` depends on ``P`` (its ``__init__`` runs) and on the module ``P.name`` when there is
+    one, also where ``P`` is the importer's own package: ``from pytest_dai.simulator import
+    values`` in a simulator module reads the package's ``__init__``, which may import it back
+    (``import pytest_dai.simulator.values as values`` does not)."""
     name = module_name(path)
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found: set[str] = set()
@@ -42,11 +44,9 @@ def imports_of(path: Path) -> set[str]:
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             module = _imported_from(node, package)
-            for alias in node.names:
-                found.add(
-                    f"{module}.{alias.name}" if f"{module}.{alias.name}" in MODULES else module
-                )
-    return {m for m in found if m in MODULES and m != name and not name.startswith(m + ".")}
+            found.add(module)
+            found.update(f"{module}.{alias.name}" for alias in node.names)
+    return {m for m in found if m in MODULES and m != name}
 
 
 def import_graph(prefix: str = "pytest_dai") -> dict[str, set[str]]:
