@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import pytest
-
 from pytest_dai.client.errors import DAIError
+from pytest_dai.glue.hooks.lines_only import FAILED, LinesOnlyHooks
 from pytest_dai.glue.report.escapers import terminal_line
 
 if TYPE_CHECKING:
@@ -30,7 +29,6 @@ HEADERS = {
     "agents": ("name", "id", "status"),
     "configs": ("name", "id", "model or suite", "space"),
 }
-_FAILED = "dai: could not"
 
 
 def _rows(state: DAIState, kind: str) -> list[tuple[str, ...]]:
@@ -66,40 +64,22 @@ def listing_lines(state: DAIState, kind: str) -> tuple[list[str], bool]:
         rows = _rows(state, kind)
     except DAIError as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        return [f"{_FAILED} list the {kind} of {where}: {terminal_line(first)}"], True
+        return [f"{FAILED} list the {kind} of {where}: {terminal_line(first)}"], True
     title = f"dai: {len(rows)} {kind} on {where}"
     if not rows:
         return [title], False
     return [f"{title} (a marker takes the name or the id):", *_table(HEADERS[kind], rows)], False
 
 
-class ListHooks:
+class ListHooks(LinesOnlyHooks):
     """Registered at the session's start with ``--dai-list``: collect nothing, run nothing,
     print the listing, exit 0 (1 when the server could not be asked)."""
 
     def __init__(self, state: DAIState, kind: str) -> None:
         self.state = state
         self.kind = kind
-        self.failed = False
 
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_collection(self, session: pytest.Session) -> bool:
-        """Collect nothing."""
-        return True
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_runtestloop(self, session: pytest.Session) -> bool:
-        """Run nothing (also no xdist workers' tests): print the listing instead."""
+    def lines(self) -> list[str]:
+        """The listing, asked for now (one request)."""
         lines, self.failed = listing_lines(self.state, self.kind)
-        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-        for line in lines:
-            if reporter is not None:
-                reporter.write_line(line, red=line.startswith(_FAILED))
-            else:  # pragma: no cover - -p no:terminal
-                print(line)
-        return True
-
-    @pytest.hookimpl(trylast=True)
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        """0, or 1 when the server could not be asked (not "no tests collected")."""
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED if self.failed else pytest.ExitCode.OK
+        return lines

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import pytest
+from pytest_dai.glue.hooks.lines_only import FAILED, LinesOnlyHooks
 
 if TYPE_CHECKING:
     from pytest_dai.glue.process.state import DAIState
@@ -20,7 +20,6 @@ __all__ = ["ReapOnlyHooks", "reap_only_lines"]
 #: The one line :func:`~pytest_dai.lifecycle.reaping.reap_orphans` sums its runs up in
 #: (replaced by a line per run).
 _SUMMED = "left by an earlier, killed session: "
-_FAILED = "dai: could not"
 
 
 def reap_only_lines(reaped: list[JournalEntry], lines: list[str]) -> tuple[list[str], bool]:
@@ -28,7 +27,7 @@ def reap_only_lines(reaped: list[JournalEntry], lines: list[str]) -> tuple[list[
     could not be aborted (or the journal not read)."""
     out = [f"dai: aborted {entry.describe()}" for entry in reaped if entry.kind != "test_config"]
     out += [line for line in lines if _SUMMED not in line]
-    failed = sum(1 for line in lines if line.startswith(_FAILED))
+    failed = sum(1 for line in lines if line.startswith(FAILED))
     runs = "run" if len(reaped) == 1 else "runs"
     total = f"dai: aborted {len(reaped)} {runs} left by an earlier, killed session"
     if failed:
@@ -38,31 +37,14 @@ def reap_only_lines(reaped: list[JournalEntry], lines: list[str]) -> tuple[list[
     return [*out, total], bool(failed)
 
 
-class ReapOnlyHooks:
+class ReapOnlyHooks(LinesOnlyHooks):
     """Registered by ``pytest_sessionstart`` after reaping: collect nothing, run nothing, print
-    the lines, exit 0 or 1."""
+    the lines, exit 1 when a run may still be going, else 0."""
 
     def __init__(self, state: DAIState, reaped: list[JournalEntry]) -> None:
-        self.lines, self.failed = reap_only_lines(reaped, state.reap_lines)
+        self._lines, self.failed = reap_only_lines(reaped, state.reap_lines)
         state.reap_lines = []  # printed here, not in the report header (absent with -q)
 
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_collection(self, session: pytest.Session) -> bool:
-        """Collect nothing."""
-        return True
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_runtestloop(self, session: pytest.Session) -> bool:
-        """Run nothing (also no xdist workers' tests): print the lines instead."""
-        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-        for line in self.lines:
-            if reporter is not None:
-                reporter.write_line(line, red=line.startswith(_FAILED))
-            else:  # pragma: no cover - -p no:terminal
-                print(line)
-        return True
-
-    @pytest.hookimpl(trylast=True)
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        """1 when a run may still be going, else 0 (not "no tests collected")."""
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED if self.failed else pytest.ExitCode.OK
+    def lines(self) -> list[str]:
+        """A line per run aborted (or not), then the total."""
+        return self._lines
