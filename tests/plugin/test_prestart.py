@@ -356,3 +356,31 @@ def test_nothing_is_started_for_a_test_skipped_by_its_marks(
     assert (paced.execution(runs["Slow"]["execution_id"]) or {})["status"] == "Cancelled"
     slow = runs["Slow"]
     assert f"dai: aborted run {slow['execution_id']} (Slow on agent-3)" in result.stdout.str()
+
+
+def test_a_deadline_counts_from_the_start_request_of_a_run_started_ahead(
+    pytester: pytest.Pytester, paced: DAISimulator
+) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.parametrize("k", range(4))
+        @pytest.mark.dai_model("Pass", agent="agent-1")
+        def test_first(k):
+            pass
+
+        @pytest.mark.dai_model("Slow", agent="agent-2", timeout=2.5)
+        def test_slow():
+            pass
+        """
+    )
+    result = pytester.runpytest(*FAST, "--dai-prestart")
+    result.assert_outcomes(passed=4, failed=1)
+    assert "DAIRunTimeout" in result.stdout.str()
+    assert paced.wait_for(lambda s: s.running_count() == 0, timeout=10)
+    slow = next(ex for ex in paced.executions() if ex["model_name"] == "Slow")
+    first = [ex for ex in paced.executions() if ex["model_name"] == "Pass"]
+    assert slow["queued_at"] < min(ex["queued_at"] for ex in first[1:]), "not started ahead"
+    # Its 2.5 s ran from its start request, not from its turn (after 4 runs of 0.5 s).
+    assert 2.5 <= slow["ended_at"] - slow["queued_at"] < 3.7

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_dai.client.errors import DAIError
+from pytest_dai.client.status import RunState
 from pytest_dai.glue.base.keys import CONFIG_MARKER, MODEL_MARKER
 from pytest_dai.glue.markers.model import parse_marker
 from pytest_dai.glue.markers.test_config import parse_test_config_marker
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
     from pytest_dai.lifecycle.polling import PollSchedule
     from pytest_dai.lifecycle.session import AnyRun
 
-__all__ = ["Prestart", "ahead_text", "claim", "deadline_of", "prestart_of"]
+__all__ = ["Prestart", "ahead_text", "claim", "prestart_of", "started_ahead_for"]
 
 log = logging.getLogger("pytest_dai")
 
@@ -310,7 +311,7 @@ class Prestart:
         going = queued = 0
         for entry in self.entries.values():
             if entry.ahead and entry.run is not None and not entry.run.finished:
-                if entry.run.started_at is None and entry.run.state.value == "queued":
+                if entry.run.started_at is None and entry.run.state is RunState.QUEUED:
                     queued += 1
                 else:
                     going += 1
@@ -344,13 +345,12 @@ def claim(item: pytest.Item) -> AnyRun | None:
     return None if prestart is None else prestart.claim(item)
 
 
-def deadline_of(item: pytest.Item, deadline: float | None) -> float | None:
-    """A run deadline counted from the start request of a run started ahead."""
+def started_ahead_for(item: pytest.Item) -> float:
+    """Seconds since the start request of ``item``'s run started ahead (0: not started ahead):
+    its deadline counts from there."""
     prestart = prestart_of(item.config)
     started = None if prestart is None else prestart.started_at(item)
-    if deadline is None or started is None:
-        return deadline
-    return max(deadline - (time.monotonic() - started), 0.1)
+    return 0.0 if started is None else time.monotonic() - started
 
 
 def ahead_text(config: pytest.Config) -> str:

@@ -30,7 +30,7 @@ from pytest_dai.glue.report.rerun import forget_failed_run
 from pytest_dai.glue.report.run_label import run_title
 from pytest_dai.glue.run.evidence import keep_run_evidence
 from pytest_dai.glue.run.offline import offline_policy
-from pytest_dai.glue.run.prestart import ahead_text, claim, deadline_of, prestart_of
+from pytest_dai.glue.run.prestart import ahead_text, claim, prestart_of, started_ahead_for
 from pytest_dai.glue.settings.server_options import NO_AGENT
 from pytest_dai.lifecycle.agent_watch import DAIAgentOffline
 from pytest_dai.lifecycle.steps import run_steps
@@ -96,8 +96,12 @@ def run_deadline(item: pytest.Item, spec: ModelSpec | TestConfigSpec) -> float |
 def run_deadline_and_source(
     item: pytest.Item, spec: ModelSpec | TestConfigSpec
 ) -> tuple[float | None, str]:
-    """:func:`run_deadline`, and what set it when pytest-timeout did ("" otherwise)."""
+    """:func:`run_deadline`, and what set it when pytest-timeout did ("" otherwise). The run's
+    own deadline counts from its start request (earlier than now for a run started ahead);
+    pytest-timeout's from the test's own start."""
     deadline = spec.timeout or None
+    if deadline is not None:
+        deadline = max(deadline - started_ahead_for(item), MIN_DEADLINE)
     source = ""
     outer = _pytest_timeout_settings(item)
     if outer is not None:
@@ -206,7 +210,6 @@ def wait_for_run(
 
         try:
             deadline, source = run_deadline_and_source(item, spec)
-            deadline = deadline_of(item, deadline)  # a run started ahead: from its start
             if prestart is not None:
                 run.idle = prestart.idle  # between polls: look at the runs started ahead
             run.wait(deadline, on_poll=on_poll, deadline_source=source)
