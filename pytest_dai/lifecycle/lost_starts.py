@@ -120,7 +120,7 @@ def _recent_runs(client: DAIClient, since: float) -> list[RunRecord]:
     if oldest_first and total is not None and total > len(first):
         offsets = range(max(total - page_size, 0), -1, -page_size)
     else:
-        offsets = range(0, PAGE_SIZE * MAX_PAGES * 10, page_size)
+        offsets = range(0, page_size * MAX_PAGES, page_size)
     records: list[RunRecord] = []
     seen: set[tuple[str | None, str | None]] = set()
     for number, offset in enumerate(offsets):
