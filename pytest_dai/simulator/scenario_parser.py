@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
-import pytest_dai.simulator.values as values
 from pytest_dai.simulator.dialects import DIALECTS, Dialect, dialect_preset, validate_dialect
 from pytest_dai.simulator.faults import Faults, validate_faults
 from pytest_dai.simulator.specs import (
@@ -22,7 +21,7 @@ from pytest_dai.simulator.specs import (
     SimTestCaseSpec,
     SimTestConfigSpec,
 )
-from pytest_dai.simulator.values import FieldError, describe
+from pytest_dai.simulator.values import FieldError, boolean, describe, integer, number, text, word
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -81,19 +80,19 @@ class ScenarioParser:
             self.fail(path, str(exc))
 
     def string(self, value: Any, path: str) -> str:
-        return self.check(value, path, values.text)
+        return self.check(value, path, text)
 
     def number(self, value: Any, path: str, minimum: float, *, strict: bool = False) -> float:
-        return self.check(value, path, values.number(minimum, strict=strict))
+        return self.check(value, path, number(minimum, strict=strict))
 
     def integer(self, value: Any, path: str, minimum: int | None = None) -> int:
-        return self.check(value, path, values.integer(minimum, whole_floats=False))
+        return self.check(value, path, integer(minimum, whole_floats=False))
 
     def boolean(self, value: Any, path: str) -> bool:
-        return self.check(value, path, values.boolean)
+        return self.check(value, path, boolean)
 
     def word(self, value: Any, path: str, choices: tuple[str, ...]) -> str:
-        return self.check(value, path, values.word(*choices))
+        return self.check(value, path, word(*choices))
 
     def array(self, value: Any, path: str, *, non_empty: bool = True) -> list[Any]:
         if not isinstance(value, list):
